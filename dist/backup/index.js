@@ -1,0 +1,3 @@
+// src/entrypoints/backup.ts
+import { runAction } from "../lms-backup.js";
+await runAction("backup");

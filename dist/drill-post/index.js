@@ -1,0 +1,3 @@
+// src/entrypoints/drill-post.ts
+import { runAction } from "../lms-backup.js";
+await runAction("drill-post");

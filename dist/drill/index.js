@@ -1,0 +1,3 @@
+// src/entrypoints/drill.ts
+import { runAction } from "../lms-backup.js";
+await runAction("drill");

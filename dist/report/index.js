@@ -1,0 +1,3 @@
+// src/entrypoints/report.ts
+import { runAction } from "../lms-backup.js";
+await runAction("report");

@@ -1,0 +1,3 @@
+// src/entrypoints/restore.ts
+import { runAction } from "../lms-backup.js";
+await runAction("restore");

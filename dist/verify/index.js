@@ -1,0 +1,3 @@
+// src/entrypoints/verify.ts
+import { runAction } from "../lms-backup.js";
+await runAction("verify");

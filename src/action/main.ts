@@ -1,0 +1,3 @@
+export async function runAction(step: string): Promise<void> {
+  throw new Error(`not implemented yet: ${step}`);
+}

@@ -1,0 +1,33 @@
+import type { Logger } from '../log.js';
+import type { PgConnection } from '../postgres/connection.js';
+
+export type EngineKind = 'local' | 'docker';
+export type EngineChoice = EngineKind | 'auto';
+
+/** A PostgreSQL server that exists only for a drill, a test or the demo. */
+export interface ThrowawayPostgres {
+  readonly engine: EngineKind;
+  /** Superuser connection to the `postgres` database; the password (if any) is random. */
+  readonly connection: PgConnection;
+  /** e.g. "15.18" */
+  readonly serverVersion: string;
+  readonly major: number;
+  /** For reports: "local /usr/lib/postgresql/15/bin" or "docker local/postgres:15". */
+  readonly description: string;
+  /** Directory of the server's binaries when local (initdb, pg_ctl, postgres). */
+  readonly binDir?: string;
+  /** Stops and removes everything (data directory or container). Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Wanted server major; undefined = whatever the engine has (newest). */
+  major?: number;
+  /** Docker image (default `postgres:<major>`). */
+  image?: string;
+  /** Keep fsync/full_page_writes/synchronous_commit on. Default false: it is thrown away. */
+  durable?: boolean;
+  /** Database to create besides `postgres`. */
+  database?: string;
+  logger?: Logger;
+}

@@ -1,0 +1,3 @@
+import { runCli } from '../index.js';
+
+await runCli(process.argv.slice(2));

@@ -1,0 +1,39 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  /** Key relative to the destination root, '/'-separated, e.g. "db/lms_20240115_020000.dump.age". */
+  key: string;
+  size: number;
+  lastModified?: Date;
+}
+
+/**
+ * What to store. Re-openable so a retry can start over; `size` and `sha256` are known up
+ * front (the data was staged and hashed while it streamed), so the backend can confirm them.
+ */
+export interface PutSource {
+  open(): Readable;
+  size: number;
+  sha256: string;
+  /** A local file holding the bytes, when there is one (lets the local backend hard-link). */
+  path?: string;
+}
+
+/** One storage interface; every backend passes the same contract suite (test/storage). */
+export interface Storage {
+  readonly kind: 'local' | 'azure' | 's3' | 'gcs';
+  /** The location for logs and reports, with every credential stripped. */
+  readonly display: string;
+  /**
+   * Create-only: throws StorageConflictError when `key` exists. Resolves only after the
+   * stored size and SHA-256 are confirmed (server-side checksum or read-back).
+   */
+  put(key: string, source: PutSource): Promise<StoredObject>;
+  /** Throws StorageNotFoundError when absent. */
+  get(key: string): Promise<Readable>;
+  head(key: string): Promise<StoredObject | null>;
+  /** Every object whose key starts with `prefix`, across all pages. */
+  list(prefix: string): AsyncIterable<StoredObject>;
+  /** Deleting an absent key is not an error. */
+  delete(key: string): Promise<void>;
+}
