@@ -1,0 +1,79 @@
+/**
+ * Teardown that happens on success, on failure and on SIGINT/SIGTERM: every throwaway server,
+ * container and temp directory registers here and is removed however the process ends.
+ */
+type Teardown = { name: string; run: () => Promise<void>; runSync?: () => void };
+
+const pending = new Set<Teardown>();
+let installed = false;
+let signalled = false;
+
+export interface TeardownHandle {
+  /** Runs the teardown now (once) and forgets it. */
+  run(): Promise<void>;
+  /** Forgets it without running (it was done another way). */
+  release(): void;
+}
+
+/**
+ * Registers a teardown. `runSync` is the last resort on process exit, when nothing async can
+ * run any more (e.g. `pg_ctl stop -m immediate` with spawnSync).
+ */
+export function registerTeardown(
+  name: string,
+  run: () => Promise<void>,
+  runSync?: () => void,
+): TeardownHandle {
+  installHandlers();
+  const entry: Teardown = runSync ? { name, run, runSync } : { name, run };
+  pending.add(entry);
+  let done: Promise<void> | undefined;
+  return {
+    run() {
+      done ??= (async () => {
+        pending.delete(entry);
+        await entry.run();
+      })();
+      return done;
+    },
+    release() {
+      pending.delete(entry);
+    },
+  };
+}
+
+/** Runs every pending teardown; used by signal handlers and the action's post step. */
+export async function runAllTeardowns(): Promise<void> {
+  const all = [...pending].reverse();
+  pending.clear();
+  await Promise.allSettled(all.map((t) => t.run()));
+}
+
+export function pendingTeardowns(): string[] {
+  return [...pending].map((t) => t.name);
+}
+
+function installHandlers(): void {
+  if (installed) return;
+  installed = true;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (signalled) return;
+      signalled = true;
+      process.stderr.write(`lms-backup: ${signal} received, tearing down ${pending.size} resource(s)\n`);
+      const code = signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 129;
+      void runAllTeardowns().finally(() => process.exit(code));
+      // If teardown hangs, do not hang with it.
+      setTimeout(() => process.exit(code), 30_000).unref();
+    });
+  }
+  process.on('exit', () => {
+    for (const t of pending) {
+      try {
+        t.runSync?.();
+      } catch {
+        // best effort at exit
+      }
+    }
+  });
+}
