@@ -16,6 +16,8 @@ export interface ThrowawayPostgres {
   readonly description: string;
   /** Directory of the server's binaries when local (initdb, pg_ctl, postgres). */
   readonly binDir?: string;
+  /** Temp directory holding the data directory and socket when local (removed by stop()). */
+  readonly workDir?: string;
   /** Stops and removes everything (data directory or container). Idempotent. */
   stop(): Promise<void>;
 }

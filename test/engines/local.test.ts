@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { startLocalPostgres } from '../../src/engines/local.js';
+import { connect } from '../../src/postgres/client.js';
+
+async function canConnect(conn: Parameters<typeof connect>[0]): Promise<boolean> {
+  try {
+    const c = await connect(conn, { timeoutMs: 1000 });
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('local throwaway PostgreSQL', () => {
+  it('starts on a random port with durability off, serves queries, and is gone after stop()', async () => {
+    const pg = await startLocalPostgres({ database: 'app' });
+    const binDir = pg.binDir!;
+    expect(pg.engine).toBe('local');
+    expect(pg.major).toBeGreaterThanOrEqual(10);
+    expect(binDir).toBeTruthy();
+    const client = await connect({ ...pg.connection, database: 'app' });
+    await client.query('CREATE TABLE t (id int)');
+    await client.query('INSERT INTO t SELECT generate_series(1, 100)');
+    const r = await client.query<{ n: string }>('SELECT count(*) AS n FROM t');
+    expect(Number(r.rows[0]!.n)).toBe(100);
+    const fsync = await client.query<{ fsync: string }>('SHOW fsync');
+    expect(fsync.rows[0]!.fsync).toBe('off');
+    await client.end();
+    await pg.stop();
+    expect(await canConnect(pg.connection)).toBe(false);
+    await pg.stop(); // idempotent
+  });
+
+  it('keeps durability on when asked', async () => {
+    const pg = await startLocalPostgres({ durable: true });
+    try {
+      const client = await connect(pg.connection);
+      const r = await client.query<{ fsync: string }>('SHOW fsync');
+      expect(r.rows[0]!.fsync).toBe('on');
+      await client.end();
+    } finally {
+      await pg.stop();
+    }
+  });
+
+  it('refuses a wrong password', async () => {
+    const pg = await startLocalPostgres();
+    try {
+      await expect(connect({ ...pg.connection, password: 'wrong' })).rejects.toMatchObject({
+        name: 'PgConnectionConfigError',
+        exitCode: 2,
+      });
+    } finally {
+      await pg.stop();
+    }
+  });
+
+  it('tears the server down when its process gets SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/start-local-and-wait.ts'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      child.stdout!.on('data', (d) => {
+        buf += d;
+        if (buf.includes('\n')) resolve(buf.split('\n')[0]!);
+      });
+      child.once('exit', (code) => reject(new Error(`helper exited early (${code})`)));
+    });
+    const info = JSON.parse(line) as { port: number; password: string; dir: string };
+    const conn = {
+      host: '127.0.0.1',
+      port: info.port,
+      user: 'postgres',
+      database: 'postgres',
+      password: info.password,
+    };
+    expect(await canConnect(conn)).toBe(true);
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(143);
+    expect(await canConnect(conn)).toBe(false);
+    expect(existsSync(info.dir)).toBe(false);
+  });
+});
