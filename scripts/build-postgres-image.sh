@@ -4,8 +4,8 @@
 # as local/debian:bookworm, then build docker/postgres/ on top. Tags lms-backup/postgres:15 and
 # postgres:15 (so the default image name resolves locally and nothing is pulled).
 #
-# Idempotent: skips everything when lms-backup/postgres:15 carries the content hash of
-# docker/postgres/ (label lms-backup.image-hash); reuses local/debian:bookworm when present.
+# Idempotent: skips everything when lms-backup/postgres:15 carries the hash of docker/postgres/
+# and of the base image (label lms-backup.image-hash); reuses local/debian:bookworm when present.
 #
 # Environment:
 #   LMS_DEBIAN_MIRROR   Debian mirror URL (default: the one in /etc/apt/sources.list*)
@@ -32,8 +32,13 @@ docker info >/dev/null 2>&1 || die "the Docker engine does not answer: run 'bash
 image_label() { docker image inspect --format "{{index .Config.Labels \"$label\"}}" "$1" 2>/dev/null || true; }
 image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
 
-# The hash covers everything that goes into the image build.
-hash="$(cd "$context" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+# The hash covers everything that goes into the image build: the build context and the base.
+image_hash() {
+  {
+    (cd "$context" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    echo "base $(image_id "$base_image")"
+  } | sha256sum | cut -c1-16
+}
 
 # The alias postgres:15 is ours to set only when it is missing or already ours: a real
 # official postgres:15 (e.g. pulled on a runner with a registry) is left alone.
@@ -47,7 +52,8 @@ tag_alias() {
   fi
 }
 
-if [[ "${LMS_IMAGE_REBUILD:-0}" != 1 && "$(image_label "$image")" == "$hash" ]]; then
+hash="$(image_hash)"
+if [[ "${LMS_IMAGE_REBUILD:-0}" != 1 && -n "$(image_id "$base_image")" && "$(image_label "$image")" == "$hash" ]]; then
   tag_alias
   say "$image is up to date (hash $hash)"
   exit 0
@@ -109,6 +115,9 @@ if [[ -z "$(image_id "$base_image")" ]]; then
   fi
   # Leave no host traces and no stale package lists in the image.
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/tmp/*
+  # The rootfs's own mode becomes the image's "/": mktemp made it 0700, which storage drivers
+  # that use the layer directory as the root (vfs) show to the container's unprivileged users.
+  chmod 755 "$rootfs"
   say "docker import as $base_image"
   tar -C "$rootfs" --numeric-owner -c . |
     docker import --change 'CMD ["bash"]' --change 'ENV LANG=C.UTF-8' - "$base_image" >/dev/null
@@ -119,6 +128,8 @@ else
 fi
 
 # --- the PostgreSQL image -----------------------------------------------------------------------
+
+hash="$(image_hash)"
 
 say "docker build $context as $image"
 # The classic builder: no buildx plugin is needed. Host network: apt inside the build uses

@@ -1,6 +1,6 @@
 // Bundles the engine once (dist/lms-backup.js) and one thin entry per action step and the CLI.
 // One shared engine keeps dist/ small and its diffs readable; each entry only picks a command.
-import { chmodSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { build } from 'esbuild';
 
@@ -22,8 +22,6 @@ const common = {
   logLevel: 'warning',
   sourcemap: false,
 };
-
-rmSync('dist', { recursive: true, force: true });
 
 await build({
   ...common,

@@ -36,7 +36,11 @@ export function compactUtc(date: Date): string {
 }
 
 /** `run_YYYYMMDD_HHmmss_<command>_<4 hex>`: sortable by start time, distinct within a second. */
-export function newRunId(command: RunCommand, now: Date, random: (n: number) => Buffer = randomBytes): string {
+export function newRunId(
+  command: RunCommand,
+  now: Date,
+  random: (n: number) => Buffer = randomBytes,
+): string {
   if (Number.isNaN(now.getTime())) throw new TypeError('newRunId: invalid date');
   return `run_${compactUtc(now)}_${command}_${random(2).toString('hex')}`;
 }
@@ -115,7 +119,11 @@ function messageOf(error: unknown): string {
 }
 
 /** Reads a whole object into a string, refusing anything larger than `limit` bytes. */
-export async function readObjectText(storage: Storage, key: string, limit = MAX_RECORD_BYTES): Promise<string> {
+export async function readObjectText(
+  storage: Storage,
+  key: string,
+  limit = MAX_RECORD_BYTES,
+): Promise<string> {
   const stream = await storage.get(key);
   const chunks: Buffer[] = [];
   let total = 0;
@@ -168,7 +176,10 @@ export interface ReadRunRecordsOptions {
  * the rest of the history. With `since`, files whose id says they started more than a day
  * before it are not even downloaded (the margin absorbs ids made from a skewed clock).
  */
-export async function readRunRecords(storage: Storage, options: ReadRunRecordsOptions = {}): Promise<RunRecord[]> {
+export async function readRunRecords(
+  storage: Storage,
+  options: ReadRunRecordsOptions = {},
+): Promise<RunRecord[]> {
   const { since, logger } = options;
   const sinceMs = since?.getTime();
   const keys: string[] = [];

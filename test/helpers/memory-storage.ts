@@ -1,22 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { StorageConflictError, StorageNotFoundError } from '../../src/storage/errors.js';
 import type { PutSource, Storage, StoredObject } from '../../src/storage/types.js';
 
 /**
  * A Map-backed Storage for tests (restic's `mem` backend in spirit). It keeps the contract:
- * put is create-only and confirms size and SHA-256, get of an absent key throws, list is by
- * prefix across "pages", delete of an absent key is fine. Faults can be injected per method.
- *
- * The error classes mirror the names the storage contract uses; when src/storage grows its own
- * StorageConflictError / StorageNotFoundError, tests should switch to those.
+ * put is create-only (StorageConflictError) and confirms size and SHA-256, get of an absent key
+ * throws StorageNotFoundError, list is by prefix, delete of an absent key is fine. Faults can be
+ * injected per method.
  */
-export class StorageConflictError extends Error {
-  override name = 'StorageConflictError';
-}
-export class StorageNotFoundError extends Error {
-  override name = 'StorageNotFoundError';
-}
-
 type Method = 'put' | 'get' | 'head' | 'list' | 'delete';
 
 export class MemoryStorage implements Storage {
@@ -49,7 +41,8 @@ export class MemoryStorage implements Storage {
 
   text(key: string): string {
     const o = this.objects.get(key);
-    if (!o) throw new StorageNotFoundError(`${this.display}: ${key} not found`);
+    if (!o)
+      throw new StorageNotFoundError(`${this.display}: ${key} not found`, { location: this.display, key });
     return o.data.toString('utf8');
   }
 
@@ -61,7 +54,11 @@ export class MemoryStorage implements Storage {
 
   async put(key: string, source: PutSource): Promise<StoredObject> {
     this.fault('put', key);
-    if (this.objects.has(key)) throw new StorageConflictError(`${this.display}: ${key} already exists`);
+    if (this.objects.has(key))
+      throw new StorageConflictError(`${this.display}: ${key} already exists`, {
+        location: this.display,
+        key,
+      });
     const chunks: Buffer[] = [];
     for await (const chunk of source.open()) chunks.push(Buffer.from(chunk as Uint8Array));
     const data = Buffer.concat(chunks);
@@ -70,7 +67,11 @@ export class MemoryStorage implements Storage {
     const sha256 = createHash('sha256').update(data).digest('hex');
     if (sha256 !== source.sha256) throw new Error(`${key}: SHA-256 ${sha256} != promised ${source.sha256}`);
     // Re-check after the async read: create-only must hold against a concurrent put too.
-    if (this.objects.has(key)) throw new StorageConflictError(`${this.display}: ${key} already exists`);
+    if (this.objects.has(key))
+      throw new StorageConflictError(`${this.display}: ${key} already exists`, {
+        location: this.display,
+        key,
+      });
     const lastModified = new Date();
     this.objects.set(key, { data, lastModified });
     return { key, size: data.length, lastModified };
@@ -79,7 +80,8 @@ export class MemoryStorage implements Storage {
   async get(key: string): Promise<Readable> {
     this.fault('get', key);
     const o = this.objects.get(key);
-    if (!o) throw new StorageNotFoundError(`${this.display}: ${key} not found`);
+    if (!o)
+      throw new StorageNotFoundError(`${this.display}: ${key} not found`, { location: this.display, key });
     return Readable.from([o.data]);
   }
 

@@ -1,0 +1,263 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { backupId, backupKeys } from '../catalog/names.js';
+import { MANIFEST_FORMAT, type Manifest } from '../catalog/types.js';
+import { createAgeEncryptStream } from '../crypto/age.js';
+import { Sha256Meter, sha256Sidecar } from '../crypto/hash.js';
+import { ConfigError, JobFailedError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { connect, serverInfo } from '../postgres/client.js';
+import type { PgConnection } from '../postgres/connection.js';
+import { type Compression, compressionLabel, resolveCompression, startPgDump } from '../postgres/dump.js';
+import { takeInventory } from '../postgres/inventory.js';
+import { findClientTool } from '../postgres/tools.js';
+import { StorageConflictError } from '../storage/errors.js';
+import { bufferSource } from '../storage/index.js';
+import type { PutSource, Storage } from '../storage/types.js';
+import { TOOL_VERSION } from '../version.js';
+
+export type EncryptionConfig = { mode: 'age'; recipients: string[]; passphrase?: string } | { mode: 'none' };
+
+export interface BackupConfig {
+  connection: PgConnection;
+  /** Opened destinations; the first local one (if any) also stages the dump. */
+  destinations: Storage[];
+  prefix: string;
+  compression: Compression | 'auto';
+  encryption: EncryptionConfig;
+  /** Where to stage the dump when no destination is local (default: the OS temp dir). */
+  stagingDir?: string;
+}
+
+export interface BackupProgress {
+  /** Plaintext dump bytes so far. */
+  bytes: number;
+  elapsedMs: number;
+}
+
+export interface BackupDeps {
+  logger: Logger;
+  now?: () => Date;
+  onProgress?: (p: BackupProgress) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface BackupResult {
+  id: string;
+  manifest: Manifest;
+  /** Where it went: each destination's display location and the stored object key. */
+  stored: { destination: string; key: string }[];
+  durationMs: number;
+  phases: Record<string, number>;
+}
+
+/**
+ * One backup: `pg_dump -Fc` in the snapshot of an exporting transaction, streamed through
+ * SHA-256 (plaintext), age encryption and SHA-256 (stored bytes) into a staged file; then the
+ * object and its sidecar go to every destination and are confirmed there; the manifest, with
+ * the inventory counted in the dump's own snapshot, is written last.
+ */
+export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise<BackupResult> {
+  const { logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const started = Date.now();
+  const phases: Record<string, number> = {};
+  if (config.destinations.length === 0) throw new JobFailedError('no destination to back up to');
+
+  const client = await connect(config.connection);
+  let staged: string | undefined;
+  try {
+    const server = await serverInfo(client);
+    // Fails before anything is written when no pg_dump can serve this server.
+    const pgDump = await findClientTool('pg_dump', server.major, server.version, deps.env);
+    const compression = resolveCompression(config.compression, pgDump);
+    logger.info(
+      `source PostgreSQL ${server.version}; ${pgDump.path} (${pgDump.version}); compression ${compressionLabel(compression)}`,
+    );
+
+    const stagingDir = stagingDirFor(config);
+    try {
+      mkdirSync(stagingDir, { recursive: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new ConfigError(`cannot write to ${stagingDir} (${code})`, {
+        hint: 'give a destination directory this user can create and write (--to)',
+        cause: error,
+      });
+    }
+    staged = join(stagingDir, `.tmp-${randomBytes(6).toString('hex')}.dump.partial`);
+
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    const snap = await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
+    const snapshot = snap.rows[0]!.s;
+    const snapshotAt = now();
+
+    const dumpStarted = Date.now();
+    const dump = startPgDump(pgDump, config.connection, { compression, snapshot });
+    const plain = new Sha256Meter();
+    const stored = new Sha256Meter();
+    const stages: Transform[] = [plain];
+    if (config.encryption.mode === 'age') {
+      const { recipients, passphrase } = config.encryption;
+      stages.push(createAgeEncryptStream(passphrase ? { passphrase } : { recipients }));
+    }
+    stages.push(stored);
+    const ticker = deps.onProgress
+      ? setInterval(() => deps.onProgress?.({ bytes: plain.bytes, elapsedMs: Date.now() - dumpStarted }), 500)
+      : undefined;
+    // Count rows in the same snapshot while pg_dump reads: both see exactly the same data.
+    const inventoryPromise = logger.group('inventory (exact row counts in the dump snapshot)', () =>
+      takeInventory(client),
+    );
+    try {
+      await logger.group('dump, checksum and encrypt', async () => {
+        const out = createWriteStream(staged!, { flags: 'wx', mode: 0o600 });
+        const piped = pipeline([dump.stdout, ...stages, out]);
+        // If pg_dump dies, the pipeline may still end cleanly: its exit status decides.
+        await Promise.all([
+          piped.catch((error: unknown) => {
+            dump.kill();
+            throw error;
+          }),
+          dump.done,
+        ]);
+        await fsyncFile(staged!);
+      });
+    } finally {
+      if (ticker) clearInterval(ticker);
+      deps.onProgress?.({ bytes: plain.bytes, elapsedMs: Date.now() - dumpStarted });
+    }
+    phases.dumpMs = Date.now() - dumpStarted;
+    const inventory = await inventoryPromise;
+    await client.query('COMMIT');
+    logger.info(
+      `dumped ${plain.bytes} bytes (stored ${stored.bytes}); ${inventory.tableCount} tables, ${inventory.totalRows} rows`,
+    );
+
+    const encrypted = config.encryption.mode === 'age';
+    const source: PutSource = {
+      open: () => createReadStream(staged!),
+      size: stored.bytes,
+      sha256: stored.digest(),
+      path: staged,
+    };
+
+    const uploadStarted = Date.now();
+    const id = await logger.group('store', () =>
+      storeEverywhere(config, source, encrypted, snapshotAt, logger),
+    );
+    phases.storeMs = Date.now() - uploadStarted;
+    const keys = backupKeys(id, encrypted);
+
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      id,
+      createdAt: snapshotAt.toISOString(),
+      completedAt: now().toISOString(),
+      source: {
+        host: config.connection.host,
+        port: config.connection.port,
+        database: config.connection.database,
+        user: config.connection.user,
+        serverVersion: server.version,
+        serverVersionNum: server.versionNum,
+      },
+      tool: { name: 'lms-backup', version: TOOL_VERSION, pgDumpVersion: pgDump.version },
+      dump: {
+        format: 'custom',
+        compression: compressionLabel(compression),
+        bytes: plain.bytes,
+        sha256: plain.digest(),
+        durationMs: phases.dumpMs,
+      },
+      object: { key: keys.dump, bytes: stored.bytes, sha256: stored.digest(), sidecarKey: keys.sidecar },
+      encryption:
+        config.encryption.mode === 'age'
+          ? {
+              scheme: 'age',
+              recipients: config.encryption.passphrase ? [] : [...config.encryption.recipients],
+              passphrase: Boolean(config.encryption.passphrase),
+            }
+          : { scheme: 'none', recipients: [], passphrase: false },
+      inventory,
+    };
+    // The manifest goes last, everywhere: its presence marks the backup complete.
+    const manifestBody = bufferSource(`${JSON.stringify(manifest, null, 2)}\n`);
+    for (const dest of config.destinations) await dest.put(keys.manifest, manifestBody);
+
+    return {
+      id,
+      manifest,
+      stored: config.destinations.map((d) => ({ destination: d.display, key: keys.dump })),
+      durationMs: Date.now() - started,
+      phases,
+    };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    await client.end().catch(() => {});
+    if (staged) await rm(staged, { force: true });
+  }
+}
+
+function stagingDirFor(config: BackupConfig): string {
+  // A local destination's display is its absolute root: staging there lets the store hard-link.
+  const local = config.destinations.find((d) => d.kind === 'local');
+  if (local) return join(local.display, 'db');
+  return config.stagingDir ?? tmpdir();
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Stores the object and its sidecar in every destination under a fresh id. Ids are
+ * create-only: when a name is taken (two runs in one second), the next sequence is used.
+ */
+async function storeEverywhere(
+  config: BackupConfig,
+  source: PutSource,
+  encrypted: boolean,
+  at: Date,
+  logger: Logger,
+): Promise<string> {
+  const [first, ...rest] = config.destinations as [Storage, ...Storage[]];
+  for (let sequence = 1; sequence <= 100; sequence++) {
+    const id = backupId(config.prefix, at, sequence);
+    const keys = backupKeys(id, encrypted);
+    if (await anyExists(config.destinations, [keys.dump, keys.manifest, keys.sidecar])) continue;
+    try {
+      await first.put(keys.dump, source);
+    } catch (error) {
+      if (error instanceof StorageConflictError) continue;
+      throw error;
+    }
+    const sidecar = bufferSource(sha256Sidecar(source.sha256, keys.dump.slice('db/'.length)));
+    await first.put(keys.sidecar, sidecar);
+    logger.info(`stored ${keys.dump} in ${first.display}`);
+    for (const dest of rest) {
+      await dest.put(keys.dump, source);
+      await dest.put(keys.sidecar, sidecar);
+      logger.info(`stored ${keys.dump} in ${dest.display}`);
+    }
+    return id;
+  }
+  throw new JobFailedError(`could not find a free backup name for ${backupId(config.prefix, at)}`);
+}
+
+async function anyExists(destinations: Storage[], keys: string[]): Promise<boolean> {
+  for (const d of destinations) for (const k of keys) if (await d.head(k)) return true;
+  return false;
+}

@@ -1,0 +1,343 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { PostgreSqlContainer, StartedPostgreSqlContainer } from '@testcontainers/postgresql';
+import type { ContainerRuntimeClient, WaitStrategy } from 'testcontainers';
+import { ConfigError, JobFailedError, PgUnreachableError } from '../errors.js';
+import { nullLogger } from '../log.js';
+import { connect, serverInfo } from '../postgres/client.js';
+import type { PgConnection } from '../postgres/connection.js';
+import { registerTeardown } from './teardown.js';
+import type { StartOptions, ThrowawayPostgres } from './types.js';
+
+/** Every container this engine starts carries this label (value "true"). */
+export const THROWAWAY_LABEL = 'lms-backup.throwaway';
+/** …and this one, naming the run (see {@link dockerRunId}), so a post step can sweep leftovers. */
+export const RUN_ID_LABEL = 'lms-backup.run-id';
+
+export const DEFAULT_DOCKER_MAJOR = 15;
+const POSTGRES_PORT = 5432;
+const BUILD_HINT =
+  'build it locally with "bash scripts/build-postgres-image.sh" (no registry needed), ' +
+  'pull it where a registry is reachable, or configure another image';
+
+/** No Docker engine answers (exit 2: pick the local engine or start Docker). */
+export class DockerUnavailableError extends ConfigError {}
+
+/** The image is not present locally and could not be pulled. */
+export class DockerImageUnavailableError extends ConfigError {
+  readonly image: string;
+  constructor(image: string, options: { cause?: unknown } = {}) {
+    super(`docker image "${image}" is not available locally and could not be pulled`, {
+      ...options,
+      hint: BUILD_HINT,
+    });
+    this.image = image;
+  }
+}
+
+let generatedRunId: string | undefined;
+
+/**
+ * The id that labels this run's containers. A GitHub job's main and post steps share it
+ * (GITHUB_RUN_ID + attempt + job), so the post step finds what the main step left behind.
+ * LMS_BACKUP_RUN_ID overrides; elsewhere it is random per process.
+ */
+export function dockerRunId(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.LMS_BACKUP_RUN_ID) return env.LMS_BACKUP_RUN_ID;
+  if (env.GITHUB_RUN_ID) {
+    return `gh-${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}`;
+  }
+  generatedRunId ??= `local-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return generatedRunId;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Testcontainers' client for the engine it finds (DOCKER_HOST, docker context, the socket). */
+async function runtimeClient(timeoutMs = 10_000): Promise<ContainerRuntimeClient> {
+  try {
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    return await withTimeout(getContainerRuntimeClient(), timeoutMs, 'the Docker engine');
+  } catch (error) {
+    throw new DockerUnavailableError('no Docker engine answers', {
+      hint:
+        'start Docker (on a Debian machine as root: "bash scripts/start-docker.sh"), set DOCKER_HOST, ' +
+        'or use the local engine',
+      cause: error,
+    });
+  }
+}
+
+/** Whether a Docker engine answers. Quick, never throws. */
+export async function dockerAvailable(timeoutMs = 5_000): Promise<boolean> {
+  try {
+    await runtimeClient(timeoutMs);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `image` is present in the local engine (no pull). False when Docker does not answer. */
+export async function dockerImageExists(image: string): Promise<boolean> {
+  try {
+    const client = await runtimeClient();
+    const { ImageName } = await import('testcontainers');
+    const dockerode = client.container.dockerode;
+    await dockerode.getImage(ImageName.fromString(image).string).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes a container (by id or name) with its anonymous volumes; gone already is fine. */
+async function removeContainer(client: ContainerRuntimeClient, idOrName: string): Promise<void> {
+  try {
+    await client.container.dockerode.getContainer(idOrName).remove({ force: true, v: true });
+  } catch (error) {
+    // 409: removal already in progress (e.g. a signal's teardown racing stop()).
+    const status = (error as { statusCode?: number })?.statusCode;
+    if (status !== 404 && status !== 409) throw error;
+  }
+}
+
+/**
+ * Removes every container this engine labelled (of one run, or of all runs), whatever its
+ * state. For the action's post step and CI clean-up. Returns how many were removed.
+ */
+export async function removeLeftoverContainers(runId?: string): Promise<number> {
+  const client = await runtimeClient();
+  const labels = [`${THROWAWAY_LABEL}=true`];
+  if (runId !== undefined) labels.push(`${RUN_ID_LABEL}=${runId}`);
+  const containers = await client.container.dockerode.listContainers({
+    all: true,
+    filters: { label: labels },
+  });
+  let removed = 0;
+  for (const c of containers) {
+    await removeContainer(client, c.Id);
+    removed++;
+  }
+  return removed;
+}
+
+type DockerContainer = Parameters<WaitStrategy['waitUntilReady']>[0];
+
+/** The last lines a container logged (stdout and stderr, demultiplexed). */
+async function logTail(container: DockerContainer, lines = 20): Promise<string> {
+  try {
+    const raw = (await container.logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
+    const out: Buffer[] = [];
+    // Without a TTY, Docker frames each chunk: 1 byte stream, 3 bytes padding, 4 bytes length.
+    for (let at = 0; at + 8 <= raw.length; ) {
+      const size = raw.readUInt32BE(at + 4);
+      out.push(raw.subarray(at + 8, at + 8 + size));
+      at += 8 + size;
+    }
+    return Buffer.concat(out).toString('utf8').trimEnd();
+  } catch {
+    return '(no logs)';
+  }
+}
+
+/**
+ * Ready when Docker reports the container healthy (the health check is pg_isready over TCP).
+ * Unlike Testcontainers' health-check wait, fails at once, with the container's last log lines,
+ * when the container exits, instead of waiting out the whole startup timeout.
+ */
+class HealthyOrExitedWait implements WaitStrategy {
+  private timeoutMs = 120_000;
+  private timeoutSet = false;
+
+  withStartupTimeout(ms: number): this {
+    this.timeoutMs = ms;
+    this.timeoutSet = true;
+    return this;
+  }
+  isStartupTimeoutSet(): boolean {
+    return this.timeoutSet;
+  }
+  getStartupTimeout(): number {
+    return this.timeoutMs;
+  }
+
+  async waitUntilReady(container: DockerContainer): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const state = (await container.inspect()).State;
+      if (!state.Running) {
+        throw new Error(
+          `the container exited (code ${state.ExitCode}) before PostgreSQL was ready; its last log lines:\n` +
+            (await logTail(container)),
+        );
+      }
+      const health = state.Health?.Status;
+      if (health === 'healthy') return;
+      if (health === 'unhealthy' || Date.now() > deadline) {
+        throw new Error(
+          `PostgreSQL was not ready within ${Math.round(this.timeoutMs / 1000)} s (health: ${health ?? 'none'}); ` +
+            `the container's last log lines:\n${await logTail(container)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** Healthy inside the container; the published port may take a moment longer on some hosts. */
+async function connectWithRetry(
+  connection: PgConnection,
+  attempts = 5,
+): Promise<Awaited<ReturnType<typeof connect>>> {
+  for (let i = 1; ; i++) {
+    try {
+      return await connect(connection, { timeoutMs: 10_000 });
+    } catch (error) {
+      if (i >= attempts || !(error instanceof PgUnreachableError)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 300 * i));
+    }
+  }
+}
+
+function durabilityArgs(durable: boolean | undefined): string[] {
+  if (durable) return [];
+  // A throwaway server: losing it on a crash costs nothing, waiting for the disk costs time.
+  return ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off'];
+}
+
+function redact(text: string, secret: string): string {
+  return text.split(secret).join('***');
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/**
+ * Starts PostgreSQL in a container (Testcontainers' PostgreSqlContainer): image `opts.image`
+ * or `postgres:<major>`, superuser `postgres` with a random password, durability off unless
+ * `opts.durable`, published on a loopback port when the engine is local. The container is
+ * labelled, and removed on stop(), on failure, and on exit or SIGINT/SIGTERM/SIGHUP.
+ */
+export async function startDockerPostgres(opts: StartOptions = {}): Promise<ThrowawayPostgres> {
+  const logger = opts.logger ?? nullLogger;
+  const image = opts.image ?? `postgres:${opts.major ?? DEFAULT_DOCKER_MAJOR}`;
+  const client = await runtimeClient();
+  const hadImage = await dockerImageExists(image);
+  if (!hadImage) logger.info(`docker image ${image} is not present locally: pulling it`);
+
+  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+  const password = randomBytes(24).toString('base64url');
+  const name = `lms-backup-pg-${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const runId = dockerRunId();
+  const bindLoopback = isLoopback(client.info.containerRuntime.host);
+
+  // Registered before the container exists, by name: a signal during start-up removes it too.
+  const teardown = registerTeardown(
+    `docker container ${name}`,
+    () => removeContainer(client, name),
+    () => {
+      spawnSync('docker', ['rm', '-f', '-v', name], { stdio: 'ignore', timeout: 15_000 });
+    },
+  );
+
+  const container = new (class extends PostgreSqlContainer {
+    override async start(): Promise<StartedPostgreSqlContainer> {
+      if (bindLoopback) {
+        // Testcontainers publishes on all interfaces; a throwaway server stays on loopback.
+        this.hostConfig.PortBindings = {
+          ...this.hostConfig.PortBindings,
+          [`${POSTGRES_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '0' }],
+        };
+      }
+      return super.start();
+    }
+  })(image) as PostgreSqlContainer;
+  container
+    .withName(name)
+    .withLabels({ [THROWAWAY_LABEL]: 'true', [RUN_ID_LABEL]: runId })
+    .withUsername('postgres')
+    .withPassword(password)
+    .withDatabase(opts.database ?? 'postgres')
+    .withCommand(['postgres', ...durabilityArgs(opts.durable)])
+    // The default health check carries the password in the container's config; pg_isready
+    // needs none. TCP to localhost: an entrypoint's socket-only setup server does not count.
+    .withHealthCheck({
+      test: ['CMD-SHELL', `pg_isready -q --host localhost --port ${POSTGRES_PORT} --username postgres`],
+      interval: 250,
+      timeout: 2_000,
+      retries: 1_000,
+    })
+    .withWaitStrategy(new HealthyOrExitedWait())
+    .withStartupTimeout(120_000);
+
+  let started: StartedPostgreSqlContainer;
+  try {
+    started = await logger.group(`start PostgreSQL container (${image})`, () => container.start());
+  } catch (error) {
+    await teardown.run().catch(() => {});
+    if (!hadImage && !(await dockerImageExists(image))) {
+      throw new DockerImageUnavailableError(image, { cause: error });
+    }
+    const message = redact(error instanceof Error ? error.message : String(error), password);
+    if (/ryuk/i.test(message)) {
+      throw new DockerUnavailableError(`Testcontainers' Ryuk reaper could not start: ${message}`, {
+        hint: 'set TESTCONTAINERS_RYUK_DISABLED=true where its image cannot be pulled (lms-backup removes its own containers)',
+      });
+    }
+    throw new JobFailedError(`PostgreSQL container from ${image} did not start: ${message}`, {
+      hint: `see "docker logs" of a container started from ${image}; check the image runs PostgreSQL like the official one`,
+    });
+  }
+
+  const id = started.getId();
+  const host = started.getHost();
+  const connection: PgConnection = {
+    // Published on 127.0.0.1 only: "localhost" could resolve to ::1 first.
+    host: bindLoopback && host === 'localhost' ? '127.0.0.1' : host,
+    port: started.getPort(),
+    user: 'postgres',
+    database: 'postgres',
+    password,
+  };
+  let info: { version: string; major: number };
+  try {
+    const pg = await connectWithRetry(connection);
+    try {
+      info = await serverInfo(pg);
+    } finally {
+      await pg.end().catch(() => {});
+    }
+  } catch (error) {
+    await teardown.run().catch(() => {});
+    const message = redact(error instanceof Error ? error.message : String(error), password);
+    throw new JobFailedError(`PostgreSQL container from ${image} started but does not answer: ${message}`);
+  }
+  if (opts.major !== undefined && info.major !== opts.major) {
+    logger.warn(`docker image ${image} runs PostgreSQL ${info.version}, not major ${opts.major}`);
+  }
+  const description = `docker ${image} (${id.slice(0, 12)})`;
+  logger.debug(`started ${description} on ${connection.host}:${connection.port}`);
+
+  return {
+    engine: 'docker',
+    connection,
+    serverVersion: info.version,
+    major: info.major,
+    description,
+    stop: () => teardown.run(),
+  };
+}

@@ -1,0 +1,23 @@
+import { ConfigError } from '../errors.js';
+import { dockerAvailable, startDockerPostgres } from './docker.js';
+import { startLocalPostgres } from './local.js';
+import type { EngineChoice, StartOptions, ThrowawayPostgres } from './types.js';
+
+export type { EngineChoice, ThrowawayPostgres } from './types.js';
+
+export function parseEngine(value: string, inputName = 'engine'): EngineChoice {
+  if (value === 'auto' || value === 'docker' || value === 'local') return value;
+  throw new ConfigError(`${inputName} must be auto, docker or local (got "${value}")`, {
+    hint: 'auto uses Docker when a Docker engine answers, else local PostgreSQL binaries',
+  });
+}
+
+/** `auto` picks Docker when a Docker engine answers, else local binaries (DESIGN.md §5). */
+export async function startThrowawayPostgres(
+  choice: EngineChoice,
+  options: StartOptions & { binDir?: string },
+): Promise<ThrowawayPostgres> {
+  const engine = choice === 'auto' ? ((await dockerAvailable()) ? 'docker' : 'local') : choice;
+  if (engine === 'docker') return startDockerPostgres(options);
+  return startLocalPostgres(options);
+}

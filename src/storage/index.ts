@@ -1,0 +1,84 @@
+import type { Logger } from '../log.js';
+import { nullLogger } from '../log.js';
+import { AzureStorage } from './azure.js';
+import { GcsStorage } from './gcs.js';
+import { LocalStorage } from './local.js';
+import { type RetryOptions, withRetry } from './retry.js';
+import { S3Storage } from './s3.js';
+import type { Storage } from './types.js';
+import { displayLocation, parseStorageLocation, type StorageLocation } from './url.js';
+
+export { AzureStorage, azureServiceClient } from './azure.js';
+export * from './errors.js';
+export { classifyFault, type Fault } from './faults.js';
+export { GcsStorage } from './gcs.js';
+export { TEMP_PREFIX, validateKey, validatePrefix } from './keys.js';
+export { LocalStorage } from './local.js';
+export { isIntegrityError, type RetryOptions, withRetry } from './retry.js';
+export { S3Storage } from './s3.js';
+export { bufferSource, fileSource, hashStream } from './source.js';
+export type { PutSource, Storage, StoredObject } from './types.js';
+export {
+  displayLocation,
+  LOCATION_FORMS,
+  parseStorageLocation,
+  redactLocation,
+  type StorageLocation,
+} from './url.js';
+export { verifyStoredObject } from './verify.js';
+
+export interface OpenStorageOptions {
+  /** Credentials and endpoints are read from here (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Retry policy for whole operations (default: 5 attempts, 200 ms base, 5 s cap); false: none. */
+  retry?: Omit<RetryOptions, 'logger'> | false;
+  /** Tries per HTTP request inside the cloud SDKs (default 3). */
+  requestAttempts?: number;
+  /** Multipart part / block / resumable chunk size in bytes (defaults: S3 8 MiB, Azure 4 MiB, GCS 8 MiB). */
+  partSize?: number;
+  /** Parts or blocks in flight (default 4). */
+  concurrency?: number;
+  /** Base for relative local paths (default process.cwd()). */
+  cwd?: string;
+}
+
+/**
+ * Opens a destination given as a location string (see parseStorageLocation) and returns it
+ * wrapped in the retry decorator. Nothing is contacted yet: a bad credential shows up on the
+ * first call as StorageAuthError.
+ */
+export async function openStorage(location: string | StorageLocation, opts: OpenStorageOptions = {}): Promise<Storage> {
+  const loc =
+    typeof location === 'string' ? parseStorageLocation(location, opts.cwd ? { cwd: opts.cwd } : {}) : location;
+  const logger = opts.logger ?? nullLogger;
+  const display = displayLocation(loc);
+  const common = {
+    display,
+    logger,
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.requestAttempts !== undefined ? { requestAttempts: opts.requestAttempts } : {}),
+    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+  };
+  let storage: Storage;
+  switch (loc.kind) {
+    case 'local':
+      storage = new LocalStorage(loc.path);
+      break;
+    case 'azure':
+      storage = new AzureStorage({
+        ...common,
+        location: loc,
+        ...(opts.partSize !== undefined ? { blockSize: opts.partSize } : {}),
+      });
+      break;
+    case 's3':
+      storage = new S3Storage({ ...common, location: loc, ...(opts.partSize !== undefined ? { partSize: opts.partSize } : {}) });
+      break;
+    case 'gcs':
+      storage = new GcsStorage({ ...common, location: loc, ...(opts.partSize !== undefined ? { chunkSize: opts.partSize } : {}) });
+      break;
+  }
+  logger.debug(`storage: opened ${storage.kind} destination ${display}`);
+  return opts.retry === false ? storage : withRetry(storage, { ...opts.retry, logger });
+}

@@ -1,0 +1,269 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, constants as fsConstants } from 'node:fs';
+import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LmsError } from '../errors.js';
+import {
+  StorageAuthError,
+  StorageConflictError,
+  StorageNotFoundError,
+  type StorageOperation,
+  StorageRequestError,
+} from './errors.js';
+import { classifyFault } from './faults.js';
+import { TEMP_PREFIX, validateKey, validatePrefix } from './keys.js';
+import { HashingStream, hashStream } from './source.js';
+import type { PutSource, Storage, StoredObject } from './types.js';
+import { integrityError } from './verify.js';
+
+const TRANSIENT_FS = new Set(['EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EINTR']);
+/** link(2) is not available on this filesystem (FAT, some network filesystems). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
+
+/**
+ * A directory on a local (or mounted) filesystem. Writes are create-only and atomic: the
+ * bytes go to a temp file in the target directory, are fsynced, then hard-linked to the final
+ * name (link fails if the name exists), and the directory is fsynced.
+ */
+export class LocalStorage implements Storage {
+  readonly kind = 'local' as const;
+  readonly display: string;
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.display = this.root;
+  }
+
+  private pathOf(key: string): string {
+    return join(this.root, ...validateKey(key).split('/'));
+  }
+
+  async put(key: string, source: PutSource): Promise<StoredObject> {
+    const target = this.pathOf(key);
+    const dir = dirname(target);
+    try {
+      await mkdir(dir, { recursive: true });
+      // Fail before copying gigabytes when the name is already taken.
+      if (await exists(target)) throw this.conflict(key);
+      if (source.path) {
+        const linked = await this.putByLink(key, source, source.path, target, dir);
+        if (linked) return linked;
+      }
+      return await this.putByCopy(key, source, target, dir);
+    } catch (err) {
+      throw this.mapError('put', key, err);
+    }
+  }
+
+  /**
+   * Same filesystem: the staged file becomes the stored object (no copy). The staging file
+   * must not be modified afterwards; deleting it is fine.
+   */
+  private async putByLink(
+    key: string,
+    source: PutSource,
+    sourcePath: string,
+    target: string,
+    dir: string,
+  ): Promise<StoredObject | undefined> {
+    const [src, parent] = await Promise.all([stat(sourcePath), stat(dir)]);
+    if (src.dev !== parent.dev || !src.isFile()) return undefined;
+    // Check before linking so a wrong source never becomes visible under the final name.
+    const actual = await hashStream(createReadStream(sourcePath));
+    if (actual.size !== source.size || actual.sha256 !== source.sha256) {
+      throw integrityError(this.display, key, source, actual, 'source file for');
+    }
+    try {
+      await link(sourcePath, target);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw this.conflict(key);
+      if (code === 'EXDEV' || NO_HARD_LINKS.has(code ?? '')) return undefined;
+      throw err;
+    }
+    await fsyncPath(target);
+    await fsyncDir(dir);
+    const st = await stat(target);
+    return { key, size: st.size, lastModified: st.mtime };
+  }
+
+  private async putByCopy(key: string, source: PutSource, target: string, dir: string): Promise<StoredObject> {
+    const temp = join(dir, `${TEMP_PREFIX}${basename(target)}-${randomBytes(6).toString('hex')}`);
+    let tempExists = true;
+    try {
+      const hasher = new HashingStream();
+      await pipeline(source.open(), hasher, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
+      await fsyncPath(temp);
+      const written = hasher.result();
+      if (written.size !== source.size || written.sha256 !== source.sha256) {
+        throw integrityError(this.display, key, source, written, 'data written for');
+      }
+      try {
+        await link(temp, target);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') throw this.conflict(key);
+        if (!NO_HARD_LINKS.has(code ?? '')) throw err;
+        // No hard links here: rename is still atomic, create-only by the check just before.
+        if (await exists(target)) throw this.conflict(key);
+        await rename(temp, target);
+        tempExists = false;
+      }
+      if (tempExists) {
+        await unlink(temp);
+        tempExists = false;
+      }
+      await fsyncDir(dir);
+      const st = await stat(target);
+      return { key, size: st.size, lastModified: st.mtime };
+    } finally {
+      if (tempExists) await unlink(temp).catch(() => {});
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const path = this.pathOf(key);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(path, 'r');
+      if (!(await handle.stat()).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+      return handle.createReadStream();
+    } catch (err) {
+      await handle?.close().catch(() => {});
+      throw this.mapError('get', key, err);
+    }
+  }
+
+  async head(key: string): Promise<StoredObject | null> {
+    const path = this.pathOf(key);
+    try {
+      const st = await stat(path);
+      return st.isFile() ? { key, size: st.size, lastModified: st.mtime } : null;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw this.mapError('head', key, err);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    validatePrefix(prefix);
+    const slash = prefix.lastIndexOf('/');
+    yield* this.walk(slash >= 0 ? prefix.slice(0, slash) : '', prefix);
+  }
+
+  private async *walk(rel: string, prefix: string): AsyncGenerator<StoredObject> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(rel ? join(this.root, ...rel.split('/')) : this.root, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw this.mapError('list', rel, err);
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.name.startsWith(TEMP_PREFIX)) continue;
+      const key = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        // Descend only where keys can still match the prefix.
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* this.walk(key, prefix);
+        continue;
+      }
+      if (!key.startsWith(prefix)) continue;
+      try {
+        const st = await stat(join(this.root, ...key.split('/')));
+        if (st.isFile()) yield { key, size: st.size, lastModified: st.mtime };
+      } catch (err) {
+        // Deleted while we walked: not an object any more.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.mapError('list', key, err);
+      }
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    try {
+      await unlink(path);
+      await fsyncDir(dirname(path));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw this.mapError('delete', key, err);
+    }
+  }
+
+  private conflict(key: string): StorageConflictError {
+    return new StorageConflictError(`${this.display}: ${key} already exists`, {
+      location: this.display,
+      key,
+      operation: 'put',
+    });
+  }
+
+  private mapError(operation: StorageOperation, key: string, err: unknown): Error {
+    if (err instanceof LmsError) return err;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    const where = `${this.display}${sep}${key.split('/').join(sep)}`;
+    const message = err instanceof Error ? err.message : String(err);
+    if (operation === 'get' && (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR')) {
+      return new StorageNotFoundError(`${this.display}: ${key} does not exist`, {
+        location: this.display,
+        key,
+        operation,
+      });
+    }
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      return new StorageAuthError(`${operation} ${where}: permission denied (${code})`, {
+        location: this.display,
+        operation,
+        cause: err,
+        hint: `check that the user running lms-backup can write to ${this.display} (owner, mode, read-only mount)`,
+      });
+    }
+    return new StorageRequestError(`${operation} ${where} failed: ${message}`, {
+      location: this.display,
+      operation,
+      key,
+      cause: err,
+      transient: TRANSIENT_FS.has(code) || (!code && classifyFault(err).transient),
+      ...(code === 'ENOSPC' ? { hint: `free space on the filesystem holding ${this.display}` } : {}),
+    });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Makes a new directory entry durable. Not possible on Windows (EPERM/EISDIR): skipped there. */
+async function fsyncDir(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, fsConstants.O_RDONLY);
+    await handle.sync();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EBADF') throw err;
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}

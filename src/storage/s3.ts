@@ -1,0 +1,405 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { LmsError } from '../errors.js';
+import { type Logger, nullLogger } from '../log.js';
+import {
+  StorageAuthError,
+  StorageConfigError,
+  StorageConflictError,
+  StorageNotFoundError,
+  type StorageOperation,
+} from './errors.js';
+import { errorCodeOf, httpStatusOf, toStorageError } from './faults.js';
+import { joinRoot, validateKey, validatePrefix } from './keys.js';
+import { HashingStream, hashStream, readAll } from './source.js';
+import type { PutSource, Storage, StoredObject } from './types.js';
+import type { StorageLocation } from './url.js';
+import { integrityError } from './verify.js';
+
+export type S3Location = Extract<StorageLocation, { kind: 's3' }>;
+
+export interface S3StorageOptions {
+  location: S3Location;
+  display: string;
+  /** Where credentials, region and endpoint are read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Tries per HTTP request inside the SDK (default 3); whole operations are retried by withRetry. */
+  requestAttempts?: number;
+  /** Multipart part size (default 8 MiB, minimum 5 MiB). Objects up to one part use a single PUT. */
+  partSize?: number;
+  /** Parts in flight (default 4). Memory ≈ partSize × concurrency. */
+  concurrency?: number;
+}
+
+/** How a put was confirmed; logged at debug level. */
+type Confirmation = 'x-amz-checksum-sha256' | 'etag-md5' | 'read-back';
+
+/**
+ * Amazon S3 and S3-compatible stores. Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
+ * (+AWS_SESSION_TOKEN) from `env`, else the SDK's default chain (profiles, web identity from
+ * aws-actions/configure-aws-credentials, instance roles). Region: ?region=, AWS_REGION,
+ * AWS_DEFAULT_REGION. Endpoint: ?endpoint=, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL.
+ *
+ * Checksums are computed only when an operation requires them: with the SDK's default
+ * ("when supported") a streamed PutObject uses aws-chunked framing with trailing checksums,
+ * which several S3-compatible stores (s3rver among them) store verbatim inside the object.
+ */
+export class S3Storage implements Storage {
+  readonly kind = 's3' as const;
+  readonly display: string;
+  readonly client: S3Client;
+  readonly bucket: string;
+  private readonly prefix: string;
+  private readonly partSize: number;
+  private readonly concurrency: number;
+  private readonly serverChecksum: boolean;
+  private readonly logger: Logger;
+  private readonly credentialSource: string;
+
+  constructor(opts: S3StorageOptions) {
+    const loc = opts.location;
+    const env = opts.env ?? process.env;
+    this.display = opts.display;
+    this.bucket = loc.bucket;
+    this.prefix = loc.prefix;
+    this.partSize = Math.max(5 * 1024 * 1024, opts.partSize ?? 8 * 1024 * 1024);
+    this.concurrency = opts.concurrency ?? 4;
+    this.serverChecksum = loc.serverChecksum ?? true;
+    this.logger = opts.logger ?? nullLogger;
+    const endpoint = loc.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+    const region = loc.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (endpoint ? 'us-east-1' : undefined);
+    const config: S3ClientConfig = {
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: Math.max(1, opts.requestAttempts ?? 3),
+      requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+      ...(region ? { region } : {}),
+      ...(endpoint ? { endpoint } : {}),
+      ...(loc.forcePathStyle !== undefined ? { forcePathStyle: loc.forcePathStyle } : {}),
+    };
+    if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+      config.credentials = {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+        ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+      };
+      this.credentialSource = 'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY';
+    } else {
+      this.credentialSource =
+        'the default AWS credential chain (AWS_PROFILE, web identity from aws-actions/configure-aws-credentials, instance role)';
+    }
+    this.client = new S3Client(config);
+  }
+
+  private name(key: string): string {
+    return joinRoot(this.prefix, validateKey(key));
+  }
+
+  async put(key: string, source: PutSource): Promise<StoredObject> {
+    const Key = this.name(key);
+    try {
+      // Checked first because stores without conditional writes (s3rver, older S3-compatibles)
+      // ignore If-None-Match; where it is honoured, it closes the race this check leaves open.
+      if (await this.exists(Key)) throw this.conflict(key);
+      const common = {
+        Bucket: this.bucket,
+        Key,
+        ContentType: 'application/octet-stream',
+        Metadata: { sha256: source.sha256 },
+        IfNoneMatch: '*',
+      };
+      let confirmation: Confirmation;
+      if (source.size <= this.partSize) {
+        confirmation = await this.putSingle(key, source, common);
+      } else {
+        confirmation = await this.putMultipart(key, source, common);
+      }
+      if (confirmation === 'read-back') await this.confirmByReadBack(key, Key, source);
+      this.logger.debug(`${this.display}: stored ${key} (${source.size} bytes), confirmed by ${confirmation}`);
+      return { key, size: source.size };
+    } catch (err) {
+      throw this.mapError('put', key, err);
+    }
+  }
+
+  /** Up to one part: buffered (so the SDK can retry it), one PutObject with a SHA-256 the service checks. */
+  private async putSingle(
+    key: string,
+    source: PutSource,
+    common: { Bucket: string; Key: string; ContentType: string; Metadata: Record<string, string>; IfNoneMatch: string },
+  ): Promise<Confirmation> {
+    const body = await readAll(source.open());
+    const sha = createHash('sha256').update(body).digest();
+    if (body.length !== source.size || sha.toString('hex') !== source.sha256) {
+      throw integrityError(this.display, key, source, { size: body.length, sha256: sha.toString('hex') }, 'data read for');
+    }
+    const sha64 = sha.toString('base64');
+    const res = await this.client.send(
+      new PutObjectCommand({
+        ...common,
+        Body: body,
+        ContentLength: body.length,
+        ...(this.serverChecksum ? { ChecksumSHA256: sha64 } : {}),
+      }),
+    );
+    if (res.ChecksumSHA256 === sha64) return 'x-amz-checksum-sha256';
+    const md5 = createHash('md5').update(body).digest('hex');
+    return etagOf(res.ETag) === md5 ? 'etag-md5' : 'read-back';
+  }
+
+  /** More than one part: streamed through lib-storage's Upload; a failed upload is aborted. */
+  private async putMultipart(
+    key: string,
+    source: PutSource,
+    common: { Bucket: string; Key: string; ContentType: string; Metadata: Record<string, string>; IfNoneMatch: string },
+  ): Promise<Confirmation> {
+    const hasher = new HashingStream({ md5: true });
+    const parts = new PartMd5(this.partSize);
+    const input = source.open();
+    input.once('error', (err) => hasher.destroy(err));
+    hasher.once('error', (err) => parts.destroy(err));
+    const body = input.pipe(hasher).pipe(parts);
+    const upload = new Upload({
+      client: this.client,
+      params: { ...common, Body: body, ContentLength: source.size },
+      partSize: this.partSize,
+      queueSize: this.concurrency,
+      leavePartsOnError: false,
+    });
+    let res: Awaited<ReturnType<Upload['done']>>;
+    try {
+      res = await upload.done();
+    } catch (err) {
+      input.destroy();
+      await this.abortUpload(upload, common.Key);
+      throw err;
+    }
+    const sent = hasher.result();
+    if (sent.size !== source.size || sent.sha256 !== source.sha256) {
+      await this.deleteQuietly(common.Key);
+      throw integrityError(this.display, key, source, sent, 'data read for');
+    }
+    // S3's multipart ETag is md5(part md5s)-N; some compatible stores use the plain MD5.
+    const etag = etagOf('ETag' in res ? res.ETag : undefined);
+    const composite = parts.composite();
+    return etag && (etag === composite || etag === sent.md5?.toString('hex')) ? 'etag-md5' : 'read-back';
+  }
+
+  /** lib-storage aborts on failure itself; this makes sure, and says so when it cannot. */
+  private async abortUpload(upload: Upload, Key: string): Promise<void> {
+    const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
+    if (!uploadId) return;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }));
+        return;
+      } catch (err) {
+        const status = httpStatusOf(err);
+        if (status === 404 || errorCodeOf(err) === 'NoSuchUpload') return;
+        if (attempt === 3) {
+          this.logger.warn(
+            `${this.display}: could not abort multipart upload ${uploadId} of ${Key} (${(err as Error).message}); its parts stay billed until removed: add a lifecycle rule "AbortIncompleteMultipartUpload"`,
+          );
+        }
+      }
+    }
+  }
+
+  private async confirmByReadBack(key: string, Key: string, source: PutSource): Promise<void> {
+    const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+    const stored = await hashStream(res.Body as Readable);
+    if (stored.size !== source.size || stored.sha256 !== source.sha256) {
+      await this.deleteQuietly(Key);
+      throw integrityError(this.display, key, source, stored);
+    }
+  }
+
+  private async exists(Key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+      return true;
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.name(key) }));
+      const body = res.Body;
+      if (body instanceof Readable) return body;
+      // The SDK's stream mixin on other runtimes: adapt to a Node stream.
+      return Readable.from((body as AsyncIterable<Uint8Array>) ?? []);
+    } catch (err) {
+      throw this.mapError('get', key, err);
+    }
+  }
+
+  async head(key: string): Promise<StoredObject | null> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.name(key) }));
+      return { key, size: res.ContentLength ?? 0, ...(res.LastModified ? { lastModified: res.LastModified } : {}) };
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return null;
+      throw this.mapError('head', key, err);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    validatePrefix(prefix);
+    const root = this.prefix ? `${this.prefix}/` : '';
+    let ContinuationToken: string | undefined;
+    do {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: root + prefix,
+            MaxKeys: 1000,
+            ...(ContinuationToken ? { ContinuationToken } : {}),
+          }),
+        );
+      } catch (err) {
+        throw this.mapError('list', prefix, err);
+      }
+      for (const item of page.Contents ?? []) {
+        if (!item.Key?.startsWith(root)) continue;
+        yield {
+          key: item.Key.slice(root.length),
+          size: item.Size ?? 0,
+          ...(item.LastModified ? { lastModified: item.LastModified } : {}),
+        };
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      // S3 answers 204 whether or not the key existed.
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.name(key) }));
+    } catch (err) {
+      if (httpStatusOf(err) === 404 && errorCodeOf(err) !== 'NoSuchBucket') return;
+      throw this.mapError('delete', key, err);
+    }
+  }
+
+  private async deleteQuietly(Key: string): Promise<void> {
+    await this.client
+      .send(new DeleteObjectCommand({ Bucket: this.bucket, Key }))
+      .catch((err) => this.logger.warn(`${this.display}: could not remove ${Key} after a failed check: ${err}`));
+  }
+
+  private conflict(key: string): StorageConflictError {
+    return new StorageConflictError(`${this.display}: ${key} already exists`, {
+      location: this.display,
+      key,
+      operation: 'put',
+    });
+  }
+
+  private mapError(operation: StorageOperation, key: string, err: unknown): Error {
+    if (err instanceof LmsError) return err;
+    const status = httpStatusOf(err);
+    const code = errorCodeOf(err) ?? (err instanceof Error ? err.name : undefined);
+    const message = err instanceof Error ? err.message : String(err);
+    if (code === 'NoSuchBucket') {
+      return new StorageConfigError(`${this.display}: bucket "${this.bucket}" does not exist`, {
+        cause: err,
+        hint: `create it first (aws s3 mb s3://${this.bucket}) or fix the location`,
+      });
+    }
+    if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || status === 301) {
+      return new StorageConfigError(`${this.display}: bucket "${this.bucket}" is in another region (${message})`, {
+        cause: err,
+        hint: "set the bucket's region: ?region=<region> in the location or AWS_REGION",
+      });
+    }
+    if (/region is missing/i.test(message)) {
+      return new StorageConfigError(`${this.display}: no AWS region configured`, {
+        cause: err,
+        hint: 'add ?region=<region> to the location or set AWS_REGION',
+      });
+    }
+    if (operation === 'put' && (status === 412 || status === 409 || code === 'PreconditionFailed')) {
+      return this.conflict(key);
+    }
+    if (operation === 'get' && (status === 404 || code === 'NoSuchKey')) {
+      return new StorageNotFoundError(`${this.display}: ${key} does not exist`, {
+        location: this.display,
+        key,
+        operation,
+        cause: err,
+      });
+    }
+    if (code === 'CredentialsProviderError') {
+      return new StorageAuthError(`${this.display}: no AWS credentials found (${message.split('\n')[0]})`, {
+        location: this.display,
+        operation,
+        cause: err,
+        hint: 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run aws-actions/configure-aws-credentials (OIDC) before this step',
+      });
+    }
+    return toStorageError(err, {
+      display: this.display,
+      operation,
+      key,
+      authHint: `S3 refused the credentials from ${this.credentialSource}: check they are current, and that they allow s3:GetObject, s3:PutObject, s3:DeleteObject, s3:ListBucket and s3:AbortMultipartUpload on bucket "${this.bucket}"`,
+    });
+  }
+}
+
+function etagOf(etag: string | undefined): string | undefined {
+  return etag?.replace(/^W\//, '').replace(/"/g, '').toLowerCase();
+}
+
+/** MD5 of each part-sized slice of the stream, to predict S3's multipart ETag. */
+class PartMd5 extends Transform {
+  private readonly md5s: Buffer[] = [];
+  private current: Hash = createHash('md5');
+  private inPart = 0;
+
+  constructor(private readonly partSize: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(chunk.length - offset, this.partSize - this.inPart);
+      this.current.update(chunk.subarray(offset, offset + take));
+      this.inPart += take;
+      offset += take;
+      if (this.inPart === this.partSize) {
+        this.md5s.push(this.current.digest());
+        this.current = createHash('md5');
+        this.inPart = 0;
+      }
+    }
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.inPart > 0) this.md5s.push(this.current.digest());
+    cb();
+  }
+
+  composite(): string {
+    return `${createHash('md5').update(Buffer.concat(this.md5s)).digest('hex')}-${this.md5s.length}`;
+  }
+}

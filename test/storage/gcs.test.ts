@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import { Storage as GcsClient } from '@google-cloud/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryLogger } from '../../src/log.js';
+import {
+  bufferSource,
+  GcsStorage,
+  openStorage,
+  parseStorageLocation,
+  StorageConfigError,
+  StorageConflictError,
+  StorageUnavailableError,
+} from '../../src/storage/index.js';
+import { readAll } from '../../src/storage/source.js';
+import { type GcsStandIn, startGcsStandIn } from '../helpers/emulators.js';
+import { type FaultProxy, startFaultProxy } from '../helpers/storage-fault-proxy.js';
+import { runStorageContract, uniquePrefix } from './contract.js';
+
+let gcs: GcsStandIn;
+beforeAll(async () => {
+  gcs = await startGcsStandIn();
+});
+afterAll(async () => {
+  await gcs?.stop();
+});
+
+const fastRetry = { baseMs: 5, maxMs: 40 };
+
+runStorageContract('gcs (JSON API stand-in, real @google-cloud/storage SDK)', async (label) => {
+  const prefix = uniquePrefix(label);
+  const storage = await openStorage(gcs.urlFor(prefix), { env: gcs.env });
+  return {
+    storage,
+    corrupt: async (key) => {
+      // Bit rot: the bytes change, the recorded md5Hash/crc32c do not.
+      gcs.server.corrupt(gcs.bucket, `${prefix}/${key}`, (data) => {
+        data[0] = (data[0] ?? 0) ^ 0x01;
+        return data;
+      });
+    },
+  };
+});
+
+describe('gcs specifics', () => {
+  it('uses a resumable upload in chunks for large objects and confirms by the service MD5 (no read-back)', async () => {
+    const prefix = uniquePrefix('resumable');
+    const storage = await openStorage(gcs.urlFor(prefix), { env: gcs.env });
+    const before = gcs.server.requests.length;
+    const data = randomBytes(9 * 1024 * 1024);
+    await storage.put('big.bin', bufferSource(data));
+    const requests = gcs.server.requests.slice(before);
+    expect(requests.filter((r) => /^POST .*uploadType=resumable.*ifGenerationMatch=0/.test(r))).toHaveLength(
+      1,
+    );
+    const puts = requests.filter((r) => r.startsWith('PUT ') && r.includes('upload_id='));
+    expect(puts.map((r) => r.slice(-3))).toEqual(['308', '200']);
+    expect(requests.some((r) => r.includes('alt=media'))).toBe(false);
+    expect(gcs.server.openSessions()).toBe(0);
+    expect((await readAll(await storage.get('big.bin'))).equals(data)).toBe(true);
+  });
+
+  it('small objects go in one multipart request with ifGenerationMatch=0 and the sha256 in metadata', async () => {
+    const prefix = uniquePrefix('multipart');
+    const storage = await openStorage(gcs.urlFor(prefix), { env: gcs.env });
+    const before = gcs.server.requests.length;
+    const source = bufferSource('manifest');
+    await storage.put('db/m.json', source);
+    const requests = gcs.server.requests.slice(before);
+    expect(
+      requests.filter((r) => /^POST .*uploadType=multipart.*ifGenerationMatch=0.* -> 200$/.test(r)),
+    ).toHaveLength(1);
+    expect(gcs.server.buckets.get(gcs.bucket)?.get(`${prefix}/db/m.json`)?.metadata).toEqual({
+      sha256: source.sha256,
+    });
+  });
+
+  it('concurrent puts of one key: exactly one wins; the losers get StorageConflictError (412 from the precondition)', async () => {
+    const storage = await openStorage(gcs.urlFor(uniquePrefix('race')), { env: gcs.env });
+    const before = gcs.server.requests.length;
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => storage.put('db/race.dump', bufferSource(`writer ${i}`))),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results)
+      if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(StorageConflictError);
+    // The existence pre-check cannot have caught them all: the precondition did.
+    expect(gcs.server.requests.slice(before).some((r) => r.endsWith('-> 412'))).toBe(true);
+  });
+
+  it('reads STORAGE_EMULATOR_HOST from the environment when the URL has no endpoint', async () => {
+    const prefix = uniquePrefix('emuhost');
+    const storage = await openStorage(`gs://${gcs.bucket}/${prefix}`, {
+      env: { STORAGE_EMULATOR_HOST: `127.0.0.1:${gcs.port}` },
+    });
+    await storage.put('x', bufferSource('via env'));
+    expect(gcs.server.buckets.get(gcs.bucket)?.has(`${prefix}/x`)).toBe(true);
+  });
+
+  it('a missing bucket is a configuration error naming the bucket', async () => {
+    const storage = await openStorage(`gs://no-such-bucket/x?endpoint=${gcs.server.endpoint}`, { env: {} });
+    const err = await storage.put('a', bufferSource('a')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageConfigError);
+    expect(String(err)).toContain('no-such-bucket');
+  });
+
+  it('the stand-in answers like GCS where the SDK depends on it (412, 404 body, x-goog-hash validation)', async () => {
+    const client = new GcsClient({ apiEndpoint: gcs.server.endpoint, retryOptions: { autoRetry: false } });
+    const file = client.bucket(gcs.bucket).file(`${uniquePrefix('selftest')}/f`);
+    await file.save('one', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } });
+    const again = await file
+      .save('two', { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } })
+      .catch((e: unknown) => e);
+    expect((again as { code?: number }).code).toBe(412);
+    const missing = await client
+      .bucket(gcs.bucket)
+      .file('nope')
+      .getMetadata()
+      .catch((e: unknown) => e);
+    expect((missing as { code?: number }).code).toBe(404);
+    // The SDK's own CRC32C check on download trusts the stand-in's x-goog-hash: bit rot shows.
+    gcs.server.corrupt(gcs.bucket, file.name, (d) => Buffer.from(d.toString().toUpperCase()));
+    const download = await file.download({ validation: 'crc32c' }).catch((e: unknown) => e);
+    expect(String(download)).toMatch(/did not match|mismatch/i);
+  });
+});
+
+describe('gcs faults (through a loopback proxy)', () => {
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy({ port: gcs.port });
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  it('a burst of 503s is retried and the put succeeds', async () => {
+    const storage = await openStorage(gcs.urlFor(uniquePrefix('burst'), proxy.port), {
+      env: gcs.env,
+      retry: fastRetry,
+    });
+    const injected = proxy.stats.injected;
+    proxy.failNext(4);
+    const data = randomBytes(10 * 1024 * 1024);
+    await storage.put('db/b.dump', bufferSource(data));
+    expect(proxy.stats.injected - injected).toBe(4);
+    expect((await readAll(await storage.get('db/b.dump'))).equals(data)).toBe(true);
+  });
+
+  it('a store that keeps cutting uploads: retried, then StorageUnavailableError, and no object', async () => {
+    const prefix = uniquePrefix('cut');
+    const logger = new MemoryLogger();
+    const storage = await openStorage(gcs.urlFor(prefix, proxy.port), {
+      env: gcs.env,
+      logger,
+      requestAttempts: 1,
+      retry: { ...fastRetry, attempts: 3 },
+    });
+    const cuts = proxy.stats.cuts;
+    proxy.cutUploadsOver(1024 * 1024);
+    try {
+      const err = await storage
+        .put('db/c.dump', bufferSource(randomBytes(10 * 1024 * 1024)))
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageUnavailableError);
+      expect((err as StorageUnavailableError).attempts).toBe(3);
+      expect(String((err as Error).message)).toContain(`put db/c.dump failed after 3 attempts`);
+      expect(String((err as Error).message)).toContain(`gs://${gcs.bucket}/${prefix}`);
+      expect(proxy.stats.cuts - cuts).toBe(3);
+      expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(2);
+    } finally {
+      proxy.cutUploadsOver(Number.POSITIVE_INFINITY, 0);
+    }
+    expect(gcs.server.buckets.get(gcs.bucket)?.has(`${prefix}/db/c.dump`)).toBe(false);
+    expect(await storage.head('db/c.dump')).toBeNull();
+  });
+
+  it('one cut mid-upload is retried and the put succeeds byte-exact', async () => {
+    const storage = await openStorage(gcs.urlFor(uniquePrefix('cut-once'), proxy.port), {
+      env: gcs.env,
+      requestAttempts: 1,
+      retry: fastRetry,
+    });
+    proxy.cutUploadsOver(1024 * 1024, 1);
+    const data = randomBytes(10 * 1024 * 1024);
+    await storage.put('db/o.dump', bufferSource(data));
+    expect((await readAll(await storage.get('db/o.dump'))).equals(data)).toBe(true);
+  });
+
+  it('the raw backend (no retry wrapper) reports the cut as a transient StorageRequestError', async () => {
+    const loc = parseStorageLocation(gcs.urlFor(uniquePrefix('raw'), proxy.port));
+    const storage = new GcsStorage({
+      location: loc as never,
+      display: 'gs://raw',
+      env: {},
+      requestAttempts: 1,
+    });
+    proxy.cutUploadsOver(1024 * 1024, 1);
+    const err = await storage.put('x', bufferSource(randomBytes(2 * 1024 * 1024))).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'StorageRequestError', transient: true });
+  });
+});
