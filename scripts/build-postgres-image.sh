@@ -142,4 +142,4 @@ fi
 tag_alias
 # Dangling layers from earlier builds of this image are of no use.
 docker image prune -f --filter "label=$label" >/dev/null 2>&1 || true
-say "built $image ($(docker run --rm --entrypoint postgres "$image" --version), hash $hash)"
+say "built $image ($(docker run --rm --network none --entrypoint postgres "$image" --version), hash $hash)"

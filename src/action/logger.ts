@@ -4,12 +4,13 @@ import type { Secrets } from './secrets.js';
 
 /**
  * The commands' Logger on the runner's log: warnings and errors become annotations, debug lines
- * show with ACTIONS_STEP_DEBUG, and each phase is one collapsible group. The runner cannot nest
- * groups, so a group opened inside (or alongside) another is a plain heading line instead.
- * Every line is scrubbed of registered secrets.
+ * show with ACTIONS_STEP_DEBUG, and each phase is one collapsible group. The runner's groups are
+ * flat: a group that starts while another is open (a sub-phase, or a phase running alongside)
+ * closes it and takes over; the first one's end then closes nothing. Every line is scrubbed of
+ * registered secrets.
  */
 export function actionLogger(io: ActionIO, secrets: Secrets): Logger {
-  let open = 0;
+  let current: symbol | undefined;
   const clean = (m: string) => secrets.scrub(m);
   return {
     debug: (m) => io.debug(clean(m)),
@@ -17,17 +18,17 @@ export function actionLogger(io: ActionIO, secrets: Secrets): Logger {
     warn: (m) => io.warning(clean(m)),
     error: (m) => io.error(clean(m)),
     async group<T>(title: string, fn: () => Promise<T>): Promise<T> {
-      if (open > 0) {
-        io.info(`» ${clean(title)}`);
-        return fn();
-      }
-      open++;
+      const token = Symbol(title);
+      if (current) io.endGroup();
+      current = token;
       io.startGroup(clean(title));
       try {
         return await fn();
       } finally {
-        io.endGroup();
-        open--;
+        if (current === token) {
+          io.endGroup();
+          current = undefined;
+        }
       }
     },
   };

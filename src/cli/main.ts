@@ -1,8 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { PREFIX_RE } from '../catalog/names.js';
+import { retentionPolicy } from '../catalog/retention.js';
 import { runBackup } from '../commands/backup.js';
 import { runDemo } from '../commands/demo.js';
 import { runDrill } from '../commands/drill.js';
+import { renderListTable, runList } from '../commands/list.js';
+import { runPrune } from '../commands/prune.js';
+import { notifiersFromEnv, recorded } from '../commands/recorded.js';
+import { REPORT_FORMATS, type ReportFormat, runReport } from '../commands/report.js';
+import { assertRestoreOk, runRestore } from '../commands/restore.js';
+import { runVerify } from '../commands/verify.js';
 import {
   openDestinations,
   Problems,
@@ -11,13 +18,17 @@ import {
   parseTime,
   resolveDecryption,
   resolveEncryption,
+  splitList,
 } from '../config.js';
 import { generateIdentity } from '../crypto/age.js';
 import { parseEngine } from '../engines/index.js';
-import { ConfigError, describeError, exitCodeOf } from '../errors.js';
-import { redactUrl, resolveConnection } from '../postgres/connection.js';
+import { ConfigError, describeError, exitCodeOf, JobFailedError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { type PgConnection, redactUrl, resolveConnection } from '../postgres/connection.js';
 import { parseCompression } from '../postgres/dump.js';
 import { loadHealthChecks } from '../postgres/validate.js';
+import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
+import { isSeverity } from '../report/notify.js';
 import { TOOL_VERSION } from '../version.js';
 import { cliLogger } from './logger.js';
 import { formatBytes, formatDuration, ProgressLine } from './progress.js';
@@ -34,6 +45,76 @@ function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+const ENV_HELP = `
+Environment (secrets never go in flags):
+  PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE   the database (or --database-url without a password)
+  LMS_BACKUP_RECIPIENTS                         age1… recipients, comma-separated (backup)
+  LMS_BACKUP_PASSPHRASE                         age passphrase (scrypt) instead of recipients
+  LMS_BACKUP_IDENTITY                           AGE-SECRET-KEY-1… identity (drill, verify, restore)
+  LMS_BACKUP_SLACK_WEBHOOK_URL, LMS_BACKUP_TEAMS_WEBHOOK_URL, LMS_BACKUP_WEBHOOK_URL, LMS_BACKUP_HEARTBEAT_URL
+  AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_SAS_TOKEN / AZURE_STORAGE_KEY, AWS_*, GOOGLE_APPLICATION_CREDENTIALS
+
+Exit codes: 0 success, 1 the job ran and failed, 2 bad usage or configuration.`;
+
+function connectionFrom(
+  url: string | undefined,
+  flag: string,
+  problems: Problems,
+  logger: Logger,
+): PgConnection | undefined {
+  if (url && /\/\/[^/@]*:[^/@]*@/.test(url)) {
+    logger.warn(
+      `${flag} holds a password, which other users of this machine can see in the process list: prefer PGPASSWORD`,
+    );
+  }
+  return problems.try(() => resolveConnection(url, process.env, flag));
+}
+
+function decryptionFrom(opts: { identityFile?: string }, problems: Problems) {
+  return resolveDecryption(
+    {
+      identityFile: opts.identityFile,
+      identity: process.env.LMS_BACKUP_IDENTITY,
+      passphrase: process.env.LMS_BACKUP_PASSPHRASE,
+    },
+    problems,
+    { identityFile: '--identity-file', identity: 'LMS_BACKUP_IDENTITY' },
+  );
+}
+
+function notifiers(opts: { notifyMinSeverity?: string }, problems: Problems) {
+  const sev = opts.notifyMinSeverity;
+  if (sev !== undefined && !isSeverity(sev)) {
+    problems.add(`--notify-min-severity must be critical, warning or info (got "${sev}")`);
+    return [];
+  }
+  return notifiersFromEnv(process.env, sev as 'critical' | 'warning' | 'info' | undefined);
+}
+
+function selectionFrom(
+  opts: { backup?: string; before?: string; verifiedOnly?: boolean },
+  problems: Problems,
+) {
+  const before = opts.before === undefined ? undefined : parseTime(opts.before, '--before', problems);
+  return {
+    ...(opts.backup ? { name: opts.backup } : {}),
+    ...(before ? { before } : {}),
+    ...(opts.verifiedOnly ? { verifiedOnly: true } : {}),
+  };
+}
+
+function addSelection(cmd: Command, verifiedOnly = false): Command {
+  cmd
+    .option('--from <destination>', 'where the backups are: a path or a storage URL', 'backups')
+    .option('--backup <id>', 'which backup: an id, or "latest"', 'latest')
+    .option(
+      '--before <time>',
+      'the newest complete backup taken at or before this time (e.g. 2024-01-15T03:00Z)',
+    );
+  if (verifiedOnly) cmd.option('--verified-only', 'the newest backup whose last drill passed');
+  return cmd;
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -44,18 +125,14 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'print only warnings and errors')
     .option('-v, --verbose', 'print details')
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 success, 1 the job ran and failed, 2 bad usage or configuration.\n' +
-        'Secrets come from the environment, never from flags: PGPASSWORD, LMS_BACKUP_PASSPHRASE, LMS_BACKUP_IDENTITY.',
-    );
+    .addHelpText('after', ENV_HELP);
 
   program
     .command('backup')
     .description('dump a database with pg_dump -Fc, checksum, encrypt and store it (manifest written last)')
     .option(
       '--database-url <url>',
-      'postgresql://user@host:5432/db (default: $LMS_BACKUP_DATABASE_URL, $DATABASE_URL, else the PG* variables); put the password in PGPASSWORD',
+      'postgresql://user@host:5432/db (default: $LMS_BACKUP_DATABASE_URL, $DATABASE_URL, the PG* variables)',
     )
     .option(
       '--to <destination>',
@@ -65,7 +142,7 @@ export function buildProgram(): Command {
     .option('--prefix <prefix>', 'backup name prefix', 'lms')
     .option(
       '--compression <c>',
-      'auto, none, gzip[:1-9], lz4[:N], zstd[:N] (lz4/zstd need pg_dump 16+)',
+      'auto (gzip:1, or zstd:1 with pg_dump 16+), none, gzip[:1-9], lz4[:N], zstd[:N]',
       'auto',
     )
     .option(
@@ -75,22 +152,27 @@ export function buildProgram(): Command {
     )
     .option('--recipients-file <path>', 'file with one age1… recipient per line')
     .option('--no-encryption', 'store the dump unencrypted (explicit opt-out)')
-    .addHelpText('after', '\nPassphrase mode: set LMS_BACKUP_PASSPHRASE (never a flag).')
+    .option('--min-bytes <n>', 'fail when the stored backup is smaller than this', '1')
+    .option(
+      '--notify-min-severity <s>',
+      'lowest severity sent to webhooks: critical, warning, info',
+      'warning',
+    )
     .action(async (opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const logger = cliLogger(g);
       const problems = new Problems();
       const env = process.env;
-      const url = opts.databaseUrl ?? env.LMS_BACKUP_DATABASE_URL ?? env.DATABASE_URL;
-      if (opts.databaseUrl && /\/\/[^/@]*:[^/@]*@/.test(opts.databaseUrl)) {
-        logger.warn(
-          '--database-url holds a password, which other users of this machine can see in the process list: prefer PGPASSWORD',
-        );
-      }
-      const connection = problems.try(() => resolveConnection(url, env, '--database-url'));
+      const connection = connectionFrom(
+        opts.databaseUrl ?? env.LMS_BACKUP_DATABASE_URL ?? env.DATABASE_URL,
+        '--database-url',
+        problems,
+        logger,
+      );
       if (!PREFIX_RE.test(opts.prefix))
         problems.add(`--prefix "${opts.prefix}" must be letters, digits and dashes`);
       const compression = problems.try(() => parseCompression(opts.compression, '--compression'));
+      const minBytes = parsePositiveInt(opts.minBytes, '--min-bytes', problems, 1);
       const encryption = resolveEncryption(
         {
           recipients: [
@@ -109,6 +191,7 @@ export function buildProgram(): Command {
         },
         problems,
       );
+      const notify = notifiers(opts, problems);
       const destinations = await openDestinations(opts.to ?? ['backups'], problems, {
         logger,
         inputName: '--to',
@@ -116,16 +199,32 @@ export function buildProgram(): Command {
       problems.throwIfAny();
 
       const progress = new ProgressLine();
-      const result = await runBackup(
-        {
-          connection: connection!,
-          destinations,
-          prefix: opts.prefix,
-          compression: compression!,
-          encryption: encryption!,
-        },
-        { logger, onProgress: (p) => progress.update('dumping', p.bytes, p.elapsedMs) },
-      ).finally(() => progress.done());
+      const { result } = await recorded(
+        { command: 'backup', storages: destinations, notifiers: notify, logger },
+        () =>
+          runBackup(
+            {
+              connection: connection!,
+              destinations,
+              prefix: opts.prefix,
+              compression: compression!,
+              encryption: encryption!,
+              anomaly: { minBytes: minBytes! },
+            },
+            { logger, onProgress: (p) => progress.update('dumping', p.bytes, p.elapsedMs) },
+          ).finally(() => progress.done()),
+        (r) => ({
+          status: 'success',
+          backupId: r.id,
+          bytes: r.manifest.object.bytes,
+          warnings: r.warnings,
+          details: {
+            phases: r.phases,
+            tables: r.manifest.inventory.tableCount,
+            rows: r.manifest.inventory.totalRows,
+          },
+        }),
+      );
       if (g.json) return printJson(result);
       const m = result.manifest;
       process.stdout.write(
@@ -133,24 +232,21 @@ export function buildProgram(): Command {
           `${formatBytes(m.object.bytes)} stored (${m.encryption.scheme === 'age' ? 'age-encrypted' : 'NOT encrypted'}) ` +
           `in ${formatDuration(result.durationMs)}\n` +
           result.stored.map((s) => `  ${s.destination}/${s.key}\n`).join('') +
-          `  sha256 ${m.object.sha256}\n`,
+          `  sha256 ${m.object.sha256}\n` +
+          result.warnings.map((w) => `  warning: ${w}\n`).join(''),
       );
     });
 
-  program
-    .command('drill')
-    .description(
-      'restore a backup into a throwaway PostgreSQL and prove it: checksum, decryption, tables, exact row counts, checks',
-    )
-    .option('--from <destination>', 'where the backups are (path or storage URL)', 'backups')
-    .option('--backup <id>', 'which backup: an id, or "latest"', 'latest')
-    .option(
-      '--before <time>',
-      'the newest complete backup taken at or before this time (e.g. 2024-01-15T03:00Z)',
-    )
+  addSelection(
+    program
+      .command('drill')
+      .description(
+        'restore a backup into a throwaway PostgreSQL and prove it: checksum, decryption, tables, exact row counts, checks',
+      ),
+  )
     .option(
       '--identity-file <path>',
-      'age identity file (or set LMS_BACKUP_IDENTITY; passphrase: LMS_BACKUP_PASSPHRASE)',
+      'age identity file (or LMS_BACKUP_IDENTITY; passphrase: LMS_BACKUP_PASSPHRASE)',
     )
     .option(
       '--engine <engine>',
@@ -164,21 +260,16 @@ export function buildProgram(): Command {
     .option('--jobs <n>', 'pg_restore parallel jobs (default: CPUs)')
     .option('--rto <duration>', 'recovery time objective', '4h')
     .option('--rpo <duration>', 'recovery point objective (age of the newest backup)', '24h')
-    .option('--report-dir <dir>', "also write the report here (default: the destination's drill_logs/)")
+    .option(
+      '--report-dir <dir>',
+      "also write the report here (it always goes to the destination's drill_logs/)",
+    )
+    .option('--notify-min-severity <s>', 'lowest severity sent to webhooks', 'warning')
     .action(async (opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const logger = cliLogger(g);
       const problems = new Problems();
-      const env = process.env;
-      const keys = resolveDecryption(
-        {
-          identityFile: opts.identityFile,
-          identity: env.LMS_BACKUP_IDENTITY,
-          passphrase: env.LMS_BACKUP_PASSPHRASE,
-        },
-        problems,
-        { identityFile: '--identity-file', identity: 'LMS_BACKUP_IDENTITY' },
-      );
+      const keys = decryptionFrom(opts, problems);
       const engine = problems.try(() => parseEngine(opts.engine, '--engine'));
       const minTables = parsePositiveInt(opts.minTables, '--min-tables', problems, 0);
       const jobs = opts.jobs === undefined ? undefined : parsePositiveInt(opts.jobs, '--jobs', problems);
@@ -188,31 +279,295 @@ export function buildProgram(): Command {
           : parsePositiveInt(opts.postgresMajor, '--postgres-major', problems, 9);
       const rto = parseDuration(opts.rto, '--rto', problems);
       const rpo = parseDuration(opts.rpo, '--rpo', problems);
-      const before = opts.before === undefined ? undefined : parseTime(opts.before, '--before', problems);
+      const selection = selectionFrom(opts, problems);
       const checks = opts.checks ? (problems.try(() => loadHealthChecks(opts.checks, '--checks')) ?? []) : [];
+      const notify = notifiers(opts, problems);
       const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
       problems.throwIfAny();
-      const result = await runDrill(
-        {
-          storage: storage!,
-          selection: { name: opts.backup, ...(before ? { before } : {}) },
-          keys,
-          engine: engine!,
-          ...(major ? { postgresMajor: major } : {}),
-          ...(opts.image ? { image: opts.image } : {}),
-          minTables: minTables!,
-          checks,
-          ...(jobs ? { jobs } : {}),
-          rtoSeconds: rto!,
-          rpoSeconds: rpo!,
-          ...(opts.reportDir ? { localReportDir: opts.reportDir } : {}),
-        },
-        { logger },
+      const { result } = await recorded(
+        { command: 'drill', storages: [storage!], notifiers: notify, logger },
+        () =>
+          runDrill(
+            {
+              storage: storage!,
+              selection,
+              keys,
+              engine: engine!,
+              ...(major ? { postgresMajor: major } : {}),
+              ...(opts.image ? { image: opts.image } : {}),
+              minTables: minTables!,
+              checks,
+              ...(jobs ? { jobs } : {}),
+              rtoSeconds: rto!,
+              rpoSeconds: rpo!,
+              ...(opts.reportDir ? { localReportDir: opts.reportDir } : {}),
+            },
+            { logger },
+          ),
+        (r) => ({
+          status: r.report.verdict === 'pass' ? 'success' : 'failure',
+          ...(r.report.verdict === 'pass' ? {} : { reason: r.report.reasons.join('; ') }),
+          backupId: r.report.backupId,
+          details: {
+            drillId: r.report.id,
+            verdict: r.report.verdict,
+            recoverySeconds: r.report.rto.measuredSeconds,
+          },
+        }),
       );
       if (g.json) printJson(result.report);
       else
         process.stdout.write(`${result.markdown}\n${result.written.map((w) => `report: ${w}\n`).join('')}`);
       if (result.report.verdict !== 'pass') process.exitCode = 1;
+    });
+
+  addSelection(
+    program
+      .command('verify')
+      .description(
+        'check a stored backup without a database: checksum, authenticated decryption, pg_restore --list',
+      ),
+  )
+    .option(
+      '--identity-file <path>',
+      'age identity file (or LMS_BACKUP_IDENTITY; passphrase: LMS_BACKUP_PASSPHRASE)',
+    )
+    .action(async (opts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      const logger = cliLogger(g);
+      const problems = new Problems();
+      const keys = decryptionFrom(opts, problems);
+      const selection = selectionFrom(opts, problems);
+      const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
+      problems.throwIfAny();
+      const { result } = await recorded(
+        { command: 'verify', storages: [storage!], notifiers: [], logger },
+        () => runVerify({ storage: storage!, selection, keys }, { logger }),
+        (r) => ({
+          status: r.ok ? 'success' : 'failure',
+          backupId: r.backupId,
+          ...(r.ok
+            ? {}
+            : {
+                reason: r.checks
+                  .filter((c) => !c.ok)
+                  .map((c) => `${c.name}: ${c.detail}`)
+                  .join('; '),
+              }),
+        }),
+      );
+      if (g.json) printJson(result);
+      else {
+        process.stdout.write(
+          `verify ${result.backupId}: ${result.ok ? 'OK' : 'FAILED'}\n` +
+            result.checks.map((c) => `  ${c.ok ? 'ok    ' : 'FAILED'} ${c.name}: ${c.detail}\n`).join(''),
+        );
+      }
+      if (!result.ok) process.exitCode = 1;
+    });
+
+  addSelection(
+    program
+      .command('restore')
+      .description(
+        'restore a backup into a real database, with safety checks; --table for selective recovery into a side database',
+      ),
+    true,
+  )
+    .option(
+      '--target-url <url>',
+      'the database to restore into (default: $LMS_BACKUP_TARGET_URL, else the PG* variables)',
+    )
+    .option(
+      '--identity-file <path>',
+      'age identity file (or LMS_BACKUP_IDENTITY; passphrase: LMS_BACKUP_PASSPHRASE)',
+    )
+    .option('--confirm <database>', 'required to overwrite a database that holds tables: its exact name')
+    .option('--no-safety-backup', 'do not back up a non-empty target before overwriting it')
+    .option('--safety-to <destination>', 'where the safety backup goes (default: --from)')
+    .option('--force', "restore even into a server older than the backup's")
+    .option('--dry-run', 'print the plan and the archive contents; change nothing')
+    .option(
+      '--table <name>',
+      'restore only this table (schema.table), into a side database (repeatable)',
+      collect,
+    )
+    .option('--schema <name>', 'restore only this schema, into a side database (repeatable)', collect)
+    .option('--jobs <n>', 'pg_restore parallel jobs (default: CPUs)')
+    .option('--min-tables <n>', 'validation: fail when fewer tables are restored', '8')
+    .action(async (opts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      const logger = cliLogger(g);
+      const problems = new Problems();
+      const keys = decryptionFrom(opts, problems);
+      const target = connectionFrom(
+        opts.targetUrl ?? process.env.LMS_BACKUP_TARGET_URL,
+        '--target-url',
+        problems,
+        logger,
+      );
+      const selection = selectionFrom(opts, problems);
+      const jobs = opts.jobs === undefined ? undefined : parsePositiveInt(opts.jobs, '--jobs', problems);
+      const minTables = parsePositiveInt(opts.minTables, '--min-tables', problems, 0);
+      const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
+      const [safety] = opts.safetyTo
+        ? await openDestinations([opts.safetyTo], problems, { logger, inputName: '--safety-to' })
+        : [undefined];
+      problems.throwIfAny();
+      const { result } = await recorded(
+        { command: 'restore', storages: [storage!], notifiers: [], logger },
+        () =>
+          runRestore(
+            {
+              storage: storage!,
+              selection,
+              keys,
+              target: target!,
+              ...(opts.confirm !== undefined ? { confirm: opts.confirm } : {}),
+              safetyBackup: opts.safetyBackup !== false,
+              ...(safety ? { safetyStorage: safety } : {}),
+              force: Boolean(opts.force),
+              dryRun: Boolean(opts.dryRun),
+              tables: opts.table ?? [],
+              schemas: opts.schema ?? [],
+              ...(jobs ? { jobs } : {}),
+              minTables: minTables!,
+            },
+            { logger },
+          ),
+        (r) => ({
+          status: r.ok ? 'success' : 'failure',
+          backupId: r.plan.backupId,
+          ...(r.ok ? {} : { reason: r.reasons.join('; ') }),
+          details: { dryRun: r.dryRun, mode: r.plan.mode },
+        }),
+      );
+      if (g.json) printJson(result);
+      else process.stdout.write(renderRestore(result));
+      assertRestoreOk(result);
+    });
+
+  program
+    .command('list')
+    .description('the backups in a destination, newest first, with their state')
+    .option('--from <destination>', 'where the backups are: a path or a storage URL', 'backups')
+    .action(async (opts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      const logger = cliLogger(g);
+      const problems = new Problems();
+      const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
+      problems.throwIfAny();
+      const rows = await runList({ storage: storage! }, { logger });
+      if (g.json) printJson(rows);
+      else process.stdout.write(`${renderListTable(rows)}\n`);
+    });
+
+  program
+    .command('prune')
+    .description(
+      'apply retention: age, daily/weekly/monthly keeps, a minimum count; never the newest good backups',
+    )
+    .option('--from <destination>', 'where the backups are: a path or a storage URL', 'backups')
+    .option('--keep-days <n>', 'keep every backup younger than this many days (>= 1)', '30')
+    .option('--keep-daily <n>', 'also keep the newest backup of each of the last N days', '7')
+    .option('--keep-weekly <n>', 'also keep the newest backup of each of the last N weeks', '4')
+    .option('--keep-monthly <n>', 'also keep the newest backup of each of the last N months', '12')
+    .option('--keep-min <n>', 'never keep fewer complete backups than this', '7')
+    .option('--dry-run', 'list what would go and why; delete nothing')
+    .action(async (opts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      const logger = cliLogger(g);
+      const problems = new Problems();
+      const num = (v: string, name: string) => parsePositiveInt(v, name, problems, 0);
+      const policy = problems.try(() =>
+        retentionPolicy({
+          keepDays: num(opts.keepDays, '--keep-days') ?? 30,
+          keepDaily: num(opts.keepDaily, '--keep-daily') ?? 7,
+          keepWeekly: num(opts.keepWeekly, '--keep-weekly') ?? 4,
+          keepMonthly: num(opts.keepMonthly, '--keep-monthly') ?? 12,
+          keepMin: num(opts.keepMin, '--keep-min') ?? 7,
+        }),
+      );
+      const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
+      problems.throwIfAny();
+      const { result } = await recorded(
+        { command: 'prune', storages: [storage!], notifiers: [], logger },
+        () => runPrune({ storage: storage!, policy: policy!, dryRun: Boolean(opts.dryRun) }, { logger }),
+        (r) => ({
+          status: 'success',
+          warnings: r.plan.warnings,
+          details: { removed: r.plan.remove.length, kept: r.plan.keep.length, dryRun: Boolean(opts.dryRun) },
+        }),
+      );
+      if (g.json) return printJson(result);
+      const verb = opts.dryRun ? 'would remove' : 'removed';
+      process.stdout.write(
+        `${verb} ${result.plan.remove.length} backup(s), kept ${result.plan.keep.length}\n` +
+          result.plan.remove.map((r) => `  - ${r.id}: ${r.reason}\n`).join('') +
+          result.plan.keep.map((k) => `  + ${k.id}: ${k.reasons.join('; ')}\n`).join('') +
+          result.plan.warnings.map((w) => `  warning: ${w}\n`).join(''),
+      );
+    });
+
+  program
+    .command('report')
+    .description(
+      'DR readiness from the run records, manifests and drill reports: Markdown, JSON and an HTML page',
+    )
+    .option('--from <destination>', 'where the records are (repeatable; merged)', collect)
+    .option('--window <days>', 'days to report on', '30')
+    .option('--out-dir <dir>', 'write report.md, report.json and report.html here')
+    .option('--format <f>', 'files to write: markdown, json, html (comma-separated)', 'markdown,json,html')
+    .option(
+      '--fail-on <conditions>',
+      'exit 1 when any of these trip: stale, rpo, rto, drill (comma-separated)',
+    )
+    .option('--rpo <duration>', 'recovery point objective', '24h')
+    .option('--rto <duration>', 'recovery time objective', '4h')
+    .option('--keep-days <n>', 'the retention in days, for retention compliance', '30')
+    .action(async (opts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      const logger = cliLogger(g);
+      const problems = new Problems();
+      const windowDays = parsePositiveInt(opts.window, '--window', problems);
+      const keepDays = parsePositiveInt(opts.keepDays, '--keep-days', problems);
+      const rpo = parseDuration(opts.rpo, '--rpo', problems);
+      const rto = parseDuration(opts.rto, '--rto', problems);
+      const formats = splitList(opts.format).filter((f) => {
+        const ok = (REPORT_FORMATS as readonly string[]).includes(f);
+        if (!ok) problems.add(`--format "${f}" is not one of ${REPORT_FORMATS.join(', ')}`);
+        return ok;
+      }) as ReportFormat[];
+      const failOn = splitList(opts.failOn ?? '').filter((c) => {
+        const ok = (FAIL_ON_CONDITIONS as readonly string[]).includes(c);
+        if (!ok) problems.add(`--fail-on "${c}" is not one of ${FAIL_ON_CONDITIONS.join(', ')}`);
+        return ok;
+      }) as FailOnCondition[];
+      const storages = await openDestinations(opts.from ?? ['backups'], problems, {
+        logger,
+        inputName: '--from',
+      });
+      problems.throwIfAny();
+      const result = await runReport(
+        {
+          storages,
+          windowDays: windowDays!,
+          ...(opts.outDir ? { outDir: opts.outDir } : {}),
+          formats,
+          failOn,
+          rpoSeconds: rpo!,
+          rtoSeconds: rto!,
+          keepDays: keepDays!,
+        },
+        { logger },
+      );
+      if (g.json) process.stdout.write(result.json.endsWith('\n') ? result.json : `${result.json}\n`);
+      else process.stdout.write(`${result.markdown}\n${result.files.map((f) => `wrote ${f}\n`).join('')}`);
+      if (result.failed.length) {
+        throw new JobFailedError(
+          `DR readiness check failed: ${result.failed.map((c) => `${c}: ${result.readiness.conditions[c].message}`).join('; ')}`,
+        );
+      }
     });
 
   program
@@ -239,16 +594,37 @@ export function buildProgram(): Command {
       const logger = cliLogger(g);
       const scale = Number(opts.scale);
       if (!(scale > 0)) throw new ConfigError(`--scale must be a positive number (got "${opts.scale}")`);
-      if (!['auto', 'docker', 'local'].includes(opts.engine)) {
-        throw new ConfigError(`--engine must be auto, docker or local (got "${opts.engine}")`);
-      }
-      const result = await runDemo({ dir: opts.dir, scale, engine: opts.engine }, { logger });
+      const engine = parseEngine(opts.engine, '--engine');
+      const result = await runDemo({ dir: opts.dir, scale, engine }, { logger });
       if (g.json) return printJson(result);
       process.stdout.write(result.summary);
       if (!result.passed) process.exitCode = 1;
     });
 
   return program;
+}
+
+function renderRestore(r: Awaited<ReturnType<typeof runRestore>>): string {
+  const p = r.plan;
+  const lines = [
+    `${r.dryRun ? 'Restore plan (dry run: nothing changed)' : 'Restore'}: ${p.backupId}`,
+    `  backup        taken ${p.backupTakenAt} (${formatDuration(p.backupAgeSeconds * 1000)} ago), PostgreSQL ${p.backupServerVersion}`,
+    `  checksum      ${p.checksumOk ? 'ok' : 'MISMATCH'}; decryption ${p.decryptionOk ? 'ok' : 'FAILED'}`,
+    `  target        ${p.target} (PostgreSQL ${p.targetServerVersion}); ${p.targetExists ? `${p.targetUserTables} table(s)` : 'does not exist yet'}`,
+    `  versions      ${p.versionCheck}`,
+    `  mode          ${p.mode}${p.sideDatabase ? ` into side database ${p.sideDatabase}` : ''}`,
+    `  archive       ${Object.entries(p.toc)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')}`,
+  ];
+  if (r.safetyBackup) lines.push(`  safety backup ${r.safetyBackup.id} in ${r.safetyBackup.destination}`);
+  if (r.validation) {
+    const ok = r.validation.tables.filter((t) => t.ok).length;
+    lines.push(`  validation    ${ok}/${r.validation.tables.length} tables with exact row counts`);
+  }
+  for (const x of r.reasons) lines.push(`  ! ${x}`);
+  for (const s of r.nextSteps) lines.push(`  → ${s}`);
+  return `${lines.join('\n')}\n`;
 }
 
 export async function runCli(argv: string[]): Promise<void> {

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { listBackups } from '../catalog/catalog.js';
 import { backupId, backupKeys } from '../catalog/names.js';
 import { MANIFEST_FORMAT, type Manifest } from '../catalog/types.js';
 import { createAgeEncryptStream } from '../crypto/age.js';
 import { Sha256Meter, sha256Sidecar } from '../crypto/hash.js';
+import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { connect, serverInfo } from '../postgres/client.js';
@@ -16,6 +18,7 @@ import type { PgConnection } from '../postgres/connection.js';
 import { type Compression, compressionLabel, resolveCompression, startPgDump } from '../postgres/dump.js';
 import { takeInventory } from '../postgres/inventory.js';
 import { findClientTool } from '../postgres/tools.js';
+import { checkRowDrops, checkSizeAnomaly } from '../report/anomaly.js';
 import { StorageConflictError } from '../storage/errors.js';
 import { bufferSource } from '../storage/index.js';
 import type { PutSource, Storage } from '../storage/types.js';
@@ -32,6 +35,14 @@ export interface BackupConfig {
   encryption: EncryptionConfig;
   /** Where to stage the dump when no destination is local (default: the OS temp dir). */
   stagingDir?: string;
+  /** Size and row-count anomaly thresholds (defaults: median of 7, 50 %-200 %, 20 % row drop). */
+  anomaly?: {
+    historySize?: number;
+    lowRatio?: number;
+    highRatio?: number;
+    minBytes?: number;
+    rowDropRatio?: number;
+  };
 }
 
 export interface BackupProgress {
@@ -54,6 +65,10 @@ export interface BackupResult {
   stored: { destination: string; key: string }[];
   durationMs: number;
   phases: Record<string, number>;
+  /** Anomalies worth a warning (size against recent backups, tables that lost rows). */
+  warnings: string[];
+  /** Median stored size of the recent complete backups, when there were any. */
+  medianBytes: number | null;
 }
 
 /**
@@ -71,6 +86,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
 
   const client = await connect(config.connection);
   let staged: string | undefined;
+  let stagedTeardown: TeardownHandle | undefined;
   try {
     const server = await serverInfo(client);
     // Fails before anything is written when no pg_dump can serve this server.
@@ -91,6 +107,16 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       });
     }
     staged = join(stagingDir, `.tmp-${randomBytes(6).toString('hex')}.dump.partial`);
+    const stagedPath = staged;
+    stagedTeardown = registerTeardown(
+      `staged dump ${stagedPath}`,
+      () => rm(stagedPath, { force: true }),
+      () => rmSync(stagedPath, { force: true }),
+    );
+    // Recent complete backups: the baseline for the size and row-count anomaly checks.
+    const history = (await listBackups(config.destinations[0]!, { withDrills: false }).catch(() => []))
+      .filter((e) => e.state === 'complete' && e.manifest)
+      .map((e) => e.manifest!);
 
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const snap = await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
@@ -138,6 +164,33 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     logger.info(
       `dumped ${plain.bytes} bytes (stored ${stored.bytes}); ${inventory.tableCount} tables, ${inventory.totalRows} rows`,
     );
+
+    // A dump of zero bytes (or under the minimum) is a failure: it is never stored as complete.
+    const a = config.anomaly ?? {};
+    const size = checkSizeAnomaly({
+      bytes: stored.bytes,
+      history: history.map((m) => m.object.bytes).reverse(),
+      ...(a.historySize !== undefined ? { historySize: a.historySize } : {}),
+      ...(a.lowRatio !== undefined ? { lowRatio: a.lowRatio } : {}),
+      ...(a.highRatio !== undefined ? { highRatio: a.highRatio } : {}),
+      ...(a.minBytes !== undefined ? { minBytes: a.minBytes } : {}),
+    });
+    if (size.severity === 'critical') {
+      throw new JobFailedError(size.message, {
+        hint: 'check the source database and the pg_dump output; nothing was stored',
+      });
+    }
+    const warnings: string[] = [];
+    if (size.severity === 'warning') warnings.push(size.message);
+    const previous = history[0];
+    if (previous) {
+      for (const f of checkRowDrops(previous.inventory.tables, inventory.tables, {
+        ...(a.rowDropRatio !== undefined ? { dropRatio: a.rowDropRatio } : {}),
+      })) {
+        warnings.push(f.message);
+      }
+    }
+    for (const w of warnings) logger.warn(w);
 
     const encrypted = config.encryption.mode === 'age';
     const source: PutSource = {
@@ -196,13 +249,15 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       stored: config.destinations.map((d) => ({ destination: d.display, key: keys.dump })),
       durationMs: Date.now() - started,
       phases,
+      warnings,
+      medianBytes: size.median,
     };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
     await client.end().catch(() => {});
-    if (staged) await rm(staged, { force: true });
+    if (stagedTeardown) await stagedTeardown.run();
   }
 }
 

@@ -46,7 +46,8 @@ export async function runVerify(config: VerifyConfig, deps: { logger: Logger }):
   const checks: VerifyCheck[] = [];
   const add = (name: string, ok: boolean, detail: string) => {
     checks.push({ name, ok, detail });
-    (ok ? logger.info : logger.error)(`${ok ? 'ok' : 'FAILED'}: ${name}: ${detail}`);
+    if (ok) logger.info(`ok: ${name}: ${detail}`);
+    else logger.error(`FAILED: ${name}: ${detail}`);
   };
 
   // The manifest is consistent with what is stored.

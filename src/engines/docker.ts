@@ -286,7 +286,8 @@ export async function startDockerPostgres(opts: StartOptions = {}): Promise<Thro
 
   let started: StartedPostgreSqlContainer;
   try {
-    started = await logger.group(`start PostgreSQL container (${image})`, () => container.start());
+    logger.info(`starting a PostgreSQL container from ${image}`);
+    started = await container.start();
   } catch (error) {
     await teardown.run().catch(() => {});
     if (!hadImage && !(await dockerImageExists(image))) {
@@ -299,7 +300,9 @@ export async function startDockerPostgres(opts: StartOptions = {}): Promise<Thro
       });
     }
     throw new JobFailedError(`PostgreSQL container from ${image} did not start: ${message}`, {
-      hint: `see "docker logs" of a container started from ${image}; check the image runs PostgreSQL like the official one`,
+      hint:
+        `check that ${image} runs PostgreSQL like the official postgres image ` +
+        '(POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB, "postgres -c name=value" arguments, pg_isready)',
     });
   }
 

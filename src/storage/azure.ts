@@ -3,8 +3,8 @@ import type { Readable } from 'node:stream';
 import { DefaultAzureCredential } from '@azure/identity';
 import {
   AnonymousCredential,
-  type BlockBlobClient,
   BlobServiceClient,
+  type BlockBlobClient,
   type ContainerClient,
   type StoragePipelineOptions,
   StorageSharedKeyCredential,
@@ -159,7 +159,11 @@ export class AzureStorage implements Storage {
     const blob = this.container.getBlobClient(this.name(key));
     try {
       const props = await blob.getProperties();
-      return { key, size: props.contentLength ?? 0, ...(props.lastModified ? { lastModified: props.lastModified } : {}) };
+      return {
+        key,
+        size: props.contentLength ?? 0,
+        ...(props.lastModified ? { lastModified: props.lastModified } : {}),
+      };
     } catch (err) {
       if (httpStatusOf(err) === 404) return null;
       throw this.mapError('head', key, err);
@@ -199,7 +203,9 @@ export class AzureStorage implements Storage {
     await this.container
       .getBlobClient(name)
       .deleteIfExists()
-      .catch((err) => this.logger.warn(`${this.display}: could not remove ${name} after a failed check: ${err}`));
+      .catch((err) =>
+        this.logger.warn(`${this.display}: could not remove ${name} after a failed check: ${err}`),
+      );
   }
 
   private conflict(key: string): StorageConflictError {
@@ -233,13 +239,20 @@ export class AzureStorage implements Storage {
       });
     }
     const name = err instanceof Error ? err.name : '';
-    if (name === 'CredentialUnavailableError' || name === 'AuthenticationRequiredError' || name === 'AggregateAuthenticationError') {
-      return new StorageAuthError(`${this.display}: no usable Azure credential (${(err as Error).message.split('\n')[0]})`, {
-        location: this.display,
-        operation,
-        cause: err,
-        hint: 'set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_KEY, or sign in first (azure/login with OIDC, az login, managed identity)',
-      });
+    if (
+      name === 'CredentialUnavailableError' ||
+      name === 'AuthenticationRequiredError' ||
+      name === 'AggregateAuthenticationError'
+    ) {
+      return new StorageAuthError(
+        `${this.display}: no usable Azure credential (${(err as Error).message.split('\n')[0]})`,
+        {
+          location: this.display,
+          operation,
+          cause: err,
+          hint: 'set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_KEY, or sign in first (azure/login with OIDC, az login, managed identity)',
+        },
+      );
     }
     return toStorageError(err, {
       display: this.display,
@@ -269,7 +282,9 @@ export function azureServiceClient(
     if (loc.endpoint) {
       throw new StorageConfigError(
         `${display}: both ?endpoint= and AZURE_STORAGE_CONNECTION_STRING name the endpoint`,
-        { hint: 'remove ?endpoint= from the location (the connection string has BlobEndpoint), or unset the connection string' },
+        {
+          hint: 'remove ?endpoint= from the location (the connection string has BlobEndpoint), or unset the connection string',
+        },
       );
     }
     let service: BlobServiceClient;
@@ -310,6 +325,7 @@ export function azureServiceClient(
   }
   return {
     service: new BlobServiceClient(endpoint, new DefaultAzureCredential(), pipeline),
-    source: 'DefaultAzureCredential (azure/login OIDC, managed identity, Azure CLI, AZURE_CLIENT_ID/AZURE_TENANT_ID)',
+    source:
+      'DefaultAzureCredential (azure/login OIDC, managed identity, Azure CLI, AZURE_CLIENT_ID/AZURE_TENANT_ID)',
   };
 }

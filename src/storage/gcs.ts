@@ -60,7 +60,10 @@ export class GcsStorage implements Storage {
     this.prefix = loc.prefix;
     this.logger = opts.logger ?? nullLogger;
     // Resumable chunks must be multiples of 256 KiB.
-    this.chunkSize = Math.max(256 * 1024, Math.ceil((opts.chunkSize ?? 8 * 1024 * 1024) / (256 * 1024)) * 256 * 1024);
+    this.chunkSize = Math.max(
+      256 * 1024,
+      Math.ceil((opts.chunkSize ?? 8 * 1024 * 1024) / (256 * 1024)) * 256 * 1024,
+    );
     const attempts = Math.max(1, opts.requestAttempts ?? 3);
     const endpoint = loc.endpoint ?? emulatorHost(env.STORAGE_EMULATOR_HOST);
     const options: StorageOptions = {
@@ -71,7 +74,9 @@ export class GcsStorage implements Storage {
         maxRetryDelay: 2,
         totalTimeout: 300,
       },
-      ...(endpoint ? { apiEndpoint: endpoint, useAuthWithCustomEndpoint: endpoint.startsWith('https:') } : {}),
+      ...(endpoint
+        ? { apiEndpoint: endpoint, useAuthWithCustomEndpoint: endpoint.startsWith('https:') }
+        : {}),
       ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}),
     };
     this.bucket = new GcsClient(options).bucket(loc.bucket);
@@ -109,7 +114,12 @@ export class GcsStorage implements Storage {
         throw integrityError(this.display, key, source, wrote, 'data read for');
       }
       const storedSize = Number(meta.size);
-      if (meta.md5Hash && wrote.md5 && meta.md5Hash === wrote.md5.toString('base64') && storedSize === source.size) {
+      if (
+        meta.md5Hash &&
+        wrote.md5 &&
+        meta.md5Hash === wrote.md5.toString('base64') &&
+        storedSize === source.size
+      ) {
         this.logger.debug(`${this.display}: stored ${key}, confirmed by the service's MD5`);
       } else {
         // No MD5 from the service (composite or customer-encrypted objects): read it back.
@@ -148,7 +158,11 @@ export class GcsStorage implements Storage {
     const file = this.file(key);
     try {
       const [meta] = (await file.getMetadata()) as unknown as [ObjectMetadata];
-      return { key, size: Number(meta.size ?? 0), ...(meta.updated ? { lastModified: new Date(meta.updated) } : {}) };
+      return {
+        key,
+        size: Number(meta.size ?? 0),
+        ...(meta.updated ? { lastModified: new Date(meta.updated) } : {}),
+      };
     } catch (err) {
       if (httpStatusOf(err) === 404 && !isBucketMissing(err)) return null;
       throw this.mapError('head', key, err);
@@ -196,7 +210,9 @@ export class GcsStorage implements Storage {
   private async deleteQuietly(file: File, generation: string | number | undefined): Promise<void> {
     await file
       .delete(generation === undefined ? {} : { ifGenerationMatch: generation })
-      .catch((err) => this.logger.warn(`${this.display}: could not remove ${file.name} after a failed check: ${err}`));
+      .catch((err) =>
+        this.logger.warn(`${this.display}: could not remove ${file.name} after a failed check: ${err}`),
+      );
   }
 
   private conflict(key: string): StorageConflictError {
@@ -227,12 +243,15 @@ export class GcsStorage implements Storage {
       });
     }
     if (/default credentials|Could not load the default|invalid_grant|unable to impersonate/i.test(message)) {
-      return new StorageAuthError(`${this.display}: no usable Google credentials (${message.split('\n')[0]})`, {
-        location: this.display,
-        operation,
-        cause: err,
-        hint: 'set GOOGLE_APPLICATION_CREDENTIALS, or run google-github-actions/auth (Workload Identity Federation) before this step',
-      });
+      return new StorageAuthError(
+        `${this.display}: no usable Google credentials (${message.split('\n')[0]})`,
+        {
+          location: this.display,
+          operation,
+          cause: err,
+          hint: 'set GOOGLE_APPLICATION_CREDENTIALS, or run google-github-actions/auth (Workload Identity Federation) before this step',
+        },
+      );
     }
     return toStorageError(err, {
       display: this.display,

@@ -48,9 +48,14 @@ export interface OpenStorageOptions {
  * wrapped in the retry decorator. Nothing is contacted yet: a bad credential shows up on the
  * first call as StorageAuthError.
  */
-export async function openStorage(location: string | StorageLocation, opts: OpenStorageOptions = {}): Promise<Storage> {
+export async function openStorage(
+  location: string | StorageLocation,
+  opts: OpenStorageOptions = {},
+): Promise<Storage> {
   const loc =
-    typeof location === 'string' ? parseStorageLocation(location, opts.cwd ? { cwd: opts.cwd } : {}) : location;
+    typeof location === 'string'
+      ? parseStorageLocation(location, opts.cwd ? { cwd: opts.cwd } : {})
+      : location;
   const logger = opts.logger ?? nullLogger;
   const display = displayLocation(loc);
   const common = {
@@ -73,10 +78,18 @@ export async function openStorage(location: string | StorageLocation, opts: Open
       });
       break;
     case 's3':
-      storage = new S3Storage({ ...common, location: loc, ...(opts.partSize !== undefined ? { partSize: opts.partSize } : {}) });
+      storage = new S3Storage({
+        ...common,
+        location: loc,
+        ...(opts.partSize !== undefined ? { partSize: opts.partSize } : {}),
+      });
       break;
     case 'gcs':
-      storage = new GcsStorage({ ...common, location: loc, ...(opts.partSize !== undefined ? { chunkSize: opts.partSize } : {}) });
+      storage = new GcsStorage({
+        ...common,
+        location: loc,
+        ...(opts.partSize !== undefined ? { chunkSize: opts.partSize } : {}),
+      });
       break;
   }
   logger.debug(`storage: opened ${storage.kind} destination ${display}`);

@@ -63,6 +63,5 @@ export function normaliseRoot(path: string): string {
 }
 
 function printable(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: showing them is the point
   return s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -90,7 +90,12 @@ export class LocalStorage implements Storage {
     return { key, size: st.size, lastModified: st.mtime };
   }
 
-  private async putByCopy(key: string, source: PutSource, target: string, dir: string): Promise<StoredObject> {
+  private async putByCopy(
+    key: string,
+    source: PutSource,
+    target: string,
+    dir: string,
+  ): Promise<StoredObject> {
     const temp = join(dir, `${TEMP_PREFIX}${basename(target)}-${randomBytes(6).toString('hex')}`);
     let tempExists = true;
     try {

@@ -59,7 +59,9 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
       );
     }
     const delay = Math.round(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1)));
-    logger.warn(`${storage.display}: ${operation} ${what} failed (${detail}); retry ${attempt + 1}/${attempts} in ${delay} ms`);
+    logger.warn(
+      `${storage.display}: ${operation} ${what} failed (${detail}); retry ${attempt + 1}/${attempts} in ${delay} ms`,
+    );
     await sleep(delay);
   }
 

@@ -80,7 +80,8 @@ export class S3Storage implements Storage {
     this.serverChecksum = loc.serverChecksum ?? true;
     this.logger = opts.logger ?? nullLogger;
     const endpoint = loc.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-    const region = loc.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (endpoint ? 'us-east-1' : undefined);
+    const region =
+      loc.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (endpoint ? 'us-east-1' : undefined);
     const config: S3ClientConfig = {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -128,7 +129,9 @@ export class S3Storage implements Storage {
         confirmation = await this.putMultipart(key, source, common);
       }
       if (confirmation === 'read-back') await this.confirmByReadBack(key, Key, source);
-      this.logger.debug(`${this.display}: stored ${key} (${source.size} bytes), confirmed by ${confirmation}`);
+      this.logger.debug(
+        `${this.display}: stored ${key} (${source.size} bytes), confirmed by ${confirmation}`,
+      );
       return { key, size: source.size };
     } catch (err) {
       throw this.mapError('put', key, err);
@@ -139,12 +142,24 @@ export class S3Storage implements Storage {
   private async putSingle(
     key: string,
     source: PutSource,
-    common: { Bucket: string; Key: string; ContentType: string; Metadata: Record<string, string>; IfNoneMatch: string },
+    common: {
+      Bucket: string;
+      Key: string;
+      ContentType: string;
+      Metadata: Record<string, string>;
+      IfNoneMatch: string;
+    },
   ): Promise<Confirmation> {
     const body = await readAll(source.open());
     const sha = createHash('sha256').update(body).digest();
     if (body.length !== source.size || sha.toString('hex') !== source.sha256) {
-      throw integrityError(this.display, key, source, { size: body.length, sha256: sha.toString('hex') }, 'data read for');
+      throw integrityError(
+        this.display,
+        key,
+        source,
+        { size: body.length, sha256: sha.toString('hex') },
+        'data read for',
+      );
     }
     const sha64 = sha.toString('base64');
     const res = await this.client.send(
@@ -164,7 +179,13 @@ export class S3Storage implements Storage {
   private async putMultipart(
     key: string,
     source: PutSource,
-    common: { Bucket: string; Key: string; ContentType: string; Metadata: Record<string, string>; IfNoneMatch: string },
+    common: {
+      Bucket: string;
+      Key: string;
+      ContentType: string;
+      Metadata: Record<string, string>;
+      IfNoneMatch: string;
+    },
   ): Promise<Confirmation> {
     const hasher = new HashingStream({ md5: true });
     const parts = new PartMd5(this.partSize);
@@ -204,7 +225,9 @@ export class S3Storage implements Storage {
     if (!uploadId) return;
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }));
+        await this.client.send(
+          new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }),
+        );
         return;
       } catch (err) {
         const status = httpStatusOf(err);
@@ -252,7 +275,11 @@ export class S3Storage implements Storage {
   async head(key: string): Promise<StoredObject | null> {
     try {
       const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.name(key) }));
-      return { key, size: res.ContentLength ?? 0, ...(res.LastModified ? { lastModified: res.LastModified } : {}) };
+      return {
+        key,
+        size: res.ContentLength ?? 0,
+        ...(res.LastModified ? { lastModified: res.LastModified } : {}),
+      };
     } catch (err) {
       if (httpStatusOf(err) === 404) return null;
       throw this.mapError('head', key, err);
@@ -302,7 +329,9 @@ export class S3Storage implements Storage {
   private async deleteQuietly(Key: string): Promise<void> {
     await this.client
       .send(new DeleteObjectCommand({ Bucket: this.bucket, Key }))
-      .catch((err) => this.logger.warn(`${this.display}: could not remove ${Key} after a failed check: ${err}`));
+      .catch((err) =>
+        this.logger.warn(`${this.display}: could not remove ${Key} after a failed check: ${err}`),
+      );
   }
 
   private conflict(key: string): StorageConflictError {
@@ -325,10 +354,13 @@ export class S3Storage implements Storage {
       });
     }
     if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || status === 301) {
-      return new StorageConfigError(`${this.display}: bucket "${this.bucket}" is in another region (${message})`, {
-        cause: err,
-        hint: "set the bucket's region: ?region=<region> in the location or AWS_REGION",
-      });
+      return new StorageConfigError(
+        `${this.display}: bucket "${this.bucket}" is in another region (${message})`,
+        {
+          cause: err,
+          hint: "set the bucket's region: ?region=<region> in the location or AWS_REGION",
+        },
+      );
     }
     if (/region is missing/i.test(message)) {
       return new StorageConfigError(`${this.display}: no AWS region configured`, {

@@ -53,7 +53,9 @@ export class HashingStream extends Transform {
 }
 
 /** Reads a stream to its end, returning its SHA-256 (hex) and size. */
-export async function hashStream(stream: NodeJS.ReadableStream | Readable): Promise<{ sha256: string; size: number }> {
+export async function hashStream(
+  stream: NodeJS.ReadableStream | Readable,
+): Promise<{ sha256: string; size: number }> {
   const sha = createHash('sha256');
   let size = 0;
   await pipeline(stream as Readable, async (chunks: AsyncIterable<Buffer>) => {

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, ConfigErrors } from '../errors.js';
+import { type ConfigError, ConfigErrors } from '../errors.js';
 import { redactUrl } from '../postgres/connection.js';
 import { StorageConfigError, StorageKeyError } from './errors.js';
 import { normaliseRoot } from './keys.js';
@@ -42,7 +42,8 @@ const KNOWN_SCHEMES = /^(file|azure|az|s3|gs|gcs|https?|wasbs?|abfss?):/i;
 const WINDOWS_PATH = /^[A-Za-z]:[\\/]/;
 
 /** Secret-looking query parameters (SAS signatures, keys, tokens, passwords). */
-const SECRET_PARAM = /^(sig|signature|key|accountkey|secret|token|password|x-amz-signature|x-amz-credential|x-amz-security-token|sas)$/i;
+const SECRET_PARAM =
+  /^(sig|signature|key|accountkey|secret|token|password|x-amz-signature|x-amz-credential|x-amz-security-token|sas)$/i;
 
 /** SAS query parameters (service and account SAS, user delegation SAS). */
 const SAS_PARAMS = new Set([
@@ -114,6 +115,19 @@ export function parseStorageLocation(input: string, opts: { cwd?: string } = {})
     );
   }
   if (url.hash) problem('a "#fragment" is not allowed', 'remove everything from "#"');
+  // new URL() resolves "." and ".." segments silently ("a/../../etc" → "etc"): refuse them.
+  const rawPath = /^[^:]+:\/\/[^/?#]*([^?#]*)/.exec(raw)?.[1] ?? '';
+  if (
+    rawPath
+      .split('/')
+      .map((s) => safeDecode(s))
+      .some((s) => s === '.' || s === '..')
+  ) {
+    problem(
+      `the path "${rawPath}" is not a safe object prefix ("." or ".." segments)`,
+      'use a plain relative prefix such as "lms/prod"',
+    );
+  }
 
   let location: StorageLocation | undefined;
   switch (scheme) {
@@ -250,7 +264,10 @@ export function displayLocation(loc: StorageLocation): string {
         ])
       );
     case 'gcs':
-      return withPrefix(`gs://${loc.bucket}`, loc.prefix) + query([['endpoint', loc.endpoint && safeEndpoint(loc.endpoint)]]);
+      return (
+        withPrefix(`gs://${loc.bucket}`, loc.prefix) +
+        query([['endpoint', loc.endpoint && safeEndpoint(loc.endpoint)]])
+      );
   }
 }
 
@@ -265,7 +282,10 @@ export function redactLocation(text: string): string {
   } catch {
     url = undefined;
   }
-  if (!url) return redactUrl(text);
+  if (!url)
+    return redactUrl(text).replace(/(^|[\s?&;])([\w-]+)=([^&\s;]*)/g, (m, lead: string, k: string) =>
+      SECRET_PARAM.test(k) ? `${lead}${k}=***` : m,
+    );
   if (url.password) url.password = '***';
   const params = [...url.searchParams];
   if (params.length) {
@@ -285,6 +305,14 @@ function safeEndpoint(endpoint: string): string {
     return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
   } catch {
     return '<invalid endpoint>';
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
   }
 }
 
@@ -321,7 +349,10 @@ function rootOf(segments: string[], problem: (m: string, h: string) => void): st
   }
 }
 
-function takeEndpoint(params: Map<string, string>, problem: (m: string, h: string) => void): string | undefined {
+function takeEndpoint(
+  params: Map<string, string>,
+  problem: (m: string, h: string) => void,
+): string | undefined {
   const value = params.get('endpoint');
   params.delete('endpoint');
   if (value === undefined) return undefined;
@@ -329,11 +360,17 @@ function takeEndpoint(params: Map<string, string>, problem: (m: string, h: strin
   try {
     u = new URL(value);
   } catch {
-    problem(`endpoint "${redactUrl(value)}" is not a URL`, 'use e.g. ?endpoint=http://127.0.0.1:10000/devstoreaccount1');
+    problem(
+      `endpoint "${redactUrl(value)}" is not a URL`,
+      'use e.g. ?endpoint=http://127.0.0.1:10000/devstoreaccount1',
+    );
     return undefined;
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    problem(`endpoint "${redactUrl(value)}" must be http:// or https://`, 'use e.g. ?endpoint=https://storage.example.com');
+    problem(
+      `endpoint "${redactUrl(value)}" must be http:// or https://`,
+      'use e.g. ?endpoint=https://storage.example.com',
+    );
     return undefined;
   }
   if (u.username || u.password || u.search) {
@@ -357,7 +394,11 @@ function takeBoolean(
   return undefined;
 }
 
-function rejectUnknown(params: Map<string, string>, known: string[], problem: (m: string, h: string) => void): void {
+function rejectUnknown(
+  params: Map<string, string>,
+  known: string[],
+  problem: (m: string, h: string) => void,
+): void {
   for (const name of params.keys()) {
     const shownName = SECRET_PARAM.test(name) ? name : name.slice(0, 40);
     problem(`unknown parameter "${shownName}"`, `known parameters: ${known.join(', ')}`);

@@ -23,7 +23,12 @@ export async function verifyStoredObject(
     });
   }
   if (head.size !== expectedSize) {
-    throw integrityError(storage.display, key, { size: expectedSize, sha256: expectedSha256 }, { size: head.size });
+    throw integrityError(
+      storage.display,
+      key,
+      { size: expectedSize, sha256: expectedSha256 },
+      { size: head.size },
+    );
   }
   const actual = await hashStream(await storage.get(key));
   if (actual.size !== expectedSize || actual.sha256 !== expectedSha256.toLowerCase()) {

@@ -137,6 +137,10 @@ export async function runDistStep(node: string, step: string, options: RunOption
   child.stderr!.on('data', (d) => {
     stderr += d;
   });
+  if (process.env.LMS_ACTION_TEST_TAP) {
+    child.stdout!.on('data', (d) => process.stderr.write(`[${step}] ${d}`));
+    child.stderr!.on('data', (d) => process.stderr.write(`[${step} stderr] ${d}`));
+  }
   options.onSpawn?.(child, dir);
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
   const visibleStdout = stdout

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
@@ -80,8 +80,11 @@ function startChild(runId: string, then: 'wait' | 'exit') {
       reject(new Error(`child exited (${code}) before READY:\n${stdout}\n${stderr}`)),
     );
   });
+  children.push(child);
   return { child, ready, exited, output: () => `${stdout}\n${stderr}` };
 }
+
+const children: ChildProcess[] = [];
 
 describe.skipIf(mode === 'skip')('docker engine (real Docker)', () => {
   const runIds: string[] = [];
@@ -93,6 +96,8 @@ describe.skipIf(mode === 'skip')('docker engine (real Docker)', () => {
 
   afterAll(async () => {
     // Whatever a failed assertion left behind.
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     for (const id of runIds) await removeLeftoverContainers(id);
   });
 

@@ -158,7 +158,7 @@ export async function startS3rver(
   opts: { bucket?: string; enforceIfNoneMatch?: boolean } = {},
 ): Promise<S3rverEmulator> {
   const bucket = opts.bucket ?? 'backups';
-  const directory = await mkdtemp(join(process.env.S3DIR ?? tmpdir(), 'lms-s3rver-'));
+  const directory = await mkdtemp(join(tmpdir(), 'lms-s3rver-'));
   const script = fileURLToPath(new URL('./storage-s3rver-child.mjs', import.meta.url));
   const child = spawn(
     process.execPath,

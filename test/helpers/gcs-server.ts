@@ -170,9 +170,13 @@ export async function startGcsServer(opts: { buckets?: string[] } = {}): Promise
       res.end(text);
     };
 
-    let m: RegExpExecArray | null;
+    const uploadRoute = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
+    const listRoute = /^\/b\/([^/]+)\/o$/.exec(path);
+    const objectRoute = /^\/b\/([^/]+)\/o\/(.+)$/.exec(path);
+    const bucketRoute = /^\/b\/([^/]+)$/.exec(path);
     // --- uploads
-    if ((m = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname))) {
+    if (uploadRoute) {
+      const m = uploadRoute;
       const bucket = decodeURIComponent(m[1]!);
       const objects = bucketOf(bucket);
       const uploadType = query.get('uploadType');
@@ -262,7 +266,8 @@ export async function startGcsServer(opts: { buckets?: string[] } = {}): Promise
       );
     }
     // --- objects.list
-    if ((m = /^\/b\/([^/]+)\/o$/.exec(path)) && req.method === 'GET') {
+    if (listRoute && req.method === 'GET') {
+      const m = listRoute;
       const objects = bucketOf(decodeURIComponent(m[1]!));
       if (query.get('delimiter'))
         throw new HttpError(501, 'delimiter is not implemented by the stand-in', 'notImplemented');
@@ -283,13 +288,14 @@ export async function startGcsServer(opts: { buckets?: string[] } = {}): Promise
       return json(200, {
         kind: 'storage#objects',
         ...(page.length
-          ? { items: page.map((n) => resource(decodeURIComponent(m![1]!), objects.get(n)!)) }
+          ? { items: page.map((n) => resource(decodeURIComponent(m[1]!), objects.get(n)!)) }
           : {}),
         ...(more ? { nextPageToken: Buffer.from(page[page.length - 1]!).toString('base64url') } : {}),
       });
     }
     // --- objects.get / objects.delete
-    if ((m = /^\/b\/([^/]+)\/o\/(.+)$/.exec(path))) {
+    if (objectRoute) {
+      const m = objectRoute;
       const bucket = decodeURIComponent(m[1]!);
       const objects = bucketOf(bucket);
       const name = decodeURIComponent(m[2]!);
@@ -337,7 +343,8 @@ export async function startGcsServer(opts: { buckets?: string[] } = {}): Promise
         return res.end(data);
       }
     }
-    if ((m = /^\/b\/([^/]+)$/.exec(path)) && req.method === 'GET') {
+    if (bucketRoute && req.method === 'GET') {
+      const m = bucketRoute;
       const name = decodeURIComponent(m[1]!);
       bucketOf(name);
       return json(200, { kind: 'storage#bucket', id: name, name, location: 'US', storageClass: 'STANDARD' });

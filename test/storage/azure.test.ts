@@ -130,7 +130,11 @@ describe('azure specifics', () => {
 
   it('no credential at all: DefaultAzureCredential fails as a StorageAuthError listing the options', async () => {
     // The real endpoint is never reached: the credential chain fails first (no network here).
-    const storage = await openStorage(`azure://${AZURITE_ACCOUNT}/backups`, { env: {}, retry: false, requestAttempts: 1 });
+    const storage = await openStorage(`azure://${AZURITE_ACCOUNT}/backups`, {
+      env: {},
+      retry: false,
+      requestAttempts: 1,
+    });
     const err = await storage.head('x').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageAuthError);
     expect((err as StorageAuthError).hint).toMatch(/AZURE_STORAGE_CONNECTION_STRING.*azure\/login/);

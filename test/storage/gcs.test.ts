@@ -134,8 +134,10 @@ describe('gcs faults (through a loopback proxy)', () => {
   });
 
   it('a burst of 503s is retried and the put succeeds', async () => {
+    // requestAttempts: 1 leaves the retrying to withRetry; the SDK's own backoff starts at 2 s.
     const storage = await openStorage(gcs.urlFor(uniquePrefix('burst'), proxy.port), {
       env: gcs.env,
+      requestAttempts: 1,
       retry: fastRetry,
     });
     const injected = proxy.stats.injected;
@@ -187,13 +189,9 @@ describe('gcs faults (through a loopback proxy)', () => {
   });
 
   it('the raw backend (no retry wrapper) reports the cut as a transient StorageRequestError', async () => {
-    const loc = parseStorageLocation(gcs.urlFor(uniquePrefix('raw'), proxy.port));
-    const storage = new GcsStorage({
-      location: loc as never,
-      display: 'gs://raw',
-      env: {},
-      requestAttempts: 1,
-    });
+    const location = parseStorageLocation(gcs.urlFor(uniquePrefix('raw'), proxy.port));
+    if (location.kind !== 'gcs') throw new Error('not gcs');
+    const storage = new GcsStorage({ location, display: 'gs://raw', env: {}, requestAttempts: 1 });
     proxy.cutUploadsOver(1024 * 1024, 1);
     const err = await storage.put('x', bufferSource(randomBytes(2 * 1024 * 1024))).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'StorageRequestError', transient: true });

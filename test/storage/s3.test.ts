@@ -56,7 +56,11 @@ function mangleBodies(storage: S3Storage, commands: string[]): void {
   storage.client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { Body?: unknown };
-      if (commands.includes(context.commandName ?? '') && Buffer.isBuffer(input.Body) && input.Body.length > 0) {
+      if (
+        commands.includes(context.commandName ?? '') &&
+        Buffer.isBuffer(input.Body) &&
+        input.Body.length > 0
+      ) {
         const body = Buffer.from(input.Body);
         body[0] = (body[0] ?? 0) ^ 0xff;
         input.Body = body;
@@ -101,8 +105,17 @@ describe('s3 specifics', () => {
     });
     const Key = `${uniquePrefix('framing')}/x`;
     const data = Buffer.from('exact bytes please');
-    await defaults.send(new PutObjectCommand({ Bucket: s3.bucket, Key, Body: Readable.from([data]), ContentLength: data.length }));
-    const stored = Buffer.from(await (await raw.send(new GetObjectCommand({ Bucket: s3.bucket, Key }))).Body!.transformToByteArray());
+    await defaults.send(
+      new PutObjectCommand({
+        Bucket: s3.bucket,
+        Key,
+        Body: Readable.from([data]),
+        ContentLength: data.length,
+      }),
+    );
+    const stored = Buffer.from(
+      await (await raw.send(new GetObjectCommand({ Bucket: s3.bucket, Key }))).Body!.transformToByteArray(),
+    );
     expect(stored.equals(data)).toBe(false);
     defaults.destroy();
     // Ours, same bytes, same store: exact.
@@ -119,7 +132,10 @@ describe('s3 specifics', () => {
       // Another writer creates the key between our HEAD and our PUT / CompleteMultipartUpload.
       storage.client.middlewareStack.add(
         (next, context) => async (args) => {
-          if (context.commandName === 'PutObjectCommand' || context.commandName === 'CompleteMultipartUploadCommand') {
+          if (
+            context.commandName === 'PutObjectCommand' ||
+            context.commandName === 'CompleteMultipartUploadCommand'
+          ) {
             const Key = (args.input as { Key: string }).Key;
             await client.send(new PutObjectCommand({ Bucket: strict.bucket, Key, Body: 'the other writer' }));
           }
@@ -180,7 +196,9 @@ describe('s3 specifics', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as StorageAuthError).hint).toContain('AWS_ACCESS_KEY_ID');
     expect(`${(err as Error).message}${(err as StorageAuthError).hint}`).not.toContain('topsecretvalue');
-    const nobucket = await openStorage(`s3://no-such-bucket/x?endpoint=${s3.endpoint}&forcePathStyle=true`, { env: s3.env });
+    const nobucket = await openStorage(`s3://no-such-bucket/x?endpoint=${s3.endpoint}&forcePathStyle=true`, {
+      env: s3.env,
+    });
     const err2 = await nobucket.get('x').catch((e: unknown) => e);
     expect(err2).toBeInstanceOf(StorageConfigError);
     expect((err2 as StorageConfigError).hint).toContain('aws s3 mb s3://no-such-bucket');
@@ -202,7 +220,10 @@ describe('s3 specifics', () => {
     expect(await pendingUploads(raw, s3.bucket, Key)).toEqual([`${Key}#${UploadId}`]);
     const storage = rawBackend(s3.url, s3.env);
     // Our abort path, through the SDK, on an upload we did not start: gone afterwards.
-    await (storage as unknown as { abortUpload(u: unknown, k: string): Promise<void> }).abortUpload({ uploadId: UploadId }, Key);
+    await (storage as unknown as { abortUpload(u: unknown, k: string): Promise<void> }).abortUpload(
+      { uploadId: UploadId },
+      Key,
+    );
     expect(await pendingUploads(raw, s3.bucket, Key)).toEqual([]);
   });
 });
@@ -217,7 +238,10 @@ describe('s3 faults (through a loopback proxy)', () => {
   });
 
   it('a burst of 503s is retried (default settings) and the put succeeds', async () => {
-    const storage = await openStorage(s3.urlFor(uniquePrefix('burst'), proxy.port), { env: s3.env, retry: fastRetry });
+    const storage = await openStorage(s3.urlFor(uniquePrefix('burst'), proxy.port), {
+      env: s3.env,
+      retry: fastRetry,
+    });
     const injected = proxy.stats.injected;
     proxy.failNext(5);
     const data = randomBytes(9 * 1024 * 1024);
@@ -238,9 +262,13 @@ describe('s3 faults (through a loopback proxy)', () => {
     const cuts = proxy.stats.cuts;
     proxy.cutUploadsOver(1024 * 1024);
     try {
-      const err = await storage.put('db/c.dump', bufferSource(randomBytes(20 * 1024 * 1024))).catch((e: unknown) => e);
+      const err = await storage
+        .put('db/c.dump', bufferSource(randomBytes(20 * 1024 * 1024)))
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StorageUnavailableError);
-      expect(String((err as Error).message)).toMatch(/^s3:\/\/backups\/.*: put db\/c\.dump failed after 3 attempts/);
+      expect(String((err as Error).message)).toMatch(
+        /^s3:\/\/backups\/.*: put db\/c\.dump failed after 3 attempts/,
+      );
       expect(proxy.stats.cuts - cuts).toBeGreaterThanOrEqual(3);
       expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(2);
     } finally {
@@ -253,7 +281,11 @@ describe('s3 faults (through a loopback proxy)', () => {
 
   it('one cut mid-upload is retried, the put succeeds byte-exact, and no multipart upload is left', async () => {
     const prefix = uniquePrefix('cut-once');
-    const storage = await openStorage(s3.urlFor(prefix, proxy.port), { env: s3.env, requestAttempts: 1, retry: fastRetry });
+    const storage = await openStorage(s3.urlFor(prefix, proxy.port), {
+      env: s3.env,
+      requestAttempts: 1,
+      retry: fastRetry,
+    });
     proxy.cutUploadsOver(1024 * 1024, 1);
     const data = randomBytes(20 * 1024 * 1024);
     await storage.put('db/o.dump', bufferSource(data));
