@@ -123,7 +123,12 @@ export function resolveDecryption(
   const identities: string[] = [];
   if (input.identityFile) {
     try {
-      identities.push(...parseIdentities(readFileSync(input.identityFile, 'utf8')));
+      identities.push(
+        ...parseIdentities(
+          readFileSync(input.identityFile, 'utf8'),
+          `${names.identityFile} ${input.identityFile}`,
+        ),
+      );
     } catch (error) {
       if (error instanceof ConfigError) problems.list.push(error);
       else
@@ -134,7 +139,7 @@ export function resolveDecryption(
     }
   }
   if (input.identity) {
-    const ids = problems.try(() => parseIdentities(input.identity!));
+    const ids = problems.try(() => parseIdentities(input.identity!, names.identity));
     if (ids) identities.push(...ids);
   }
   return input.passphrase ? { identities, passphrase: input.passphrase } : { identities };

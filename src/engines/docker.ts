@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, isIP } from 'node:net';
 import type { PostgreSqlContainer, StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import type { ContainerRuntimeClient, WaitStrategy } from 'testcontainers';
 import { ConfigError, JobFailedError, PgUnreachableError } from '../errors.js';
@@ -222,8 +223,22 @@ function redact(text: string, secret: string): string {
   return text.split(secret).join('***');
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+/**
+ * Whether the engine publishes ports in this machine's own network namespace, so that a port
+ * bound to 127.0.0.1 is reachable here. Testcontainers reports the bridge gateway instead of
+ * localhost whenever /.dockerenv exists (e.g. a CI machine that is itself a container but runs
+ * its own dockerd): that gateway being one of our own addresses means the same thing.
+ */
+async function publishesHere(host: string): Promise<boolean> {
+  if (host === 'localhost' || host === '::1' || /^127\./.test(host)) return true;
+  if (!isIP(host)) return false;
+  // Bindable = assigned to an interface here (os.networkInterfaces() omits docker0 while no
+  // container is attached to it).
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(0, host, () => server.close(() => resolve(true)));
+  });
 }
 
 /**
@@ -243,7 +258,7 @@ export async function startDockerPostgres(opts: StartOptions = {}): Promise<Thro
   const password = randomBytes(24).toString('base64url');
   const name = `lms-backup-pg-${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const runId = dockerRunId();
-  const bindLoopback = isLoopback(client.info.containerRuntime.host);
+  const bindLoopback = await publishesHere(client.info.containerRuntime.host);
 
   // Registered before the container exists, by name: a signal during start-up removes it too.
   const teardown = registerTeardown(
@@ -309,8 +324,8 @@ export async function startDockerPostgres(opts: StartOptions = {}): Promise<Thro
   const id = started.getId();
   const host = started.getHost();
   const connection: PgConnection = {
-    // Published on 127.0.0.1 only: "localhost" could resolve to ::1 first.
-    host: bindLoopback && host === 'localhost' ? '127.0.0.1' : host,
+    // Published on 127.0.0.1 only (and "localhost" could resolve to ::1 first).
+    host: bindLoopback ? '127.0.0.1' : host,
     port: started.getPort(),
     user: 'postgres',
     database: 'postgres',

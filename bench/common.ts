@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+
+export interface Measured {
+  seconds: number;
+  /** Peak resident set of the largest process in the run (GNU time's %M), in MiB. */
+  peakRssMiB: number;
+}
+
+/** Runs a command under /usr/bin/time: wall seconds and peak RSS, failing loudly on error. */
+export async function measure(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Measured> {
+  const started = process.hrtime.bigint();
+  const child = spawn('/usr/bin/time', ['-f', '%M', cmd, ...args], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${code}):\n${stderr.slice(-2000)}`);
+  const kb = Number(stderr.trim().split('\n').pop());
+  return { seconds, peakRssMiB: kb / 1024 };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Runs every variant `runs` times, alternating (A B C A B C …) so that drift on a shared,
+ * noisy machine hits all variants alike. Returns the measurements per variant.
+ */
+export async function alternate<K extends string>(
+  runs: number,
+  variants: Record<K, () => Promise<Measured>>,
+  log: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
+): Promise<Record<K, Measured[]>> {
+  const out = Object.fromEntries(Object.keys(variants).map((k) => [k, [] as Measured[]])) as Record<
+    K,
+    Measured[]
+  >;
+  for (let i = 0; i < runs; i++) {
+    for (const k of Object.keys(variants) as K[]) {
+      const m = await variants[k]();
+      out[k].push(m);
+      log(`  run ${i + 1}/${runs} ${k}: ${m.seconds.toFixed(2)} s, peak ${m.peakRssMiB.toFixed(0)} MiB`);
+    }
+  }
+  return out;
+}
+
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
