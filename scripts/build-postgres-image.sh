@@ -9,7 +9,9 @@
 #
 # Environment:
 #   LMS_DEBIAN_MIRROR   Debian mirror URL (default: the one in /etc/apt/sources.list*)
-#   LMS_IMAGE_REBUILD=1 rebuild even when the hash matches (the base image is reused)
+#   LMS_IMAGE_REBUILD=1 rebuild even when the hash matches, without Docker's layer cache (takes
+#                       current packages); the base image is reused: remove local/debian:bookworm
+#                       to debootstrap again
 # Needs root, a running Docker engine (scripts/start-docker.sh) and debootstrap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,9 @@ die() {
 }
 
 docker info >/dev/null 2>&1 || die "the Docker engine does not answer: run 'bash scripts/start-docker.sh' first"
+# One build at a time; a second call waits, then finds the image up to date.
+exec 9>/tmp/lms-build-postgres-image.lock
+flock 9
 
 image_label() { docker image inspect --format "{{index .Config.Labels \"$label\"}}" "$1" 2>/dev/null || true; }
 image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
@@ -134,7 +139,9 @@ hash="$(image_hash)"
 say "docker build $context as $image"
 # The classic builder: no buildx plugin is needed. Host network: apt inside the build uses
 # the host's resolver and routes, as the host's own apt does.
-if ! DOCKER_BUILDKIT=0 docker build --network host --label "$label=$hash" -t "$image" "$context" \
+no_cache=()
+[[ "${LMS_IMAGE_REBUILD:-0}" != 1 ]] || no_cache=(--no-cache)
+if ! DOCKER_BUILDKIT=0 docker build "${no_cache[@]}" --network host --label "$label=$hash" -t "$image" "$context" \
   >/tmp/lms-postgres-image-build.log 2>&1; then
   tail -n 40 /tmp/lms-postgres-image-build.log >&2
   die "docker build failed (full log: /tmp/lms-postgres-image-build.log)"

@@ -1,3 +1,4 @@
+import { recorded } from '../commands/recorded.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactUrl } from '../postgres/connection.js';
@@ -26,4 +27,21 @@ export async function writeSummary(ctx: StepContext, markdown: string): Promise<
       `could not write the job summary: ${ctx.secrets.scrub(error instanceof Error ? error.message : String(error))}`,
     );
   }
+}
+
+/** The run on GitHub, for notifications ("more" links). */
+export function runLink(env: NodeJS.ProcessEnv): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = env;
+  return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined;
+}
+
+/** recorded() (a run record in every destination, then notifications) with the run's link. */
+export function recordedRun<T>(
+  ctx: StepContext,
+  options: Omit<Parameters<typeof recorded<T>>[0], 'logger' | 'link'>,
+  run: () => Promise<T>,
+  outcome: Parameters<typeof recorded<T>>[2],
+) {
+  const link = runLink(ctx.env);
+  return recorded<T>({ ...options, logger: ctx.logger, ...(link ? { link } : {}) }, run, outcome);
 }

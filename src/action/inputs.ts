@@ -10,8 +10,12 @@ import { PREFIX_RE } from '../catalog/names.js';
 import { DEFAULT_RETENTION_POLICY, type RetentionPolicy, retentionPolicy } from '../catalog/retention.js';
 import type { BackupConfig } from '../commands/backup.js';
 import type { DrillConfig } from '../commands/drill.js';
+import { notifiersFromEnv } from '../commands/recorded.js';
 import type { ReportFormat } from '../commands/report.js';
+import type { RestoreConfig } from '../commands/restore.js';
+import type { VerifyConfig } from '../commands/verify.js';
 import {
+  type DecryptionKeys,
   openDestinations,
   Problems,
   parseDuration,
@@ -22,10 +26,11 @@ import {
 } from '../config.js';
 import { parseEngine } from '../engines/index.js';
 import type { Logger } from '../log.js';
-import { resolveConnection } from '../postgres/connection.js';
+import { type PgConnection, resolveConnection } from '../postgres/connection.js';
 import { parseCompression } from '../postgres/dump.js';
 import { loadHealthChecks } from '../postgres/validate.js';
 import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
+import { isSeverity, type NotifierConfig } from '../report/notify.js';
 import type { Storage } from '../storage/types.js';
 import type { ActionIO } from './io.js';
 import type { Secrets } from './secrets.js';
@@ -41,6 +46,8 @@ export const STEP_INPUTS = {
     'recipients-file': '',
     passphrase: '',
     encryption: 'true',
+    'min-bytes': '1',
+    'notify-min-severity': 'warning',
   },
   drill: {
     from: 'backups',
@@ -59,10 +66,12 @@ export const STEP_INPUTS = {
     rpo: '24h',
     'report-dir': '',
     'upload-report': 'true',
+    'notify-min-severity': 'warning',
   },
   verify: {
     from: 'backups',
     backup: 'latest',
+    before: '',
     identity: '',
     'identity-file': '',
     passphrase: '',
@@ -71,13 +80,20 @@ export const STEP_INPUTS = {
     from: 'backups',
     backup: 'latest',
     before: '',
-    'database-url': '',
+    'verified-only': 'false',
+    'target-url': '',
     identity: '',
     'identity-file': '',
     passphrase: '',
     confirm: '',
-    tables: '',
+    'safety-backup': 'true',
+    'safety-to': '',
+    force: 'false',
     'dry-run': 'false',
+    tables: '',
+    schemas: '',
+    jobs: '',
+    'min-tables': '8',
   },
   prune: {
     destinations: 'backups',
@@ -107,17 +123,17 @@ export type InputStep = keyof typeof STEP_INPUTS;
 export const STEP_OUTPUTS = {
   backup: ['backup-id', 'object-key', 'sha256', 'bytes', 'duration-seconds'],
   drill: ['passed', 'verdict', 'tables', 'rows', 'recovery-seconds', 'report-path'],
-  verify: [],
-  restore: [],
+  verify: ['ok', 'backup-id'],
+  restore: ['ok', 'backup-id', 'restored', 'mode', 'side-database', 'safety-backup-id'],
   prune: ['removed', 'kept', 'deleted-objects'],
   report: ['status', 'failed-conditions', 'report-dir', 'html-path'],
 } as const satisfies Record<InputStep, readonly string[]>;
 
 /** Reads one step's inputs: defaults applied, booleans strict, secrets masked as they are read. */
-export class Inputs<S extends InputStep> {
+export class Inputs {
   constructor(
     private readonly io: ActionIO,
-    private readonly step: S,
+    private readonly step: InputStep,
     private readonly problems: Problems,
     private readonly secrets: Secrets,
   ) {}
@@ -130,29 +146,29 @@ export class Inputs<S extends InputStep> {
   }
 
   /** The input, or its declared default when absent or blank. */
-  str(name: keyof (typeof STEP_INPUTS)[S] & string): string {
+  str(name: string): string {
     const fallback = this.declared(name);
     return this.io.getInput(name) || fallback;
   }
 
   /** The input when set (or defaulted) to something non-empty, else undefined. */
-  optional(name: keyof (typeof STEP_INPUTS)[S] & string): string | undefined {
+  optional(name: string): string | undefined {
     return this.str(name) || undefined;
   }
 
   /** Masked before anything else can see it. */
-  secret(name: keyof (typeof STEP_INPUTS)[S] & string): string | undefined {
+  secret(name: string): string | undefined {
     const raw = this.io.getInput(name);
     this.secrets.add(raw);
     return raw || this.declared(name) || undefined;
   }
 
   /** A list: one item per line or comma. */
-  list(name: keyof (typeof STEP_INPUTS)[S] & string): string[] {
+  list(name: string): string[] {
     return splitLines(this.str(name));
   }
 
-  bool(name: keyof (typeof STEP_INPUTS)[S] & string): boolean | undefined {
+  bool(name: string): boolean | undefined {
     const fallback = this.declared(name);
     if (!this.io.getInput(name)) return fallback === 'true';
     try {
@@ -182,11 +198,92 @@ export interface ParseContext {
   env: NodeJS.ProcessEnv;
 }
 
+/**
+ * The database a step connects to: the input, else the given environment variables, else PG*.
+ * Required in effect: silently using localhost:5432 as the runner's user helps nobody.
+ */
+function connectionInput(
+  ctx: ParseContext,
+  inputs: Inputs,
+  name: 'database-url' | 'target-url',
+  envNames: string[],
+  problems: Problems,
+): PgConnection | undefined {
+  const { env } = ctx;
+  const given = inputs.secret(name);
+  ctx.secrets.addConnectionUrl(given);
+  const fromEnv = envNames.map((n) => env[n]).find(Boolean);
+  const url = given ?? fromEnv;
+  if (!url && !env.PGHOST && !env.PGDATABASE) {
+    problems.add(
+      `${name} is required (no ${name} input, and no ${[...envNames, 'PGHOST', 'PGDATABASE'].join(', ')} in the environment)`,
+      `set ${name}: postgresql://user@host:5432/db (from a secret), or the PG* variables in the step env; put the password in PGPASSWORD`,
+    );
+  }
+  return problems.try(() => resolveConnection(url, env, name));
+}
+
+/** identity / identity-file / passphrase, with the CLI's environment fallbacks; all masked. */
+function decryptionInput(ctx: ParseContext, inputs: Inputs, problems: Problems): DecryptionKeys {
+  const { env } = ctx;
+  const identity = inputs.secret('identity') ?? env.LMS_BACKUP_IDENTITY;
+  ctx.secrets.add(identity);
+  const passphrase = inputs.secret('passphrase') ?? env.LMS_BACKUP_PASSPHRASE;
+  ctx.secrets.add(passphrase);
+  const identityFile = inputs.optional('identity-file');
+  const keys = resolveDecryption(
+    { identityFile: identityFile ? resolve(identityFile) : undefined, identity, passphrase },
+    problems,
+    { identityFile: 'identity-file', identity: 'identity' },
+  );
+  for (const id of keys.identities) ctx.secrets.add(id);
+  return keys;
+}
+
+/** from: exactly one destination, opened. */
+async function sourceInput(
+  ctx: ParseContext,
+  inputs: Inputs,
+  problems: Problems,
+  name: 'from' | 'safety-to' = 'from',
+): Promise<Storage | undefined> {
+  const from = inputs.list(name);
+  if (from.length > 1) {
+    problems.add(`${name} takes one destination (got ${from.length})`, 'use one step per destination');
+  }
+  for (const d of from) ctx.secrets.addStorageLocation(d);
+  const [storage] = await openDestinations(from.slice(0, 1), problems, {
+    env: ctx.env,
+    logger: ctx.logger,
+    inputName: name,
+  });
+  return storage;
+}
+
+/** Webhooks and heartbeat from the environment (secrets: masked), as the CLI reads them. */
+function notifiersInput(ctx: ParseContext, inputs: Inputs, problems: Problems): NotifierConfig[] {
+  const sev = inputs.str('notify-min-severity');
+  if (!isSeverity(sev)) {
+    problems.add(`notify-min-severity must be critical, warning or info (got "${sev}")`);
+    return [];
+  }
+  const notifiers = notifiersFromEnv(ctx.env, sev);
+  for (const n of notifiers) ctx.secrets.add(n.url);
+  return notifiers;
+}
+
+function selectionInput(inputs: Inputs, problems: Problems) {
+  const raw = inputs.optional('before');
+  const before = raw === undefined ? undefined : parseTime(raw, 'before', problems);
+  return { name: inputs.str('backup'), ...(before ? { before } : {}) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // backup
 
 export interface BackupInputs {
   config: BackupConfig;
+  notifiers: NotifierConfig[];
   /** Where it goes, for the summary (credentials stripped). */
   displays: string[];
 }
@@ -196,23 +293,19 @@ export async function parseBackupInputs(ctx: ParseContext): Promise<BackupInputs
   const problems = new Problems();
   const inputs = new Inputs(ctx.io, 'backup', problems, ctx.secrets);
 
-  const urlInput = inputs.secret('database-url');
-  ctx.secrets.addConnectionUrl(urlInput);
-  const url = urlInput ?? env.LMS_BACKUP_DATABASE_URL ?? env.DATABASE_URL;
-  // required in effect: a step that silently dumps localhost:5432 as the runner's user helps nobody.
-  if (!url && !env.PGHOST && !env.PGDATABASE) {
-    problems.add(
-      'database-url is required (no database-url input, and no DATABASE_URL, LMS_BACKUP_DATABASE_URL, PGHOST or PGDATABASE in the environment)',
-      'set database-url: postgresql://user@host:5432/db (from a secret), or the PG* variables in the step env; put the password in PGPASSWORD',
-    );
-  }
-  const connection = problems.try(() => resolveConnection(url, env, 'database-url'));
-
+  const connection = connectionInput(
+    ctx,
+    inputs,
+    'database-url',
+    ['LMS_BACKUP_DATABASE_URL', 'DATABASE_URL'],
+    problems,
+  );
   const prefix = inputs.str('prefix');
   if (!PREFIX_RE.test(prefix)) {
     problems.add(`prefix "${prefix}" must be letters, digits and dashes`, 'e.g. lms or lms-prod');
   }
   const compression = problems.try(() => parseCompression(inputs.str('compression'), 'compression'));
+  const minBytes = parsePositiveInt(inputs.str('min-bytes'), 'min-bytes', problems, 1);
 
   const passphrase = inputs.secret('passphrase') ?? env.LMS_BACKUP_PASSPHRASE;
   ctx.secrets.add(passphrase);
@@ -239,6 +332,7 @@ export async function parseBackupInputs(ctx: ParseContext): Promise<BackupInputs
           },
           problems,
         );
+  const notifiers = notifiersInput(ctx, inputs, problems);
 
   const destinationList = inputs.list('destinations');
   for (const d of destinationList) ctx.secrets.addStorageLocation(d);
@@ -255,7 +349,9 @@ export async function parseBackupInputs(ctx: ParseContext): Promise<BackupInputs
       prefix,
       compression: compression!,
       encryption: encryption!,
+      anomaly: { minBytes: minBytes! },
     },
+    notifiers,
     displays: destinations.map((d) => d.display),
   };
 }
@@ -265,6 +361,7 @@ export async function parseBackupInputs(ctx: ParseContext): Promise<BackupInputs
 
 export interface DrillInputs {
   config: DrillConfig;
+  notifiers: NotifierConfig[];
   uploadReport: boolean;
 }
 
@@ -272,22 +369,10 @@ export async function parseDrillInputs(
   ctx: ParseContext,
   options: { defaultReportDir: string },
 ): Promise<DrillInputs> {
-  const { env, logger } = ctx;
   const problems = new Problems();
   const inputs = new Inputs(ctx.io, 'drill', problems, ctx.secrets);
 
-  const identity = inputs.secret('identity') ?? env.LMS_BACKUP_IDENTITY;
-  ctx.secrets.add(identity);
-  const passphrase = inputs.secret('passphrase') ?? env.LMS_BACKUP_PASSPHRASE;
-  ctx.secrets.add(passphrase);
-  const identityFile = inputs.optional('identity-file');
-  const keys = resolveDecryption(
-    { identityFile: identityFile ? resolve(identityFile) : undefined, identity, passphrase },
-    problems,
-    { identityFile: 'identity-file', identity: 'identity' },
-  );
-  for (const id of keys.identities) ctx.secrets.add(id);
-
+  const keys = decryptionInput(ctx, inputs, problems);
   const engine = problems.try(() => parseEngine(inputs.str('engine'), 'engine'));
   const minTables = parsePositiveInt(inputs.str('min-tables'), 'min-tables', problems, 0);
   const jobsRaw = inputs.optional('jobs');
@@ -297,8 +382,7 @@ export async function parseDrillInputs(
     majorRaw === undefined ? undefined : parsePositiveInt(majorRaw, 'postgres-major', problems, 9);
   const rto = parseDuration(inputs.str('rto'), 'rto', problems);
   const rpo = parseDuration(inputs.str('rpo'), 'rpo', problems);
-  const beforeRaw = inputs.optional('before');
-  const before = beforeRaw === undefined ? undefined : parseTime(beforeRaw, 'before', problems);
+  const selection = selectionInput(inputs, problems);
   const checksPath = inputs.optional('checks');
   const checks = checksPath
     ? (problems.try(() => loadHealthChecks(resolve(checksPath), 'checks')) ?? [])
@@ -306,18 +390,13 @@ export async function parseDrillInputs(
   const image = inputs.optional('image');
   const uploadReport = inputs.bool('upload-report');
   const reportDir = resolve(inputs.optional('report-dir') ?? options.defaultReportDir);
-
-  const from = inputs.list('from');
-  if (from.length > 1) {
-    problems.add(`from takes one destination (got ${from.length})`, 'drill one destination per step');
-  }
-  for (const d of from) ctx.secrets.addStorageLocation(d);
-  const [storage] = await openDestinations(from.slice(0, 1), problems, { env, logger, inputName: 'from' });
+  const notifiers = notifiersInput(ctx, inputs, problems);
+  const storage = await sourceInput(ctx, inputs, problems);
   problems.throwIfAny();
   return {
     config: {
       storage: storage!,
-      selection: { name: inputs.str('backup'), ...(before ? { before } : {}) },
+      selection,
       keys,
       engine: engine!,
       ...(major ? { postgresMajor: major } : {}),
@@ -329,6 +408,7 @@ export async function parseDrillInputs(
       rpoSeconds: rpo!,
       localReportDir: reportDir,
     },
+    notifiers,
     uploadReport: uploadReport!,
   };
 }
@@ -336,6 +416,58 @@ export async function parseDrillInputs(
 /** Where drill reports go when report-dir is not set: the runner's temp directory. */
 export function defaultDrillReportDir(env: NodeJS.ProcessEnv): string {
   return join(env.RUNNER_TEMP || tmpdir(), 'lms-backup-drill-reports');
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify
+
+export async function parseVerifyInputs(ctx: ParseContext): Promise<VerifyConfig> {
+  const problems = new Problems();
+  const inputs = new Inputs(ctx.io, 'verify', problems, ctx.secrets);
+  const keys = decryptionInput(ctx, inputs, problems);
+  const selection = selectionInput(inputs, problems);
+  const storage = await sourceInput(ctx, inputs, problems);
+  problems.throwIfAny();
+  return { storage: storage!, selection, keys };
+}
+
+// ---------------------------------------------------------------------------------------------
+// restore
+
+export async function parseRestoreInputs(ctx: ParseContext): Promise<RestoreConfig> {
+  const problems = new Problems();
+  const inputs = new Inputs(ctx.io, 'restore', problems, ctx.secrets);
+  const keys = decryptionInput(ctx, inputs, problems);
+  const target = connectionInput(ctx, inputs, 'target-url', ['LMS_BACKUP_TARGET_URL'], problems);
+  const verifiedOnly = inputs.bool('verified-only');
+  const selection = { ...selectionInput(inputs, problems), ...(verifiedOnly ? { verifiedOnly: true } : {}) };
+  const jobsRaw = inputs.optional('jobs');
+  const jobs = jobsRaw === undefined ? undefined : parsePositiveInt(jobsRaw, 'jobs', problems);
+  const minTables = parsePositiveInt(inputs.str('min-tables'), 'min-tables', problems, 0);
+  const safetyBackup = inputs.bool('safety-backup');
+  const force = inputs.bool('force');
+  const dryRun = inputs.bool('dry-run');
+  const confirm = inputs.optional('confirm');
+  const storage = await sourceInput(ctx, inputs, problems);
+  const safety = inputs.optional('safety-to')
+    ? await sourceInput(ctx, inputs, problems, 'safety-to')
+    : undefined;
+  problems.throwIfAny();
+  return {
+    storage: storage!,
+    selection,
+    keys,
+    target: target!,
+    ...(confirm !== undefined ? { confirm } : {}),
+    safetyBackup: safetyBackup!,
+    ...(safety ? { safetyStorage: safety } : {}),
+    force: force!,
+    dryRun: dryRun!,
+    tables: inputs.list('tables'),
+    schemas: inputs.list('schemas'),
+    ...(jobs ? { jobs } : {}),
+    minTables: minTables!,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import { drillStep } from './steps/drill.js';
 import { drillPostStep } from './steps/drill-post.js';
 import { pruneStep } from './steps/prune.js';
 import { reportStep } from './steps/report.js';
-import { unavailableStep } from './steps/unavailable.js';
+import { restoreStep } from './steps/restore.js';
+import { verifyStep } from './steps/verify.js';
 
 export const STEPS: Record<string, (ctx: StepContext) => Promise<void>> = {
   backup: backupStep,
@@ -20,10 +21,8 @@ export const STEPS: Record<string, (ctx: StepContext) => Promise<void>> = {
   'drill-post': drillPostStep,
   prune: pruneStep,
   report: reportStep,
-  // TODO(lead): wire runVerify (src/commands/verify.ts) once it exists: parse STEP_INPUTS.verify.
-  verify: unavailableStep('verify'),
-  // TODO(lead): wire runRestore (src/commands/restore.ts) once it exists: parse STEP_INPUTS.restore.
-  restore: unavailableStep('restore'),
+  verify: verifyStep,
+  restore: restoreStep,
 };
 
 /** Runs one step; returns the exit code. For tests: runAction adds the process exit. */

@@ -16,6 +16,11 @@ export const SECRET_ENV = [
   'AZURE_CLIENT_SECRET',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
+  // webhook URLs carry their token in the path
+  'LMS_BACKUP_SLACK_WEBHOOK_URL',
+  'LMS_BACKUP_TEAMS_WEBHOOK_URL',
+  'LMS_BACKUP_WEBHOOK_URL',
+  'LMS_BACKUP_HEARTBEAT_URL',
 ] as const;
 
 /** Connection-string / query parameters whose values are secrets. */
@@ -92,7 +97,9 @@ export class Secrets {
       else this.add(v);
       if (name === 'AZURE_STORAGE_SAS_TOKEN') this.add(v.trim().replace(/^\?/, ''));
     }
-    for (const name of ['LMS_BACKUP_DATABASE_URL', 'DATABASE_URL']) this.addConnectionUrl(env[name]);
+    for (const name of ['LMS_BACKUP_DATABASE_URL', 'DATABASE_URL', 'LMS_BACKUP_TARGET_URL']) {
+      this.addConnectionUrl(env[name]);
+    }
   }
 
   /** Replaces every registered secret in `text` with ***. Longest first, so parts never leak. */

@@ -7,8 +7,9 @@ import type { DrillReport } from '../catalog/types.js';
 import type { BackupResult } from '../commands/backup.js';
 import type { PruneResult } from '../commands/prune.js';
 import type { ReportResult } from '../commands/report.js';
-import type { SizeAnomaly } from '../report/anomaly.js';
-import { formatBytes, formatDuration } from '../report/format.js';
+import type { RestoreResult } from '../commands/restore.js';
+import type { VerifyResult } from '../commands/verify.js';
+import { formatBytes, formatDuration, formatPercent } from '../report/format.js';
 import { mdEscape, renderDrillReportMarkdown } from '../report/markdown.js';
 
 const OK = '✅';
@@ -39,7 +40,6 @@ export interface BackupSummaryInput {
   error?: string;
   /** Destinations (display form), when the inputs were valid. */
   displays: string[];
-  size?: SizeAnomaly | null;
 }
 
 export function backupSummary(s: BackupSummaryInput): string {
@@ -77,19 +77,26 @@ export function backupSummary(s: BackupSummaryInput): string {
     ],
     ['Stored', `${formatBytes(m.object.bytes)}, ${encryption}`],
   ];
-  if (s.size) {
-    const mark = s.size.severity === 'ok' ? OK : s.size.severity === 'warning' ? WARN : BAD;
-    rows.push(['Size check', `${mark} ${mdEscape(s.size.message)}`]);
-  }
+  const median = r.medianBytes;
+  const sizeWarnings = r.warnings.filter((w) => /^The backup (shrank|grew)/.test(w));
+  rows.push([
+    'Size check',
+    median === null
+      ? 'no earlier complete backups to compare with'
+      : `${sizeWarnings.length ? WARN : OK} ${formatPercent(m.object.bytes / median)} of the median ${formatBytes(median)} of recent complete backups`,
+  ]);
   rows.push(
     ['SHA-256 (stored object)', code(m.object.sha256)],
     ['Duration', `${formatDuration(r.durationMs / 1000)}${phases ? ` (${phases})` : ''}`],
   );
   const out = [
-    `## ${OK} Backup ${code(r.id)} complete`,
+    `## ${r.warnings.length ? WARN : OK} Backup ${code(r.id)} complete`,
     '',
     table(['', ''], rows),
     '',
+    ...(r.warnings.length
+      ? ['### Warnings', '', ...r.warnings.map((w) => `- ${WARN} ${mdEscape(w)}`), '']
+      : []),
     '### Stored in',
     '',
     ...r.stored.map(
@@ -162,6 +169,90 @@ export function reportSummary(s: ReportSummaryInput): string {
     out.push('', `**Watchdog:** ${BAD} tripped: ${s.result.failed.map(code).join(', ')}`, '');
   }
   if (s.artifact) out.push('', `Report files uploaded as the artifact ${code(s.artifact)}.`, '');
+  if (s.error) out.push(failureSection(s.error));
+  return out.join('\n');
+}
+
+export interface VerifySummaryInput {
+  result?: VerifyResult;
+  from?: string;
+  error?: string;
+}
+
+export function verifySummary(s: VerifySummaryInput): string {
+  const r = s.result;
+  if (!r) {
+    const out = ['## ❌ Verify did not run', ''];
+    if (s.from) out.push(`Backups: ${code(s.from)}`, '');
+    if (s.error) out.push(failureSection(s.error));
+    return `${out.join('\n')}\n`;
+  }
+  const out = [
+    `## ${r.ok ? `${OK} Backup ${code(r.backupId)} verified` : `${BAD} Backup ${code(r.backupId)} failed verification`}`,
+    '',
+    `No database needed: the stored object${s.from ? ` in ${code(s.from)}` : ''} was checked end to end.`,
+    '',
+    table(
+      ['Check', 'Result', 'Detail'],
+      r.checks.map((c) => [mdEscape(c.name), c.ok ? OK : BAD, mdEscape(c.detail)]),
+    ),
+    '',
+  ];
+  if (r.toc) {
+    out.push(
+      `Archive contents: ${Object.entries(r.toc)
+        .map(([k, v]) => `${v} ${mdEscape(k)}`)
+        .join(', ')}.`,
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+export interface RestoreSummaryInput {
+  result?: RestoreResult;
+  error?: string;
+}
+
+export function restoreSummary(s: RestoreSummaryInput): string {
+  const r = s.result;
+  if (!r) {
+    return `${['## ❌ Restore failed', '', 'Nothing was restored.', ...(s.error ? [failureSection(s.error)] : [])].join('\n')}\n`;
+  }
+  const p = r.plan;
+  const title = r.dryRun
+    ? `📋 Restore plan for ${code(p.backupId)} (dry run: nothing changed)`
+    : r.ok
+      ? `${OK} Restored ${code(p.backupId)}`
+      : `${BAD} Restore of ${code(p.backupId)} failed`;
+  const rows: string[][] = [
+    [
+      'Backup',
+      `${code(p.backupId)}, taken ${mdEscape(p.backupTakenAt)} (${formatDuration(p.backupAgeSeconds)} before the restore), PostgreSQL ${mdEscape(p.backupServerVersion)}`,
+    ],
+    ['Checksum / decryption', `${p.checksumOk ? OK : BAD} / ${p.decryptionOk ? OK : BAD}`],
+    [
+      'Target',
+      `${code(p.target)}, PostgreSQL ${mdEscape(p.targetServerVersion)}; ${p.targetExists ? `${p.targetUserTables} table(s) before` : 'did not exist'}`,
+    ],
+    ['Versions', mdEscape(p.versionCheck)],
+    ['Mode', `${p.mode}${p.sideDatabase ? ` into the side database ${code(p.sideDatabase)}` : ''}`],
+    [
+      'Archive',
+      Object.entries(p.toc)
+        .map(([k, v]) => `${v} ${mdEscape(k)}`)
+        .join(', '),
+    ],
+  ];
+  if (r.safetyBackup)
+    rows.push(['Safety backup', `${code(r.safetyBackup.id)} in ${code(r.safetyBackup.destination)}`]);
+  if (r.validation) {
+    const ok = r.validation.tables.filter((t) => t.ok).length;
+    rows.push(['Validation', `${ok}/${r.validation.tables.length} tables with exact row counts`]);
+  }
+  const out = [`## ${title}`, '', table(['', ''], rows), ''];
+  if (r.reasons.length) out.push(...r.reasons.map((x) => `- ${BAD} ${mdEscape(x)}`), '');
+  if (r.nextSteps.length) out.push('### Next steps', '', ...r.nextSteps.map((x) => `- ${mdEscape(x)}`), '');
   if (s.error) out.push(failureSection(s.error));
   return out.join('\n');
 }

@@ -15,6 +15,8 @@ export interface BackupEntry {
   keys: string[];
   /** Bytes of the stored objects. */
   bytes: number;
+  /** Set when a manifest exists but cannot be read: such a backup is never restored nor pruned. */
+  manifestError?: string;
   /** The newest drill of this backup, if any. */
   lastDrill?: { id: string; verdict: 'pass' | 'fail'; finishedAt: string };
 }
@@ -78,7 +80,9 @@ export async function listBackups(
   for (const d of drills) lastDrill.set(d.backupId, d); // oldest first, so the last one wins
 
   const entries: BackupEntry[] = [];
-  for (const [id, g] of groups) {
+  const work = [...groups];
+  // Manifests are small: read a few at a time (remote stores answer slowly, not narrowly).
+  const readOne = async ([id, g]: [string, { keys: string[]; bytes: number; hasManifest: boolean }]) => {
     const entry: BackupEntry = {
       id,
       time: parseBackupId(id)!.time,
@@ -91,15 +95,22 @@ export async function listBackups(
         const manifest = await readManifest(storage, id);
         entry.manifest = manifest;
         entry.state = 'complete';
-        entry.time = new Date(manifest.createdAt);
-      } catch {
-        // unreadable manifest: treat as incomplete, never offer it for restore
+        const t = new Date(manifest.createdAt);
+        // A manifest with a broken time keeps the time in its name.
+        if (!Number.isNaN(t.getTime())) entry.time = t;
+      } catch (error) {
+        // Unreadable (damaged, or from a newer format): never offered for restore; retention keeps it.
+        entry.manifestError = error instanceof Error ? error.message : String(error);
       }
     }
     const d = lastDrill.get(id);
     if (d) entry.lastDrill = { id: d.id, verdict: d.verdict, finishedAt: d.finishedAt };
     entries.push(entry);
-  }
+  };
+  const workers = Array.from({ length: Math.min(8, work.length) }, async () => {
+    for (let next = work.shift(); next; next = work.shift()) await readOne(next);
+  });
+  await Promise.all(workers);
   return entries.sort((a, b) => b.time.getTime() - a.time.getTime() || compareBackupIds(b.id, a.id));
 }
 

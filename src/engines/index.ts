@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { dockerAvailable, startDockerPostgres } from './docker.js';
+import { DEFAULT_DOCKER_MAJOR, dockerAvailable, dockerImageExists, startDockerPostgres } from './docker.js';
 import { startLocalPostgres } from './local.js';
 import type { EngineChoice, StartOptions, ThrowawayPostgres } from './types.js';
 
@@ -17,7 +17,14 @@ export async function startThrowawayPostgres(
   choice: EngineChoice,
   options: StartOptions & { binDir?: string },
 ): Promise<ThrowawayPostgres> {
-  const engine = choice === 'auto' ? ((await dockerAvailable()) ? 'docker' : 'local') : choice;
+  // auto: Docker when it answers and has the image (no registry may be reachable), else local.
+  const image = options.image ?? `postgres:${options.major ?? DEFAULT_DOCKER_MAJOR}`;
+  const engine =
+    choice === 'auto'
+      ? (await dockerAvailable()) && (await dockerImageExists(image))
+        ? 'docker'
+        : 'local'
+      : choice;
   if (engine === 'docker') return startDockerPostgres(options);
   return startLocalPostgres(options);
 }

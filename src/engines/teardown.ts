@@ -60,7 +60,8 @@ function installHandlers(): void {
     process.on(signal, () => {
       if (signalled) return;
       signalled = true;
-      process.stderr.write(`lms-backup: ${signal} received, tearing down ${pending.size} resource(s)\n`);
+      if (pending.size)
+        process.stderr.write(`lms-backup: ${signal} received, tearing down ${pending.size} resource(s)\n`);
       const code = signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 129;
       void runAllTeardowns().finally(() => process.exit(code));
       // If teardown hangs, do not hang with it.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/crypto/age.js';
 import { type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
-import { nodeBinaries, ROOT, runDistStep, type StepRun, visible } from './helpers.js';
+import { nodeBinaries, runDistStep, type StepRun, snapshotDist, visible } from './helpers.js';
 
 let src: SourceDb;
 const keys = generateIdentity();
@@ -18,13 +18,15 @@ const passphrase = `pp-${randomBytes(18).toString('base64url')}`;
 const dirs: { remove(): void }[] = [];
 const timings: string[] = [];
 
+let removeSnapshot: (() => void) | undefined;
+
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'backup', 'index.js')))
-    throw new Error('dist/ is missing: run npm run build');
+  removeSnapshot = snapshotDist();
   src = await startSourceDb(1);
 });
 afterAll(async () => {
   await src?.stop();
+  removeSnapshot?.();
   for (const d of dirs) d.remove();
   if (timings.length) process.stderr.write(`action e2e timings:\n${timings.map((t) => `  ${t}\n`).join('')}`);
 });
@@ -239,7 +241,7 @@ describe.each(nodeBinaries())('dist bundles on $label', ({ label, path: node }) 
 });
 
 describe('drill post step', () => {
-  const [{ path: node }] = nodeBinaries() as [{ path: string }];
+  const node = nodeBinaries()[0]!.path;
 
   it('stops the throwaway server and removes the work directory of a drill that was killed', async () => {
     const ws = workspace();

@@ -5,7 +5,16 @@
  * GITHUB_STATE files in a temp directory.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -72,6 +81,35 @@ export function parseFileCommands(text: string): Record<string, string> {
   return out;
 }
 
+/** dist/ as the tests run it; see snapshotDist. */
+let distDir = join(ROOT, 'dist');
+
+/**
+ * Copies dist/ (as built by `npm run build`) to .tmp/ inside the checkout and runs the copy:
+ * a rebuild by someone else in the same checkout mid-test cannot swap files under a running
+ * step, and node_modules still resolves for the bundle's externals. Returns a remover.
+ */
+export function snapshotDist(): () => void {
+  const entries = [
+    'lms-backup.js',
+    ...['backup', 'drill', 'drill-post', 'prune', 'report', 'verify', 'restore'].map((s) =>
+      join(s, 'index.js'),
+    ),
+  ];
+  const missing = entries.filter((e) => !existsSync(join(ROOT, 'dist', e)));
+  if (missing.length) throw new Error(`dist/ is incomplete (${missing.join(', ')}): run npm run build`);
+  const base = join(ROOT, '.tmp');
+  mkdirSync(base, { recursive: true });
+  const target = mkdtempSync(join(base, 'action-e2e-'));
+  cpSync(join(ROOT, 'dist'), join(target, 'dist'), { recursive: true });
+  if (readdirSync(join(target, 'dist')).length === 0) throw new Error('dist/ changed while copying it');
+  distDir = join(target, 'dist');
+  return () => {
+    distDir = join(ROOT, 'dist');
+    rmSync(target, { recursive: true, force: true });
+  };
+}
+
 export interface StepRun {
   code: number | null;
   stdout: string;
@@ -124,7 +162,7 @@ export async function runDistStep(node: string, step: string, options: RunOption
   Object.assign(env, files, { RUNNER_TEMP: dir, GITHUB_ACTIONS: 'true' }, options.env ?? {});
 
   const started = Date.now();
-  const child = spawn(node, [join(ROOT, 'dist', step, 'index.js')], {
+  const child = spawn(node, [join(distDir, step, 'index.js')], {
     cwd: options.cwd ?? dir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -212,6 +212,15 @@ describe('pg_dump version check', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/pg_dump 15\.\d+ .* cannot dump a PostgreSQL 17\.\d+ server/);
     expect(r.stderr).toMatch(/postgresql-client-17/);
-    expect(existsSync(dir)).toBe(false);
+    // Nothing of a backup was written; the failed run is on record.
+    expect(existsSync(join(dir, 'db'))).toBe(false);
+    const runs = readdirSync(join(dir, 'runs'));
+    expect(runs).toHaveLength(1);
+    const record = JSON.parse(readFileSync(join(dir, 'runs', runs[0]!), 'utf8')) as {
+      status: string;
+      reason: string;
+    };
+    expect(record.status).toBe('failure');
+    expect(record.reason).toMatch(/cannot dump a PostgreSQL 17/);
   });
 });

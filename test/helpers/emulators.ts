@@ -93,6 +93,17 @@ async function waitForLine(
   });
 }
 
+/** Children still running when the test process exits are killed with it. */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -113,20 +124,22 @@ function withPrefix(base: string, prefix: string): string {
 export async function startAzurite(opts: { container?: string } = {}): Promise<AzuriteEmulator> {
   const container = opts.container ?? 'backups';
   const main = require.resolve('azurite/dist/src/blob/main.js');
-  const child = spawn(
-    process.execPath,
-    [
-      main,
-      '--skipApiVersionCheck',
-      '--inMemoryPersistence',
-      '--disableTelemetry',
-      '--silent',
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      '0',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+  const child = track(
+    spawn(
+      process.execPath,
+      [
+        main,
+        '--skipApiVersionCheck',
+        '--inMemoryPersistence',
+        '--disableTelemetry',
+        '--silent',
+        '--blobHost',
+        '127.0.0.1',
+        '--blobPort',
+        '0',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    ),
   );
   const m = await waitForLine(child, /listens on http:\/\/127\.0\.0\.1:(\d+)/, 'Azurite');
   child.stdout?.resume();
@@ -160,14 +173,20 @@ export async function startS3rver(
   const bucket = opts.bucket ?? 'backups';
   const directory = await mkdtemp(join(tmpdir(), 'lms-s3rver-'));
   const script = fileURLToPath(new URL('./storage-s3rver-child.mjs', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [
-      '--openssl-legacy-provider',
-      script,
-      JSON.stringify({ directory, buckets: [bucket], enforceIfNoneMatch: opts.enforceIfNoneMatch ?? false }),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+  const child = track(
+    spawn(
+      process.execPath,
+      [
+        '--openssl-legacy-provider',
+        script,
+        JSON.stringify({
+          directory,
+          buckets: [bucket],
+          enforceIfNoneMatch: opts.enforceIfNoneMatch ?? false,
+        }),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    ),
   );
   let port: number;
   try {

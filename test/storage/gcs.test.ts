@@ -41,6 +41,27 @@ runStorageContract('gcs (JSON API stand-in, real @google-cloud/storage SDK)', as
   };
 });
 
+// Against a real bucket, when one is given (never in CI here): LMS_TEST_GCS_URL=gs://bucket/prefix
+// with Application Default Credentials available. See docs/storage-gcs-testing.md.
+const realGcs = process.env.LMS_TEST_GCS_URL;
+if (realGcs) {
+  runStorageContract('gcs (real bucket from LMS_TEST_GCS_URL)', async (label) => {
+    const location = parseStorageLocation(`${realGcs.replace(/\/+$/, '')}/${uniquePrefix(label)}`);
+    if (location.kind !== 'gcs') throw new Error('LMS_TEST_GCS_URL must be a gs:// URL');
+    const storage = await openStorage(location);
+    const client = new GcsClient(location.endpoint ? { apiEndpoint: location.endpoint } : {});
+    return {
+      storage,
+      corrupt: async (key) => {
+        const file = client.bucket(location.bucket).file(`${location.prefix}/${key}`);
+        const [data] = await file.download();
+        data[0] = (data[0] ?? 0) ^ 0x01;
+        await file.save(data, { resumable: false });
+      },
+    };
+  });
+}
+
 describe('gcs specifics', () => {
   it('uses a resumable upload in chunks for large objects and confirms by the service MD5 (no read-back)', async () => {
     const prefix = uniquePrefix('resumable');

@@ -6,7 +6,7 @@ import { dockerRunId } from '../../engines/docker.js';
 import { runAllTeardowns } from '../../engines/teardown.js';
 import { JobFailedError } from '../../errors.js';
 import { artifactName, uploadArtifact } from '../artifact.js';
-import { failureMessage, type StepContext, writeSummary } from '../context.js';
+import { failureMessage, recordedRun, type StepContext, writeSummary } from '../context.js';
 import { defaultDrillReportDir, parseDrillInputs } from '../inputs.js';
 import { drillSummary } from '../summary.js';
 
@@ -32,10 +32,24 @@ export async function drillStep(ctx: StepContext): Promise<void> {
   let artifact: string | undefined;
   let error: string | undefined;
   try {
-    const { config, uploadReport } = await parseDrillInputs(ctx, { defaultReportDir });
+    const { config, uploadReport, notifiers } = await parseDrillInputs(ctx, { defaultReportDir });
     from = config.storage.display;
     env.TMPDIR = workRoot;
-    result = await runDrill(config, { logger });
+    ({ result } = await recordedRun(
+      ctx,
+      { command: 'drill', storages: [config.storage], notifiers },
+      () => runDrill(config, { logger }),
+      (r) => ({
+        status: r.report.verdict === 'pass' ? 'success' : 'failure',
+        ...(r.report.verdict === 'pass' ? {} : { reason: r.report.reasons.join('; ') }),
+        backupId: r.report.backupId,
+        details: {
+          drillId: r.report.id,
+          verdict: r.report.verdict,
+          recoverySeconds: r.report.rto.measuredSeconds,
+        },
+      }),
+    ));
     const { report } = result;
     const reportPath = join(config.localReportDir!, `${report.id}.json`);
     io.setOutput('passed', String(report.verdict === 'pass'));

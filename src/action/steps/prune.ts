@@ -1,6 +1,6 @@
 import { type PruneResult, runPrune } from '../../commands/prune.js';
 import { JobFailedError } from '../../errors.js';
-import { failureMessage, type StepContext, writeSummary } from '../context.js';
+import { failureMessage, recordedRun, type StepContext, writeSummary } from '../context.js';
 import { parsePruneInputs } from '../inputs.js';
 import { pruneSummary } from '../summary.js';
 
@@ -16,7 +16,16 @@ export async function pruneStep(ctx: StepContext): Promise<void> {
     const failures: string[] = [];
     for (const storage of parsed.storages) {
       try {
-        const result = await runPrune({ storage, policy: parsed.policy, dryRun }, { logger });
+        const { result } = await recordedRun(
+          ctx,
+          { command: 'prune', storages: [storage], notifiers: [] },
+          () => runPrune({ storage, policy: parsed.policy, dryRun }, { logger }),
+          (r) => ({
+            status: 'success',
+            warnings: r.plan.warnings,
+            details: { removed: r.plan.remove.length, kept: r.plan.keep.length, dryRun },
+          }),
+        );
         results.push({ display: storage.display, result });
       } catch (e) {
         const message = failureMessage(e, ctx.secrets);

@@ -1,0 +1,37 @@
+import { assertRestoreOk, type RestoreResult, runRestore } from '../../commands/restore.js';
+import { failureMessage, recordedRun, type StepContext, writeSummary } from '../context.js';
+import { parseRestoreInputs } from '../inputs.js';
+import { restoreSummary } from '../summary.js';
+
+export async function restoreStep(ctx: StepContext): Promise<void> {
+  const { io, logger } = ctx;
+  let result: RestoreResult | undefined;
+  let error: string | undefined;
+  try {
+    const config = await parseRestoreInputs(ctx);
+    ({ result } = await recordedRun(
+      ctx,
+      { command: 'restore', storages: [config.storage], notifiers: [] },
+      () => runRestore(config, { logger }),
+      (r) => ({
+        status: r.ok ? 'success' : 'failure',
+        backupId: r.plan.backupId,
+        ...(r.ok ? {} : { reason: r.reasons.join('; ') }),
+        details: { dryRun: r.dryRun, mode: r.plan.mode },
+      }),
+    ));
+    io.setOutput('ok', String(result.ok));
+    io.setOutput('backup-id', result.plan.backupId);
+    io.setOutput('restored', String(result.restored));
+    io.setOutput('mode', result.plan.mode);
+    io.setOutput('side-database', result.plan.sideDatabase ?? '');
+    io.setOutput('safety-backup-id', result.safetyBackup?.id ?? '');
+    for (const step of result.nextSteps) logger.info(`next: ${step}`);
+    assertRestoreOk(result);
+  } catch (e) {
+    error = failureMessage(e, ctx.secrets);
+    throw e;
+  } finally {
+    await writeSummary(ctx, restoreSummary({ ...(result ? { result } : {}), ...(error ? { error } : {}) }));
+  }
+}
