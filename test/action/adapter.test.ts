@@ -315,4 +315,3 @@ describe('summaries', () => {
     expect(md).toContain('| `lms_1` | would remove | older than 30 days |');
   });
 });
-

@@ -141,6 +141,10 @@ describe.each(nodeBinaries())('dist bundles on $label', ({ label, path: node }) 
         /Size check \| ✅ The backup is .* of the median .* of the last 1 complete backup/,
       );
 
+      // every run leaves a record
+      const runs = readdirSync(join(ws, 'backups', 'runs'));
+      expect(runs.filter((r) => /^run_\d{8}_\d{6}_backup_/.test(r))).toHaveLength(2);
+
       // the drill, on the local engine
       const drill = time(
         `${label} drill (${variant.name})`,
@@ -176,6 +180,41 @@ describe.each(nodeBinaries())('dist bundles on $label', ({ label, path: node }) 
       expect(drill.stdout).toContain('::debug::not running on a GitHub Actions runner');
       expect(drill.stdout).not.toContain('::warning::');
       expectNoSecrets(drill, variant.secrets());
+
+      if (variant.name.startsWith('database-url')) {
+        // verify (no database) and restore into a new database on the same server
+        const verify = time(
+          `${label} verify`,
+          await runDistStep(node, 'verify', { cwd: ws, inputs: { ...variant.drillInputs } }),
+        );
+        expect(verify.code, `${verify.stdout}\n${verify.stderr}`).toBe(0);
+        expect(verify.outputs).toEqual({ ok: 'true', 'backup-id': second.outputs['backup-id'] });
+        expect(verify.summary).toContain(`Backup \`${second.outputs['backup-id']}\` verified`);
+        expectNoSecrets(verify, variant.secrets());
+
+        const target = `restored_${randomBytes(3).toString('hex')}`;
+        const restore = time(
+          `${label} restore`,
+          await runDistStep(node, 'restore', {
+            cwd: ws,
+            inputs: {
+              ...variant.drillInputs,
+              backup: out['backup-id']!,
+              'target-url': `postgresql://postgres:${encodeURIComponent(password())}@127.0.0.1:${src.conn.port}/${target}`,
+            },
+          }),
+        );
+        expect(restore.code, `${restore.stdout}\n${restore.stderr}`).toBe(0);
+        expect(restore.outputs).toMatchObject({
+          ok: 'true',
+          'backup-id': out['backup-id'],
+          restored: 'true',
+          mode: 'full',
+        });
+        expect(restore.summary).toContain(`Restored \`${out['backup-id']}\``);
+        expect(restore.summary).toContain(target);
+        expectNoSecrets(restore, variant.secrets());
+      }
 
       // the post step: nothing left behind by a drill that finished
       expect(drill.state['work-root']).toBeTruthy();
