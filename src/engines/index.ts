@@ -1,5 +1,4 @@
 import { ConfigError } from '../errors.js';
-import { DEFAULT_DOCKER_MAJOR, dockerAvailable, dockerImageExists, startDockerPostgres } from './docker.js';
 import { startLocalPostgres } from './local.js';
 import type { EngineChoice, StartOptions, ThrowawayPostgres } from './types.js';
 
@@ -17,6 +16,9 @@ export async function startThrowawayPostgres(
   choice: EngineChoice,
   options: StartOptions & { binDir?: string },
 ): Promise<ThrowawayPostgres> {
+  // Testcontainers loads only when Docker is considered.
+  const { DEFAULT_DOCKER_MAJOR, dockerAvailable, dockerImageExists, startDockerPostgres } =
+    choice === 'local' ? ({} as typeof import('./docker.js')) : await import('./docker.js');
   // auto: Docker when it answers and has the image (no registry may be reachable), else local.
   const image = options.image ?? `postgres:${options.major ?? DEFAULT_DOCKER_MAJOR}`;
   const engine =

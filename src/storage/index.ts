@@ -1,21 +1,15 @@
 import type { Logger } from '../log.js';
 import { nullLogger } from '../log.js';
-import { AzureStorage } from './azure.js';
-import { GcsStorage } from './gcs.js';
 import { LocalStorage } from './local.js';
 import { type RetryOptions, withRetry } from './retry.js';
-import { S3Storage } from './s3.js';
 import type { Storage } from './types.js';
 import { displayLocation, parseStorageLocation, type StorageLocation } from './url.js';
 
-export { AzureStorage, azureServiceClient } from './azure.js';
 export * from './errors.js';
 export { classifyFault, type Fault } from './faults.js';
-export { GcsStorage } from './gcs.js';
 export { TEMP_PREFIX, validateKey, validatePrefix } from './keys.js';
 export { LocalStorage } from './local.js';
 export { isIntegrityError, type RetryOptions, withRetry } from './retry.js';
-export { S3Storage } from './s3.js';
 export { bufferSource, fileSource, hashStream } from './source.js';
 export type { PutSource, Storage, StoredObject } from './types.js';
 export {
@@ -70,27 +64,34 @@ export async function openStorage(
     case 'local':
       storage = new LocalStorage(loc.path);
       break;
-    case 'azure':
+    // Cloud SDKs load only when their destination is used: the CLI starts faster without them.
+    case 'azure': {
+      const { AzureStorage } = await import('./azure.js');
       storage = new AzureStorage({
         ...common,
         location: loc,
         ...(opts.partSize !== undefined ? { blockSize: opts.partSize } : {}),
       });
       break;
-    case 's3':
+    }
+    case 's3': {
+      const { S3Storage } = await import('./s3.js');
       storage = new S3Storage({
         ...common,
         location: loc,
         ...(opts.partSize !== undefined ? { partSize: opts.partSize } : {}),
       });
       break;
-    case 'gcs':
+    }
+    case 'gcs': {
+      const { GcsStorage } = await import('./gcs.js');
       storage = new GcsStorage({
         ...common,
         location: loc,
         ...(opts.partSize !== undefined ? { chunkSize: opts.partSize } : {}),
       });
       break;
+    }
   }
   logger.debug(`storage: opened ${storage.kind} destination ${display}`);
   return opts.retry === false ? storage : withRetry(storage, { ...opts.retry, logger });

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Storage as GcsClient } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../../src/log.js';
+import { GcsStorage } from '../../src/storage/gcs.js';
 import {
   bufferSource,
-  GcsStorage,
   openStorage,
   parseStorageLocation,
   StorageConfigError,

@@ -14,13 +14,13 @@ import {
   bufferSource,
   openStorage,
   parseStorageLocation,
-  S3Storage,
   StorageAuthError,
   StorageConfigError,
   StorageConflictError,
   StorageIntegrityError,
   StorageUnavailableError,
 } from '../../src/storage/index.js';
+import { S3Storage } from '../../src/storage/s3.js';
 import { readAll } from '../../src/storage/source.js';
 import { type S3rverEmulator, startS3rver } from '../helpers/emulators.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/storage-fault-proxy.js';
