@@ -66,7 +66,9 @@ export function parseActionMetadata(text, file = 'action.yml') {
       parent[key] = parts.join(' ') + (rest === '>' ? '\n' : '');
     } else {
       const value = scalar(rest, where);
-      parent[key] = value === 'true' ? true : value === 'false' ? false : value;
+      // Only plain true/false are booleans; 'true' in quotes stays a string, as in YAML.
+      const plain = !/^['"]/.test(rest.trim());
+      parent[key] = plain && value === 'true' ? true : plain && value === 'false' ? false : value;
     }
   }
   return out;
@@ -83,6 +85,7 @@ export function readActions(root = ROOT) {
 function cell(s) {
   return String(s)
     .replace(/\|/g, '\\|')
+    .replace(/\*/g, '\\*')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/\r?\n/g, ' ')

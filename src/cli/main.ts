@@ -125,7 +125,10 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'print only warnings and errors')
     .option('-v, --verbose', 'print details')
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', ENV_HELP);
+    .addHelpText('after', ENV_HELP)
+    // Set before the subcommands are added: they inherit it, so usage errors there exit 2 too.
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   program
     .command('backup')
@@ -629,8 +632,6 @@ function renderRestore(r: Awaited<ReturnType<typeof runRestore>>): string {
 
 export async function runCli(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   let code = 0;
   try {
     await program.parseAsync(argv, { from: 'user' });

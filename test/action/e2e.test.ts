@@ -137,7 +137,9 @@ describe.each(nodeBinaries())('dist bundles on $label', ({ label, path: node }) 
       });
       expect(second.code, second.stdout).toBe(0);
       expect(second.outputs['backup-id']).not.toBe(out['backup-id']);
-      expect(second.summary).toMatch(/\| Size check \| ✅ \d+% of the median .* of recent complete backups \|/);
+      expect(second.summary).toMatch(
+        /\| Size check \| ✅ \d+% of the median .* of recent complete backups \|/,
+      );
 
       // every run leaves a record
       const runs = readdirSync(join(ws, 'backups', 'runs'));
