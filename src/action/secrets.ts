@@ -38,7 +38,12 @@ export class Secrets {
   /** Registers a secret (each line of a multi-line one too: the runner masks line by line). */
   add(value: string | undefined): void {
     if (!value) return;
-    const parts = [value, value.trim(), ...value.split(/\r?\n/).map((l) => l.trim())];
+    // Comment lines (an identity file's "# public key: age1…") are not secret.
+    const lines = value
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => !l.startsWith('#'));
+    const parts = [value, value.trim(), ...lines];
     for (const part of parts) {
       if (part.length < MIN_SECRET_LENGTH || this.values.has(part)) continue;
       this.values.add(part);

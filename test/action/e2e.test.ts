@@ -4,13 +4,24 @@
  * engine, then the drill's post step; outputs, summaries, exit codes, and no secret anywhere a
  * person can see it. Run `npm run build` first: these test dist/, not src/.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { generateIdentity } from '../../src/crypto/age.js';
+import { RUN_ID_LABEL } from '../../src/engines/docker.js';
+import { dockerTestMode } from '../helpers/docker.js';
 import { type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
-import { nodeBinaries, runDistStep, type StepRun, snapshotDist, visible } from './helpers.js';
+import {
+  nodeBinaries,
+  ROOT,
+  removeRunDirs,
+  runDistStep,
+  type StepRun,
+  snapshotDist,
+  visible,
+} from './helpers.js';
 
 let src: SourceDb;
 const keys = generateIdentity();
@@ -27,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await src?.stop();
   removeSnapshot?.();
+  removeRunDirs();
   for (const d of dirs) d.remove();
   if (timings.length) process.stderr.write(`action e2e timings:\n${timings.map((t) => `  ${t}\n`).join('')}`);
 });
@@ -216,6 +228,36 @@ describe.each(nodeBinaries())('dist bundles on $label', ({ label, path: node }) 
         expectNoSecrets(restore, variant.secrets());
       }
 
+      if (variant.name.startsWith('PG*')) {
+        // prune (dry run) and the readiness report read what the runs above left
+        const prune = time(
+          `${label} prune`,
+          await runDistStep(node, 'prune', { cwd: ws, inputs: { 'dry-run': 'true' } }),
+        );
+        expect(prune.code, `${prune.stdout}\n${prune.stderr}`).toBe(0);
+        expect(prune.outputs).toEqual({ removed: '0', kept: '2', 'deleted-objects': '0' });
+        expect(prune.summary).toContain('dry run: nothing deleted');
+
+        const report = time(
+          `${label} report`,
+          await runDistStep(node, 'report', { cwd: ws, inputs: { 'fail-on': 'stale,drill' } }),
+        );
+        expect(report.code, `${report.stdout}\n${report.stderr}`).toBe(0);
+        expect(report.outputs['failed-conditions']).toBe('');
+        expect(['ready', 'at-risk']).toContain(report.outputs.status);
+        expect(existsSync(report.outputs['html-path']!)).toBe(true);
+        expect(report.summary).toContain('DR readiness');
+        expectNoSecrets(report, variant.secrets());
+
+        // the watchdog fails where nothing was ever backed up
+        const empty = await runDistStep(node, 'report', {
+          cwd: ws,
+          inputs: { destinations: join(ws, 'nothing-here'), 'fail-on': 'stale' },
+        });
+        expect(empty.code).toBe(1);
+        expect(empty.errors).toEqual([expect.stringContaining('DR readiness watchdog: stale')]);
+      }
+
       // the post step: nothing left behind by a drill that finished
       expect(drill.state['work-root']).toBeTruthy();
       expect(existsSync(drill.state['work-root']!)).toBe(false);
@@ -279,6 +321,53 @@ describe.each(nodeBinaries())('dist bundles on $label', ({ label, path: node }) 
   });
 });
 
+describe('the PR-check flow (.github/workflows/pr-check.yml) on the example schema', () => {
+  it('seeds with psql, backs up with a throwaway passphrase, and drills with the example checks', async () => {
+    const node = nodeBinaries()[0]!.path;
+    const ws = workspace();
+    const db = `app_${randomBytes(3).toString('hex')}`;
+    const env = {
+      PGHOST: '127.0.0.1',
+      PGPORT: String(src.conn.port),
+      PGUSER: 'postgres',
+      PGPASSWORD: password(),
+    };
+    execFileSync('psql', ['-v', 'ON_ERROR_STOP=1', '-q', '-d', 'postgres', '-c', `CREATE DATABASE ${db}`], {
+      env: { ...process.env, ...env },
+    });
+    execFileSync(
+      'psql',
+      ['-v', 'ON_ERROR_STOP=1', '-q', '-d', db, '-f', join(ROOT, 'examples', 'pr-check', 'schema.sql')],
+      {
+        env: { ...process.env, ...env },
+      },
+    );
+    const secret = randomBytes(32).toString('hex');
+    const dest = join(ws, 'pr-check');
+    const backup = await runDistStep(node, 'backup', {
+      cwd: ws,
+      inputs: { destinations: dest, passphrase: secret },
+      env: { ...env, DATABASE_URL: `postgresql://postgres@127.0.0.1:${src.conn.port}/${db}` },
+    });
+    expect(backup.code, backup.stdout).toBe(0);
+    const drill = await runDistStep(node, 'drill', {
+      cwd: ROOT,
+      inputs: {
+        from: dest,
+        backup: backup.outputs['backup-id']!,
+        passphrase: secret,
+        engine: 'local',
+        'min-tables': '8',
+        checks: 'examples/pr-check/checks.json',
+      },
+    });
+    expect(drill.code, `${drill.stdout}\n${drill.stderr}`).toBe(0);
+    expect(drill.outputs.tables).toBe('8');
+    expect(drill.summary).toContain('Health check: there is an admin');
+    expectNoSecrets(drill, [secret, password()]);
+  });
+});
+
 describe('drill post step', () => {
   const node = nodeBinaries()[0]!.path;
 
@@ -323,6 +412,11 @@ describe('drill post step', () => {
         child.once('close', () => clearInterval(poll));
       },
     });
+    // If the post step fails, the test still must not leave a server running.
+    onTestFinished(() => {
+      if (postmaster && alive(postmaster)) process.kill(postmaster, 'SIGKILL');
+      if (workRoot) rmSync(workRoot, { recursive: true, force: true });
+    });
     expect(drill.code).toBeNull(); // killed
     expect(postmaster).toBeDefined();
     expect(alive(postmaster!)).toBe(true); // the server outlived the killed step
@@ -337,6 +431,69 @@ describe('drill post step', () => {
     expect(existsSync(workRoot!)).toBe(false);
   });
 
+  it('on the docker engine: a drill passes through the bundle, and a killed one leaves no container behind', async (t) => {
+    if ((await dockerTestMode()) === 'skip') return t.skip();
+    const ws = workspace();
+    const env = {
+      PGHOST: '127.0.0.1',
+      PGPORT: String(src.conn.port),
+      PGUSER: 'postgres',
+      PGDATABASE: 'lms',
+      PGPASSWORD: password(),
+    };
+    const backup = await runDistStep(node, 'backup', { cwd: ws, inputs: { passphrase }, env });
+    expect(backup.code, backup.stdout).toBe(0);
+    const dockerEnv = { TESTCONTAINERS_RYUK_DISABLED: 'true' };
+
+    const drill = time(
+      'docker drill',
+      await runDistStep(node, 'drill', { cwd: ws, inputs: { passphrase, engine: 'docker' }, env: dockerEnv }),
+    );
+    expect(drill.code, `${drill.stdout}\n${drill.stderr}`).toBe(0);
+    expect(drill.summary).toContain('docker');
+    expect(containersOf(drill.state['run-id']!)).toEqual([]);
+
+    let runId: string | undefined;
+    let container: string | undefined;
+    const killed = await runDistStep(node, 'drill', {
+      cwd: ws,
+      inputs: { passphrase, engine: 'docker' },
+      env: dockerEnv,
+      onSpawn: (child, dir) => {
+        const poll = setInterval(() => {
+          runId ??= /^run-id<<(.+)\n(.+)\n/m.exec(readFileSync(join(dir, 'state'), 'utf8'))?.[2];
+          if (!runId) return;
+          container = containersOf(runId)[0];
+          if (container) {
+            clearInterval(poll);
+            child.kill('SIGKILL');
+          }
+        }, 50);
+        child.once('close', () => clearInterval(poll));
+      },
+    });
+    onTestFinished(() => {
+      for (const c of runId ? containersOf(runId) : [])
+        execFileSync('docker', ['rm', '-f', '-v', c], { stdio: 'ignore' });
+    });
+    expect(killed.code).toBeNull();
+    expect(container).toBeDefined();
+    expect(containersOf(runId!)).toEqual([container]); // outlived the killed step
+
+    const post = time(
+      'drill-post after a killed docker drill',
+      await runDistStep(node, 'drill-post', {
+        cwd: ws,
+        metadataOf: 'drill',
+        state: killed.state,
+        env: dockerEnv,
+      }),
+    );
+    expect(post.code, post.stdout).toBe(0);
+    expect(post.stdout).toContain('removed 1 throwaway container(s) the drill left behind');
+    expect(containersOf(runId!)).toEqual([]);
+  });
+
   it('does nothing when the drill step never started', async () => {
     const post = await runDistStep(node, 'drill-post', { metadataOf: 'drill' });
     expect(post.code).toBe(0);
@@ -344,6 +501,15 @@ describe('drill post step', () => {
     expect(post.stdout).toContain('::debug::the drill step saved no state');
   });
 });
+
+/** Containers (any state) the docker engine labelled with this run id. */
+function containersOf(runId: string): string[] {
+  return execFileSync('docker', ['ps', '-aq', '--filter', `label=${RUN_ID_LABEL}=${runId}`], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
+}
 
 function alive(pid: number): boolean {
   try {

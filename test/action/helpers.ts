@@ -140,8 +140,16 @@ export interface RunOptions {
   onSpawn?: (child: ReturnType<typeof spawn>, dir: string) => void;
 }
 
+const runDirs: string[] = [];
+
+/** Removes the file-command and RUNNER_TEMP directories of every run so far. */
+export function removeRunDirs(): void {
+  for (const d of runDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 export async function runDistStep(node: string, step: string, options: RunOptions = {}): Promise<StepRun> {
   const dir = mkdtempSync(join(tmpdir(), 'lms-action-run-'));
+  runDirs.push(dir);
   const files = {
     GITHUB_OUTPUT: join(dir, 'output'),
     GITHUB_STEP_SUMMARY: join(dir, 'summary'),

@@ -24,7 +24,9 @@ export async function drillStep(ctx: StepContext): Promise<void> {
   io.saveState(DRILL_STATE.workRoot, workRoot);
   env.LMS_BACKUP_RUN_ID ||= dockerRunId(env);
   io.saveState(DRILL_STATE.runId, env.LMS_BACKUP_RUN_ID);
-  io.saveState(DRILL_STATE.engine, io.getInput('engine') || 'auto');
+  // Only a known engine name goes into saved state, never a raw input value.
+  const engine = io.getInput('engine');
+  io.saveState(DRILL_STATE.engine, engine === 'local' || engine === 'docker' ? engine : 'auto');
   const previousTmp = env.TMPDIR;
 
   let from: string | undefined;

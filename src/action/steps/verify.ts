@@ -15,7 +15,7 @@ export async function verifyStep(ctx: StepContext): Promise<void> {
     ({ result } = await recordedRun(
       ctx,
       { command: 'verify', storages: [config.storage], notifiers: [] },
-      () => logger.group(`verify a backup in ${config.storage.display}`, () => runVerify(config, { logger })),
+      () => runVerify(config, { logger }),
       (r) => ({
         status: r.ok ? 'success' : 'failure',
         backupId: r.backupId,
