@@ -159,6 +159,18 @@ async function logTail(container: DockerContainer, lines = 20): Promise<string> 
  * Unlike Testcontainers' health-check wait, fails at once, with the container's last log lines,
  * when the container exits, instead of waiting out the whole startup timeout.
  */
+/** The exit code and log tail of a container that stopped, by name; undefined if it runs or is gone. */
+function exitedState(name: string): { code: string; logs: string } | undefined {
+  const state = spawnSync('docker', ['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', name], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  const [running, code] = (state.stdout ?? '').trim().split(' ');
+  if (state.status !== 0 || running !== 'false') return undefined;
+  const logs = spawnSync('docker', ['logs', '--tail', '20', name], { encoding: 'utf8', timeout: 10_000 });
+  return { code: code ?? '?', logs: `${logs.stdout ?? ''}${logs.stderr ?? ''}`.trim() };
+}
+
 class HealthyOrExitedWait implements WaitStrategy {
   private timeoutMs = 120_000;
   private timeoutSet = false;
@@ -304,7 +316,14 @@ export async function startDockerPostgres(opts: StartOptions = {}): Promise<Thro
     logger.info(`starting a PostgreSQL container from ${image}`);
     started = await container.start();
   } catch (error) {
+    // Testcontainers may give up waiting for the port bindings of a container that already
+    // exited: say so, with its own last words, before it is removed.
+    const exited = exitedState(name);
     await teardown.run().catch(() => {});
+    if (exited && !/exited/.test(String((error as Error)?.message))) {
+      (error as Error).message =
+        `the container exited (code ${exited.code}) before PostgreSQL was ready; its last log lines:\n${exited.logs}`;
+    }
     if (!hadImage && !(await dockerImageExists(image))) {
       throw new DockerImageUnavailableError(image, { cause: error });
     }

