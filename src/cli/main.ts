@@ -5,6 +5,13 @@ import { runBackup } from '../commands/backup.js';
 import { runDemo } from '../commands/demo.js';
 import { runDrill } from '../commands/drill.js';
 import { renderListTable, runList } from '../commands/list.js';
+import {
+  backupOutcome,
+  drillOutcome,
+  pruneOutcome,
+  restoreOutcome,
+  verifyOutcome,
+} from '../commands/outcomes.js';
 import { runPrune } from '../commands/prune.js';
 import { notifiersFromEnv, recorded } from '../commands/recorded.js';
 import { REPORT_FORMATS, type ReportFormat, runReport } from '../commands/report.js';
@@ -216,17 +223,7 @@ export function buildProgram(): Command {
             },
             { logger, onProgress: (p) => progress.update('dumping', p.bytes, p.elapsedMs) },
           ).finally(() => progress.done()),
-        (r) => ({
-          status: 'success',
-          backupId: r.id,
-          bytes: r.manifest.object.bytes,
-          warnings: r.warnings,
-          details: {
-            phases: r.phases,
-            tables: r.manifest.inventory.tableCount,
-            rows: r.manifest.inventory.totalRows,
-          },
-        }),
+        backupOutcome,
       );
       if (g.json) return printJson(result);
       const m = result.manifest;
@@ -307,16 +304,7 @@ export function buildProgram(): Command {
             },
             { logger },
           ),
-        (r) => ({
-          status: r.report.verdict === 'pass' ? 'success' : 'failure',
-          ...(r.report.verdict === 'pass' ? {} : { reason: r.report.reasons.join('; ') }),
-          backupId: r.report.backupId,
-          details: {
-            drillId: r.report.id,
-            verdict: r.report.verdict,
-            recoverySeconds: r.report.rto.measuredSeconds,
-          },
-        }),
+        drillOutcome,
       );
       if (g.json) printJson(result.report);
       else
@@ -346,18 +334,7 @@ export function buildProgram(): Command {
       const { result } = await recorded(
         { command: 'verify', storages: [storage!], notifiers: [], logger },
         () => runVerify({ storage: storage!, selection, keys }, { logger }),
-        (r) => ({
-          status: r.ok ? 'success' : 'failure',
-          backupId: r.backupId,
-          ...(r.ok
-            ? {}
-            : {
-                reason: r.checks
-                  .filter((c) => !c.ok)
-                  .map((c) => `${c.name}: ${c.detail}`)
-                  .join('; '),
-              }),
-        }),
+        verifyOutcome,
       );
       if (g.json) printJson(result);
       else {
@@ -438,12 +415,7 @@ export function buildProgram(): Command {
             },
             { logger },
           ),
-        (r) => ({
-          status: r.ok ? 'success' : 'failure',
-          backupId: r.plan.backupId,
-          ...(r.ok ? {} : { reason: r.reasons.join('; ') }),
-          details: { dryRun: r.dryRun, mode: r.plan.mode },
-        }),
+        restoreOutcome,
       );
       if (g.json) printJson(result);
       else process.stdout.write(renderRestore(result));
@@ -496,11 +468,7 @@ export function buildProgram(): Command {
       const { result } = await recorded(
         { command: 'prune', storages: [storage!], notifiers: [], logger },
         () => runPrune({ storage: storage!, policy: policy!, dryRun: Boolean(opts.dryRun) }, { logger }),
-        (r) => ({
-          status: 'success',
-          warnings: r.plan.warnings,
-          details: { removed: r.plan.remove.length, kept: r.plan.keep.length, dryRun: Boolean(opts.dryRun) },
-        }),
+        (r) => pruneOutcome(r, Boolean(opts.dryRun)),
       );
       if (g.json) return printJson(result);
       const verb = opts.dryRun ? 'would remove' : 'removed';

@@ -1,4 +1,5 @@
 import { type BackupResult, runBackup } from '../../commands/backup.js';
+import { backupOutcome } from '../../commands/outcomes.js';
 import { failureMessage, recordedRun, type StepContext, writeSummary } from '../context.js';
 import { parseBackupInputs } from '../inputs.js';
 import { backupSummary } from '../summary.js';
@@ -15,17 +16,7 @@ export async function backupStep(ctx: StepContext): Promise<void> {
       ctx,
       { command: 'backup', storages: parsed.config.destinations, notifiers: parsed.notifiers },
       () => runBackup(parsed.config, { logger, env: ctx.env }),
-      (r) => ({
-        status: 'success',
-        backupId: r.id,
-        bytes: r.manifest.object.bytes,
-        warnings: r.warnings,
-        details: {
-          phases: r.phases,
-          tables: r.manifest.inventory.tableCount,
-          rows: r.manifest.inventory.totalRows,
-        },
-      }),
+      backupOutcome,
     ));
     const m = result.manifest;
     io.setOutput('backup-id', result.id);

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DrillResult, runDrill } from '../../commands/drill.js';
+import { drillOutcome } from '../../commands/outcomes.js';
 import { dockerRunId } from '../../engines/docker.js';
 import { runAllTeardowns } from '../../engines/teardown.js';
 import { JobFailedError } from '../../errors.js';
@@ -41,16 +42,7 @@ export async function drillStep(ctx: StepContext): Promise<void> {
       ctx,
       { command: 'drill', storages: [config.storage], notifiers },
       () => runDrill(config, { logger }),
-      (r) => ({
-        status: r.report.verdict === 'pass' ? 'success' : 'failure',
-        ...(r.report.verdict === 'pass' ? {} : { reason: r.report.reasons.join('; ') }),
-        backupId: r.report.backupId,
-        details: {
-          drillId: r.report.id,
-          verdict: r.report.verdict,
-          recoverySeconds: r.report.rto.measuredSeconds,
-        },
-      }),
+      drillOutcome,
     ));
     const { report } = result;
     const reportPath = join(config.localReportDir!, `${report.id}.json`);

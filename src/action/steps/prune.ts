@@ -1,3 +1,4 @@
+import { pruneOutcome } from '../../commands/outcomes.js';
 import { type PruneResult, runPrune } from '../../commands/prune.js';
 import { JobFailedError } from '../../errors.js';
 import { failureMessage, recordedRun, type StepContext, writeSummary } from '../context.js';
@@ -20,11 +21,7 @@ export async function pruneStep(ctx: StepContext): Promise<void> {
           ctx,
           { command: 'prune', storages: [storage], notifiers: [] },
           () => runPrune({ storage, policy: parsed.policy, dryRun }, { logger }),
-          (r) => ({
-            status: 'success',
-            warnings: r.plan.warnings,
-            details: { removed: r.plan.remove.length, kept: r.plan.keep.length, dryRun },
-          }),
+          (r) => pruneOutcome(r, dryRun),
         );
         results.push({ display: storage.display, result });
       } catch (e) {

@@ -1,3 +1,4 @@
+import { restoreOutcome } from '../../commands/outcomes.js';
 import { assertRestoreOk, type RestoreResult, runRestore } from '../../commands/restore.js';
 import { failureMessage, recordedRun, type StepContext, writeSummary } from '../context.js';
 import { parseRestoreInputs } from '../inputs.js';
@@ -13,12 +14,7 @@ export async function restoreStep(ctx: StepContext): Promise<void> {
       ctx,
       { command: 'restore', storages: [config.storage], notifiers: [] },
       () => runRestore(config, { logger }),
-      (r) => ({
-        status: r.ok ? 'success' : 'failure',
-        backupId: r.plan.backupId,
-        ...(r.ok ? {} : { reason: r.reasons.join('; ') }),
-        details: { dryRun: r.dryRun, mode: r.plan.mode },
-      }),
+      restoreOutcome,
     ));
     io.setOutput('ok', String(result.ok));
     io.setOutput('backup-id', result.plan.backupId);

@@ -1,3 +1,4 @@
+import { verifyOutcome } from '../../commands/outcomes.js';
 import { runVerify, type VerifyResult } from '../../commands/verify.js';
 import { JobFailedError } from '../../errors.js';
 import { failureMessage, recordedRun, type StepContext, writeSummary } from '../context.js';
@@ -16,18 +17,7 @@ export async function verifyStep(ctx: StepContext): Promise<void> {
       ctx,
       { command: 'verify', storages: [config.storage], notifiers: [] },
       () => runVerify(config, { logger }),
-      (r) => ({
-        status: r.ok ? 'success' : 'failure',
-        backupId: r.backupId,
-        ...(r.ok
-          ? {}
-          : {
-              reason: r.checks
-                .filter((c) => !c.ok)
-                .map((c) => `${c.name}: ${c.detail}`)
-                .join('; '),
-            }),
-      }),
+      verifyOutcome,
     ));
     io.setOutput('ok', String(result.ok));
     io.setOutput('backup-id', result.backupId);
