@@ -4,7 +4,7 @@
  * generated LMS database of at least 0.5 GB. Alternating runs; medians, ratios, peak RSS.
  * Run alone with `npx tsx bench/backup.ts`.
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { seedLms } from '../src/commands/lms-schema.js';
@@ -14,7 +14,7 @@ import type { ThrowawayPostgres } from '../src/engines/types.js';
 import { connect } from '../src/postgres/client.js';
 import { withDatabase } from '../src/postgres/connection.js';
 import { tempDir } from '../test/helpers/pg.js';
-import { alternate, measure, median, table } from './common.js';
+import { alternate, type Measured, measure, median, table } from './common.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'index.js');
 
@@ -30,7 +30,7 @@ export async function startBenchDb(minBytes = 512 * 1024 * 1024): Promise<BenchD
   const conn = withDatabase(server.connection, 'lms');
   const client = await connect(conn);
   // Scale 1 adds about 3 MiB of tables and indexes; aim a little over the minimum.
-  await seedLms(client, Math.ceil(minBytes / (2.9 * 1024 * 1024)));
+  await seedLms(client, Math.ceil(minBytes / (2.7 * 1024 * 1024)));
   const r = await client.query<{ b: string }>('SELECT pg_database_size(current_database()) AS b');
   await client.end();
   const env = {
@@ -55,25 +55,37 @@ export async function benchBackup(opts: { runs?: number; db?: BenchDb } = {}): P
     );
     let n = 0;
     const out = () => join(work.path, `d${n++}`);
-    const lms = (extra: string[]) => async () => {
+    const sizes: Record<string, number> = {};
+    const lms = (name: string, extra: string[]) => async () => {
       const dir = out();
       const m = await measure(process.execPath, [CLI, '-q', 'backup', '--to', dir, ...extra], db.env);
+      const dump = readdirSync(join(dir, 'db')).find((f) => /\.dump(\.age)?$/.test(f))!;
+      sizes[name] = statSync(join(dir, 'db', dump)).size;
       rmSync(dir, { recursive: true, force: true });
       return m;
     };
-    const bare = (z: string[]) => async () => {
+    const bare = (name: string, z: string[]) => async () => {
       const file = out();
       const m = await measure('sh', ['-c', `pg_dump -Fc ${z.join(' ')} > "${file}"`], db.env);
+      sizes[name] = statSync(file).size;
       rmSync(file, { force: true });
       return m;
     };
-    const r = await alternate(runs, {
-      'pg_dump -Fc (default gzip:6)': bare([]),
-      'lms-backup, gzip:6, encrypted': lms(['--compression', 'gzip:6', '--recipient', recipient]),
-      'pg_dump -Fc -Z1': bare(['-Z1']),
-      'lms-backup, default (gzip:1), encrypted': lms(['--recipient', recipient]),
-      'lms-backup, default (gzip:1), not encrypted': lms(['--no-encryption']),
-    });
+    const variants = {
+      'pg_dump -Fc (default gzip:6)': (n: string) => bare(n, []),
+      'lms-backup, gzip:6, encrypted': (n: string) =>
+        lms(n, ['--compression', 'gzip:6', '--recipient', recipient]),
+      'pg_dump -Fc -Z1': (n: string) => bare(n, ['-Z1']),
+      'lms-backup, default (gzip:1), encrypted': (n: string) => lms(n, ['--recipient', recipient]),
+      'lms-backup, default (gzip:1), not encrypted': (n: string) => lms(n, ['--no-encryption']),
+    };
+    const r = await alternate(
+      runs,
+      Object.fromEntries(Object.entries(variants).map(([n, f]) => [n, f(n)])) as Record<
+        keyof typeof variants,
+        () => Promise<Measured>
+      >,
+    );
     const med = (k: keyof typeof r) => median(r[k].map((m) => m.seconds));
     const rss = (k: keyof typeof r) => Math.max(...r[k].map((m) => m.peakRssMiB));
     const base = med('pg_dump -Fc (default gzip:6)');
@@ -81,6 +93,7 @@ export async function benchBackup(opts: { runs?: number; db?: BenchDb } = {}): P
       k,
       med(k).toFixed(2),
       (med(k) / base).toFixed(2),
+      ((sizes[k] ?? 0) / 1024 / 1024).toFixed(0),
       rss(k).toFixed(0),
     ]);
     const same = med('lms-backup, gzip:6, encrypted') / base;
@@ -90,7 +103,7 @@ export async function benchBackup(opts: { runs?: number; db?: BenchDb } = {}): P
     return [
       `### Backup (${(db.bytes / 1024 / 1024).toFixed(0)} MiB database, median of ${runs} alternating runs)`,
       '',
-      table(['variant', 'median s', 'vs bare pg_dump -Fc', 'peak RSS MiB'], rows),
+      table(['variant', 'median s', 'vs bare pg_dump -Fc', 'output MiB', 'peak RSS MiB'], rows),
       '',
       `- lms-backup at its default compression vs bare \`pg_dump -Fc\`: **${(med('lms-backup, default (gzip:1), encrypted') / base).toFixed(2)}x** the time`,
       `- lms-backup vs bare pg_dump at the same compression: gzip:6 **${same.toFixed(2)}x**, gzip:1 **${sameZ1.toFixed(2)}x** (checksum + age encryption + fsync + manifest on top)`,

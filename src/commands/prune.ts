@@ -70,6 +70,12 @@ export async function runPrune(config: PruneConfig, deps: PruneDeps): Promise<Pr
     for (const r of plan.remove) logger.info(`${dryRun ? 'would remove' : 'remove'} ${r.id}: ${r.reason}`);
   });
 
+  // Staged dumps of killed backups (local destinations): never a backup, only lost space.
+  if (!dryRun && !failed && storage.sweepTemporary) {
+    const swept = await storage.sweepTemporary(new Date(now.getTime() - 24 * 3600 * 1000));
+    for (const path of swept) logger.info(`removed ${path}, left behind by an interrupted run`);
+  }
+
   const deleted: string[] = [];
   if (dryRun) {
     if (plan.remove.length > 0) logger.info('dry run: nothing was deleted');

@@ -189,6 +189,31 @@ export class LocalStorage implements Storage {
     }
   }
 
+  async sweepTemporary(before: Date): Promise<string[]> {
+    const removed: string[] = [];
+    const sweep = async (dir: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await sweep(path);
+        else if (entry.name.startsWith(TEMP_PREFIX)) {
+          const st = await stat(path).catch(() => undefined);
+          if (st && st.mtime < before) {
+            await unlink(path).catch(() => {});
+            removed.push(path);
+          }
+        }
+      }
+    };
+    await sweep(this.root);
+    return removed;
+  }
+
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
     try {

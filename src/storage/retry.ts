@@ -87,6 +87,7 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
   return {
     kind: storage.kind,
     display: storage.display,
+    ...(storage.sweepTemporary ? { sweepTemporary: (before: Date) => storage.sweepTemporary!(before) } : {}),
 
     put(key: string, source: PutSource): Promise<StoredObject> {
       return run(

@@ -36,4 +36,10 @@ export interface Storage {
   list(prefix: string): AsyncIterable<StoredObject>;
   /** Deleting an absent key is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Removes temporary files older than `before` that a killed writer left behind (staged dumps,
+   * half-copied objects); returns their paths. Only stores that keep such files implement it:
+   * cloud uploads leave nothing visible (failed multipart uploads are aborted).
+   */
+  sweepTemporary?(before: Date): Promise<string[]>;
 }

@@ -41,7 +41,20 @@ async function freshBackup(): Promise<{ dir: string; id: string; manifest: Manif
   return { dir: d.path, id: r.id, manifest: r.manifest };
 }
 
-async function drill(dir: string, overrides: Partial<DrillConfig> = {}) {
+/** The throwaway server a drill started, from its log line: gone after the drill? */
+async function assertTornDown(logger: MemoryLogger): Promise<void> {
+  const m = /throwaway PostgreSQL \S+ on 127\.0\.0\.1:(\d+) \((\S+)\)/.exec(logger.text());
+  expect(m, 'the drill started a local server').toBeTruthy();
+  expect(existsSync(m![2]!)).toBe(false);
+  await expect(
+    connect(
+      { host: '127.0.0.1', port: Number(m![1]), user: 'postgres', database: 'postgres' },
+      { timeoutMs: 1000 },
+    ),
+  ).rejects.toThrow();
+}
+
+async function drill(dir: string, overrides: Partial<DrillConfig> = {}, logger = new MemoryLogger()) {
   return runDrill(
     {
       storage: await openStorage(dir),
@@ -54,23 +67,24 @@ async function drill(dir: string, overrides: Partial<DrillConfig> = {}) {
       rpoSeconds: 24 * 3600,
       ...overrides,
     },
-    { logger: new MemoryLogger() },
+    { logger },
   );
 }
 
 describe('drill on the local engine', () => {
   it('passes on a good backup, checks every table exactly, and writes the report', async () => {
     const b = await freshBackup();
-    const { report, written } = await drill(b.dir, {
-      checks: [
-        { name: 'admins exist', sql: "SELECT count(*) FROM users WHERE role = 'admin'", expected: '>= 1' },
-        {
-          name: 'grades in range',
-          sql: 'SELECT bool_and(points BETWEEN 0 AND 100) FROM grades',
-          expected: 'true',
-        },
-      ],
-    });
+    const logger = new MemoryLogger();
+    const checks = [
+      { name: 'admins exist', sql: "SELECT count(*) FROM users WHERE role = 'admin'", expected: '>= 1' },
+      {
+        name: 'grades in range',
+        sql: 'SELECT bool_and(points BETWEEN 0 AND 100) FROM grades',
+        expected: 'true',
+      },
+    ];
+    const { report, written } = await drill(b.dir, { checks }, logger);
+    await assertTornDown(logger);
     expect(report.reasons).toEqual([]);
     expect(report.verdict).toBe('pass');
     expect(report.backupId).toBe(b.id);
@@ -127,9 +141,13 @@ describe('drill on the local engine', () => {
 
   it('fails when a health check fails, and says which', async () => {
     const b = await freshBackup();
-    const { report } = await drill(b.dir, {
-      checks: [{ name: 'no orphan grades', sql: 'SELECT count(*) FROM grades', expected: '0' }],
-    });
+    const logger = new MemoryLogger();
+    const { report } = await drill(
+      b.dir,
+      { checks: [{ name: 'no orphan grades', sql: 'SELECT count(*) FROM grades', expected: '0' }] },
+      logger,
+    );
+    await assertTornDown(logger);
     expect(report.verdict).toBe('fail');
     expect(report.reasons.join('\n')).toMatch(/health check "no orphan grades" returned \d+, expected 0/);
   });
