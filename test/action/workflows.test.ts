@@ -268,7 +268,7 @@ describe('README', () => {
     );
     expect(tryIt).toContain('bash scripts/setup.sh && npm run demo');
     expect(tryIt).toContain('bash scripts/setup.sh && npm test');
-    expect(readme).toMatch(/## Benchmarks\n\nSee `npm run bench`\./);
+    expect(readme).toMatch(/\n## Benchmarks\n\n`npm run bench` measures/);
   });
 
   it('has an input and output reference that matches the action metadata', () => {
