@@ -140,6 +140,8 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const inventoryPromise = logger.group('inventory (exact row counts in the dump snapshot)', () =>
       takeInventory(client),
     );
+    // If the dump fails first, this promise is abandoned: its rejection must not go unhandled.
+    inventoryPromise.catch(() => {});
     try {
       await logger.group('dump, checksum and encrypt', async () => {
         const out = createWriteStream(staged!, { flags: 'wx', mode: 0o600 });

@@ -137,7 +137,11 @@ export async function runDrill(
     const target = withDatabase(server.connection, manifest.source.database);
     const admin = await connect(server.connection);
     try {
-      await admin.query(`CREATE DATABASE ${quoteIdent(manifest.source.database)}`);
+      // A backup of the "postgres" database restores into the fresh server's own, empty one.
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+        manifest.source.database,
+      ]);
+      if (!exists.rowCount) await admin.query(`CREATE DATABASE ${quoteIdent(manifest.source.database)}`);
     } finally {
       await admin.end();
     }
