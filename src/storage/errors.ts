@@ -35,6 +35,11 @@ export class StorageConflictError extends JobFailedError {
   }
 }
 
+/** The conflict every backend reports when a create-only put finds the key taken. */
+export function conflictError(location: string, key: string): StorageConflictError {
+  return new StorageConflictError(`${location}: ${key} already exists`, { location, key, operation: 'put' });
+}
+
 /** The storage service rejected our credentials or permissions (exit 2: fix the configuration). */
 export class StorageAuthError extends ConfigError {
   readonly location: string | undefined;

@@ -4,9 +4,9 @@ import { type Bucket, type File, Storage as GcsClient, type StorageOptions } fro
 import { LmsError } from '../errors.js';
 import { type Logger, nullLogger } from '../log.js';
 import {
+  conflictError,
   StorageAuthError,
   StorageConfigError,
-  StorageConflictError,
   StorageNotFoundError,
   type StorageOperation,
 } from './errors.js';
@@ -93,7 +93,7 @@ export class GcsStorage implements Storage {
       // ifGenerationMatch=0 is what makes create-only atomic; the existence check only
       // saves sending a large object that would be refused at the end.
       const resumable = source.size > this.chunkSize;
-      if (resumable && (await file.exists())[0]) throw this.conflict(key);
+      if (resumable && (await file.exists())[0]) throw conflictError(this.display, key);
       const sent = new HashingStream({ md5: true });
       await pipeline(
         source.open(),
@@ -215,14 +215,6 @@ export class GcsStorage implements Storage {
       );
   }
 
-  private conflict(key: string): StorageConflictError {
-    return new StorageConflictError(`${this.display}: ${key} already exists`, {
-      location: this.display,
-      key,
-      operation: 'put',
-    });
-  }
-
   private mapError(operation: StorageOperation, key: string, err: unknown): Error {
     if (err instanceof LmsError) return err;
     const status = httpStatusOf(err);
@@ -233,7 +225,7 @@ export class GcsStorage implements Storage {
         hint: `create it first (gcloud storage buckets create gs://${this.bucket.name}) or fix the location`,
       });
     }
-    if (operation === 'put' && (status === 412 || status === 409)) return this.conflict(key);
+    if (operation === 'put' && (status === 412 || status === 409)) return conflictError(this.display, key);
     if (operation === 'get' && status === 404) {
       return new StorageNotFoundError(`${this.display}: ${key} does not exist`, {
         location: this.display,

@@ -6,8 +6,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LmsError } from '../errors.js';
 import {
+  conflictError,
   StorageAuthError,
-  StorageConflictError,
   StorageNotFoundError,
   type StorageOperation,
   StorageRequestError,
@@ -47,7 +47,7 @@ export class LocalStorage implements Storage {
     try {
       await mkdir(dir, { recursive: true });
       // Fail before copying gigabytes when the name is already taken.
-      if (await exists(target)) throw this.conflict(key);
+      if (await exists(target)) throw conflictError(this.display, key);
       if (source.path) {
         const linked = await this.putByLink(key, source, source.path, target, dir);
         if (linked) return linked;
@@ -80,7 +80,7 @@ export class LocalStorage implements Storage {
       await link(sourcePath, target);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw this.conflict(key);
+      if (code === 'EEXIST') throw conflictError(this.display, key);
       if (code === 'EXDEV' || NO_HARD_LINKS.has(code ?? '')) return undefined;
       throw err;
     }
@@ -110,10 +110,10 @@ export class LocalStorage implements Storage {
         await link(temp, target);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') throw this.conflict(key);
+        if (code === 'EEXIST') throw conflictError(this.display, key);
         if (!NO_HARD_LINKS.has(code ?? '')) throw err;
         // No hard links here: rename is still atomic, create-only by the check just before.
-        if (await exists(target)) throw this.conflict(key);
+        if (await exists(target)) throw conflictError(this.display, key);
         await rename(temp, target);
         tempExists = false;
       }
@@ -224,14 +224,6 @@ export class LocalStorage implements Storage {
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
       throw this.mapError('delete', key, err);
     }
-  }
-
-  private conflict(key: string): StorageConflictError {
-    return new StorageConflictError(`${this.display}: ${key} already exists`, {
-      location: this.display,
-      key,
-      operation: 'put',
-    });
   }
 
   private mapError(operation: StorageOperation, key: string, err: unknown): Error {

@@ -15,9 +15,9 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { LmsError } from '../errors.js';
 import { type Logger, nullLogger } from '../log.js';
 import {
+  conflictError,
   StorageAuthError,
   StorageConfigError,
-  StorageConflictError,
   StorageNotFoundError,
   type StorageOperation,
 } from './errors.js';
@@ -114,7 +114,7 @@ export class S3Storage implements Storage {
     try {
       // Checked first because stores without conditional writes (s3rver, older S3-compatibles)
       // ignore If-None-Match; where it is honoured, it closes the race this check leaves open.
-      if (await this.exists(Key)) throw this.conflict(key);
+      if (await this.exists(Key)) throw conflictError(this.display, key);
       const common = {
         Bucket: this.bucket,
         Key,
@@ -334,14 +334,6 @@ export class S3Storage implements Storage {
       );
   }
 
-  private conflict(key: string): StorageConflictError {
-    return new StorageConflictError(`${this.display}: ${key} already exists`, {
-      location: this.display,
-      key,
-      operation: 'put',
-    });
-  }
-
   private mapError(operation: StorageOperation, key: string, err: unknown): Error {
     if (err instanceof LmsError) return err;
     const status = httpStatusOf(err);
@@ -369,7 +361,7 @@ export class S3Storage implements Storage {
       });
     }
     if (operation === 'put' && (status === 412 || status === 409 || code === 'PreconditionFailed')) {
-      return this.conflict(key);
+      return conflictError(this.display, key);
     }
     if (operation === 'get' && (status === 404 || code === 'NoSuchKey')) {
       return new StorageNotFoundError(`${this.display}: ${key} does not exist`, {
