@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAgeEncryptStream } from '../../src/crypto/age.js';
-import { runCli, tempDir } from '../helpers/pg.js';
+import { CLI_BUNDLE, pgEnv, runCli, startSourceDb, tempDir } from '../helpers/pg.js';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
@@ -68,5 +68,25 @@ describe('the CLI surface', () => {
     await done;
     const out = execFileSync('age', ['-d', '-i', keyFile], { input: Buffer.concat(chunks) }).toString();
     expect(out).toBe('hello, disaster day');
+  });
+});
+
+describe('progress on a terminal', () => {
+  it('shows bytes, MB/s and elapsed time on a TTY, and nothing of it when piped', async () => {
+    const src = await startSourceDb(1);
+    try {
+      const dest = join(dir.path, 'tty');
+      // `script` gives the CLI a pseudo-terminal, as an operator's shell would.
+      const cmd = `${process.execPath} ${CLI_BUNDLE} backup --to ${dest} --no-encryption`;
+      const tty = execFileSync('script', ['-qec', cmd, '/dev/null'], {
+        env: { ...process.env, ...pgEnv(src.conn) },
+      }).toString();
+      expect(tty).toMatch(/dumping \d+(\.\d)? [KM]?B {2}\d+\.\d MB\/s {2}\d/);
+      const piped = await runCli(['backup', '--to', `${dest}-2`, '--no-encryption'], pgEnv(src.conn));
+      expect(piped.code).toBe(0);
+      expect(piped.stderr).not.toMatch(/MB\/s/);
+    } finally {
+      await src.stop();
+    }
   });
 });
