@@ -2,10 +2,10 @@
  * Run records: one small JSON file per run of any command (`runs/<id>.json`), success or
  * failure. They are the history the DR readiness report is computed from.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
-import type { PutSource, Storage } from '../storage/types.js';
+import { bufferSource } from '../storage/source.js';
+import type { Storage } from '../storage/types.js';
 import { RUN_RECORD_FORMAT, type RunCommand, type RunRecord } from './types.js';
 
 export const RUNS_PREFIX = 'runs/';
@@ -59,16 +59,6 @@ export function runIdTime(idOrKey: string): Date | null {
   const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
   const t = Date.UTC(y, mo - 1, d, h, mi, s);
   return Number.isNaN(t) ? null : new Date(t);
-}
-
-/** A re-openable PutSource over bytes held in memory, with their size and SHA-256. */
-export function bufferSource(data: Buffer | string): PutSource {
-  const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8');
-  return {
-    open: () => Readable.from([bytes]),
-    size: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-  };
 }
 
 export function serializeRunRecord(record: RunRecord): string {

@@ -34,11 +34,12 @@ import type { Logger } from '../log.js';
 import { type PgConnection, redactUrl, resolveConnection } from '../postgres/connection.js';
 import { parseCompression } from '../postgres/dump.js';
 import { loadHealthChecks } from '../postgres/validate.js';
+import { formatBytes, formatDuration } from '../report/format.js';
 import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
 import { isSeverity } from '../report/notify.js';
 import { TOOL_VERSION } from '../version.js';
 import { cliLogger } from './logger.js';
-import { formatBytes, formatDuration, ProgressLine } from './progress.js';
+import { ProgressLine } from './progress.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -230,7 +231,7 @@ export function buildProgram(): Command {
       process.stdout.write(
         `backup ${result.id} complete: ${m.inventory.tableCount} tables, ${m.inventory.totalRows} rows, ` +
           `${formatBytes(m.object.bytes)} stored (${m.encryption.scheme === 'age' ? 'age-encrypted' : 'NOT encrypted'}) ` +
-          `in ${formatDuration(result.durationMs)}\n` +
+          `in ${formatDuration(result.durationMs / 1000)}\n` +
           result.stored.map((s) => `  ${s.destination}/${s.key}\n`).join('') +
           `  sha256 ${m.object.sha256}\n` +
           result.warnings.map((w) => `  warning: ${w}\n`).join(''),
@@ -579,7 +580,7 @@ function renderRestore(r: Awaited<ReturnType<typeof runRestore>>): string {
   const p = r.plan;
   const lines = [
     `${r.dryRun ? 'Restore plan (dry run: nothing changed)' : 'Restore'}: ${p.backupId}`,
-    `  backup        taken ${p.backupTakenAt} (${formatDuration(p.backupAgeSeconds * 1000)} ago), PostgreSQL ${p.backupServerVersion}`,
+    `  backup        taken ${p.backupTakenAt} (${formatDuration(p.backupAgeSeconds)} ago), PostgreSQL ${p.backupServerVersion}`,
     `  checksum      ${p.checksumOk ? 'ok' : 'MISMATCH'}; decryption ${p.decryptionOk ? 'ok' : 'FAILED'}`,
     `  target        ${p.target} (PostgreSQL ${p.targetServerVersion}); ${p.targetExists ? `${p.targetUserTables} table(s)` : 'does not exist yet'}`,
     `  versions      ${p.versionCheck}`,

@@ -58,7 +58,7 @@ export function utcDay(date: Date | number): string {
 }
 
 /** Shows scheme and host only: webhook URLs carry their secret in the path or query. */
-export function redactUrl(url: string): string {
+export function webhookDisplay(url: string): string {
   try {
     const u = new URL(url);
     return `${u.protocol}//${u.host}/…`;

@@ -9,7 +9,7 @@
 import type { RunRecord } from '../catalog/types.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { formatBytes, formatDuration, redactUrl } from './format.js';
+import { formatBytes, formatDuration, webhookDisplay } from './format.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -377,7 +377,7 @@ export async function notifyAll(
   return Promise.all(
     notifiers.map(async (config, i): Promise<NotifyResult> => {
       const name = names[i]!;
-      const where = `${name} (${redactUrl(config.url)})`;
+      const where = `${name} (${webhookDisplay(config.url)})`;
       let result: NotifyResult;
       try {
         if (config.kind !== 'heartbeat') {

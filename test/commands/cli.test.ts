@@ -81,7 +81,7 @@ describe('progress on a terminal', () => {
       const tty = execFileSync('script', ['-qec', cmd, '/dev/null'], {
         env: { ...process.env, ...pgEnv(src.conn) },
       }).toString();
-      expect(tty).toMatch(/dumping \d+(\.\d)? [KM]?B {2}\d+\.\d MB\/s {2}\d/);
+      expect(tty).toMatch(/dumping [\d.]+ [KMG]?i?B {2}\d+\.\d MB\/s {2}[\d.]+ s/);
       const piped = await runCli(['backup', '--to', `${dest}-2`, '--no-encryption'], pgEnv(src.conn));
       expect(piped.code).toBe(0);
       expect(piped.stderr).not.toMatch(/MB\/s/);

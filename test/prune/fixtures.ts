@@ -1,13 +1,13 @@
 /** Backups, drills and run records for prune and list tests, seeded into a MemoryStorage. */
 import type { BackupEntry } from '../../src/catalog/catalog.js';
 import { backupKeys } from '../../src/catalog/names.js';
-import { bufferSource } from '../../src/catalog/runs.js';
 import {
   DRILL_REPORT_FORMAT,
   MANIFEST_FORMAT,
   type Manifest,
   RUN_RECORD_FORMAT,
 } from '../../src/catalog/types.js';
+import { bufferSource } from '../../src/storage/source.js';
 import type { MemoryStorage } from '../helpers/memory-storage.js';
 
 export const DAY = 86_400_000;

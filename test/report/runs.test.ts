@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  bufferSource,
   newRunId,
   readRunRecords,
   runIdTime,
@@ -12,6 +11,7 @@ import {
 import { RUN_RECORD_FORMAT, type RunRecord } from '../../src/catalog/types.js';
 import { MemoryLogger } from '../../src/log.js';
 import { StorageConflictError } from '../../src/storage/errors.js';
+import { bufferSource } from '../../src/storage/source.js';
 import { MemoryStorage } from '../helpers/memory-storage.js';
 import { DAY, makeRun } from './fixtures.js';
 
