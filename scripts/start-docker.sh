@@ -76,9 +76,17 @@ if [[ -z "$driver" ]]; then
   fi
 fi
 
-if pgrep -x dockerd >/dev/null 2>&1; then
+# A live dockerd (not a zombie left by a killed one) may just be slow to answer.
+live_dockerd() { ps -eo stat=,comm= | awk '$2 == "dockerd" && $1 !~ /^Z/ { found = 1 } END { exit !found }'; }
+
+if live_dockerd; then
   say "a dockerd process exists but does not answer yet: waiting for it"
 else
+  # A killed daemon leaves its pid file; if that pid now belongs to another process, dockerd
+  # would refuse to start ("pid file found, ensure docker is not running").
+  for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+    [[ -f "$pidfile" ]] && rm -f "$pidfile"
+  done
   say "starting $dockerd_bin (storage driver $driver, log $log_file)"
   # setsid + nohup: the daemon outlives this script and its process group; no fd stays tied to
   # the caller's pipes, so a CI step that pipes our output does not wait for dockerd.
