@@ -1,7 +1,9 @@
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Storage } from '../storage/types.js';
 import { compareBackupIds, parseBackupId } from './names.js';
-import { DRILL_REPORT_FORMAT, type DrillReport, MANIFEST_FORMAT, type Manifest } from './types.js';
+import { checkManifest, MAX_MANIFEST_BYTES, readDrillReports } from './read.js';
+import { readObjectText } from './runs.js';
+import type { DrillReport, Manifest } from './types.js';
 
 export type BackupState = 'complete' | 'incomplete';
 
@@ -23,39 +25,38 @@ export interface BackupEntry {
 
 export class NoBackupError extends JobFailedError {}
 
-export async function readJson<T>(storage: Storage, key: string): Promise<T> {
-  const stream = await storage.get(key);
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
-}
-
 export async function readManifest(storage: Storage, id: string): Promise<Manifest> {
-  const manifest = await readJson<Manifest>(storage, `db/${id}.manifest.json`);
-  if (manifest.format !== MANIFEST_FORMAT) {
-    throw new JobFailedError(
-      `db/${id}.manifest.json has format "${manifest.format}", not ${MANIFEST_FORMAT}`,
-      {
-        hint: 'this manifest was written by a newer lms-backup: upgrade lms-backup to read it',
-      },
-    );
+  const key = `db/${id}.manifest.json`;
+  const checked = checkManifest(JSON.parse(await readObjectText(storage, key, MAX_MANIFEST_BYTES)));
+  if (typeof checked === 'string') {
+    throw new JobFailedError(`${key} cannot be used: ${checked}`, {
+      hint: 'a manifest of an unknown format was written by a newer lms-backup: upgrade lms-backup to read it',
+    });
   }
-  return manifest;
+  return checked;
 }
 
-/** Drill reports in `drill_logs/`, oldest first. Unreadable files are skipped. */
-export async function readDrillReports(storage: Storage): Promise<DrillReport[]> {
-  const reports: DrillReport[] = [];
-  for await (const obj of storage.list('drill_logs/')) {
-    if (!obj.key.endsWith('.json')) continue;
+/**
+ * The manifests of the `count` newest complete backups, newest first: only those are read, so a
+ * daily backup does not fetch every manifest the destination has ever held. Unreadable ones are skipped.
+ */
+export async function recentManifests(storage: Storage, count: number): Promise<Manifest[]> {
+  const ids: string[] = [];
+  for await (const obj of storage.list('db/')) {
+    const m = /^db\/(.+)\.manifest\.json$/.exec(obj.key);
+    if (m && parseBackupId(m[1]!)) ids.push(m[1]!);
+  }
+  ids.sort((a, b) => compareBackupIds(b, a));
+  const out: Manifest[] = [];
+  for (const id of ids) {
+    if (out.length >= count) break;
     try {
-      const r = await readJson<DrillReport>(storage, obj.key);
-      if (r.format === DRILL_REPORT_FORMAT) reports.push(r);
+      out.push(await readManifest(storage, id));
     } catch {
-      // a damaged report must not hide the others
+      // a damaged manifest is not a baseline
     }
   }
-  return reports.sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
+  return out;
 }
 
 /** Every backup in a destination, newest first, with its state and its last drill. */
@@ -77,7 +78,9 @@ export async function listBackups(
   }
   const drills = options.withDrills === false ? [] : await readDrillReports(storage);
   const lastDrill = new Map<string, DrillReport>();
-  for (const d of drills) lastDrill.set(d.backupId, d); // oldest first, so the last one wins
+  // Oldest first, so the newest drill of each backup wins.
+  drills.sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
+  for (const d of drills) lastDrill.set(d.backupId, d);
 
   const entries: BackupEntry[] = [];
   const work = [...groups];

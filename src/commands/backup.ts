@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { listBackups } from '../catalog/catalog.js';
+import { recentManifests } from '../catalog/catalog.js';
 import { backupId, backupKeys } from '../catalog/names.js';
 import { MANIFEST_FORMAT, type Manifest } from '../catalog/types.js';
 import { createAgeEncryptStream } from '../crypto/age.js';
@@ -114,9 +114,9 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       () => rmSync(stagedPath, { force: true }),
     );
     // Recent complete backups: the baseline for the size and row-count anomaly checks.
-    const history = (await listBackups(config.destinations[0]!, { withDrills: false }).catch(() => []))
-      .filter((e) => e.state === 'complete' && e.manifest)
-      .map((e) => e.manifest!);
+    const history = await recentManifests(config.destinations[0]!, config.anomaly?.historySize ?? 7).catch(
+      () => [],
+    );
 
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const snap = await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s');

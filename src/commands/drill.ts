@@ -9,7 +9,7 @@ import { startThrowawayPostgres } from '../engines/index.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { EngineChoice, ThrowawayPostgres } from '../engines/types.js';
 import type { Logger } from '../log.js';
-import { connect, quoteIdent } from '../postgres/client.js';
+import { connect, createDatabaseIfMissing } from '../postgres/client.js';
 import { withDatabase } from '../postgres/connection.js';
 import { listArchive, runPgRestore } from '../postgres/restore.js';
 import { findClientTool, parseToolVersion } from '../postgres/tools.js';
@@ -135,16 +135,8 @@ export async function runDrill(
       serverVersion: server.serverVersion,
     };
     const target = withDatabase(server.connection, manifest.source.database);
-    const admin = await connect(server.connection);
-    try {
-      // A backup of the "postgres" database restores into the fresh server's own, empty one.
-      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
-        manifest.source.database,
-      ]);
-      if (!exists.rowCount) await admin.query(`CREATE DATABASE ${quoteIdent(manifest.source.database)}`);
-    } finally {
-      await admin.end();
-    }
+    // A backup of the "postgres" database restores into the fresh server's own, empty one.
+    await createDatabaseIfMissing(server.connection, manifest.source.database);
     const restore = await logger.group(`pg_restore -j${report.restore.jobs}`, () =>
       phases.time('restore', () => runPgRestore(pgRestore, target, dumpFile, { jobs: report.restore.jobs })),
     );

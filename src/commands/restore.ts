@@ -9,7 +9,7 @@ import { recipientOf } from '../crypto/age.js';
 import { registerTeardown } from '../engines/teardown.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { connect, quoteIdent, serverInfo } from '../postgres/client.js';
+import { connect, createDatabaseIfMissing, quoteIdent, serverInfo } from '../postgres/client.js';
 import { describeConnection, type PgConnection, withDatabase } from '../postgres/connection.js';
 import { listTables } from '../postgres/inventory.js';
 import { listArchive, runPgRestore, summariseToc } from '../postgres/restore.js';
@@ -191,12 +191,7 @@ export async function runRestore(
     const jobs = config.jobs ?? Math.max(1, cpus().length);
     if (selective) {
       // Into a side database: the live tables are never touched.
-      const a = await connect(withDatabase(config.target, 'postgres'));
-      try {
-        await a.query(`CREATE DATABASE ${quoteIdent(side!)}`);
-      } finally {
-        await a.end();
-      }
+      await createDatabaseIfMissing(config.target, side!);
       const sideConn = withDatabase(config.target, side!);
       const wanted = parseTableNames(config.tables);
       const schemas = [
@@ -268,14 +263,7 @@ export async function runRestore(
         };
         logger.info(`safety backup ${safety.id} stored in ${result.safetyBackup.destination}`);
       }
-      if (!targetExists) {
-        const a = await connect(withDatabase(config.target, 'postgres'));
-        try {
-          await a.query(`CREATE DATABASE ${quoteIdent(config.target.database)}`);
-        } finally {
-          await a.end();
-        }
-      }
+      if (!targetExists) await createDatabaseIfMissing(config.target, config.target.database);
       const outcome = await logger.group(`pg_restore -j${jobs} into ${config.target.database}`, () =>
         phases.time('restore', () =>
           runPgRestore(pgRestore, config.target, fetched.dumpFile!, {

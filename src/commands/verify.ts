@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listBackups, type Selection, selectBackup } from '../catalog/catalog.js';
+import { readObjectText } from '../catalog/runs.js';
 import type { Manifest } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
 import { parseSha256Sidecar } from '../crypto/hash.js';
@@ -60,7 +61,7 @@ export async function runVerify(config: VerifyConfig, deps: { logger: Logger }):
       : `${manifest.object.key} is missing`,
   );
   try {
-    const text = await readText(config.storage, manifest.object.sidecarKey);
+    const text = await readObjectText(config.storage, manifest.object.sidecarKey);
     const sidecar = parseSha256Sidecar(text);
     const name = manifest.object.key.split('/').pop();
     add(
@@ -125,11 +126,4 @@ export async function runVerify(config: VerifyConfig, deps: { logger: Logger }):
   };
   if (toc) result.toc = toc;
   return result;
-}
-
-async function readText(storage: Storage, key: string): Promise<string> {
-  const stream = await storage.get(key);
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -91,6 +91,22 @@ export async function serverInfo(client: pg.Client): Promise<ServerInfo> {
   return { version: row.v.split(' ')[0]!, versionNum, major: Math.floor(versionNum / 10000) };
 }
 
+/**
+ * Creates `database` on the server of `conn` unless it exists (connecting to its "postgres"
+ * maintenance database). Returns true when it was created.
+ */
+export async function createDatabaseIfMissing(conn: PgConnection, database: string): Promise<boolean> {
+  const admin = await connect({ ...conn, database: 'postgres' });
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount) return false;
+    await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
+    return true;
+  } finally {
+    await admin.end();
+  }
+}
+
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }

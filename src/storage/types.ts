@@ -22,7 +22,10 @@ export interface PutSource {
 /** One storage interface; every backend passes the same contract suite (test/storage). */
 export interface Storage {
   readonly kind: 'local' | 'azure' | 's3' | 'gcs';
-  /** The location for logs and reports, with every credential stripped. */
+  /**
+   * The location for logs and reports, with every credential stripped. For kind 'local' it is
+   * the absolute root directory (backup stages its dump there, so the store can hard-link it).
+   */
   readonly display: string;
   /**
    * Create-only: throws StorageConflictError when `key` exists. Resolves only after the
