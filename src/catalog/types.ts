@@ -53,7 +53,13 @@ export interface Manifest {
     serverVersion: string;
     serverVersionNum: number;
   };
-  tool: { name: 'lms-backup'; version: string; pgDumpVersion: string };
+  tool: {
+    name: 'lms-backup';
+    version: string;
+    pgDumpVersion: string;
+    /** Which pg_dump ran where (absent in manifests written before it was recorded). */
+    pgDump?: ToolRecord;
+  };
   dump: {
     format: 'custom';
     /** pg_dump's --compress value, e.g. "gzip:1", "zstd:1", "none". */
@@ -78,6 +84,13 @@ export interface Manifest {
     passphrase: boolean;
   };
   inventory: Inventory;
+}
+
+/** A pg tool that ran: its version, and a local binary or a container from `image`. */
+export interface ToolRecord {
+  version: string;
+  where: 'local' | 'container';
+  image?: string;
 }
 
 export type Verdict = 'pass' | 'fail';
@@ -112,7 +125,18 @@ export interface DrillReport {
   reasons: string[];
   checksum: { expected: string; actual: string | null; ok: boolean };
   decryption: { scheme: EncryptionScheme; ok: boolean; error?: string };
-  engine: { kind: 'local' | 'docker'; description: string; serverVersion: string | null };
+  engine: {
+    /** What ran the throwaway server; "none" when no server started. */
+    kind: 'local' | 'docker' | 'none';
+    /** The engine asked for (auto, docker, local). */
+    requested?: 'auto' | 'local' | 'docker';
+    description: string;
+    serverVersion: string | null;
+    /** Why engines were passed over (auto's fallbacks, or every attempt when none started). */
+    fallbacks?: string[];
+  };
+  /** Which pg_restore ran where. */
+  tools?: { pgRestore?: ToolRecord };
   restore: { ok: boolean; jobs: number; errors: string[] };
   tableCount: { min: number; found: number | null; ok: boolean };
   tables: TableCheck[];

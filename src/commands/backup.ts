@@ -17,7 +17,7 @@ import { connect, serverInfo } from '../postgres/client.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { type Compression, compressionLabel, resolveCompression, startPgDump } from '../postgres/dump.js';
 import { takeInventory } from '../postgres/inventory.js';
-import { findClientTool } from '../postgres/tools.js';
+import { describeTool, resolvePgTool, toolRecord } from '../postgres/tools.js';
 import { checkRowDrops, checkSizeAnomaly } from '../report/anomaly.js';
 import { StorageConflictError } from '../storage/errors.js';
 import { bufferSource } from '../storage/index.js';
@@ -90,10 +90,13 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
   try {
     const server = await serverInfo(client);
     // Fails before anything is written when no pg_dump can serve this server.
-    const pgDump = await findClientTool('pg_dump', server.major, server.version, deps.env);
+    const pgDump = await resolvePgTool('pg_dump', server.major, `a PostgreSQL ${server.version} server`, {
+      ...(deps.env ? { env: deps.env } : {}),
+      logger,
+    });
     const compression = resolveCompression(config.compression, pgDump);
     logger.info(
-      `source PostgreSQL ${server.version}; ${pgDump.path} (${pgDump.version}); compression ${compressionLabel(compression)}`,
+      `source PostgreSQL ${server.version}; pg_dump ${describeTool(pgDump)}; compression ${compressionLabel(compression)}`,
     );
 
     const stagingDir = stagingDirFor(config);
@@ -222,7 +225,12 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
         serverVersion: server.version,
         serverVersionNum: server.versionNum,
       },
-      tool: { name: 'lms-backup', version: TOOL_VERSION, pgDumpVersion: pgDump.version },
+      tool: {
+        name: 'lms-backup',
+        version: TOOL_VERSION,
+        pgDumpVersion: pgDump.version,
+        pgDump: toolRecord(pgDump),
+      },
       dump: {
         format: 'custom',
         compression: compressionLabel(compression),

@@ -5,14 +5,14 @@ import { type BackupEntry, listBackups, type Selection, selectBackup } from '../
 import { drillReportId } from '../catalog/names.js';
 import { DRILL_REPORT_FORMAT, type DrillReport, type Manifest } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
-import { startThrowawayPostgres } from '../engines/index.js';
+import { EngineStartError, startThrowawayPostgres } from '../engines/index.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { EngineChoice, ThrowawayPostgres } from '../engines/types.js';
 import type { Logger } from '../log.js';
 import { connect, createDatabaseIfMissing } from '../postgres/client.js';
 import { withDatabase } from '../postgres/connection.js';
 import { listArchive, runPgRestore } from '../postgres/restore.js';
-import { findClientTool, parseToolVersion } from '../postgres/tools.js';
+import { describeTool, resolvePgRestore, toolRecord } from '../postgres/tools.js';
 import { type HealthCheck, validateRestored } from '../postgres/validate.js';
 import { renderDrillReportMarkdown } from '../report/markdown.js';
 import { bufferSource } from '../storage/index.js';
@@ -85,7 +85,7 @@ export async function runDrill(
     reasons,
     checksum: { expected: manifest.object.sha256, actual: null, ok: false },
     decryption: { scheme: manifest.encryption.scheme, ok: false },
-    engine: { kind: config.engine === 'docker' ? 'docker' : 'local', description: '', serverVersion: null },
+    engine: { kind: 'none', requested: config.engine, description: 'not started', serverVersion: null },
     restore: { ok: false, jobs: config.jobs ?? Math.max(1, cpus().length), errors: [] },
     tableCount: { min: config.minTables, found: null, ok: false },
     tables: [],
@@ -106,9 +106,10 @@ export async function runDrill(
     if (!dumpFile) return await finish();
 
     // 3. pg_restore can read the archive.
-    const dumpMajor = parseToolVersion(`(PostgreSQL) ${manifest.tool.pgDumpVersion}`)?.major ?? 0;
     const major = config.postgresMajor ?? Math.floor(manifest.source.serverVersionNum / 10000);
-    const pgRestore = await findClientTool('pg_restore', dumpMajor, manifest.tool.pgDumpVersion);
+    const pgRestore = await resolvePgRestore(manifest.tool.pgDumpVersion, { logger });
+    report.tools = { pgRestore: toolRecord(pgRestore) };
+    logger.info(`pg_restore: ${describeTool(pgRestore)}`);
     const toc = await phases.time('list', async () => {
       try {
         return await listArchive(pgRestore, dumpFile);
@@ -120,20 +121,32 @@ export async function runDrill(
     if (!toc) return await finish();
 
     // 4. A throwaway server, the restore, and validation.
-    server = await logger.group(`start a throwaway PostgreSQL ${major} (${config.engine})`, () =>
-      phases.time('start', () =>
-        startThrowawayPostgres(config.engine, {
-          major,
-          ...(config.image ? { image: config.image } : {}),
-          logger,
-        }),
-      ),
-    );
+    try {
+      server = await logger.group(`start a throwaway PostgreSQL ${major} (engine ${config.engine})`, () =>
+        phases.time('start', () =>
+          startThrowawayPostgres(config.engine, {
+            major,
+            ...(config.image ? { image: config.image } : {}),
+            logger,
+          }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof EngineStartError) report.engine.fallbacks = error.attempts;
+      report.engine.description = `not started (engine ${config.engine})`;
+      reasons.push(`no throwaway PostgreSQL ${major} started, so nothing was restored: ${describe(error)}`);
+      return await finish();
+    }
     report.engine = {
       kind: server.engine,
+      requested: config.engine,
       description: server.description,
       serverVersion: server.serverVersion,
+      ...(server.fallbacks?.length ? { fallbacks: [...server.fallbacks] } : {}),
     };
+    logger.info(
+      `throwaway server: ${server.description}${server.fallbacks?.length ? ` (auto fell back: ${server.fallbacks.join('; ')})` : ''}`,
+    );
     const target = withDatabase(server.connection, manifest.source.database);
     // A backup of the "postgres" database restores into the fresh server's own, empty one.
     await createDatabaseIfMissing(server.connection, manifest.source.database);

@@ -13,7 +13,7 @@ import { connect, createDatabaseIfMissing, quoteIdent, serverInfo } from '../pos
 import { describeConnection, type PgConnection, withDatabase } from '../postgres/connection.js';
 import { listTables } from '../postgres/inventory.js';
 import { listArchive, runPgRestore, summariseToc } from '../postgres/restore.js';
-import { findClientTool, parseToolVersion } from '../postgres/tools.js';
+import { resolvePgRestore } from '../postgres/tools.js';
 import { type Validation, validateRestored } from '../postgres/validate.js';
 import type { Storage } from '../storage/types.js';
 import { type BackupResult, runBackup } from './backup.js';
@@ -133,8 +133,7 @@ export async function runRestore(
   );
   try {
     const fetched = await fetchVerifiedDump(config.storage, manifest, config.keys, work, phases, logger);
-    const dumpMajor = parseToolVersion(`(PostgreSQL) ${manifest.tool.pgDumpVersion}`)?.major ?? 0;
-    const pgRestore = await findClientTool('pg_restore', Math.max(dumpMajor, 0), manifest.tool.pgDumpVersion);
+    const pgRestore = await resolvePgRestore(manifest.tool.pgDumpVersion, { logger });
     const toc = fetched.dumpFile ? summariseToc(await listArchive(pgRestore, fetched.dumpFile)) : {};
     const side = selective
       ? `${config.target.database}_restored_${utcStamp(now()).toLowerCase()}`

@@ -9,7 +9,7 @@ import { parseSha256Sidecar } from '../crypto/hash.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { Logger } from '../log.js';
 import { listArchive, summariseToc } from '../postgres/restore.js';
-import { findClientTool, parseToolVersion } from '../postgres/tools.js';
+import { resolvePgRestore } from '../postgres/tools.js';
 import type { Storage } from '../storage/types.js';
 import { describe, fetchVerifiedDump, Phases } from './fetch.js';
 
@@ -95,9 +95,8 @@ export async function runVerify(config: VerifyConfig, deps: { logger: Logger }):
       );
     }
     if (fetched.dumpFile) {
-      const dumpMajor = parseToolVersion(`(PostgreSQL) ${manifest.tool.pgDumpVersion}`)?.major ?? 0;
       try {
-        const pgRestore = await findClientTool('pg_restore', dumpMajor, manifest.tool.pgDumpVersion);
+        const pgRestore = await resolvePgRestore(manifest.tool.pgDumpVersion, { logger });
         const lines = await phases.time('list', () => listArchive(pgRestore, fetched.dumpFile!));
         toc = summariseToc(lines);
         add('pg_restore --list reads the archive', true, `${lines.length} entries`);

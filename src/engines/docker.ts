@@ -7,13 +7,11 @@ import { ConfigError, JobFailedError, PgUnreachableError } from '../errors.js';
 import { nullLogger } from '../log.js';
 import { connect, serverInfo } from '../postgres/client.js';
 import type { PgConnection } from '../postgres/connection.js';
+import { dockerRunId, RUN_ID_LABEL, THROWAWAY_LABEL } from './labels.js';
 import { registerTeardown } from './teardown.js';
 import type { StartOptions, ThrowawayPostgres } from './types.js';
 
-/** Every container this engine starts carries this label (value "true"). */
-export const THROWAWAY_LABEL = 'lms-backup.throwaway';
-/** …and this one, naming the run (see {@link dockerRunId}), so a post step can sweep leftovers. */
-export const RUN_ID_LABEL = 'lms-backup.run-id';
+export { dockerRunId, RUN_ID_LABEL, THROWAWAY_LABEL } from './labels.js';
 
 export const DEFAULT_DOCKER_MAJOR = 15;
 const POSTGRES_PORT = 5432;
@@ -34,22 +32,6 @@ export class DockerImageUnavailableError extends ConfigError {
     });
     this.image = image;
   }
-}
-
-let generatedRunId: string | undefined;
-
-/**
- * The id that labels this run's containers. A GitHub job's main and post steps share it
- * (GITHUB_RUN_ID + attempt + job), so the post step finds what the main step left behind.
- * LMS_BACKUP_RUN_ID overrides; elsewhere it is random per process.
- */
-export function dockerRunId(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.LMS_BACKUP_RUN_ID) return env.LMS_BACKUP_RUN_ID;
-  if (env.GITHUB_RUN_ID) {
-    return `gh-${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}`;
-  }
-  generatedRunId ??= `local-${process.pid}-${randomBytes(4).toString('hex')}`;
-  return generatedRunId;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -83,11 +65,44 @@ async function runtimeClient(timeoutMs = 10_000): Promise<ContainerRuntimeClient
 
 /** Whether a Docker engine answers. Quick, never throws. */
 export async function dockerAvailable(timeoutMs = 5_000): Promise<boolean> {
+  return (await dockerProblem(timeoutMs)) === undefined;
+}
+
+/** Undefined when a Docker engine answers; else why not, in a line. Never throws. */
+export async function dockerProblem(timeoutMs = 5_000): Promise<string | undefined> {
   try {
     await runtimeClient(timeoutMs);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause;
+    const detail = cause instanceof Error ? cause.message : '';
+    return `no Docker engine answers${detail ? ` (${detail.split('\n')[0]})` : ''}`;
+  }
+}
+
+/** Testcontainers' reaper (Ryuk) could not start: its image cannot be pulled, or it cannot reach the engine. */
+export class DockerReaperError extends DockerUnavailableError {}
+
+/**
+ * Starts (or finds) Testcontainers' reaper before our container, so that its failure is
+ * known as such whatever the message says (usually only the pull's error).
+ */
+async function ensureReaper(client: ContainerRuntimeClient): Promise<void> {
+  if (process.env.TESTCONTAINERS_RYUK_DISABLED === 'true') return;
+  const { getReaper } = await import('testcontainers');
+  try {
+    await getReaper(client);
+  } catch (error) {
+    const image = process.env.RYUK_CONTAINER_IMAGE || 'testcontainers/ryuk';
+    throw new DockerReaperError(
+      `Testcontainers' reaper (Ryuk, image ${image}) could not start: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        hint:
+          'set TESTCONTAINERS_RYUK_DISABLED=true where the reaper image cannot be pulled or run: ' +
+          "lms-backup removes its own containers (labelled lms-backup.throwaway) on exit, and the action's post step sweeps leftovers",
+        cause: error,
+      },
+    );
   }
 }
 
@@ -311,6 +326,12 @@ export async function startDockerPostgres(opts: StartOptions = {}): Promise<Thro
     .withWaitStrategy(new HealthyOrExitedWait())
     .withStartupTimeout(120_000);
 
+  try {
+    await ensureReaper(client);
+  } catch (error) {
+    teardown.release();
+    throw error;
+  }
   let started: StartedPostgreSqlContainer;
   try {
     logger.info(`starting a PostgreSQL container from ${image}`);

@@ -18,6 +18,8 @@ export interface ThrowawayPostgres {
   readonly binDir?: string;
   /** Temp directory holding the data directory and socket when local (removed by stop()). */
   readonly workDir?: string;
+  /** Why `auto` did not use the engine it tried first (e.g. Docker's error), in order. */
+  readonly fallbacks?: string[];
   /** Stops and removes everything (data directory or container). Idempotent. */
   stop(): Promise<void>;
 }

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { ConfigError, PgToolFailedError } from '../errors.js';
 import { type PgConnection, pgToolEnv } from './connection.js';
-import type { ToolInfo } from './tools.js';
+import { spawnPgTool } from './exec.js';
+import { describeTool, type ToolInfo } from './tools.js';
 
 /**
  * Compression for pg_dump's custom format. `auto` was chosen by measurement (README, bench):
@@ -35,7 +35,7 @@ export function resolveCompression(choice: Compression | 'auto', pgDump: ToolInf
     return pgDump.major >= 16 ? { method: 'zstd', level: 1 } : { method: 'gzip', level: 1 };
   if ((choice.method === 'lz4' || choice.method === 'zstd') && pgDump.major < 16) {
     throw new ConfigError(
-      `compression ${choice.method} needs pg_dump 16 or newer; this pg_dump is ${pgDump.version} (${pgDump.path})`,
+      `compression ${choice.method} needs pg_dump 16 or newer; this pg_dump is ${describeTool(pgDump)}`,
       { hint: 'use gzip:1 (or auto), or install a PostgreSQL 16+ client' },
     );
   }
@@ -75,16 +75,18 @@ export function startPgDump(
     ...(options.snapshot ? [`--snapshot=${options.snapshot}`] : []),
     ...(options.extraArgs ?? []),
   ];
-  const child = spawn(pgDump.path, args, { env: pgToolEnv(conn), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnPgTool(pgDump, args, { env: pgToolEnv(conn), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => {
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
     stderr = (stderr + d).slice(-8000);
   });
   const done = new Promise<void>((resolve, reject) => {
     child.once('error', (error) =>
       reject(
-        new PgToolFailedError(`pg_dump could not start (${pgDump.path}): ${error.message}`, { cause: error }),
+        new PgToolFailedError(`pg_dump could not start (${describeTool(pgDump)}): ${error.message}`, {
+          cause: error,
+        }),
       ),
     );
     child.once('close', (code, signal) => {
@@ -101,5 +103,5 @@ export function startPgDump(
       );
     });
   });
-  return { stdout: child.stdout, done, kill: () => child.kill('SIGTERM') };
+  return { stdout: child.stdout!, done, kill: () => child.kill('SIGTERM') };
 }

@@ -1,10 +1,7 @@
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
 import { JobFailedError, PgToolFailedError } from '../errors.js';
 import { type PgConnection, pgToolEnv } from './connection.js';
+import { runPgTool, spawnPgTool } from './exec.js';
 import type { ToolInfo } from './tools.js';
-
-const run = promisify(execFile);
 
 export interface RestoreOutcome {
   ok: boolean;
@@ -19,12 +16,13 @@ export interface RestoreOutcome {
  */
 export async function listArchive(pgRestore: ToolInfo, file: string): Promise<string[]> {
   try {
-    const { stdout } = await run(pgRestore.path, ['--list', file], { maxBuffer: 256 * 1024 * 1024 });
-    return stdout.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
+    const r = await runPgTool(pgRestore, ['--list', file], { env: process.env, files: [file] });
+    if (r.code !== 0) throw Object.assign(new Error(`exited with code ${r.code}`), { stderr: r.stderr });
+    return r.stdout.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
   } catch (error) {
     const e = error as { stderr?: string; message: string };
     throw new PgToolFailedError(
-      `pg_restore --list cannot read the archive: ${(e.stderr ?? e.message).trim()}`,
+      `pg_restore --list cannot read the archive: ${(e.stderr?.trim() || e.message).trim()}`,
       {
         hint: 'the dump is damaged or was written by a newer pg_dump than this pg_restore',
         cause: error,
@@ -69,10 +67,10 @@ export async function runPgRestore(
   ];
   const env = pgToolEnv(conn);
   // --dbname with a plain name: host, port, user and password come from the environment.
-  const child = spawn(pgRestore.path, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawnPgTool(pgRestore, args, { env, stdio: ['ignore', 'ignore', 'pipe'], files: [file] });
   let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => {
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
     if (stderr.length < 200_000) stderr += d;
   });
   const code = await new Promise<number | null>((resolve, reject) => {

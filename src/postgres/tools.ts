@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join, posix, win32 } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError, PgVersionMismatchError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { containerTool, toolImageCandidates } from './exec.js';
 
 const run = promisify(execFile);
 
@@ -11,10 +13,66 @@ export type PgClientTool = 'pg_dump' | 'pg_restore' | 'psql';
 export type PgServerTool = 'initdb' | 'pg_ctl' | 'postgres';
 
 export interface ToolInfo {
+  /** The binary's path; for a tool run in a container, its name inside the image. */
   path: string;
   /** e.g. "15.18" */
   version: string;
   major: number;
+  /** Set when the tool runs in a container from this image (see postgres/exec.ts). */
+  image?: string;
+}
+
+/** A pg tool as the resolver found it: a local binary, or the tool of an image run in a container. */
+export type ResolvedTool = ToolInfo;
+
+/** Where a resolved tool runs. */
+export function toolWhere(tool: ToolInfo): 'local' | 'container' {
+  return tool.image === undefined ? 'local' : 'container';
+}
+
+/** For logs and reports: "/usr/bin/pg_dump 15.18" or "pg_dump 17.12 in a container from postgres:17". */
+export function describeTool(tool: ToolInfo): string {
+  return tool.image === undefined
+    ? `${tool.path} ${tool.version}`
+    : `${tool.path} ${tool.version} in a container from ${tool.image}`;
+}
+
+/** What the manifest and reports record about a tool that ran. */
+export function toolRecord(tool: ToolInfo): {
+  version: string;
+  where: 'local' | 'container';
+  image?: string;
+} {
+  return tool.image === undefined
+    ? { version: tool.version, where: 'local' }
+    : { version: tool.version, where: 'container', image: tool.image };
+}
+
+/** The file system and platform the search looks at; injectable so every platform's layout is testable. */
+export interface ToolHost {
+  platform: NodeJS.Platform;
+  exists(path: string): boolean;
+  readdir(path: string): string[];
+  /** `<path> --version`, parsed; null when it does not run. */
+  version(path: string): Promise<ToolInfo | null>;
+}
+
+export const realToolHost: ToolHost = {
+  platform: process.platform,
+  exists: existsSync,
+  readdir: (path) => {
+    try {
+      return readdirSync(path);
+    } catch {
+      return [];
+    }
+  },
+  version: (path) => toolVersion(path),
+};
+
+/** The file name of a tool on a platform: "pg_dump", or "pg_dump.exe" on Windows. */
+export function toolFileName(tool: string, platform: NodeJS.Platform = process.platform): string {
+  return platform === 'win32' ? `${tool}.exe` : tool;
 }
 
 /** Parses "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" → 15.18 / 15. */
@@ -31,19 +89,46 @@ export function majorOfVersionNum(num: number): number {
   return Math.floor(num / 10000);
 }
 
-/** Directories that may hold PostgreSQL binaries, in order of preference. */
-export function candidateBinDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+const numericDesc = (names: string[]): string[] =>
+  names.filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
+
+/**
+ * Directories that may hold PostgreSQL binaries, in order of preference: PG_BINDIR, PATH, then
+ * the places installers put them: Debian/Ubuntu (/usr/lib/postgresql/<major>/bin), Homebrew
+ * (postgresql@<major> under /opt/homebrew and /usr/local), Postgres.app, and Windows
+ * (C:\Program Files\PostgreSQL\<major>\bin); newest major first within each.
+ */
+export function candidateBinDirs(
+  env: NodeJS.ProcessEnv = process.env,
+  host: ToolHost = realToolHost,
+): string[] {
+  const win = host.platform === 'win32';
   const dirs: string[] = [];
   if (env.PG_BINDIR) dirs.push(env.PG_BINDIR);
-  for (const d of (env.PATH ?? '').split(delimiter)) if (d) dirs.push(d);
-  const debian = '/usr/lib/postgresql';
-  if (existsSync(debian)) {
-    const majors = readdirSync(debian)
-      .filter((d) => /^\d+$/.test(d))
-      .sort((a, b) => Number(b) - Number(a));
-    for (const m of majors) dirs.push(join(debian, m, 'bin'));
+  const path = env.PATH ?? env.Path ?? '';
+  for (const d of path.split(win ? ';' : ':')) if (d) dirs.push(d);
+  if (win) {
+    const roots = [env.ProgramFiles, env['ProgramFiles(x86)'], 'C:\\Program Files'].filter((r): r is string =>
+      Boolean(r),
+    );
+    for (const root of [...new Set(roots)]) {
+      const base = win32.join(root, 'PostgreSQL');
+      for (const m of numericDesc(host.readdir(base))) dirs.push(win32.join(base, m, 'bin'));
+    }
+    return [...new Set(dirs)];
   }
-  dirs.push(...embeddedPostgresBinDirs());
+  const debian = '/usr/lib/postgresql';
+  for (const m of numericDesc(host.readdir(debian))) dirs.push(posix.join(debian, m, 'bin'));
+  for (const prefix of ['/opt/homebrew/opt', '/usr/local/opt']) {
+    const majors = host
+      .readdir(prefix)
+      .map((d) => /^postgresql@(\d+)$/.exec(d)?.[1])
+      .filter((m): m is string => m !== undefined);
+    for (const m of numericDesc(majors)) dirs.push(posix.join(prefix, `postgresql@${m}`, 'bin'));
+  }
+  const app = '/Applications/Postgres.app/Contents/Versions';
+  for (const m of numericDesc(host.readdir(app))) dirs.push(posix.join(app, m, 'bin'));
+  if (host === realToolHost) dirs.push(...embeddedPostgresBinDirs());
   return [...new Set(dirs)];
 }
 
@@ -103,12 +188,14 @@ export async function toolVersion(path: string): Promise<ToolInfo | null> {
 export async function findAllTools(
   tool: PgClientTool | PgServerTool,
   env: NodeJS.ProcessEnv = process.env,
+  host: ToolHost = realToolHost,
 ): Promise<ToolInfo[]> {
   const out: ToolInfo[] = [];
-  for (const dir of candidateBinDirs(env)) {
-    const path = join(dir, tool);
-    if (!existsSync(path)) continue;
-    const info = await toolVersion(path);
+  const join = host.platform === 'win32' ? win32.join : posix.join;
+  for (const dir of candidateBinDirs(env, host)) {
+    const path = join(dir, toolFileName(tool, host.platform));
+    if (!host.exists(path)) continue;
+    const info = await host.version(path);
     if (info && !out.some((o) => o.path === info.path)) out.push(info);
   }
   return out;
@@ -131,10 +218,11 @@ export async function findClientTool(
   serverMajor: number,
   serverVersion: string,
   env: NodeJS.ProcessEnv = process.env,
+  host: ToolHost = realToolHost,
 ): Promise<ToolInfo> {
-  const all = await findAllTools(tool, env);
+  const all = await findAllTools(tool, env, host);
   if (all.length === 0) {
-    throw new ConfigError(`${tool} was not found (looked in PG_BINDIR, PATH and /usr/lib/postgresql/*/bin)`, {
+    throw new ConfigError(`${tool} was not found (looked in ${LOOKED_IN})`, {
       hint: installHint(tool, serverMajor),
     });
   }
@@ -149,6 +237,89 @@ export async function findClientTool(
     );
   }
   return best;
+}
+
+const LOOKED_IN =
+  'PG_BINDIR, PATH, /usr/lib/postgresql/*/bin, Homebrew, Postgres.app and C:\\Program Files\\PostgreSQL\\*\\bin';
+
+export interface ResolveToolOptions {
+  env?: NodeJS.ProcessEnv;
+  host?: ToolHost;
+  /** auto (default): local binaries, else the major's image; local or container: only that. Env LMS_PG_TOOLS. */
+  mode?: PgToolMode;
+  /** Image or template with {major} for the container (env LMS_PG_TOOL_IMAGE); see {@link toolImageCandidates}. */
+  image?: string;
+  logger?: Logger;
+}
+
+/**
+ * The one resolver for pg tools: a local binary of major `minMajor` or newer (pg_dump ≥ the
+ * server's major; pg_restore ≥ the archive's pg_dump), else the same tool of major `minMajor`
+ * run from that major's image in a container (pulled when absent and Docker can). When neither
+ * works, one error listing what was tried and the fix. `what` names the need for that error,
+ * e.g. "a PostgreSQL 17.2 server" or "an archive written by pg_dump 17.2".
+ */
+export async function resolvePgTool(
+  tool: PgClientTool,
+  minMajor: number,
+  what: string,
+  options: ResolveToolOptions = {},
+): Promise<ResolvedTool> {
+  const env = options.env ?? process.env;
+  const mode = options.mode ?? parseToolMode(env.LMS_PG_TOOLS);
+  const tried: string[] = [];
+  if (mode !== 'container') {
+    try {
+      return await findClientTool(tool, minMajor, what, env, options.host ?? realToolHost);
+    } catch (error) {
+      if (mode === 'local') throw error;
+      tried.push(`local binaries: ${(error as Error).message}`);
+    }
+  }
+  const major = minMajor > 0 ? minMajor : DEFAULT_TOOL_MAJOR;
+  const image = options.image ?? (env.LMS_PG_TOOL_IMAGE || undefined);
+  const found = await containerTool(tool, major, {
+    env,
+    ...(image ? { image } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  if (found.tool) {
+    options.logger?.info(`no suitable local ${tool}: using ${describeTool(found.tool)}`);
+    return found.tool;
+  }
+  tried.push(...found.tried.map((t) => `container: ${t}`));
+  const images = toolImageCandidates(major, image).join(' or ');
+  throw new PgVersionMismatchError(
+    `no ${tool} of major ${major} or newer for ${what}; tried:\n${tried.map((t) => `  - ${t}`).join('\n')}`,
+    {
+      hint:
+        `${installHint(tool, major)}; or let lms-backup run ${tool} from ${images} in a container: ` +
+        'start Docker (and allow pulling the image, or build it: "bash scripts/build-postgres-image.sh"), ' +
+        'or name an image with LMS_PG_TOOL_IMAGE (e.g. myregistry/postgres:{major})',
+    },
+  );
+}
+
+/** pg_restore able to read an archive written by pg_dump `pgDumpVersion` (the manifest's). */
+export function resolvePgRestore(
+  pgDumpVersion: string,
+  options: ResolveToolOptions = {},
+): Promise<ResolvedTool> {
+  const major = parseToolVersion(`(PostgreSQL) ${pgDumpVersion}`)?.major ?? 0;
+  return resolvePgTool('pg_restore', major, `an archive written by pg_dump ${pgDumpVersion}`, options);
+}
+
+/** Used when an archive's pg_dump version is unknown. */
+const DEFAULT_TOOL_MAJOR = 17;
+
+export type PgToolMode = 'auto' | 'local' | 'container';
+
+export function parseToolMode(value: string | undefined, inputName = 'LMS_PG_TOOLS'): PgToolMode {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'local' || value === 'container') return value;
+  throw new ConfigError(`${inputName} must be auto, local or container (got "${value}")`, {
+    hint: "auto uses local pg tools when they fit, else the major's image in a container",
+  });
 }
 
 /** A directory holding initdb, pg_ctl and postgres of one major. */

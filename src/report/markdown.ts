@@ -165,6 +165,21 @@ function count(n: number | null): string {
   return n === null ? NONE : n.toLocaleString('en-US');
 }
 
+function toolLine(t: { version: string; where: 'local' | 'container'; image?: string }): string {
+  return t.where === 'container'
+    ? `${mdEscape(t.version)} in a container from ${code(t.image ?? '?')}`
+    : `${mdEscape(t.version)} (local)`;
+}
+
+function throwawayServerLine(report: DrillReport): string {
+  const e = report.engine;
+  if (e.kind === 'none') {
+    return `- Throwaway server: **none started**${e.requested ? ` (engine ${mdEscape(e.requested)})` : ''}: nothing was restored or validated`;
+  }
+  const auto = e.requested === 'auto' ? ' (chosen by auto)' : '';
+  return `- Throwaway server: ${mdEscape(e.kind)} engine${auto}, ${mdEscape(e.description)}${e.serverVersion ? `, server ${mdEscape(e.serverVersion)}` : ''}`;
+}
+
 export function renderDrillReportMarkdown(report: DrillReport): string {
   const pass = report.verdict === 'pass';
   const out: string[] = [
@@ -188,8 +203,16 @@ export function renderDrillReportMarkdown(report: DrillReport): string {
       : `- Recovery time: **not reached** (the restore did not complete; ${formatDuration(report.rto.measuredSeconds)} spent) against an RTO of ${formatDuration(report.rto.objectiveSeconds)} ${BAD}`,
     `- Backup age: **${formatDuration(report.rpo.backupAgeSeconds)}** against an RPO of ${formatDuration(report.rpo.objectiveSeconds)} ${report.rpo.ok ? OK : BAD}`,
     `- Backup taken ${formatUtc(report.backupCreatedAt)}; drill ran ${formatUtc(report.startedAt)} to ${formatUtc(report.finishedAt)}`,
-    `- Throwaway server: ${mdEscape(report.engine.kind)} engine, ${mdEscape(report.engine.description)}${report.engine.serverVersion ? `, server ${mdEscape(report.engine.serverVersion)}` : ''}`,
+    throwawayServerLine(report),
+    ...(report.engine.fallbacks ?? []).map(
+      (f) =>
+        `  - ${report.engine.kind === 'none' ? 'tried' : 'passed over'}: ${mdEscape(f.split('\n')[0] ?? f)}`,
+    ),
+    ...(report.tools?.pgRestore ? [`- pg_restore ${toolLine(report.tools.pgRestore)}`] : []),
   );
+  // Nothing restored: the checks that need a server were not run, rather than failed with 0 of 0.
+  const started = report.engine.kind !== 'none';
+  const notRun = 'not run: no throwaway server started';
 
   out.push(
     '',
@@ -216,20 +239,28 @@ export function renderDrillReportMarkdown(report: DrillReport): string {
         ],
         [
           'Restore',
-          report.restore.ok ? OK : BAD,
+          report.restore.ok ? OK : started ? BAD : NONE,
           report.restore.ok
             ? `completed with no errors (${report.restore.jobs} job${report.restore.jobs === 1 ? '' : 's'})`
-            : `${report.restore.errors.length} error(s), shown below`,
+            : !started
+              ? notRun
+              : report.restore.errors.length
+                ? `${report.restore.errors.length} error(s), shown below`
+                : 'did not complete (see the reasons above)',
         ],
         [
           'Table count',
-          report.tableCount.ok ? OK : BAD,
-          `${count(report.tableCount.found)} found, at least ${report.tableCount.min} required`,
+          started ? (report.tableCount.ok ? OK : BAD) : NONE,
+          started
+            ? `${count(report.tableCount.found)} found, at least ${report.tableCount.min} required`
+            : notRun,
         ],
         [
           'Row counts',
-          report.tables.every((t) => t.ok) ? OK : BAD,
-          `${report.tables.filter((t) => t.ok).length}/${report.tables.length} tables match the manifest`,
+          started ? (report.tables.every((t) => t.ok) ? OK : BAD) : NONE,
+          started
+            ? `${report.tables.filter((t) => t.ok).length}/${report.tables.length} tables match the manifest`
+            : notRun,
         ],
         ...report.checks.map((c) => [
           `Health check: ${mdEscape(c.name)}`,

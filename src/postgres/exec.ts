@@ -1,0 +1,199 @@
+import { type ChildProcess, execFile, type StdioOptions, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
+import { dockerRunId, RUN_ID_LABEL, THROWAWAY_LABEL } from '../engines/labels.js';
+import { registerTeardown } from '../engines/teardown.js';
+import type { Logger } from '../log.js';
+import { parseToolVersion, type ResolvedTool, type ToolInfo } from './tools.js';
+
+/**
+ * Running pg tools wherever the resolver found them: a local binary is spawned as is; a tool
+ * of an image runs in `docker run --rm --network host` with its stdout and stderr streamed
+ * back, the PG* connection variables passed by name only (`-e PGPASSWORD` takes the value
+ * from the docker CLI's own environment, so no secret reaches any argv), host files the tool
+ * reads mounted read-only, and a Unix socket directory mounted when the host is one.
+ */
+
+/** The images tried for a tool of `major`: the configured image (or template), else ours, then the official one. */
+export function toolImageCandidates(major: number, image?: string): string[] {
+  if (image) return [image.split('{major}').join(String(major))];
+  return [`lms-backup/postgres:${major}`, `postgres:${major}`];
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function docker(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      'docker',
+      args,
+      { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const e = error as (NodeJS.ErrnoException & { code?: unknown }) | null;
+        if (e && e.code === 'ENOENT') resolve({ code: -1, stdout: '', stderr: 'no docker CLI on PATH' });
+        else resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+const lastLine = (text: string): string => text.trim().split('\n').slice(-1)[0] ?? '';
+
+/** Undefined when the Docker engine answers the CLI; else why not. */
+export async function dockerCliProblem(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const r = await docker(['version', '--format', '{{.Server.Version}}'], env, 15_000);
+  if (r.code === 0 && r.stdout.trim()) return undefined;
+  return `no Docker engine answers (${lastLine(r.stderr) || `docker version exited with ${r.code}`})`;
+}
+
+const probed = new Map<string, ToolInfo | null>();
+
+async function probeImageTool(tool: string, image: string, env: NodeJS.ProcessEnv): Promise<ToolInfo | null> {
+  const key = `${image}\0${tool}`;
+  if (probed.has(key)) return probed.get(key)!;
+  const r = await docker(
+    ['run', '--rm', '--network', 'none', '--entrypoint', tool, image, '--version'],
+    env,
+    60_000,
+  );
+  const v = r.code === 0 ? parseToolVersion(r.stdout) : null;
+  const info = v ? { path: tool, ...v, image } : null;
+  probed.set(key, info);
+  return info;
+}
+
+/**
+ * The tool of `major` from an image: the first candidate present locally, else the last one
+ * pulled. `tried` says, for the error, what did not work.
+ */
+export async function containerTool(
+  tool: string,
+  major: number,
+  options: { env?: NodeJS.ProcessEnv; image?: string; logger?: Logger },
+): Promise<{ tool?: ResolvedTool; tried: string[] }> {
+  const env = options.env ?? process.env;
+  const problem = await dockerCliProblem(env);
+  if (problem) return { tried: [problem] };
+  const candidates = toolImageCandidates(major, options.image);
+  const tried: string[] = [];
+  const fits = async (image: string): Promise<ResolvedTool | undefined> => {
+    const info = await probeImageTool(tool, image, env);
+    if (!info) tried.push(`${image} has no runnable ${tool}`);
+    else if (info.major < major) tried.push(`${image} has ${tool} ${info.version}, older than ${major}`);
+    else return info;
+    return undefined;
+  };
+  for (const image of candidates) {
+    if ((await docker(['image', 'inspect', '--format', '{{.Id}}', image], env, 15_000)).code !== 0) continue;
+    const found = await fits(image);
+    if (found) return { tool: found, tried };
+  }
+  const pull = candidates[candidates.length - 1]!;
+  options.logger?.info(`docker image ${pull} is not present locally: pulling it for ${tool}`);
+  const pulled = await docker(['pull', '--quiet', pull], env, 600_000);
+  if (pulled.code !== 0) {
+    tried.push(
+      `${candidates.join(', ')} ${candidates.length > 1 ? 'are' : 'is'} not present locally and ${pull} could not be pulled (${lastLine(pulled.stderr)})`,
+    );
+    return { tried };
+  }
+  const found = await fits(pull);
+  return found ? { tool: found, tried } : { tried };
+}
+
+export interface PgToolSpawnOptions {
+  /** The tool's environment (postgres/connection.ts pgToolEnv): PG* variables carry the connection. */
+  env: NodeJS.ProcessEnv;
+  stdio: StdioOptions;
+  /** Host files named in `args` that the tool reads: mounted read-only into a container. */
+  files?: string[];
+}
+
+/**
+ * Spawns a resolved pg tool with `args`. Callers build their arguments as for a local binary;
+ * for a container the host files among them are replaced by their mounted paths.
+ */
+export function spawnPgTool(tool: ResolvedTool, args: string[], options: PgToolSpawnOptions): ChildProcess {
+  if (tool.image === undefined) return spawn(tool.path, args, { env: options.env, stdio: options.stdio });
+  const name = `lms-backup-tool-${randomBytes(6).toString('hex')}`;
+  const dockerArgs = [
+    'run',
+    '--rm',
+    '--name',
+    name,
+    '--label',
+    `${THROWAWAY_LABEL}=true`,
+    '--label',
+    `${RUN_ID_LABEL}=${dockerRunId()}`,
+    // The source or target is wherever this host reaches it (localhost included).
+    '--network',
+    'host',
+    '--entrypoint',
+    tool.path,
+  ];
+  // The host's user: mounted files (0600) stay readable, nothing written is root's.
+  if (typeof process.getuid === 'function' && typeof process.getgid === 'function') {
+    dockerArgs.push('--user', `${process.getuid()}:${process.getgid()}`);
+  }
+  for (const key of Object.keys(options.env).sort()) {
+    if (key.startsWith('PG')) dockerArgs.push('-e', key);
+  }
+  const pgHost = options.env.PGHOST;
+  if (pgHost?.startsWith('/')) dockerArgs.push('-v', `${pgHost}:${pgHost}`);
+  const mapped = [...args];
+  (options.files ?? []).forEach((file, i) => {
+    const inside = `/backup/${i}-${basename(file)}`;
+    dockerArgs.push('-v', `${file}:${inside}:ro`);
+    for (let j = 0; j < mapped.length; j++) if (mapped[j] === file) mapped[j] = inside;
+  });
+  const remove = () => spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore', timeout: 15_000 });
+  const teardown = registerTeardown(
+    `pg tool container ${name}`,
+    async () => {
+      remove();
+    },
+    remove,
+  );
+  const child = spawn('docker', [...dockerArgs, tool.image, ...mapped], {
+    env: options.env,
+    stdio: options.stdio,
+  });
+  child.once('close', (code) => {
+    // --rm removes it after a normal exit; a killed docker CLI may leave it running.
+    if (code === 0) teardown.release();
+    else void teardown.run();
+  });
+  return child;
+}
+
+/** Runs a resolved pg tool to completion, collecting its output. */
+export function runPgTool(
+  tool: ResolvedTool,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; files?: string[]; maxBuffer?: number },
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawnPgTool(tool, args, {
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.files ? { files: options.files } : {}),
+    });
+    const max = options.maxBuffer ?? 256 * 1024 * 1024;
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => {
+      if (stdout.length < max) stdout += d;
+    });
+    child.stderr!.on('data', (d: string) => {
+      if (stderr.length < 200_000) stderr += d;
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
