@@ -7,6 +7,7 @@ import { ConfigError, JobFailedError, PgUnreachableError } from '../errors.js';
 import { nullLogger } from '../log.js';
 import { connect, serverInfo } from '../postgres/client.js';
 import type { PgConnection } from '../postgres/connection.js';
+import { dockerCliProblem } from '../postgres/exec.js';
 import { dockerRunId, RUN_ID_LABEL, THROWAWAY_LABEL } from './labels.js';
 import { registerTeardown } from './teardown.js';
 import type { StartOptions, ThrowawayPostgres } from './types.js';
@@ -68,8 +69,13 @@ export async function dockerAvailable(timeoutMs = 5_000): Promise<boolean> {
   return (await dockerProblem(timeoutMs)) === undefined;
 }
 
-/** Undefined when a Docker engine answers; else why not, in a line. Never throws. */
+/**
+ * Undefined when a Docker engine answers both the docker CLI (which pg tool containers use,
+ * and which honours DOCKER_HOST strictly) and Testcontainers; else why not, in a line. Never throws.
+ */
 export async function dockerProblem(timeoutMs = 5_000): Promise<string | undefined> {
+  const cli = await dockerCliProblem();
+  if (cli) return cli;
   try {
     await runtimeClient(timeoutMs);
     return undefined;

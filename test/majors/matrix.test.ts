@@ -1,0 +1,272 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DrillReport, Manifest } from '../../src/catalog/types.js';
+import { runBackup } from '../../src/commands/backup.js';
+import { type DrillConfig, runDrill } from '../../src/commands/drill.js';
+import { seedLms } from '../../src/commands/lms-schema.js';
+import { generateIdentity } from '../../src/crypto/age.js';
+import { startDockerPostgres } from '../../src/engines/docker.js';
+import type { ThrowawayPostgres } from '../../src/engines/types.js';
+import { MemoryLogger } from '../../src/log.js';
+import { connect } from '../../src/postgres/client.js';
+import { type PgConnection, withDatabase } from '../../src/postgres/connection.js';
+import { findAllTools } from '../../src/postgres/tools.js';
+import { openStorage } from '../../src/storage/index.js';
+import { dockerTestMode } from '../helpers/docker.js';
+import { runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
+
+/**
+ * The version matrix (issue "Majors"): sources 15 (local), 17 and 18 (containers from the
+ * local images) backed up from this host, whose pg_dump is 15, so 17 and 18 go through the
+ * image's pg_dump; their drills; cross-version drills; a drill with Docker unreachable; a
+ * drill with no image and no registry.
+ */
+
+const keys = generateIdentity();
+const dirs: { remove(): void }[] = [];
+afterAll(() => {
+  for (const d of dirs) d.remove();
+});
+
+const hostPgDumpMajor = Math.max(0, ...(await findAllTools('pg_dump')).map((t) => t.major));
+
+async function backupOf(conn: PgConnection, logger = new MemoryLogger()) {
+  const d = tempDir('lms-majors-');
+  dirs.push(d);
+  const r = await runBackup(
+    {
+      connection: conn,
+      destinations: [await openStorage(d.path)],
+      prefix: 'lms',
+      compression: 'auto',
+      encryption: { mode: 'age', recipients: [keys.recipient] },
+    },
+    { logger },
+  );
+  return { dir: d.path, manifest: r.manifest, logger };
+}
+
+async function drillOf(dir: string, overrides: Partial<DrillConfig> = {}): Promise<DrillReport> {
+  const { report } = await runDrill(
+    {
+      storage: await openStorage(dir),
+      selection: {},
+      keys: { identities: [keys.identity] },
+      engine: 'docker',
+      minTables: 8,
+      checks: [],
+      rtoSeconds: 4 * 3600,
+      rpoSeconds: 24 * 3600,
+      ...overrides,
+    },
+    { logger: new MemoryLogger() },
+  );
+  return report;
+}
+
+async function dockerSource(major: number): Promise<{ server: ThrowawayPostgres; conn: PgConnection }> {
+  const server = await startDockerPostgres({ image: `lms-backup/postgres:${major}`, database: 'lms' });
+  const conn = withDatabase(server.connection, 'lms');
+  const client = await connect(conn);
+  try {
+    await seedLms(client, 1);
+  } finally {
+    await client.end();
+  }
+  return { server, conn };
+}
+
+/** Docker CLI processes that run a pg tool container, seen while `during` runs. */
+async function watchToolCommandLines<T>(during: () => Promise<T>): Promise<{ result: T; seen: string[] }> {
+  const seen = new Set<string>();
+  const look = () => {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+        if (cmd.includes('lms-backup-tool-')) seen.add(cmd);
+      } catch {
+        // gone already
+      }
+    }
+  };
+  const timer = setInterval(look, 20);
+  try {
+    const result = await during();
+    return { result, seen: [...seen] };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const docker = await Promise.all([
+  dockerTestMode('lms-backup/postgres:15'),
+  dockerTestMode('lms-backup/postgres:17'),
+  dockerTestMode('lms-backup/postgres:18'),
+]).then((modes) => (modes.includes('skip') ? 'skip' : 'run'));
+
+describe.skipIf(docker === 'skip')('version matrix (host pg_dump 15; 17 and 18 through their images)', () => {
+  let src15: SourceDb;
+  let src17: { server: ThrowawayPostgres; conn: PgConnection };
+  let src18: { server: ThrowawayPostgres; conn: PgConnection };
+  let b15: Awaited<ReturnType<typeof backupOf>>;
+  let b17: Awaited<ReturnType<typeof backupOf>>;
+
+  beforeAll(async () => {
+    [src15, src17, src18] = await Promise.all([startSourceDb(1), dockerSource(17), dockerSource(18)]);
+  });
+  afterAll(async () => {
+    await Promise.allSettled([src15?.stop(), src17?.server.stop(), src18?.server.stop()]);
+  });
+
+  it('runs where the host pg_dump is older than 17', () => {
+    expect(hostPgDumpMajor).toBeLessThan(17);
+  });
+
+  it('backs up a 15 server with the local pg_dump and drills it in postgres:15', async () => {
+    b15 = await backupOf(src15.conn);
+    expect(b15.manifest.tool.pgDump).toEqual({ version: b15.manifest.tool.pgDumpVersion, where: 'local' });
+    const report = await drillOf(b15.dir, { engine: 'auto' });
+    expect(report.reasons).toEqual([]);
+    expect(report.engine.kind).toBe('docker');
+    expect(report.engine.requested).toBe('auto');
+    expect(report.engine.serverVersion).toMatch(/^15\./);
+  });
+
+  it('backs up a 17 server through the image pg_dump 17 (zstd), no password in any argv, and drills it', async () => {
+    const password = src17.conn.password!;
+    const { result, seen } = await watchToolCommandLines(() => backupOf(src17.conn));
+    b17 = result;
+    const m: Manifest = b17.manifest;
+    expect(m.source.serverVersion).toMatch(/^17\./);
+    expect(m.tool.pgDumpVersion).toMatch(/^17\./);
+    expect(m.tool.pgDump).toEqual({
+      version: m.tool.pgDumpVersion,
+      where: 'container',
+      image: 'lms-backup/postgres:17',
+    });
+    expect(m.dump.compression).toBe('zstd:1');
+    expect(seen.length, 'the docker CLI running pg_dump was seen').toBeGreaterThan(0);
+    for (const cmd of seen) {
+      expect(cmd).toContain('-e PGPASSWORD');
+      expect(cmd).not.toContain(password);
+    }
+    const report = await drillOf(b17.dir, { engine: 'auto' });
+    expect(report.reasons).toEqual([]);
+    expect(report.verdict).toBe('pass');
+    expect(report.engine.serverVersion).toMatch(/^17\./);
+    // pg_restore 15 cannot read a pg_dump 17 archive: the image's ran.
+    expect(report.tools?.pgRestore).toMatchObject({
+      where: 'container',
+      version: expect.stringMatching(/^17\./),
+    });
+  });
+
+  it('backs up an 18 server through the image pg_dump 18 and drills it', async () => {
+    const b18 = await backupOf(src18.conn);
+    expect(b18.manifest.tool.pgDump).toMatchObject({
+      where: 'container',
+      version: expect.stringMatching(/^18\./),
+    });
+    expect(b18.manifest.dump.compression).toBe('zstd:1');
+    const report = await drillOf(b18.dir);
+    expect(report.reasons).toEqual([]);
+    expect(report.engine.serverVersion).toMatch(/^18\./);
+    expect(report.tables.length).toBeGreaterThanOrEqual(8);
+    expect(report.tables.every((t) => t.ok)).toBe(true);
+  });
+
+  it.each([17, 18])('drills the 15 backup into PostgreSQL %i', async (major) => {
+    const report = await drillOf(b15.dir, { postgresMajor: major });
+    expect(report.reasons).toEqual([]);
+    expect(report.engine.serverVersion).toMatch(new RegExp(`^${major}\\.`));
+  });
+
+  it('drills the 17 backup into PostgreSQL 18', async () => {
+    const report = await drillOf(b17.dir, { postgresMajor: 18 });
+    expect(report.reasons).toEqual([]);
+    expect(report.engine.serverVersion).toMatch(/^18\./);
+  });
+
+  it('with Docker unreachable, auto drills the 15 backup on local binaries and says why', async () => {
+    const r = await runCli(['drill', '--from', b15.dir, '--engine', 'auto', '--json'], {
+      DOCKER_HOST: 'unix:///nonexistent/lms-majors-docker.sock',
+      LMS_BACKUP_IDENTITY: keys.identity,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const report = latestReport(b15.dir);
+    expect(report.verdict).toBe('pass');
+    expect(report.engine.kind).toBe('local');
+    expect(report.engine.fallbacks?.[0]).toMatch(/^Docker: no Docker engine answers/);
+    expect(r.stderr).toMatch(/falling back to local PostgreSQL binaries/);
+    const md = readFileSync(join(b15.dir, 'drill_logs', `${report.id}.md`), 'utf8');
+    expect(md).toMatch(/local engine \(chosen by auto\)/);
+    expect(md).toMatch(/passed over: Docker: no Docker engine answers/);
+  });
+
+  it('with Docker unreachable, a 17 backup cannot get pg_dump 17: one error listing what was tried', async () => {
+    const r = await runCli(['backup', '--to', tempDirPath(), '--no-encryption', '--json'], {
+      DOCKER_HOST: 'unix:///nonexistent/lms-majors-docker.sock',
+      DATABASE_URL: `postgresql://postgres@127.0.0.1:${src17.conn.port}/lms`,
+      PGPASSWORD: src17.conn.password!,
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/no pg_dump of major 17 or newer for a PostgreSQL 17\.\d+ server; tried:/);
+    expect(r.stderr).toMatch(/local binaries: pg_dump 15\.\d+/);
+    expect(r.stderr).toMatch(/container: no Docker engine answers/);
+    expect(r.stderr).toMatch(/LMS_PG_TOOL_IMAGE/);
+    expect(r.stderr).not.toContain(src17.conn.password!);
+  });
+
+  it('with the reaper image unavailable, auto recognises the Ryuk failure and falls back to local', async () => {
+    const r = await runCli(['drill', '--from', b15.dir, '--engine', 'auto', '--json'], {
+      TESTCONTAINERS_RYUK_DISABLED: 'false',
+      RYUK_CONTAINER_IMAGE: 'lms-majors-test/no-such-ryuk:0',
+      LMS_BACKUP_IDENTITY: keys.identity,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const report = latestReport(b15.dir);
+    expect(report.engine.kind).toBe('local');
+    expect(report.engine.fallbacks?.[0]).toMatch(
+      /reaper \(Ryuk, image lms-majors-test\/no-such-ryuk:0\) could not start/,
+    );
+    expect(report.engine.fallbacks?.[0]).toMatch(/TESTCONTAINERS_RYUK_DISABLED=true/);
+  });
+
+  it('with no image and no registry, the drill fails clearly (exit 1) and leaves a record', async () => {
+    const r = await runCli(
+      ['drill', '--from', b15.dir, '--engine', 'docker', '--image', 'lms-majors-test/absent:15', '--json'],
+      { LMS_BACKUP_IDENTITY: keys.identity },
+    );
+    expect(r.code, r.stderr).toBe(1);
+    const report = latestReport(b15.dir);
+    expect(report.verdict).toBe('fail');
+    expect(report.engine.kind).toBe('none');
+    expect(report.reasons.join('\n')).toMatch(
+      /no throwaway PostgreSQL 15 started, so nothing was restored: docker image "lms-majors-test\/absent:15" is not available locally and could not be pulled/,
+    );
+    const md = readFileSync(join(b15.dir, 'drill_logs', `${report.id}.md`), 'utf8');
+    expect(md).toMatch(/Throwaway server: \*\*none started\*\*/);
+    expect(md).toMatch(/not run: no throwaway server started/);
+    expect(md).not.toMatch(/0 error\(s\), shown below/);
+    expect(md).not.toMatch(/✅ \| 0\/0/);
+    const runs = readdirSync(join(b15.dir, 'runs'), { recursive: true }).map(String);
+    const drillRuns = runs.filter((f) => f.includes('drill') && f.endsWith('.json'));
+    const records = drillRuns.map((f) => JSON.parse(readFileSync(join(b15.dir, 'runs', f), 'utf8')));
+    expect(records.some((rec) => rec.status === 'failure')).toBe(true);
+  });
+});
+
+function tempDirPath(): string {
+  const d = tempDir('lms-majors-');
+  dirs.push(d);
+  return d.path;
+}
+
+function latestReport(dir: string): DrillReport {
+  const files = readdirSync(join(dir, 'drill_logs'))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  return JSON.parse(readFileSync(join(dir, 'drill_logs', files[files.length - 1]!), 'utf8')) as DrillReport;
+}
