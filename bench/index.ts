@@ -8,6 +8,7 @@ import { benchBackup, startBenchDb } from './backup.js';
 import { benchCrypto } from './crypto.js';
 import { benchDrill } from './drill.js';
 import { benchStorage } from './storage.js';
+import { benchZstd } from './zstd.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
@@ -21,6 +22,7 @@ sections.push(await benchCrypto({ megabytes: quick ? 32 : 256 }));
 const db = await startBenchDb(quick ? 32 * 1024 * 1024 : 512 * 1024 * 1024);
 try {
   sections.push(await benchBackup({ runs, db }));
+  sections.push(await benchZstd({ runs, db }));
   sections.push(await benchDrill({ runs, db }));
 } finally {
   await db.server.stop();
