@@ -251,7 +251,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--engine <engine>',
-      'throwaway PostgreSQL: auto (docker if it answers, else local), docker, local',
+      'throwaway PostgreSQL: auto (docker if it answers and its container starts, else local), docker, local',
       'auto',
     )
     .option('--postgres-major <n>', "restore into this PostgreSQL major (default: the backup's)")
