@@ -5,6 +5,7 @@ import type { DrillReport, Manifest } from '../../src/catalog/types.js';
 import { runBackup } from '../../src/commands/backup.js';
 import { type DrillConfig, runDrill } from '../../src/commands/drill.js';
 import { seedLms } from '../../src/commands/lms-schema.js';
+import { runVerify } from '../../src/commands/verify.js';
 import { generateIdentity } from '../../src/crypto/age.js';
 import { startDockerPostgres } from '../../src/engines/docker.js';
 import type { ThrowawayPostgres } from '../../src/engines/types.js';
@@ -175,6 +176,36 @@ describe.skipIf(docker === 'skip')('version matrix (host pg_dump 15; 17 and 18 t
     expect(report.engine.serverVersion).toMatch(/^18\./);
     expect(report.tables.length).toBeGreaterThanOrEqual(8);
     expect(report.tables.every((t) => t.ok)).toBe(true);
+  });
+
+  it('verifies the 17 backup (pg_restore --list from the image) and restores it into the 18 server', async () => {
+    const v = await runVerify(
+      { storage: await openStorage(b17.dir), selection: {}, keys: { identities: [keys.identity] } },
+      { logger: new MemoryLogger() },
+    );
+    expect(v.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(v.ok).toBe(true);
+    const r = await runCli(
+      [
+        'restore',
+        '--from',
+        b17.dir,
+        '--target-url',
+        `postgresql://postgres@127.0.0.1:${src18.conn.port}/restored17`,
+        '--json',
+      ],
+      { PGPASSWORD: src18.conn.password!, LMS_BACKUP_IDENTITY: keys.identity },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain(src18.conn.password!);
+    const client = await connect(withDatabase(src18.conn, 'restored17'));
+    try {
+      const users = await client.query<{ n: string }>('SELECT count(*) AS n FROM users');
+      const expected = b17.manifest.inventory.tables.find((t) => t.name === 'users')!.rows;
+      expect(Number(users.rows[0]!.n)).toBe(expected);
+    } finally {
+      await client.end();
+    }
   });
 
   it.each([17, 18])('drills the 15 backup into PostgreSQL %i', async (major) => {
