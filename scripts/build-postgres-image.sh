@@ -177,6 +177,11 @@ if ((${#suites[@]})); then
     mirror=http://deb.debian.org/debian
     say "no Debian mirror found in /etc/apt/sources.list*: using $mirror"
   fi
+  # Packages cached by an earlier version of this script (bookworm only, no per-suite directory).
+  if [[ ! -d "$cache_root/bookworm" ]] && compgen -G "$cache_root/*.deb" >/dev/null; then
+    mkdir -p "$cache_root/bookworm"
+    mv "$cache_root"/*.deb "$cache_root/bookworm/"
+  fi
   pids=()
   for s in "${suites[@]}"; do
     (debootstrap_base "$s" "$mirror") &

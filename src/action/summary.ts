@@ -73,7 +73,7 @@ export function backupSummary(s: BackupSummaryInput): string {
     ],
     [
       'Dump',
-      `${formatBytes(m.dump.bytes)} (pg_dump ${mdEscape(m.tool.pgDumpVersion)}, custom format, ${mdEscape(m.dump.compression)})`,
+      `${formatBytes(m.dump.bytes)} (pg_dump ${mdEscape(m.tool.pgDumpVersion)}${m.tool.pgDump?.image ? ` in a container from ${mdEscape(m.tool.pgDump.image)}` : ''}, custom format, ${mdEscape(m.dump.compression)})`,
     ],
     ['Stored', `${formatBytes(m.object.bytes)}, ${encryption}`],
   ];
