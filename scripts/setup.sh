@@ -12,7 +12,7 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
 say "system packages"
 need=()
-for pkg in postgresql-15 postgresql-client-15 age docker.io debootstrap chromium; do
+for pkg in postgresql-15 postgresql-client-15 age docker.io debootstrap debian-archive-keyring chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then

@@ -87,12 +87,16 @@ export async function containerTool(
     else return info;
     return undefined;
   };
+  const present = new Set<string>();
   for (const image of candidates) {
     if ((await docker(['image', 'inspect', '--format', '{{.Id}}', image], env, 15_000)).code !== 0) continue;
+    present.add(image);
     const found = await fits(image);
     if (found) return { tool: found, tried };
   }
   const pull = candidates[candidates.length - 1]!;
+  // Present and unfit: pulling the same name again would not help.
+  if (present.has(pull)) return { tried };
   options.logger?.info(`docker image ${pull} is not present locally: pulling it for ${tool}`);
   const pulled = await docker(['pull', '--quiet', pull], env, 600_000);
   if (pulled.code !== 0) {

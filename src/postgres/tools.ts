@@ -3,6 +3,7 @@ import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, posix, win32 } from 'node:path';
 import { promisify } from 'node:util';
+import type { ToolRecord } from '../catalog/types.js';
 import { ConfigError, PgVersionMismatchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { containerTool, toolImageCandidates } from './exec.js';
@@ -38,11 +39,7 @@ export function describeTool(tool: ToolInfo): string {
 }
 
 /** What the manifest and reports record about a tool that ran. */
-export function toolRecord(tool: ToolInfo): {
-  version: string;
-  where: 'local' | 'container';
-  image?: string;
-} {
+export function toolRecord(tool: ToolInfo): ToolRecord {
   return tool.image === undefined
     ? { version: tool.version, where: 'local' }
     : { version: tool.version, where: 'container', image: tool.image };
@@ -115,8 +112,16 @@ export function candidateBinDirs(
       const base = win32.join(root, 'PostgreSQL');
       for (const m of numericDesc(host.readdir(base))) dirs.push(win32.join(base, m, 'bin'));
     }
-    return [...new Set(dirs)];
+  } else {
+    dirs.push(...unixInstallDirs(host));
   }
+  if (host === realToolHost) dirs.push(...embeddedPostgresBinDirs());
+  return [...new Set(dirs)];
+}
+
+/** Debian/Ubuntu, Homebrew (Apple silicon, Intel) and Postgres.app bin directories, newest major first. */
+function unixInstallDirs(host: ToolHost): string[] {
+  const dirs: string[] = [];
   const debian = '/usr/lib/postgresql';
   for (const m of numericDesc(host.readdir(debian))) dirs.push(posix.join(debian, m, 'bin'));
   for (const prefix of ['/opt/homebrew/opt', '/usr/local/opt']) {
@@ -128,8 +133,7 @@ export function candidateBinDirs(
   }
   const app = '/Applications/Postgres.app/Contents/Versions';
   for (const m of numericDesc(host.readdir(app))) dirs.push(posix.join(app, m, 'bin'));
-  if (host === realToolHost) dirs.push(...embeddedPostgresBinDirs());
-  return [...new Set(dirs)];
+  return dirs;
 }
 
 /**
