@@ -118,12 +118,16 @@ export interface PgToolSpawnOptions {
 }
 
 /**
- * Spawns a resolved pg tool with `args`. Callers build their arguments as for a local binary;
- * for a container the host files among them are replaced by their mounted paths.
+ * The `docker run` arguments that run `tool` from its image as the local binary would run with
+ * `args`: host files among `args` mounted read-only and replaced by their paths inside, a Unix
+ * socket directory (PGHOST=/…) mounted, PG* variables passed by name only.
  */
-export function spawnPgTool(tool: ResolvedTool, args: string[], options: PgToolSpawnOptions): ChildProcess {
-  if (tool.image === undefined) return spawn(tool.path, args, { env: options.env, stdio: options.stdio });
-  const name = `lms-backup-tool-${randomBytes(6).toString('hex')}`;
+export function containerRunArgs(
+  name: string,
+  tool: ResolvedTool & { image: string },
+  args: string[],
+  options: Pick<PgToolSpawnOptions, 'env' | 'files'>,
+): string[] {
   const dockerArgs = [
     'run',
     '--rm',
@@ -154,6 +158,16 @@ export function spawnPgTool(tool: ResolvedTool, args: string[], options: PgToolS
     dockerArgs.push('-v', `${file}:${inside}:ro`);
     for (let j = 0; j < mapped.length; j++) if (mapped[j] === file) mapped[j] = inside;
   });
+  return [...dockerArgs, tool.image, ...mapped];
+}
+
+/**
+ * Spawns a resolved pg tool with `args`. Callers build their arguments as for a local binary;
+ * for a container the host files among them are replaced by their mounted paths.
+ */
+export function spawnPgTool(tool: ResolvedTool, args: string[], options: PgToolSpawnOptions): ChildProcess {
+  if (tool.image === undefined) return spawn(tool.path, args, { env: options.env, stdio: options.stdio });
+  const name = `lms-backup-tool-${randomBytes(6).toString('hex')}`;
   const remove = () => spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore', timeout: 15_000 });
   const teardown = registerTeardown(
     `pg tool container ${name}`,
@@ -162,7 +176,7 @@ export function spawnPgTool(tool: ResolvedTool, args: string[], options: PgToolS
     },
     remove,
   );
-  const child = spawn('docker', [...dockerArgs, tool.image, ...mapped], {
+  const child = spawn('docker', containerRunArgs(name, { ...tool, image: tool.image }, args, options), {
     env: options.env,
     stdio: options.stdio,
   });

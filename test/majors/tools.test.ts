@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DrillReport } from '../../src/catalog/types.js';
 import { PgVersionMismatchError } from '../../src/errors.js';
-import { toolImageCandidates } from '../../src/postgres/exec.js';
+import { containerRunArgs, toolImageCandidates } from '../../src/postgres/exec.js';
 import {
   candidateBinDirs,
   findAllTools,
@@ -162,5 +162,26 @@ describe('the report of a drill that started no server', () => {
     expect(md).toMatch(/\| Row counts \| — \| not run: no throwaway server started \|/);
     expect(md).not.toMatch(/0 error\(s\)/);
     expect(md).not.toMatch(/0\/0/);
+  });
+});
+
+describe('a pg tool in a container', () => {
+  it('mounts the files it reads and a socket directory, passes PG* by name only', () => {
+    const args = containerRunArgs(
+      'lms-backup-tool-x',
+      { path: 'pg_restore', version: '17.12', major: 17, image: 'postgres:17' },
+      ['--dbname', 'lms', '--no-password', '/tmp/lms-drill-1/lms.dump'],
+      {
+        env: { PGHOST: '/run/pg sock', PGPASSWORD: 'hunter2-secret', PGUSER: 'postgres', HOME: '/root' },
+        files: ['/tmp/lms-drill-1/lms.dump'],
+      },
+    );
+    expect(args.join(' ')).not.toContain('hunter2-secret');
+    expect(args).toEqual(expect.arrayContaining(['--network', 'host', '--entrypoint', 'pg_restore']));
+    const envs = args.flatMap((a, i) => (a === '-e' ? [args[i + 1]] : []));
+    expect(envs).toEqual(['PGHOST', 'PGPASSWORD', 'PGUSER']);
+    const mounts = args.flatMap((a, i) => (a === '-v' ? [args[i + 1]] : []));
+    expect(mounts).toEqual(['/run/pg sock:/run/pg sock', '/tmp/lms-drill-1/lms.dump:/backup/0-lms.dump:ro']);
+    expect(args.slice(-5)).toEqual(['postgres:17', '--dbname', 'lms', '--no-password', '/backup/0-lms.dump']);
   });
 });
