@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,10 +9,12 @@ import { seedLms } from '../../src/commands/lms-schema.js';
 import { runVerify } from '../../src/commands/verify.js';
 import { generateIdentity } from '../../src/crypto/age.js';
 import { startDockerPostgres } from '../../src/engines/docker.js';
+import { dockerRunId, RUN_ID_LABEL } from '../../src/engines/labels.js';
 import type { ThrowawayPostgres } from '../../src/engines/types.js';
 import { MemoryLogger } from '../../src/log.js';
 import { connect } from '../../src/postgres/client.js';
 import { type PgConnection, withDatabase } from '../../src/postgres/connection.js';
+import { spawnPgTool } from '../../src/postgres/exec.js';
 import { findAllTools } from '../../src/postgres/tools.js';
 import { openStorage } from '../../src/storage/index.js';
 import { dockerTestMode } from '../helpers/docker.js';
@@ -286,6 +289,30 @@ describe.skipIf(docker === 'skip')('version matrix (host pg_dump 15; 17 and 18 t
     const drillRuns = runs.filter((f) => f.includes('drill') && f.endsWith('.json'));
     const records = drillRuns.map((f) => JSON.parse(readFileSync(join(b15.dir, 'runs', f), 'utf8')));
     expect(records.some((rec) => rec.status === 'failure')).toBe(true);
+  });
+});
+
+describe.skipIf(docker === 'skip')('a pg tool container', () => {
+  it('is removed when its docker CLI is killed', async () => {
+    const tool = { path: 'sleep', version: '15', major: 15, image: 'lms-backup/postgres:15' };
+    const child = spawnPgTool(tool, ['60'], { env: { PATH: process.env.PATH ?? '' }, stdio: 'ignore' });
+    const filter = [
+      '--filter',
+      `label=${RUN_ID_LABEL}=${dockerRunId()}`,
+      '--filter',
+      'name=lms-backup-tool-',
+    ];
+    const listed = () =>
+      execFileSync('docker', ['ps', '-aq', ...filter])
+        .toString()
+        .trim();
+    for (let i = 0; i < 100 && listed() === ''; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(listed(), 'the container started').not.toBe('');
+    const closed = new Promise((resolve) => child.once('close', resolve));
+    child.kill('SIGKILL');
+    await closed;
+    for (let i = 0; i < 100 && listed() !== ''; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(listed()).toBe('');
   });
 });
 
