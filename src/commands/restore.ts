@@ -72,6 +72,17 @@ export interface RestoreResult {
 
 export class RestoreRefusedError extends ConfigError {}
 
+/** The target lacks roles the archive's owners, grants or policies name (exit 2, nothing changed). */
+export class MissingRolesError extends RestoreRefusedError {
+  constructor(
+    readonly missing: string[],
+    message: string,
+    hint: string,
+  ) {
+    super(message, { hint });
+  }
+}
+
 function parseTableNames(tables: string[]): { schema?: string; name: string }[] {
   return tables.map((t) => {
     const i = t.indexOf('.');
