@@ -19,9 +19,15 @@ export interface RestoreOutcome {
  * `pg_restore --list`: the archive's table of contents. Throws PgToolFailedError when the
  * archive cannot be read (not a custom-format dump, truncated, from a newer pg_dump).
  */
-export async function listArchive(pgRestore: ToolInfo, file: string): Promise<string[]> {
+export async function listArchive(
+  pgRestore: ToolInfo,
+  file: string,
+  extraArgs: string[] = [],
+): Promise<string[]> {
   try {
-    const { stdout } = await run(pgRestore.path, ['--list', file], { maxBuffer: 256 * 1024 * 1024 });
+    const { stdout } = await run(pgRestore.path, ['--list', ...extraArgs, file], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
     return stdout.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
   } catch (error) {
     const e = error as { stderr?: string; message: string };

@@ -13,7 +13,7 @@ import { MemoryLogger } from '../../src/log.js';
 import { connect } from '../../src/postgres/client.js';
 import { type PgConnection, withDatabase } from '../../src/postgres/connection.js';
 import { openStorage } from '../../src/storage/index.js';
-import { query, tempDir } from '../helpers/pg.js';
+import { pgEnv, query, runCli, tempDir } from '../helpers/pg.js';
 
 const TORTURE = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'torture.sql'), 'utf8');
 const keys = generateIdentity();
@@ -30,11 +30,13 @@ const FACTS_SQL = {
   owners: `SELECT n.nspname || '.' || c.relname AS o, pg_get_userbyid(c.relowner) AS owner
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname IN ('app', 'Weird Schema') ORDER BY 1`,
-  acls: `SELECT n.nspname || '.' || c.relname AS o, c.relacl::text AS acl,
+  // An ACL equal to the owner's default is the same grant set as none at all (pg_dump writes neither).
+  acls: `SELECT n.nspname || '.' || c.relname AS o,
+                coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))::text AS acl,
                 (SELECT string_agg(a.attname || '=' || a.attacl::text, ';' ORDER BY a.attname)
                  FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attacl IS NOT NULL) AS columns
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname IN ('app', 'Weird Schema') AND c.relacl IS NOT NULL ORDER BY 1`,
+         WHERE n.nspname IN ('app', 'Weird Schema') ORDER BY 1`,
   policies: `SELECT schemaname, tablename, policyname, permissive, roles::text, cmd, qual, with_check
              FROM pg_policies ORDER BY 1, 2, 3`,
   defaults: `SELECT table_schema, table_name, column_name, column_default, is_identity, is_generated,
@@ -86,7 +88,7 @@ afterAll(async () => {
 
 function restoreConfig(target: PgConnection, over: Partial<RestoreConfig> = {}): RestoreConfig {
   return {
-    storage: undefined as never,
+    storage: undefined as never, // set by the caller
     selection: {},
     keys: { identities: [keys.identity] },
     target,
@@ -179,5 +181,172 @@ describe('fidelity: a torture schema (PostgreSQL 15, local engine)', () => {
       found: 'torture_owner',
     });
     expect(markdown).toMatch(/### Owners, privileges, policies and other objects/);
+  });
+
+  it('a full restore into a server without the roles is refused (exit 2), naming every missing role; nothing changes', async () => {
+    const target = await startLocalPostgres();
+    servers.push(target);
+    const before = await query(target.connection, 'SELECT rolname FROM pg_roles ORDER BY 1');
+    const r = await runCli(
+      [
+        'restore',
+        '--from',
+        dir,
+        '--target-url',
+        `postgresql://postgres@127.0.0.1:${target.connection.port}/shop`,
+      ],
+      { ...pgEnv(target.connection), LMS_BACKUP_IDENTITY: keys.identity },
+    );
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/lacks 4 role\(s\)/);
+    for (const role of ['Torture Auditor', 'torture_app', 'torture_owner', 'torture_reader']) {
+      expect(r.stderr).toContain(role);
+    }
+    expect(r.stderr).toMatch(/--create-roles/);
+    expect(r.stderr).toMatch(/--no-owner/);
+    expect(await query(target.connection, "SELECT 1 FROM pg_database WHERE datname = 'shop'")).toEqual([]);
+    expect(await query(target.connection, 'SELECT rolname FROM pg_roles ORDER BY 1')).toEqual(before);
+
+    const refused = await runRestore(
+      { ...restoreConfig(withDatabase(target.connection, 'shop')), storage: await openStorage(dir) },
+      { logger: new MemoryLogger() },
+    ).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(MissingRolesError);
+    expect((refused as MissingRolesError).missing).toEqual([
+      'Torture Auditor',
+      'torture_app',
+      'torture_owner',
+      'torture_reader',
+    ]);
+    expect((refused as MissingRolesError).exitCode).toBe(2);
+  });
+
+  it('--create-roles restores owners, ACLs, policies, defaults, comments and large objects as they were', async () => {
+    const target = await startLocalPostgres();
+    servers.push(target);
+    const into = withDatabase(target.connection, 'shop');
+    const r = await runRestore(
+      { ...restoreConfig(into, { createRoles: true }), storage: await openStorage(dir) },
+      { logger: new MemoryLogger() },
+    );
+    expect(r.reasons).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.createdRoles).toEqual(['Torture Auditor', 'torture_app', 'torture_owner', 'torture_reader']);
+    expect(r.objects?.length).toBeGreaterThan(20);
+    expect(r.objects?.filter((o) => !o.ok)).toEqual([]);
+    // Created NOLOGIN and without a password, with the backup's other attributes and memberships.
+    const [app] = await query<{ rolcanlogin: boolean; rolconnlimit: number; pw: boolean }>(
+      target.connection,
+      "SELECT rolcanlogin, rolconnlimit, rolpassword IS NOT NULL AS pw FROM pg_authid WHERE rolname = 'torture_app'",
+    );
+    expect(app).toEqual({ rolcanlogin: false, rolconnlimit: 7, pw: false });
+    expect(
+      await query(
+        target.connection,
+        "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = 'torture_app'",
+      ),
+    ).toEqual([{ rolname: 'torture_reader' }]);
+    expect(await facts(into)).toEqual(await facts(src));
+    const owners = (await facts(into)).owners as { o: string; owner: string }[];
+    expect(owners.find((o) => o.o === 'app.customers')?.owner).toBe('torture_owner');
+  });
+
+  it('a selective restore of a table needing a domain, a sequence and a mixed-case schema brings back its rows', async () => {
+    const live = withDatabase(source.connection, 'shop');
+    await query(live, `DELETE FROM "Weird Schema"."Mixed Case" WHERE ticket % 2 = 0`);
+    for (const spelling of ['"Weird Schema"."Mixed Case"', 'Weird Schema.Mixed Case']) {
+      const r = await runRestore(
+        { ...restoreConfig(live, { tables: [spelling] }), storage: await openStorage(dir) },
+        {
+          logger: new MemoryLogger(),
+          now: () => new Date(Date.now() + (spelling.startsWith('"') ? 0 : 2000)),
+        },
+      );
+      expect(r.reasons, spelling).toEqual([]);
+      expect(r.ok).toBe(true);
+      expect(r.plan.selectedTables).toEqual(['Weird Schema.Mixed Case']);
+      const side = withDatabase(source.connection, r.plan.sideDatabase!);
+      const rows = await query<{ n: string; s: string }>(
+        side,
+        `SELECT count(*) AS n, sum("Größe")::text AS s FROM "Weird Schema"."Mixed Case"`,
+      );
+      expect(rows).toEqual([{ n: '75', s: '712.50' }]); // 0.25 * (1 + … + 75)
+      // Its default still draws from the sequence, at the backed-up value; the domain still checks.
+      const [d] = await query<{ d: string }>(
+        side,
+        `SELECT column_default AS d FROM information_schema.columns WHERE table_name = 'Mixed Case' AND column_name = 'ticket'`,
+      );
+      expect(d!.d).toBe("nextval('app.ticket_seq'::regclass)");
+      const [next] = await query<{ t: string }>(
+        side,
+        `INSERT INTO "Weird Schema"."Mixed Case" ("Größe") VALUES (1) RETURNING ticket::text AS t`,
+      );
+      expect(Number(next!.t)).toBe(1075);
+      await expect(
+        query(side, `INSERT INTO "Weird Schema"."Mixed Case" ("Größe") VALUES (-1)`),
+      ).rejects.toThrow(/violates check constraint/);
+      // Only the chosen table has rows; the live table is untouched.
+      const [other] = await query<{ n: string }>(side, 'SELECT count(*) AS n FROM app."order"');
+      expect(other!.n).toBe('0');
+      const [still] = await query<{ n: string }>(
+        live,
+        'SELECT count(*) AS n FROM "Weird Schema"."Mixed Case"',
+      );
+      expect(Number(still!.n)).toBeLessThan(75);
+    }
+  });
+
+  it('a --table that is not in the backup fails before anything is created (exit 2)', async () => {
+    const live = withDatabase(source.connection, 'shop');
+    const dbs = await query(source.connection, 'SELECT datname FROM pg_database ORDER BY 1');
+    const e = await runRestore(
+      { ...restoreConfig(live, { tables: ['app.no_such_table'] }), storage: await openStorage(dir) },
+      { logger: new MemoryLogger() },
+    ).catch((x: unknown) => x);
+    expect((e as Error).message).toMatch(/--table "app.no_such_table" is not a table in backup/);
+    expect((e as { exitCode: number }).exitCode).toBe(2);
+    expect(await query(source.connection, 'SELECT datname FROM pg_database ORDER BY 1')).toEqual(dbs);
+  });
+
+  it('the dry run names kinds right for names with spaces', async () => {
+    const target = await startLocalPostgres();
+    servers.push(target);
+    const r = await runRestore(
+      {
+        ...restoreConfig(withDatabase(target.connection, 'shop'), { dryRun: true }),
+        storage: await openStorage(dir),
+      },
+      { logger: new MemoryLogger() },
+    );
+    expect(r.ok).toBe(true);
+    expect(r.plan.toc['TABLE DATA']).toBe(7);
+    expect(Object.keys(r.plan.toc).some((k) => k.includes('Weird'))).toBe(false);
+    expect(r.plan.missingRoles).toHaveLength(4);
+  });
+
+  it('a backup by a role that row-level security filters fails first, saying what to grant', async () => {
+    await query(
+      src,
+      `CREATE ROLE torture_backup LOGIN PASSWORD 'pw-for-test'; GRANT USAGE ON SCHEMA app, "Weird Schema" TO torture_backup;
+       GRANT SELECT ON ALL TABLES IN SCHEMA app, "Weird Schema" TO torture_backup;
+       GRANT SELECT ON ALL SEQUENCES IN SCHEMA app, "Weird Schema" TO torture_backup;`,
+    );
+    const d = tempDir();
+    cleanup.push(d);
+    const e = await runBackup(
+      {
+        connection: { ...src, user: 'torture_backup', password: 'pw-for-test' },
+        destinations: [await openStorage(d.path)],
+        prefix: 'shop',
+        compression: 'auto',
+        encryption: { mode: 'age', recipients: [keys.recipient] },
+      },
+      { logger: new MemoryLogger() },
+    ).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RlsFilteredError);
+    expect((e as RlsFilteredError).message).toMatch(
+      /row-level security filters what user "torture_backup" sees in 1 table\(s\): app\.secrets/,
+    );
+    expect((e as RlsFilteredError).hint).toMatch(/BYPASSRLS/);
   });
 });
