@@ -89,8 +89,9 @@ function sha(lines: string[]): string {
 
 /**
  * Owner, ACL digest, row-level security and policies of every relation pg_dump writes. The ACL
- * is compared as its sorted (grantee, privilege, grantable) set: grantors and OIDs differ after
- * a restore, and the order of ACL items is not meaningful.
+ * is compared as its sorted (grantee, privilege, grantable) set, table and column privileges
+ * together: grantors and OIDs differ after a restore, the order of ACL items is not meaningful,
+ * and no ACL is the same as one equal to the owner's default.
  */
 export async function listRelations(client: pg.Client): Promise<RelationInventory[]> {
   const r = await client.query<{
@@ -108,7 +109,9 @@ export async function listRelations(client: pg.Client): Promise<RelationInventor
            (SELECT array_agg(coalesce(nullif(a.grantee, 0)::regrole::text, 'PUBLIC') || ':' ||
                              a.privilege_type || ':' || a.is_grantable)
             FROM aclexplode(coalesce(c.relacl, acldefault(
-              CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))) a) ||
+              CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))) a
+            -- PostgreSQL 17 gives owners MAINTAIN by default: the same grants across majors.
+            WHERE NOT (a.grantee = c.relowner AND a.privilege_type = 'MAINTAIN')) ||
            coalesce((SELECT array_agg('column ' || at.attname || ':' ||
                                       coalesce(nullif(a.grantee, 0)::regrole::text, 'PUBLIC') || ':' ||
                                       a.privilege_type || ':' || a.is_grantable)
