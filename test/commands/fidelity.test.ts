@@ -13,6 +13,7 @@ import { MemoryLogger } from '../../src/log.js';
 import { connect } from '../../src/postgres/client.js';
 import { type PgConnection, withDatabase } from '../../src/postgres/connection.js';
 import { openStorage } from '../../src/storage/index.js';
+import { dockerTestMode } from '../helpers/docker.js';
 import { pgEnv, query, runCli, tempDir } from '../helpers/pg.js';
 
 const TORTURE = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'torture.sql'), 'utf8');
@@ -296,6 +297,27 @@ describe('fidelity: a torture schema (PostgreSQL 15, local engine)', () => {
     }
   });
 
+  it('a partitioned parent means its partitions; --schema takes every table of a schema', async () => {
+    const live = withDatabase(source.connection, 'shop');
+    const r = await runRestore(
+      { ...restoreConfig(live, { tables: ['app.events'] }), storage: await openStorage(dir) },
+      { logger: new MemoryLogger(), now: () => new Date(Date.now() + 4000) },
+    );
+    expect(r.reasons).toEqual([]);
+    expect(r.plan.selectedTables).toEqual(['app.events_2024', 'app.events_2025']);
+    const [n] = await query<{ n: string }>(
+      withDatabase(source.connection, r.plan.sideDatabase!),
+      'SELECT count(*) AS n FROM app.events',
+    );
+    expect(n!.n).toBe('500');
+    const bySchema = await runRestore(
+      { ...restoreConfig(live, { schemas: ['"Weird Schema"'] }), storage: await openStorage(dir) },
+      { logger: new MemoryLogger(), now: () => new Date(Date.now() + 6000) },
+    );
+    expect(bySchema.reasons).toEqual([]);
+    expect(bySchema.plan.selectedTables).toEqual(['Weird Schema.Mixed Case']);
+  });
+
   it('a --table that is not in the backup fails before anything is created (exit 2)', async () => {
     const live = withDatabase(source.connection, 'shop');
     const dbs = await query(source.connection, 'SELECT datname FROM pg_database ORDER BY 1');
@@ -350,3 +372,42 @@ describe('fidelity: a torture schema (PostgreSQL 15, local engine)', () => {
     expect((e as RlsFilteredError).hint).toMatch(/BYPASSRLS/);
   });
 });
+
+// The same backup (PostgreSQL 15) drilled into newer majors on the docker engine: roles, owners,
+// grants, policies and every object must survive the major upgrade too. Skipped only when the
+// image is absent and LMS_REQUIRE_DOCKER is not set.
+for (const major of [17, 18]) {
+  const image = `lms-backup/postgres:${major}`;
+  const mode = await dockerTestMode(image);
+  describe.skipIf(mode === 'skip')(
+    `fidelity: the torture backup drilled into PostgreSQL ${major} (docker)`,
+    () => {
+      it('creates the roles, restores with owners and privileges, and every object matches', async () => {
+        const { report } = await runDrill(
+          {
+            storage: await openStorage(dir),
+            selection: {},
+            keys: { identities: [keys.identity] },
+            engine: 'docker',
+            postgresMajor: major,
+            image,
+            minTables: 5,
+            checks: [],
+            rtoSeconds: 3600,
+            rpoSeconds: 3600,
+          },
+          { logger: new MemoryLogger() },
+        );
+        expect(report.reasons).toEqual([]);
+        expect(report.verdict).toBe('pass');
+        expect(report.engine.kind).toBe('docker');
+        expect(report.engine.serverVersion).toMatch(new RegExp(`^${major}\\.`));
+        expect(report.rolesCreated).toEqual(
+          expect.arrayContaining(['Torture Auditor', 'torture_app', 'torture_owner', 'torture_reader']),
+        );
+        expect(report.objects?.filter((o) => !o.ok)).toEqual([]);
+        expect(report.objects?.some((o) => o.kind === 'policies')).toBe(true);
+      });
+    },
+  );
+}
