@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/catalog/types.js';
@@ -316,6 +317,37 @@ describe('fidelity: a torture schema (PostgreSQL 15, local engine)', () => {
     );
     expect(bySchema.reasons).toEqual([]);
     expect(bySchema.plan.selectedTables).toEqual(['Weird Schema.Mixed Case']);
+  });
+
+  it('the runbook works without the tool: age -d the globals into psql, then pg_restore with owners', async () => {
+    const target = await startLocalPostgres();
+    servers.push(target);
+    const work = tempDir();
+    cleanup.push(work);
+    const idFile = join(work.path, 'key.txt');
+    writeFileSync(idFile, `${keys.identity}\n`, { mode: 0o600 });
+    const env = { ...process.env, ...pgEnv(target.connection) };
+    const globals = execFileSync('age', ['-d', '-i', idFile, join(dir, manifest.objects![1]!.key)]);
+    const applied = spawnSync('psql', ['-v', 'ON_ERROR_STOP=0', '-q', '--dbname', 'postgres'], {
+      input: globals,
+      env,
+    });
+    expect(applied.status, applied.stderr.toString()).toBe(0);
+    // The only error: the bootstrap superuser exists already.
+    expect(applied.stderr.toString().trim().split('\n')).toEqual(['ERROR:  role "postgres" already exists']);
+    const dump = join(work.path, 'shop.dump');
+    execFileSync('age', ['-d', '-i', idFile, '-o', dump, join(dir, manifest.object.key)]);
+    const restored = spawnSync('pg_restore', ['--create', '--exit-on-error', '--dbname', 'postgres', dump], {
+      env,
+    });
+    expect(restored.status, restored.stderr.toString()).toBe(0);
+    const into = withDatabase(target.connection, 'shop');
+    expect(await facts(into)).toEqual(await facts(src));
+    const [app] = await query<{ rolcanlogin: boolean; cfg: string[] }>(
+      target.connection,
+      "SELECT rolcanlogin, (SELECT setconfig FROM pg_db_role_setting s WHERE s.setrole = r.oid) AS cfg FROM pg_roles r WHERE rolname = 'torture_app'",
+    );
+    expect(app).toEqual({ rolcanlogin: true, cfg: ['search_path=app, public', 'statement_timeout=5min'] });
   });
 
   it('a --table that is not in the backup fails before anything is created (exit 2)', async () => {
