@@ -205,6 +205,35 @@ describe('drill on the local engine', () => {
     }
   });
 
+  it('still drills a manifest@1 backup (no globals): restored without owners, the fingerprint compared', async () => {
+    const b = await freshBackup();
+    const mfile = join(b.dir, 'db', `${b.id}.manifest.json`);
+    const m = JSON.parse(readFileSync(mfile, 'utf8')) as Manifest & Record<string, unknown>;
+    const { tables, extensions, schemaFingerprint, tableCount, totalRows } = m.inventory;
+    const old = {
+      ...m,
+      format: 'lms-backup/manifest@1',
+      inventory: { tables, extensions, schemaFingerprint, tableCount, totalRows },
+    };
+    delete old.objects;
+    delete old.globals;
+    writeFileSync(mfile, JSON.stringify(old));
+    const { report } = await drill(b.dir);
+    expect(report.reasons).toEqual([]);
+    expect(report.verdict).toBe('pass');
+    expect(report.restore.owners).toBe(false);
+    expect(report.rolesCreated).toBeUndefined();
+    expect(report.objects).toEqual([
+      {
+        kind: 'schema fingerprint',
+        object: '',
+        expected: schemaFingerprint.slice(0, 16),
+        found: schemaFingerprint.slice(0, 16),
+        ok: true,
+      },
+    ]);
+  });
+
   it('fails clearly with the wrong identity', async () => {
     const b = await freshBackup();
     const { report } = await drill(b.dir, { keys: { identities: [generateIdentity().identity] } });
