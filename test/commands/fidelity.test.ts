@@ -378,6 +378,99 @@ describe('fidelity: a torture schema (PostgreSQL 15, local engine)', () => {
     expect(r.plan.missingRoles).toHaveLength(4);
   });
 
+  it('--no-owner --no-privileges on the CLI still need the roles named in policies', async () => {
+    const target = await startLocalPostgres();
+    servers.push(target);
+    const url = `postgresql://postgres@127.0.0.1:${target.connection.port}/shop`;
+    const env = { ...pgEnv(target.connection), LMS_BACKUP_IDENTITY: keys.identity };
+    const plan = await runCli(
+      ['restore', '--from', dir, '--target-url', url, '--dry-run', '--no-owner', '--no-privileges'],
+      env,
+    );
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain(
+      'keeps         no owners (--no-owner), no privileges (--no-privileges); target lacks role(s) Torture Auditor, torture_reader',
+    );
+    const refused = await runCli(
+      ['restore', '--from', dir, '--target-url', url, '--no-owner', '--no-privileges'],
+      env,
+    );
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/lacks 2 role\(s\) .*: Torture Auditor, torture_reader/);
+    expect(refused.stderr).toMatch(/roles named in row-level security policies are needed either way/);
+    const done = await runCli(
+      [
+        'restore',
+        '--from',
+        dir,
+        '--target-url',
+        url,
+        '--create-roles',
+        '--no-owner',
+        '--no-privileges',
+        '--min-tables',
+        '1',
+      ],
+      env,
+    );
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain('roles created Torture Auditor, torture_reader (NOLOGIN, no passwords)');
+    const [owner] = await query<{ o: string }>(
+      withDatabase(target.connection, 'shop'),
+      "SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE relname = 'customers'",
+    );
+    expect(owner!.o).toBe('postgres');
+    const [acl] = await query<{ a: string | null }>(
+      withDatabase(target.connection, 'shop'),
+      "SELECT relacl::text AS a FROM pg_class WHERE relname = 'customers'",
+    );
+    expect(acl!.a).toBeNull();
+  });
+
+  it('a selective restore that fails drops its side database and says so', async () => {
+    await query(
+      src,
+      `CREATE TABLE app.z_ref (id int);
+       CREATE FUNCTION app.ref_ok(x int) RETURNS boolean LANGUAGE sql
+         AS 'SELECT x / (SELECT count(*)::int FROM app.z_ref) >= 0';
+       CREATE TABLE app.a_checked (x int CHECK (app.ref_ok(x)));
+       INSERT INTO app.z_ref VALUES (1);
+       INSERT INTO app.a_checked VALUES (5);`,
+    );
+    const d = tempDir();
+    cleanup.push(d);
+    try {
+      await runBackup(
+        {
+          connection: src,
+          destinations: [await openStorage(d.path)],
+          prefix: 'shop',
+          compression: 'auto',
+          encryption: { mode: 'age', recipients: [keys.recipient] },
+        },
+        { logger: new MemoryLogger() },
+      );
+    } finally {
+      await query(src, 'DROP TABLE app.a_checked; DROP FUNCTION app.ref_ok; DROP TABLE app.z_ref');
+    }
+    // Only a_checked's rows come back: its CHECK then divides by an empty z_ref.
+    const r = await runRestore(
+      { ...restoreConfig(src, { tables: ['app.a_checked'] }), storage: await openStorage(d.path) },
+      { logger: new MemoryLogger(), now: () => new Date(Date.now() + 8000) },
+    );
+    expect(r.ok).toBe(false);
+    expect(r.restored).toBe(false);
+    expect(r.reasons[0]).toMatch(
+      new RegExp(
+        `^the selective restore failed in step "data of the chosen tables"; the side database ${r.plan.sideDatabase} was dropped; first error: .*division by zero`,
+      ),
+    );
+    expect(r.nextSteps.join('\n')).not.toMatch(/restored rows are in/);
+    expect(
+      await query(source.connection, `SELECT 1 FROM pg_database WHERE datname = '${r.plan.sideDatabase}'`),
+    ).toEqual([]);
+  });
+
   it('a backup by a role that row-level security filters fails first, saying what to grant', async () => {
     await query(
       src,
