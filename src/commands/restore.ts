@@ -143,7 +143,9 @@ export function neededRoles(
  * Restores a backup into a real target, with the safety checks of DESIGN.md §2: a target
  * holding any user table is refused unless `confirm` names it exactly; a safety backup of it is
  * taken first; an older target major is refused unless forced; a selective restore goes to a
- * side database, never over the live tables. Afterwards the drill's validations run.
+ * side database, never over the live tables. Owners and grants are kept unless opted out: a
+ * target lacking a role they (or a policy) name is refused before anything changes, unless
+ * `createRoles` creates them from the backup's globals. Afterwards the drill's validations run.
  */
 export async function runRestore(
   config: RestoreConfig,
