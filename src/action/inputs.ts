@@ -92,6 +92,9 @@ export const STEP_INPUTS = {
     'dry-run': 'false',
     tables: '',
     schemas: '',
+    'create-roles': 'false',
+    'no-owner': 'false',
+    'no-privileges': 'false',
     jobs: '',
     'min-tables': '8',
   },
@@ -447,6 +450,9 @@ export async function parseRestoreInputs(ctx: ParseContext): Promise<RestoreConf
   const safetyBackup = inputs.bool('safety-backup');
   const force = inputs.bool('force');
   const dryRun = inputs.bool('dry-run');
+  const createRoles = inputs.bool('create-roles');
+  const noOwner = inputs.bool('no-owner');
+  const noPrivileges = inputs.bool('no-privileges');
   const confirm = inputs.optional('confirm');
   const storage = await sourceInput(ctx, inputs, problems);
   const safety = inputs.optional('safety-to')
@@ -467,6 +473,9 @@ export async function parseRestoreInputs(ctx: ParseContext): Promise<RestoreConf
     schemas: inputs.list('schemas'),
     ...(jobs ? { jobs } : {}),
     minTables: minTables!,
+    createRoles: createRoles!,
+    noOwner: noOwner!,
+    noPrivileges: noPrivileges!,
   };
 }
 

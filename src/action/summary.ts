@@ -244,11 +244,23 @@ export function restoreSummary(s: RestoreSummaryInput): string {
         .join(', '),
     ],
   ];
+  if (p.selectedTables) rows.push(['Tables', p.selectedTables.map(code).join(', ')]);
+  rows.push([
+    'Owners / privileges',
+    `${p.owners ? 'kept' : 'not restored (no-owner)'} / ${p.privileges ? 'kept' : 'not restored (no-privileges)'}` +
+      (p.missingRoles.length ? `; the target lacked ${p.missingRoles.map(code).join(', ')}` : ''),
+  ]);
+  if (r.createdRoles?.length)
+    rows.push(['Roles created', `${r.createdRoles.map(code).join(', ')} (NOLOGIN, no passwords)`]);
   if (r.safetyBackup)
     rows.push(['Safety backup', `${code(r.safetyBackup.id)} in ${code(r.safetyBackup.destination)}`]);
   if (r.validation) {
     const ok = r.validation.tables.filter((t) => t.ok).length;
     rows.push(['Validation', `${ok}/${r.validation.tables.length} tables with exact row counts`]);
+  }
+  if (r.objects) {
+    const ok = r.objects.filter((o) => o.ok).length;
+    rows.push(['Objects', `${ok}/${r.objects.length} owners, privileges, policies and other objects match`]);
   }
   const out = [`## ${title}`, '', table(['', ''], rows), ''];
   if (r.reasons.length) out.push(...r.reasons.map((x) => `- ${BAD} ${mdEscape(x)}`), '');

@@ -67,7 +67,8 @@ export async function listBackups(
   const groups = new Map<string, { keys: string[]; bytes: number; hasManifest: boolean }>();
   for await (const obj of storage.list('db/')) {
     const name = obj.key.slice('db/'.length);
-    const m = /^(.+?)\.(dump(?:\.age)?(?:\.sha256)?|manifest\.json)$/.exec(name);
+    const m =
+      /^(.+?)\.(dump(?:\.age)?(?:\.sha256)?|globals\.sql(?:\.age)?(?:\.sha256)?|manifest\.json)$/.exec(name);
     if (!m || !parseBackupId(m[1]!)) continue;
     const id = m[1]!;
     const g = groups.get(id) ?? { keys: [], bytes: 0, hasManifest: false };

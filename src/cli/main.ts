@@ -374,6 +374,12 @@ export function buildProgram(): Command {
       collect,
     )
     .option('--schema <name>', 'restore only this schema, into a side database (repeatable)', collect)
+    .option(
+      '--create-roles',
+      "create the roles the backup needs and the target lacks, from the backup's globals (NOLOGIN, no passwords)",
+    )
+    .option('--no-owner', 'do not restore owners: objects belong to the restoring user')
+    .option('--no-privileges', 'do not restore grants (GRANT/REVOKE)')
     .option('--jobs <n>', 'pg_restore parallel jobs (default: CPUs)')
     .option('--min-tables <n>', 'validation: fail when fewer tables are restored', '8')
     .action(async (opts, cmd: Command) => {
@@ -413,6 +419,9 @@ export function buildProgram(): Command {
               schemas: opts.schema ?? [],
               ...(jobs ? { jobs } : {}),
               minTables: minTables!,
+              createRoles: Boolean(opts.createRoles),
+              noOwner: opts.owner === false,
+              noPrivileges: opts.privileges === false,
             },
             { logger },
           ),
@@ -589,10 +598,23 @@ function renderRestore(r: Awaited<ReturnType<typeof runRestore>>): string {
       .map(([k, v]) => `${v} ${k}`)
       .join(', ')}`,
   ];
+  if (p.selectedTables) lines.push(`  tables        ${p.selectedTables.join(', ')}`);
+  lines.push(
+    `  keeps         ${p.owners ? 'owners' : 'no owners (--no-owner)'}, ${p.privileges ? 'privileges' : 'no privileges (--no-privileges)'}` +
+      (p.missingRoles.length ? `; target lacks role(s) ${p.missingRoles.join(', ')}` : ''),
+  );
+  if (r.createdRoles?.length)
+    lines.push(`  roles created ${r.createdRoles.join(', ')} (NOLOGIN, no passwords)`);
   if (r.safetyBackup) lines.push(`  safety backup ${r.safetyBackup.id} in ${r.safetyBackup.destination}`);
   if (r.validation) {
     const ok = r.validation.tables.filter((t) => t.ok).length;
     lines.push(`  validation    ${ok}/${r.validation.tables.length} tables with exact row counts`);
+  }
+  if (r.objects) {
+    const ok = r.objects.filter((o) => o.ok).length;
+    lines.push(
+      `  objects       ${ok}/${r.objects.length} owners, privileges, policies and other objects match`,
+    );
   }
   for (const x of r.reasons) lines.push(`  ! ${x}`);
   for (const s of r.nextSteps) lines.push(`  → ${s}`);

@@ -11,13 +11,14 @@ import type { EngineChoice, ThrowawayPostgres } from '../engines/types.js';
 import type { Logger } from '../log.js';
 import { connect, createDatabaseIfMissing } from '../postgres/client.js';
 import { withDatabase } from '../postgres/connection.js';
+import { createMissingRoles, type Globals } from '../postgres/globals.js';
 import { listArchive, runPgRestore } from '../postgres/restore.js';
 import { describeTool, resolvePgRestore, toolRecord } from '../postgres/tools.js';
-import { type HealthCheck, validateRestored } from '../postgres/validate.js';
+import { compareObjects, type HealthCheck, objectReasons, validateRestored } from '../postgres/validate.js';
 import { renderDrillReportMarkdown } from '../report/markdown.js';
 import { bufferSource } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
-import { describe, fetchVerifiedDump, Phases } from './fetch.js';
+import { describe, fetchVerifiedDump, fetchVerifiedGlobals, Phases } from './fetch.js';
 
 export interface DrillConfig {
   /** Where the backup is read from; the report is stored there too. */
@@ -104,6 +105,16 @@ export async function runDrill(
     reasons.push(...fetched.reasons);
     const dumpFile = fetched.dumpFile;
     if (!dumpFile) return await finish();
+    // The globals (manifest@2): the roles the restore needs for owners, grants and policies.
+    let globals: Globals | undefined;
+    try {
+      globals = (await fetchVerifiedGlobals(config.storage, manifest, config.keys))?.globals;
+    } catch (error) {
+      reasons.push(`the globals object cannot be used: ${describe(error)}`);
+      return await finish();
+    }
+    const withOwners = globals !== undefined;
+    report.restore.owners = withOwners;
 
     // 3. pg_restore can read the archive.
     const major = config.postgresMajor ?? Math.floor(manifest.source.serverVersionNum / 10000);
@@ -150,15 +161,45 @@ export async function runDrill(
     const target = withDatabase(server.connection, manifest.source.database);
     // A backup of the "postgres" database restores into the fresh server's own, empty one.
     await createDatabaseIfMissing(server.connection, manifest.source.database);
+    if (globals) {
+      const g = globals;
+      const made = await logger.group("create the backup's roles (NOLOGIN, no passwords)", async () => {
+        const admin = await connect(server!.connection);
+        try {
+          return await createMissingRoles(admin, g);
+        } finally {
+          await admin.end();
+        }
+      });
+      report.rolesCreated = made.created;
+      logger.info(`created ${made.created.length} role(s): ${made.created.join(', ') || 'none needed'}`);
+      for (const w of made.warnings) logger.warn(w);
+    }
     const restore = await logger.group(`pg_restore -j${report.restore.jobs}`, () =>
-      phases.time('restore', () => runPgRestore(pgRestore, target, dumpFile, { jobs: report.restore.jobs })),
+      phases.time('restore', () =>
+        runPgRestore(pgRestore, target, dumpFile, { jobs: report.restore.jobs, noOwner: !withOwners }),
+      ),
     );
     report.restore.ok = restore.ok;
     report.restore.errors = restore.errors;
     if (!restore.ok) {
-      reasons.push(`pg_restore reported errors:\n${restore.errors.map((l) => `    ${l}`).join('\n')}`);
+      if (restore.firstError) report.restore.firstError = restore.firstError;
+      // The cause first: tables the aborted restore never reached are not data loss.
+      reasons.push(
+        `the restore failed, so tables, row counts and objects were not checked; first error: ${restore.firstError ?? restore.errors[0]}`,
+        `pg_restore reported errors:\n${restore.errors.map((l) => `    ${l}`).join('\n')}`,
+      );
+      report.tables = manifest.inventory.tables.map((t) => ({
+        schema: t.schema,
+        name: t.name,
+        expected: t.rows,
+        found: null,
+        ok: false,
+        note: 'not checked: the restore failed',
+      }));
+      return await finish();
     }
-    await logger.group('validate tables, row counts, extensions and checks', () =>
+    await logger.group('validate tables, row counts, extensions, objects and checks', () =>
       phases.time('validate', async () => {
         const client = await connect(target);
         try {
@@ -171,6 +212,12 @@ export async function runDrill(
           report.extensions = v.extensions;
           report.checks = v.checks;
           reasons.push(...v.reasons);
+          const objects = await compareObjects(client, manifest.inventory, {
+            owners: withOwners,
+            privileges: withOwners,
+          });
+          report.objects = objects;
+          reasons.push(...objectReasons(objects));
         } finally {
           await client.end();
         }

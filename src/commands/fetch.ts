@@ -1,12 +1,15 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Manifest } from '../catalog/types.js';
+import type { BackupObject, Manifest } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
-import { decryptToFile } from '../crypto/age.js';
+import { createAgeDecryptStream, decryptToFile } from '../crypto/age.js';
 import { Sha256Meter } from '../crypto/hash.js';
-import { LmsError } from '../errors.js';
+import { ChecksumMismatchError, JobFailedError, LmsError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { type Globals, parseGlobalsSql } from '../postgres/globals.js';
 import type { Storage } from '../storage/types.js';
 
 export class Phases {
@@ -109,4 +112,57 @@ export async function fetchVerifiedDump(
   );
   rmSync(stored, { force: true });
   return out;
+}
+
+/** The manifest's entry for the globals object (manifest@2), if the backup has one. */
+export function globalsObject(manifest: Manifest): BackupObject | undefined {
+  return manifest.objects?.find((o) => o.role === 'globals');
+}
+
+/**
+ * Downloads, checks (stored size and SHA-256, then the plaintext's) and decrypts a backup's
+ * globals object. Throws with the reason when any check fails; undefined when the backup has
+ * no globals (manifest@1).
+ */
+export async function fetchVerifiedGlobals(
+  storage: Storage,
+  manifest: Manifest,
+  keys: DecryptionKeys,
+): Promise<{ text: string; globals: Globals } | undefined> {
+  const obj = globalsObject(manifest);
+  if (!obj) return undefined;
+  const stored = await readObjectBuffer(storage, obj.key, 64 * 1024 * 1024);
+  const sha = createHash('sha256').update(stored).digest('hex');
+  if (sha !== obj.sha256 || stored.length !== obj.bytes) {
+    throw new ChecksumMismatchError(
+      `checksum mismatch: the stored globals ${obj.key} (${stored.length} bytes) has SHA-256 ${sha}; the manifest says ${obj.sha256} (${obj.bytes} bytes)`,
+    );
+  }
+  let plain = stored;
+  if (manifest.encryption.scheme === 'age') {
+    const chunks: Buffer[] = [];
+    const dec = createAgeDecryptStream(keys);
+    dec.on('data', (c: Buffer) => chunks.push(c));
+    await pipeline(Readable.from([stored]), dec);
+    plain = Buffer.concat(chunks);
+  }
+  const plainSha = createHash('sha256').update(plain).digest('hex');
+  if (plainSha !== obj.plainSha256) {
+    throw new ChecksumMismatchError(
+      `the decrypted globals' SHA-256 ${plainSha} differs from the manifest's ${obj.plainSha256}`,
+    );
+  }
+  const text = plain.toString('utf8');
+  return { text, globals: parseGlobalsSql(text) };
+}
+
+async function readObjectBuffer(storage: Storage, key: string, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of await storage.get(key)) {
+    n += (c as Buffer).length;
+    if (n > limit) throw new JobFailedError(`${key} is larger than ${limit} bytes: not a globals object`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import { listArchive, summariseToc } from '../postgres/restore.js';
 import { resolvePgRestore } from '../postgres/tools.js';
 import type { Storage } from '../storage/types.js';
-import { describe, fetchVerifiedDump, Phases } from './fetch.js';
+import { describe, fetchVerifiedDump, fetchVerifiedGlobals, globalsObject, Phases } from './fetch.js';
 
 export interface VerifyConfig {
   storage: Storage;
@@ -71,6 +71,24 @@ export async function runVerify(config: VerifyConfig, deps: { logger: Logger }):
     );
   } catch (error) {
     add('sidecar agrees with the manifest', false, describe(error));
+  }
+
+  const g = globalsObject(manifest);
+  if (g) {
+    try {
+      const fetched = await fetchVerifiedGlobals(config.storage, manifest, config.keys);
+      const sidecar = parseSha256Sidecar(await readObjectText(config.storage, g.sidecarKey));
+      const ok = sidecar.sha256 === g.sha256 && sidecar.fileName === g.key.split('/').pop();
+      add(
+        'globals object checksum and decryption',
+        ok,
+        ok
+          ? `${g.key}: ${fetched?.globals.roles.length ?? 0} roles, ${fetched?.globals.tablespaces.length ?? 0} tablespaces`
+          : `${g.sidecarKey} disagrees with the manifest`,
+      );
+    } catch (error) {
+      add('globals object checksum and decryption', false, describe(error));
+    }
   }
 
   const work = mkdtempSync(join(tmpdir(), 'lms-verify-'));
