@@ -518,6 +518,10 @@ export function buildProgram(): Command {
         `${verb} ${result.plan.remove.length} backup(s), kept ${result.plan.keep.length}\n` +
           result.plan.remove.map((r) => `  - ${r.id}: ${r.reason}\n`).join('') +
           result.plan.keep.map((k) => `  + ${k.id}: ${k.reasons.join('; ')}\n`).join('') +
+          (result.sweep.length
+            ? `${opts.dryRun ? 'would sweep' : 'swept'} ${result.sweep.length} leftover(s) of interrupted runs\n` +
+              result.sweep.map((x) => `  ~ ${x.kind} ${x.name}: ${x.reason}\n`).join('')
+            : '') +
           result.plan.warnings.map((w) => `  warning: ${w}\n`).join(''),
       );
     });

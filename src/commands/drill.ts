@@ -13,6 +13,7 @@ import { drillReportId } from '../catalog/names.js';
 import { DRILL_REPORT_FORMAT, type DrillReport, type Manifest } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
 import { startThrowawayPostgres } from '../engines/index.js';
+import { claimTempDir, sweepDrillDebris } from '../engines/local.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { EngineChoice, ThrowawayPostgres } from '../engines/types.js';
 import { ensureDirectory } from '../files.js';
@@ -69,6 +70,10 @@ export async function runDrill(
   const phases = new Phases();
   const reasons: string[] = [];
 
+  // What killed drills left (their servers, restores, GBs in the temp dir); never a live drill's.
+  await sweepDrillDebris(tmpdir(), logger).catch((error: unknown) =>
+    logger.warn(`could not sweep what earlier drills left in ${tmpdir()}: ${describe(error)}`),
+  );
   const entries = await phases.time('select', () => listBackups(config.storage));
   const entry: BackupEntry = selectBackup(entries, config.selection, config.storage.display);
   const manifest = entry.manifest as Manifest;
@@ -88,6 +93,7 @@ export async function runDrill(
   }
 
   const work = mkdtempSync(join(tmpdir(), 'lms-drill-'));
+  claimTempDir(work);
   const cleanupWork = registerTeardown(
     `drill work dir ${work}`,
     async () => rmSync(work, { recursive: true, force: true }),

@@ -10,6 +10,7 @@ import {
 } from '../catalog/catalog.js';
 import type { Manifest } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
+import { claimTempDir } from '../engines/local.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { Logger } from '../log.js';
 import { listArchive, summariseToc } from '../postgres/restore.js';
@@ -74,6 +75,7 @@ export async function runVerify(config: VerifyConfig, deps: { logger: Logger }):
       : `${manifest.object.key} is missing`,
   );
   const work = mkdtempSync(join(tmpdir(), 'lms-verify-'));
+  claimTempDir(work);
   const cleanup = registerTeardown(
     `verify work dir ${work}`,
     async () => rmSync(work, { recursive: true, force: true }),

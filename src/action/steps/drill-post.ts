@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeLeftoverContainers } from '../../engines/docker.js';
+import { sweepDrillDebris } from '../../engines/local.js';
 import { runAllTeardowns } from '../../engines/teardown.js';
 import type { Logger } from '../../log.js';
 import type { StepContext } from '../context.js';
@@ -32,6 +33,8 @@ export async function drillPostStep(ctx: StepContext): Promise<void> {
       }
     }
     if (workRoot && existsSync(workRoot)) {
+      // The main step's process is gone: everything under its work root is debris.
+      await sweepDrillDebris(workRoot, logger);
       const stopped = await stopLeftoverLocalServers(workRoot, logger);
       if (stopped > 0) logger.info(`stopped ${stopped} throwaway PostgreSQL server(s) the drill left behind`);
       rmSync(workRoot, { recursive: true, force: true });
