@@ -261,7 +261,7 @@ async function sourceInput(
     logger: ctx.logger,
     inputName: name,
   });
-  if (name === 'from') {
+  if (name === 'from' && from.length === 1) {
     requireExistingDestinations(storage ? [storage] : [], name, problems);
     runDestinations(recordableDestinations(storage ? [storage] : []));
   }

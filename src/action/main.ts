@@ -47,7 +47,7 @@ export async function runStep(
     await run({ io, secrets, logger, env });
     return 0;
   } catch (error) {
-    const explained = explainError(error, `action step ${step}`, env);
+    const explained = explainError(error, `action step ${step}`, { ...process.env, ...env });
     const message = secrets.scrub(redactUrl(explained.message));
     // Refused inputs or a crash outside the command: the run still leaves a record.
     await endRunAbnormally(message);
