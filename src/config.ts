@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { EncryptionConfig } from './commands/backup.js';
 import { parseIdentities, parseRecipient } from './crypto/age.js';
 import { ConfigError, ConfigErrors } from './errors.js';
-import { ensureDirectory } from './files.js';
+import { probeDirectory } from './files.js';
 import type { Logger } from './log.js';
 import { openStorage } from './storage/index.js';
 import type { Storage } from './storage/types.js';
@@ -235,15 +235,16 @@ export function requireExistingDestinations(
 }
 
 /**
- * Creates each local destination's db/ directory before anything connects to a database, so an
- * unwritable, read-only or impossible path (/proc/x) fails at once, naming the path and the fix.
+ * Proves each local destination's db/ directory can be created before anything connects to a
+ * database (leaving nothing behind), so an unwritable, read-only or impossible path (/proc/x)
+ * fails at once, naming the path and the fix.
  */
 export function prepareLocalDestinations(storages: readonly Storage[], inputName: string): void {
   const problems = new Problems();
   for (const s of storages) {
     if (s.kind !== 'local') continue;
     problems.try(() =>
-      ensureDirectory(
+      probeDirectory(
         join(s.display, 'db'),
         `${inputName} ${s.display}:`,
         `give ${inputName} a directory this user can create and write, on a writable file system`,

@@ -3,7 +3,7 @@
  * read-only file system as ENOENT and never returns on some pseudo file systems (/proc), so
  * directories are created one level at a time here, each failure with its real cause.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, JobFailedError, type LmsError } from './errors.js';
 
@@ -39,10 +39,10 @@ export function fsCause(error: unknown): string {
 }
 
 /**
- * mkdir -p that fails fast with a clear error naming the directory, the cause and `fix`.
+ * mkdir -p that fails fast (returns the directories it created, outermost first) with a clear error naming the directory, the cause and `fix`.
  * `what` names the setting (e.g. "--to", "--out-dir").
  */
-export function ensureDirectory(path: string, what: string, fix?: string): void {
+export function ensureDirectory(path: string, what: string, fix?: string): string[] {
   const target = resolve(path);
   const missing: string[] = [];
   let dir = target;
@@ -64,12 +64,29 @@ export function ensureDirectory(path: string, what: string, fix?: string): void 
       dir = parent;
     }
   }
+  const created: string[] = [];
   for (const d of missing.reverse()) {
     try {
       mkdirSync(d);
+      created.push(d);
     } catch (error) {
       if (code(error) === 'EEXIST') continue;
       throw directoryError(target, what, error, fix);
+    }
+  }
+  return created;
+}
+
+/**
+ * Proves `path` can be created (or exists) and leaves nothing behind: the directories it had to
+ * create are removed again. For checks before a run starts.
+ */
+export function probeDirectory(path: string, what: string, fix?: string): void {
+  for (const d of ensureDirectory(path, what, fix).reverse()) {
+    try {
+      rmdirSync(d);
+    } catch {
+      // someone else started using it: leave it
     }
   }
 }
