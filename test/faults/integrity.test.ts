@@ -3,7 +3,15 @@
  * altered, manifests swapped, corrupt or without their objects) and the selection inputs users
  * get wrong. Each outcome is what the CLI prints and exits with, and what is left in storage.
  */
-import { existsSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupKeys } from '../../src/catalog/names.js';
@@ -155,6 +163,27 @@ describe('fault matrix: damaged backups', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).not.toMatch(/incomplete/);
     expect(r.stderr).toMatch(/is damaged: manifest unreadable/);
+  });
+
+  it('a staged file and an incomplete backup left by killed runs → prune --dry-run lists both as what it would sweep; prune removes them', async () => {
+    const dir = scratch();
+    const good = await backupTo(src, dir, ago(3));
+    const leftover = await backupTo(src, dir, ago(2));
+    rmSync(file(dir, backupKeys(leftover.id, true).manifest));
+    const stagedFile = join(dir, 'db', '.tmp-0123456789ab.dump.partial');
+    writeFileSync(stagedFile, 'half a dump');
+    const old = ago(2);
+    utimesSync(stagedFile, old, old);
+    const dry = await runCli(['prune', '--from', dir, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/would sweep 2 leftover/);
+    expect(dry.stdout).toContain(`~ incomplete backup ${leftover.id}`);
+    expect(dry.stdout).toContain(`~ staged file ${stagedFile}`);
+    expect(existsSync(stagedFile)).toBe(true);
+    const real = await runCli(['prune', '--from', dir]);
+    expect(real.code, real.stderr).toBe(0);
+    expect(existsSync(stagedFile)).toBe(false);
+    expect(await states(dir)).toEqual({ [good.id]: 'complete' });
   });
 
   it('two backups in the same second → distinct names, neither overwritten, both complete', async () => {
