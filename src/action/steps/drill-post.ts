@@ -33,10 +33,11 @@ export async function drillPostStep(ctx: StepContext): Promise<void> {
       }
     }
     if (workRoot && existsSync(workRoot)) {
-      // The main step's process is gone: everything under its work root is debris.
-      await sweepDrillDebris(workRoot, logger);
       const stopped = await stopLeftoverLocalServers(workRoot, logger);
       if (stopped > 0) logger.info(`stopped ${stopped} throwaway PostgreSQL server(s) the drill left behind`);
+      // The main step's process is gone: what else is under its work root (a pg_restore still
+      // reading the dump) is debris too.
+      await sweepDrillDebris(workRoot, logger);
       rmSync(workRoot, { recursive: true, force: true });
     }
   } catch (error) {
