@@ -13,6 +13,7 @@ import type { DrillConfig } from '../commands/drill.js';
 import { notifiersFromEnv } from '../commands/recorded.js';
 import type { ReportFormat } from '../commands/report.js';
 import type { RestoreConfig } from '../commands/restore.js';
+import { runDestinations } from '../commands/run-context.js';
 import type { VerifyConfig } from '../commands/verify.js';
 import {
   type DecryptionKeys,
@@ -21,6 +22,9 @@ import {
   parseDuration,
   parsePositiveInt,
   parseTime,
+  prepareLocalDestinations,
+  recordableDestinations,
+  requireExistingDestinations,
   resolveDecryption,
   resolveEncryption,
 } from '../config.js';
@@ -260,6 +264,10 @@ async function sourceInput(
     logger: ctx.logger,
     inputName: name,
   });
+  if (name === 'from' && from.length === 1) {
+    requireExistingDestinations(storage ? [storage] : [], name, problems);
+    runDestinations(recordableDestinations(storage ? [storage] : []));
+  }
   return storage;
 }
 
@@ -344,7 +352,9 @@ export async function parseBackupInputs(ctx: ParseContext): Promise<BackupInputs
     logger,
     inputName: 'destinations',
   });
+  runDestinations(recordableDestinations(destinations));
   problems.throwIfAny();
+  prepareLocalDestinations(destinations, 'destinations');
   return {
     config: {
       connection: connection!,
@@ -516,6 +526,8 @@ export async function parsePruneInputs(ctx: ParseContext): Promise<PruneInputs> 
     logger: ctx.logger,
     inputName: 'destinations',
   });
+  requireExistingDestinations(storages, 'destinations', problems);
+  runDestinations(recordableDestinations(storages));
   problems.throwIfAny();
   return { storages, policy: policy!, dryRun: dryRun! };
 }

@@ -228,6 +228,8 @@ export interface DrillReport {
   /** Why it failed (empty on pass); each a sentence a person can act on. */
   reasons: string[];
   checksum: { expected: string; actual: string | null; ok: boolean };
+  /** The `.sha256` sidecar agrees with the manifest (absent in reports of older versions). */
+  sidecar?: { ok: boolean; detail: string };
   decryption: { scheme: EncryptionScheme; ok: boolean; error?: string };
   engine: {
     /** What ran the throwaway server; "none" when no server started. */

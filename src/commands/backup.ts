@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { createAgeEncryptStream } from '../crypto/age.js';
 import { Sha256Meter, sha256Sidecar } from '../crypto/hash.js';
 import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
 import { ConfigError, JobFailedError } from '../errors.js';
+import { ensureDirectory, writeFailure } from '../files.js';
 import type { Logger } from '../log.js';
 import { connect, type PgClient, quoteIdent, serverInfo } from '../postgres/client.js';
 import type { PgConnection } from '../postgres/connection.js';
@@ -20,6 +21,7 @@ import { readGlobals, renderGlobalsSql } from '../postgres/globals.js';
 import { takeInventory } from '../postgres/inventory.js';
 import { describeTool, resolvePgTool, toolRecord } from '../postgres/tools.js';
 import { checkRowDrops, checkSizeAnomaly } from '../report/anomaly.js';
+import { formatBytes } from '../report/format.js';
 import { StorageConflictError } from '../storage/errors.js';
 import { bufferSource } from '../storage/index.js';
 import type { PutSource, Storage } from '../storage/types.js';
@@ -102,15 +104,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     );
 
     const stagingDir = stagingDirFor(config);
-    try {
-      mkdirSync(stagingDir, { recursive: true });
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      throw new ConfigError(`cannot write to ${stagingDir} (${code})`, {
-        hint: 'give a destination directory this user can create and write (--to)',
-        cause: error,
-      });
-    }
+    ensureDirectory(stagingDir, 'the staging directory', STAGING_FIX);
     staged = join(stagingDir, `.tmp-${randomBytes(6).toString('hex')}.dump.partial`);
     const stagedPath = staged;
     stagedTeardown = registerTeardown(
@@ -149,17 +143,25 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     inventoryPromise.catch(() => {});
     try {
       await logger.group('dump, checksum and encrypt', async () => {
-        const out = createWriteStream(staged!, { flags: 'wx', mode: 0o600 });
-        const piped = pipeline([dump.stdout, ...stages, out]);
-        // If pg_dump dies, the pipeline may still end cleanly: its exit status decides.
-        await Promise.all([
-          piped.catch((error: unknown) => {
-            dump.kill();
-            throw error;
-          }),
-          dump.done,
-        ]);
-        await fsyncFile(staged!);
+        try {
+          const out = createWriteStream(staged!, { flags: 'wx', mode: 0o600 });
+          const piped = pipeline([dump.stdout, ...stages, out]);
+          // If pg_dump dies, the pipeline may still end cleanly: its exit status decides.
+          await Promise.all([
+            piped.catch((error: unknown) => {
+              dump.kill();
+              throw error;
+            }),
+            dump.done,
+          ]);
+          await fsyncFile(staged!);
+        } catch (error) {
+          throw writeFailure(error, stagingDir, 'the staged dump', {
+            written: stored.bytes,
+            ...(history[0] ? { needed: history[0].object.bytes } : {}),
+            format: formatBytes,
+          });
+        }
       });
     } finally {
       if (ticker) clearInterval(ticker);
@@ -302,6 +304,10 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     if (stagedTeardown) await stagedTeardown.run();
   }
 }
+
+const STAGING_FIX =
+  'give a --to directory this user can create and write on a writable file system ' +
+  '(cloud-only destinations stage in TMPDIR: point TMPDIR at a writable disk)';
 
 function stagingDirFor(config: BackupConfig): string {
   // A local destination's display is its absolute root: staging there lets the store hard-link.

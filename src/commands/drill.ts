@@ -1,13 +1,22 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BackupEntry, listBackups, type Selection, selectBackup } from '../catalog/catalog.js';
+import {
+  type BackupEntry,
+  damagedReason,
+  listBackups,
+  newerDamaged,
+  type Selection,
+  selectBackup,
+} from '../catalog/catalog.js';
 import { drillReportId } from '../catalog/names.js';
 import { DRILL_REPORT_FORMAT, type DrillReport, type Manifest } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
 import { EngineStartError, startThrowawayPostgres } from '../engines/index.js';
+import { claimTempDir, sweepDrillDebris } from '../engines/local.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { EngineChoice, ThrowawayPostgres } from '../engines/types.js';
+import { ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
 import { connect, createDatabaseIfMissing } from '../postgres/client.js';
 import { withDatabase } from '../postgres/connection.js';
@@ -18,7 +27,14 @@ import { compareObjects, type HealthCheck, objectReasons, validateRestored } fro
 import { renderDrillReportMarkdown } from '../report/markdown.js';
 import { bufferSource } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
-import { describe, fetchVerifiedDump, fetchVerifiedGlobals, Phases } from './fetch.js';
+import {
+  describe,
+  fetchVerifiedDump,
+  fetchVerifiedGlobals,
+  MissingIdentityError,
+  Phases,
+  requireDecryptionKeys,
+} from './fetch.js';
 
 export interface DrillConfig {
   /** Where the backup is read from; the report is stored there too. */
@@ -62,13 +78,30 @@ export async function runDrill(
   const phases = new Phases();
   const reasons: string[] = [];
 
+  // What killed drills left (their servers, restores, GBs in the temp dir); never a live drill's.
+  await sweepDrillDebris(tmpdir(), logger).catch((error: unknown) =>
+    logger.warn(`could not sweep what earlier drills left in ${tmpdir()}: ${describe(error)}`),
+  );
   const entries = await phases.time('select', () => listBackups(config.storage));
   const entry: BackupEntry = selectBackup(entries, config.selection, config.storage.display);
   const manifest = entry.manifest as Manifest;
-  const latest = !config.selection.name && !config.selection.before && !config.selection.verifiedOnly;
+  const latest =
+    (!config.selection.name || config.selection.name === 'latest') &&
+    !config.selection.before &&
+    !config.selection.verifiedOnly;
   logger.info(`drilling ${entry.id} (taken ${manifest.createdAt}) from ${config.storage.display}`);
+  // The newest backup cannot be believed: drilling an older one must not pass as "latest is fine".
+  if (latest) for (const d of newerDamaged(entries, entry)) reasons.push(damagedReason(d));
+  let notRun: MissingIdentityError | undefined;
+  try {
+    requireDecryptionKeys(manifest, config.keys);
+  } catch (error) {
+    if (!(error instanceof MissingIdentityError)) throw error;
+    notRun = error;
+  }
 
   const work = mkdtempSync(join(tmpdir(), 'lms-drill-'));
+  claimTempDir(work);
   const cleanupWork = registerTeardown(
     `drill work dir ${work}`,
     async () => rmSync(work, { recursive: true, force: true }),
@@ -97,10 +130,19 @@ export async function runDrill(
     rpo: { objectiveSeconds: config.rpoSeconds, backupAgeSeconds: 0, ok: false },
   };
 
+  if (notRun) {
+    reasons.push(`could not run: ${notRun.message}${notRun.hint ? ` (${notRun.hint})` : ''}`);
+    const result = await finish();
+    throw new MissingIdentityError(notRun.message, {
+      hint: `${notRun.hint}; the failed drill report: ${result.written[0] ?? 'not written'}`,
+    });
+  }
+
   try {
-    // 1-2. The stored object's SHA-256 equals the manifest's; decryption authenticates.
+    // 1-2. The sidecar and the stored object's SHA-256 equal the manifest's; decryption authenticates.
     const fetched = await fetchVerifiedDump(config.storage, manifest, config.keys, work, phases, logger);
     report.checksum = fetched.checksum;
+    report.sidecar = fetched.sidecar;
     report.decryption = { scheme: manifest.encryption.scheme, ...fetched.decryption };
     reasons.push(...fetched.reasons);
     const dumpFile = fetched.dumpFile;
@@ -282,7 +324,7 @@ async function writeDrillReport(
   }
   if (config.localReportDir) {
     try {
-      mkdirSync(config.localReportDir, { recursive: true });
+      ensureDirectory(config.localReportDir, 'the report directory');
       const p = join(config.localReportDir, report.id);
       writeFileSync(`${p}.json`, json);
       writeFileSync(`${p}.md`, markdown);

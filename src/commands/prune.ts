@@ -3,6 +3,8 @@
  * Plans with planRetention, then deletes each removed backup manifest first, so a backup
  * interrupted half-way through deletion reads as incomplete, never as complete-but-broken.
  */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { listBackups } from '../catalog/catalog.js';
 import {
   planRetention,
@@ -14,6 +16,7 @@ import { parseRunRecord, RUNS_PREFIX, readObjectText, runIdTime } from '../catal
 import type { RunRecord } from '../catalog/types.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { TEMP_PREFIX } from '../storage/keys.js';
 import type { Storage } from '../storage/types.js';
 
 export interface PruneConfig {
@@ -30,10 +33,55 @@ export interface PruneDeps {
   lastBackupRunFailed?: () => Promise<boolean>;
 }
 
+/** Something prune sweeps that is not a complete backup: leftovers of interrupted runs. */
+export interface SweepItem {
+  kind: 'incomplete backup' | 'staged file' | 'incomplete upload';
+  /** A backup id, a file path, or an upload's key. */
+  name: string;
+  reason: string;
+}
+
 export interface PruneResult {
   plan: RetentionPlan;
   /** Keys deleted, in the order they were deleted (empty on a dry run). */
   deleted: string[];
+  /** What was swept (or, on a dry run, would be): incomplete backups, staged files, uploads. */
+  sweep: SweepItem[];
+}
+
+/** Staged files of killed writers older than this are swept. */
+const STAGED_GRACE_MS = 24 * 3600 * 1000;
+
+/**
+ * What a sweep would remove, without removing it. Staged files: through the store's own
+ * listing when it offers one (`listTemporary`), else, for a local directory, its temp files.
+ * Incomplete cloud uploads join this list through the same kind of Storage method.
+ */
+async function previewTemporary(storage: Storage, before: Date): Promise<SweepItem[]> {
+  const lister = (storage as { listTemporary?: (before: Date) => Promise<string[]> }).listTemporary;
+  const reason = `left by an interrupted run, older than ${before.toISOString()}`;
+  if (lister)
+    return (await lister.call(storage, before)).map((name) => ({ kind: 'staged file', name, reason }));
+  if (storage.kind !== 'local' || !storage.sweepTemporary) return [];
+  const out: SweepItem[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) await walk(path);
+      else if (e.name.startsWith(TEMP_PREFIX)) {
+        const st = await stat(path).catch(() => undefined);
+        if (st && st.mtime < before) out.push({ kind: 'staged file', name: path, reason });
+      }
+    }
+  };
+  await walk(storage.display);
+  return out;
 }
 
 /** Manifest first (the backup turns incomplete), then the dump, then its checksum sidecar. */
@@ -70,18 +118,28 @@ export async function runPrune(config: PruneConfig, deps: PruneDeps): Promise<Pr
     for (const r of plan.remove) logger.info(`${dryRun ? 'would remove' : 'remove'} ${r.id}: ${r.reason}`);
   });
 
+  const sweep: SweepItem[] = plan.remove
+    .filter((r) => r.reason.startsWith('incomplete'))
+    .map((r) => ({ kind: 'incomplete backup', name: r.id, reason: r.reason }));
   // Staged dumps of killed backups (local destinations): never a backup, only lost space.
-  if (!dryRun && !failed && storage.sweepTemporary) {
-    const swept = await storage.sweepTemporary(new Date(now.getTime() - 24 * 3600 * 1000));
-    for (const path of swept) logger.info(`removed ${path}, left behind by an interrupted run`);
+  const stagedBefore = new Date(now.getTime() - STAGED_GRACE_MS);
+  if (dryRun) {
+    if (!failed) sweep.push(...(await previewTemporary(storage, stagedBefore).catch(() => [])));
+    for (const item of sweep) logger.info(`would sweep ${item.kind} ${item.name}: ${item.reason}`);
+  } else if (!failed && storage.sweepTemporary) {
+    const swept = await storage.sweepTemporary(stagedBefore);
+    for (const path of swept) {
+      logger.info(`removed ${path}, left behind by an interrupted run`);
+      sweep.push({ kind: 'staged file', name: path, reason: 'left by an interrupted run' });
+    }
   }
 
   const deleted: string[] = [];
   if (dryRun) {
     if (plan.remove.length > 0) logger.info('dry run: nothing was deleted');
-    return { plan, deleted };
+    return { plan, deleted, sweep };
   }
-  if (plan.remove.length === 0) return { plan, deleted };
+  if (plan.remove.length === 0) return { plan, deleted, sweep };
 
   const byId = new Map(backups.map((b) => [b.id, b]));
   await logger.group(`deleting ${plan.remove.length} backup(s) from ${storage.display}`, async () => {
@@ -116,7 +174,7 @@ export async function runPrune(config: PruneConfig, deps: PruneDeps): Promise<Pr
     }
   });
   logger.info(`deleted ${plan.remove.length} backup(s), ${deleted.length} object(s)`);
-  return { plan, deleted };
+  return { plan, deleted, sweep };
 }
 
 function messageOf(error: unknown): string {

@@ -228,6 +228,9 @@ export function renderDrillReportMarkdown(report: DrillReport): string {
             ? `SHA-256 ${code(report.checksum.expected.slice(0, 16))}… matches`
             : `expected ${code(report.checksum.expected)}, got ${report.checksum.actual ? code(report.checksum.actual) : 'nothing'}`,
         ],
+        ...(report.sidecar
+          ? [['Checksum sidecar', report.sidecar.ok ? OK : BAD, mdEscape(report.sidecar.detail)]]
+          : []),
         [
           'Decryption',
           report.decryption.ok ? OK : BAD,

@@ -139,7 +139,7 @@ describe('fidelity: a torture schema (PostgreSQL 15, local engine)', () => {
       { logger: new MemoryLogger() },
     );
     expect(r.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(r.checks.map((c) => c.name)).toContain('globals object checksum and decryption');
+    expect(r.checks.map((c) => c.name)).toContain('globals object checksum, sidecar and decryption');
   });
 
   it('a drill creates the roles, restores with owners and privileges, and every object matches', async () => {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeLeftoverContainers } from '../../engines/docker.js';
+import { sweepDrillDebris } from '../../engines/local.js';
 import { runAllTeardowns } from '../../engines/teardown.js';
 import type { Logger } from '../../log.js';
 import type { StepContext } from '../context.js';
@@ -34,6 +35,9 @@ export async function drillPostStep(ctx: StepContext): Promise<void> {
     if (workRoot && existsSync(workRoot)) {
       const stopped = await stopLeftoverLocalServers(workRoot, logger);
       if (stopped > 0) logger.info(`stopped ${stopped} throwaway PostgreSQL server(s) the drill left behind`);
+      // The main step's process is gone: what else is under its work root (a pg_restore still
+      // reading the dump) is debris too.
+      await sweepDrillDebris(workRoot, logger);
       rmSync(workRoot, { recursive: true, force: true });
     }
   } catch (error) {
