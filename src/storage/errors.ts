@@ -8,7 +8,7 @@ export interface StorageErrorContext extends LmsErrorOptions {
   operation?: StorageOperation;
 }
 
-export type StorageOperation = 'put' | 'get' | 'head' | 'list' | 'delete';
+export type StorageOperation = 'put' | 'get' | 'head' | 'list' | 'delete' | 'sweep';
 
 /** The object is not there (exit 1: the job ran and what it needed was missing). */
 export class StorageNotFoundError extends JobFailedError {
@@ -65,6 +65,26 @@ export class StorageUnavailableError extends JobFailedError {
     this.location = ctx.location;
     this.operation = ctx.operation;
     this.attempts = ctx.attempts;
+  }
+}
+
+/**
+ * The destination stopped answering: nothing moved for the idle bound, and retries did not help
+ * within the overall bound (LMS_BACKUP_STORAGE_TIMEOUT). A StorageUnavailableError, so callers
+ * that handle "storage down" handle this too.
+ */
+export class StorageTimeoutError extends StorageUnavailableError {
+  /** How long the destination had been silent when we gave up. */
+  readonly silentMs: number;
+  /** The overall bound in force. */
+  readonly boundMs: number;
+  constructor(
+    message: string,
+    ctx: StorageErrorContext & { attempts: number; silentMs: number; boundMs: number },
+  ) {
+    super(message, ctx);
+    this.silentMs = ctx.silentMs;
+    this.boundMs = ctx.boundMs;
   }
 }
 
