@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DefaultAzureCredential } from '@azure/identity';
 import type { TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
 import {
   AnonymousCredential,
   BlobServiceClient,
@@ -115,7 +115,10 @@ export class AzureStorage implements Storage {
     try {
       // The conditional commit (If-None-Match: *) is what makes create-only hold; the
       // existence check only saves sending a large object that would be refused at the end.
-      if (source.size > this.blockSize && (await this.call('exists', (abortSignal) => blob.exists({ abortSignal }))))
+      if (
+        source.size > this.blockSize &&
+        (await this.call('exists', (abortSignal) => blob.exists({ abortSignal })))
+      )
         throw conflictError(this.display, key);
       if (source.size <= this.blockSize) return await this.putSmall(key, blob, source);
       const sent = new HashingStream();
@@ -225,17 +228,20 @@ export class AzureStorage implements Storage {
   async delete(key: string): Promise<void> {
     const blob = this.container.getBlobClient(this.name(key));
     try {
-      await this.call('delete', (abortSignal) => blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal }));
+      await this.call('delete', (abortSignal) =>
+        blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal }),
+      );
     } catch (err) {
       throw this.mapError('delete', key, err);
     }
   }
 
   private async deleteQuietly(name: string): Promise<void> {
-    await this.call('delete', (abortSignal) => this.container.getBlobClient(name).deleteIfExists({ abortSignal }))
-      .catch((err) =>
-        this.logger.warn(`${this.display}: could not remove ${name} after a failed check: ${err}`),
-      );
+    await this.call('delete', (abortSignal) =>
+      this.container.getBlobClient(name).deleteIfExists({ abortSignal }),
+    ).catch((err) =>
+      this.logger.warn(`${this.display}: could not remove ${name} after a failed check: ${err}`),
+    );
   }
 
   private mapError(operation: StorageOperation, key: string, err: unknown): Error {

@@ -58,11 +58,13 @@ export class StorageKeyError extends ConfigError {}
 /** Transient faults did not stop: the service is down or unreachable. */
 export class StorageUnavailableError extends JobFailedError {
   readonly location: string | undefined;
+  readonly key: string | undefined;
   readonly operation: StorageOperation | undefined;
   readonly attempts: number;
   constructor(message: string, ctx: StorageErrorContext & { attempts: number }) {
     super(message, ctx);
     this.location = ctx.location;
+    this.key = ctx.key;
     this.operation = ctx.operation;
     this.attempts = ctx.attempts;
   }

@@ -266,8 +266,8 @@ export class GcsStorage implements Storage {
     await this.call('delete', () =>
       file.delete(generation === undefined ? {} : { ifGenerationMatch: generation }),
     ).catch((err) =>
-        this.logger.warn(`${this.display}: could not remove ${file.name} after a failed check: ${err}`),
-      );
+      this.logger.warn(`${this.display}: could not remove ${file.name} after a failed check: ${err}`),
+    );
   }
 
   private mapError(operation: StorageOperation, key: string, err: unknown): Error {

@@ -196,7 +196,10 @@ function signatureOf(socket: Socket): string {
 }
 
 /** One agent per protocol for a destination. */
-export function guardedAgents(timeouts: StorageTimeouts): { http: GuardedHttpAgent; https: GuardedHttpsAgent } {
+export function guardedAgents(timeouts: StorageTimeouts): {
+  http: GuardedHttpAgent;
+  https: GuardedHttpsAgent;
+} {
   return { http: new GuardedHttpAgent(timeouts), https: new GuardedHttpsAgent(timeouts) };
 }
 

@@ -12,6 +12,14 @@ export { TEMP_PREFIX, validateKey, validatePrefix } from './keys.js';
 export { LocalStorage } from './local.js';
 export { isIntegrityError, type RetryOptions, withRetry } from './retry.js';
 export { bufferSource, fileSource, hashStream } from './source.js';
+export {
+  DEFAULT_STORAGE_TIMEOUT_S,
+  DEFAULT_STORAGE_TIMEOUTS,
+  STORAGE_TIMEOUT_ENV,
+  type StorageTimeouts,
+  storageTimeouts,
+  storageTimeoutsFromEnv,
+} from './timeouts.js';
 export type { PutSource, Storage, StoredObject, SweepResult } from './types.js';
 export {
   displayLocation,
@@ -21,14 +29,6 @@ export {
   type StorageLocation,
 } from './url.js';
 export { verifyStoredObject } from './verify.js';
-export {
-  DEFAULT_STORAGE_TIMEOUT_S,
-  DEFAULT_STORAGE_TIMEOUTS,
-  STORAGE_TIMEOUT_ENV,
-  type StorageTimeouts,
-  storageTimeouts,
-  storageTimeoutsFromEnv,
-} from './timeouts.js';
 
 export interface OpenStorageOptions {
   /** Credentials and endpoints are read from here (default process.env). */

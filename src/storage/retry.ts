@@ -68,7 +68,8 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
     note(err: unknown, attemptStarted: number): number {
       const failed = now();
       const aliveUntil = isStall(err) ? Math.max(attemptStarted, failed - timeouts.idleMs) : failed;
-      if (this.since === undefined || aliveUntil - attemptStarted > timeouts.connectMs) this.since = aliveUntil;
+      if (this.since === undefined || aliveUntil - attemptStarted > timeouts.connectMs)
+        this.since = aliveUntil;
       return failed - this.since;
     }
   }

@@ -141,8 +141,7 @@ export class S3Storage implements Storage {
 
   private body(key: string, body: unknown): Readable {
     // The SDK's stream mixin on other runtimes: adapt to a Node stream.
-    const stream =
-      body instanceof Readable ? body : Readable.from((body as AsyncIterable<Uint8Array>) ?? []);
+    const stream = body instanceof Readable ? body : Readable.from((body as AsyncIterable<Uint8Array>) ?? []);
     return guardDownload(stream, this.timeouts.idleMs, (waited) =>
       downloadStalled(this.display, key, waited, this.timeouts),
     );
@@ -274,9 +273,12 @@ export class S3Storage implements Storage {
           stalled ? Math.min(5000, this.timeouts.connectMs) : metadataDeadline(this.timeouts),
           `${this.display} (abort multipart upload)`,
           (abortSignal) =>
-            this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }), {
-              abortSignal,
-            }),
+            this.client.send(
+              new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }),
+              {
+                abortSignal,
+              },
+            ),
         );
         return;
       } catch (err) {
@@ -298,16 +300,18 @@ export class S3Storage implements Storage {
     let UploadIdMarker: string | undefined;
     try {
       do {
-        const page: ListMultipartUploadsCommandOutput = await this.send('list multipart uploads', (abortSignal) =>
-          this.client.send(
-            new ListMultipartUploadsCommand({
-              Bucket: this.bucket,
-              Prefix: root,
-              ...(KeyMarker ? { KeyMarker } : {}),
-              ...(UploadIdMarker ? { UploadIdMarker } : {}),
-            }),
-            { abortSignal },
-          ),
+        const page: ListMultipartUploadsCommandOutput = await this.send(
+          'list multipart uploads',
+          (abortSignal) =>
+            this.client.send(
+              new ListMultipartUploadsCommand({
+                Bucket: this.bucket,
+                Prefix: root,
+                ...(KeyMarker ? { KeyMarker } : {}),
+                ...(UploadIdMarker ? { UploadIdMarker } : {}),
+              }),
+              { abortSignal },
+            ),
         );
         for (const u of page.Uploads ?? []) {
           if (!u.Key?.startsWith(root) || !u.UploadId) continue;
@@ -439,10 +443,9 @@ export class S3Storage implements Storage {
   private async deleteQuietly(Key: string): Promise<void> {
     await this.send('delete', (abortSignal) =>
       this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }), { abortSignal }),
-    )
-      .catch((err) =>
-        this.logger.warn(`${this.display}: could not remove ${Key} after a failed check: ${err}`),
-      );
+    ).catch((err) =>
+      this.logger.warn(`${this.display}: could not remove ${Key} after a failed check: ${err}`),
+    );
   }
 
   private mapError(operation: StorageOperation, key: string, err: unknown): Error {
