@@ -8,7 +8,7 @@ import {
   type BlockBlobClient,
   type ContainerClient,
   newPipeline,
-  Pipeline,
+  type Pipeline,
   type RequestPolicy,
   type RequestPolicyFactory,
   type StoragePipelineOptions,
@@ -382,5 +382,7 @@ function guardedPipeline(
       },
     }),
   };
-  return new Pipeline([...base.factories, useGuardedAgent], base.options);
+  // Added to the SDK's own pipeline object (a new Pipeline would lose its credential).
+  (base.factories as RequestPolicyFactory[]).push(useGuardedAgent);
+  return base;
 }

@@ -14,7 +14,6 @@ import { httpStatusOf, toStorageError } from './faults.js';
 import {
   downloadStalled,
   guardDownload,
-  guardedAgents,
   metadataDeadline,
   StallError,
   watchProgress,
@@ -81,8 +80,9 @@ export class GcsStorage implements Storage {
     const attempts = Math.max(1, opts.requestAttempts ?? 3);
     const endpoint = loc.endpoint ?? emulatorHost(env.STORAGE_EMULATOR_HOST);
     const options: StorageOptions = {
-      // Per request, up to the first byte of the answer (the SDK turns it off for uploads).
-      timeout: this.timeouts.connectMs + this.timeouts.idleMs,
+      // A backstop per request, up to the first byte of the answer (the SDK turns it off for
+      // uploads): longer than our own deadlines, so those decide and say what stalled.
+      timeout: metadataDeadline(this.timeouts) + 1000,
       retryOptions: {
         autoRetry: attempts > 1,
         maxRetries: attempts - 1,
@@ -95,15 +95,9 @@ export class GcsStorage implements Storage {
         : {}),
       ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}),
     };
+    // The SDK's requests go through its own agents (teeny-request's pool, gaxios): the
+    // timeout above, guardDownload, withDeadline and the progress watch in put bound them.
     const client = new GcsClient(options);
-    // Resumable uploads honour a request agent given through an interceptor: ours bound them.
-    // (The SDK's other requests use its own agents; the timeout above, guardDownload and the
-    // progress watch in put bound those.)
-    const agents = guardedAgents(this.timeouts);
-    const agent = (endpoint ?? 'https:').startsWith('http:') ? agents.http : agents.https;
-    client.interceptors.push({
-      request: (reqOpts) => Object.assign(reqOpts, { agent }) as typeof reqOpts & { uri: string },
-    });
     this.bucket = client.bucket(loc.bucket);
   }
 
@@ -134,18 +128,15 @@ export class GcsStorage implements Storage {
         preconditionOpts: { ifGenerationMatch: 0 },
         metadata: { contentType: 'application/octet-stream', metadata: { sha256: source.sha256 } },
       });
-      // A single-request upload goes through the SDK's own agent: watch what it takes from us,
-      // then its answer. (Resumable chunks are buffered, so there our agent watches the socket.)
-      const stopWatching = resumable
-        ? () => {}
-        : watchProgress(
-            () => sent.bytes + (upload.writableFinished ? 1 : 0),
-            this.timeouts.idleMs,
-            (waited) =>
-              upload.destroy(
-                new StallError(sent.bytes < source.size ? 'send' : 'answer', waited, this.display),
-              ),
-          );
+      // The SDK's requests go through its own agents: watch what it takes from us, then its
+      // answer. A resumable upload takes a whole chunk before sending it, so there the wait
+      // allowed is the first-byte bound (a chunk must go out within it: 8 MiB in 81 s by default).
+      const stopWatching = watchProgress(
+        () => sent.bytes + (upload.writableFinished ? 1 : 0),
+        () => (sent.bytes < source.size && !resumable ? this.timeouts.idleMs : this.timeouts.firstByteMs),
+        (waited) =>
+          upload.destroy(new StallError(sent.bytes < source.size ? 'send' : 'answer', waited, this.display)),
+      );
       try {
         await pipeline(source.open(), sent, upload);
       } finally {

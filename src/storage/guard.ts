@@ -69,6 +69,17 @@ export function isStall(err: unknown): boolean {
   return false;
 }
 
+/** How long the stall in `err` waited with nothing moving, when its StallError is still in the chain. */
+export function stallWaitedMs(err: unknown): number | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
+    if (e instanceof StallError) return e.waitedMs;
+    const o = e as { cause?: unknown; error?: unknown };
+    e = o.cause ?? o.error;
+  }
+  return undefined;
+}
+
 interface Watched {
   req: http.ClientRequest;
   socket: Socket;
@@ -136,7 +147,12 @@ class SocketWatch {
           : req.writableFinished
             ? 'answer'
             : 'send';
-      const limit = phase === 'connect' ? this.timeouts.connectMs : this.timeouts.idleMs;
+      const limit =
+        phase === 'connect'
+          ? this.timeouts.connectMs
+          : phase === 'answer'
+            ? this.timeouts.firstByteMs
+            : this.timeouts.idleMs;
       if (now - entry.since < limit) continue;
       this.watched.delete(entry);
       const err = new StallError(phase, now - entry.since, entry.target);
@@ -302,17 +318,17 @@ export function downloadStalled(
 
 /** A backstop for calls that move no data: the agent's guard normally ends them first. */
 export function metadataDeadline(timeouts: StorageTimeouts): number {
-  return timeouts.connectMs + 2 * timeouts.idleMs;
+  return timeouts.connectMs + timeouts.firstByteMs + timeouts.idleMs;
 }
 
 /**
- * Calls `onStall` once when `progress()` has not changed for `idleMs` (checked a few times a
- * period); returns a function that stops watching. For uploads whose requests our agents
+ * Calls `onStall` once when `progress()` has not changed for `limitMs()` (checked a few times
+ * a period); returns a function that stops watching. For uploads whose requests our agents
  * cannot see (the GCS SDK's single-request uploads).
  */
 export function watchProgress(
   progress: () => number,
-  idleMs: number,
+  limitMs: () => number,
   onStall: (waitedMs: number) => void,
 ): () => void {
   let last = progress();
@@ -324,12 +340,12 @@ export function watchProgress(
       if (current !== last) {
         last = current;
         since = now;
-      } else if (now - since >= idleMs) {
+      } else if (now - since >= limitMs()) {
         clearInterval(timer);
         onStall(now - since);
       }
     },
-    Math.max(50, Math.min(1000, Math.floor(idleMs / 5))),
+    Math.max(50, Math.min(1000, Math.floor(limitMs() / 5))),
   );
   timer.unref();
   return () => clearInterval(timer);

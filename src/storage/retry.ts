@@ -9,7 +9,7 @@ import {
   StorageUnavailableError,
 } from './errors.js';
 import { classifyFault, describeFault } from './faults.js';
-import { isStall } from './guard.js';
+import { isStall, metadataDeadline, stallWaitedMs } from './guard.js';
 import { hashStream } from './source.js';
 import {
   DEFAULT_STORAGE_TIMEOUTS,
@@ -60,14 +60,15 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
 
   /**
    * Since when the destination has given no sign of life during one operation. A stall counts
-   * from the last byte that moved (idleMs before it was detected); an attempt that ran well
-   * before failing shows the destination was alive until then, so the count starts afresh.
+   * from the last byte that moved (at most firstByteMs before it was detected); an attempt that
+   * ran well before failing shows the destination was alive until then: the count starts afresh.
    */
   class Silence {
     since: number | undefined;
     note(err: unknown, attemptStarted: number): number {
       const failed = now();
-      const aliveUntil = isStall(err) ? Math.max(attemptStarted, failed - timeouts.idleMs) : failed;
+      const waited = isStall(err) ? (stallWaitedMs(err) ?? timeouts.firstByteMs) : 0;
+      const aliveUntil = Math.max(attemptStarted, failed - waited);
       if (this.since === undefined || aliveUntil - attemptStarted > timeouts.connectMs)
         this.since = aliveUntil;
       return failed - this.since;
@@ -88,8 +89,9 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
     const detail = describeFault(fault);
     const silentMs = silence.note(err, attemptStarted);
     const delay = Math.round(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1)));
-    // Another attempt could stall for idleMs more: give up when that would pass the bound.
-    const outOfTime = silentMs + delay + timeouts.idleMs > timeouts.totalMs;
+    // Another attempt could wait up to connect + first byte + idle more (the longest any call
+    // is allowed without a byte moving): give up when that would pass the bound.
+    const outOfTime = silentMs + delay + metadataDeadline(timeouts) > timeouts.totalMs;
     if (isStall(err) && (outOfTime || attempt >= attempts)) {
       throw new StorageTimeoutError(
         `${storage.display}: ${operation} ${what} failed: the destination stopped answering (${detail}; ${attempt} attempt${attempt === 1 ? '' : 's'}, silent for ${formatSeconds(silentMs)} of the ${formatSeconds(timeouts.totalMs)} allowed)`,

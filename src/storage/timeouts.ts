@@ -5,13 +5,15 @@ import { StorageConfigError } from './errors.js';
  * LMS_BACKUP_STORAGE_TIMEOUT); the others follow from it so that a destination that stops
  * answering fails the run within `totalMs`:
  *   - connectMs: TCP (and TLS) connection, DNS included;
- *   - idleMs: no byte moving in either direction while a request is in flight (waiting for the
- *     first byte of an answer, a server that stopped reading an upload, a download that stopped
- *     arriving while we were ready to read it);
+ *   - firstByteMs: from the last byte of a request to the first byte of its answer (the server
+ *     may be working; and bytes still in the kernel's send buffer drain unseen);
+ *   - idleMs: no byte moving in either direction in the middle of a transfer (a server that
+ *     stopped reading an upload, a download that stopped arriving while we were ready to read);
  *   - totalMs: how long the retry decorator keeps trying once the destination went silent.
  */
 export interface StorageTimeouts {
   connectMs: number;
+  firstByteMs: number;
   idleMs: number;
   totalMs: number;
 }
@@ -23,10 +25,11 @@ export const DEFAULT_STORAGE_TIMEOUT_S = 180;
 /** The timeouts that follow from one overall bound (milliseconds). */
 export function storageTimeouts(totalMs: number): StorageTimeouts {
   const total = Math.max(1000, Math.round(totalMs));
-  // Two idle periods fit in the bound: one attempt that stalls, one retry that stalls too.
-  const idleMs = Math.max(500, Math.min(60_000, Math.floor(total / 3)));
+  const idleMs = Math.max(250, Math.min(60_000, Math.floor(total / 4)));
+  // Two waits for an answer fit in the bound: one attempt that stalls, and one retry.
+  const firstByteMs = Math.max(idleMs, Math.min(120_000, Math.floor(total * 0.45)));
   const connectMs = Math.min(10_000, idleMs);
-  return { connectMs, idleMs, totalMs: total };
+  return { connectMs, firstByteMs, idleMs, totalMs: total };
 }
 
 export const DEFAULT_STORAGE_TIMEOUTS = storageTimeouts(DEFAULT_STORAGE_TIMEOUT_S * 1000);

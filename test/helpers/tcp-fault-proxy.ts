@@ -16,6 +16,8 @@ export interface Throttle {
   sliceBytes: number;
   upSliceBytes?: number;
   pauseMs: number;
+  /** Pause between upload slices (default pauseMs). */
+  upPauseMs?: number;
   firstByteDelayMs?: number;
 }
 
@@ -57,7 +59,8 @@ export async function startTcpProxy(target: { port: number; host?: string }): Pr
             offset += take;
             stats[direction] += slice.length;
             if (!to.write(slice)) await new Promise((r) => to.once('drain', r));
-            if (t) await sleep(t.pauseMs);
+            const pause = t && (direction === 'up' ? (t.upPauseMs ?? t.pauseMs) : t.pauseMs);
+            if (pause) await sleep(pause);
           }
         }
         await gate();

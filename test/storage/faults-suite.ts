@@ -59,7 +59,7 @@ export interface FaultTarget {
   fresh(): Promise<DisposableStore>;
 }
 
-/** Small bounds, so a stall shows within seconds: idle 1 s, connect 1 s, overall 3 s. */
+/** Small bounds, so a stall shows within seconds: overall 3 s (idle 0.75 s, first byte 1.35 s). */
 export const TEST_TIMEOUTS = storageTimeouts(3000);
 /** What a stall may take at most: the bound, plus the scheduling slack of a shared machine. */
 const LIMIT_MS = TEST_TIMEOUTS.totalMs + 2500;
@@ -249,6 +249,7 @@ export function runStorageFaults(name: string, target: () => FaultTarget): void 
         );
         expectTimeout(err, storage.display, 'put', ms);
         expect(ms).toBeGreaterThanOrEqual(TEST_TIMEOUTS.idleMs - 100);
+        expect(ms).toBeLessThan(TEST_TIMEOUTS.totalMs + 500);
         logger.info(
           `${s.freezeHow} mid-upload: StorageTimeoutError after ${ms} ms (bound ${TEST_TIMEOUTS.totalMs} ms)`,
         );
@@ -313,6 +314,7 @@ export function runStorageFaults(name: string, target: () => FaultTarget): void 
         ];
         for (const [operation, call] of calls) {
           const { err, ms } = await failureOf(call());
+          console.info(`[${name}] silent server, ${operation} → ${(err as Error)?.name} after ${ms} ms`);
           expectTimeout(err, storage.display, operation, ms);
         }
         expect(silent.accepted()).toBeGreaterThan(0);
@@ -332,11 +334,17 @@ export function runStorageFaults(name: string, target: () => FaultTarget): void 
         const slowLog = new MemoryLogger();
         const storage: Storage = await open(t.urlFor(uniquePrefix('slow'), slow.port), { logger: slowLog });
         onTestFailed(() => console.info(slowLog.text()));
-        // Answers: 16 KiB every 50 ms (≈ 300 KiB/s), each held back 0.6 s; uploads 64 KiB every
-        // 50 ms. Slower than the 3 s bound in total, never 1 s (the idle bound) without a byte.
-        // (Uploads are not throttled harder: bytes in the kernel's send buffer drain unseen, so
-        // the buffer must empty within the idle bound; at the default 60 s that is ~70 KiB/s.)
-        slow.throttle({ sliceBytes: 16 * 1024, upSliceBytes: 64 * 1024, pauseMs: 50, firstByteDelayMs: 600 });
+        // Answers: 16 KiB every 50 ms (≈ 300 KiB/s), each held back 0.6 s; uploads in 64 KiB
+        // slices. Slower than the 3 s bound in total, never the idle bound (0.75 s) without a
+        // byte. (Uploads are not slowed further: bytes in the kernel's send buffer drain unseen,
+        // so buffer drain plus the server's think time must fit in firstByteMs.)
+        slow.throttle({
+          sliceBytes: 16 * 1024,
+          upSliceBytes: 64 * 1024,
+          upPauseMs: 0,
+          pauseMs: 50,
+          firstByteDelayMs: 600,
+        });
         try {
           const data = randomBytes(1024 * 1024 + 4321);
           const started = Date.now();
