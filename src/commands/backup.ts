@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +19,7 @@ import { takeInventory } from '../postgres/inventory.js';
 import { findClientTool } from '../postgres/tools.js';
 import { checkRowDrops, checkSizeAnomaly } from '../report/anomaly.js';
 import { StorageConflictError } from '../storage/errors.js';
-import { bufferSource } from '../storage/index.js';
+import { bufferSource, stagedDumpName, sweepStagedDumps } from '../storage/index.js';
 import type { PutSource, Storage } from '../storage/types.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -106,7 +105,12 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
         cause: error,
       });
     }
-    staged = join(stagingDir, `.tmp-${randomBytes(6).toString('hex')}.dump.partial`);
+    // Staged dumps of killed backups (named by host and pid): removed once their run is gone.
+    const swept = await sweepStagedDumps(stagingDir, new Date(now().getTime() - 24 * 3600 * 1000)).catch(
+      () => [],
+    );
+    for (const path of swept) logger.info(`removed ${path}, staged by a backup that was interrupted`);
+    staged = join(stagingDir, stagedDumpName());
     const stagedPath = staged;
     stagedTeardown = registerTeardown(
       `staged dump ${stagedPath}`,

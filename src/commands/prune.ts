@@ -3,6 +3,8 @@
  * Plans with planRetention, then deletes each removed backup manifest first, so a backup
  * interrupted half-way through deletion reads as incomplete, never as complete-but-broken.
  */
+
+import { tmpdir } from 'node:os';
 import { listBackups } from '../catalog/catalog.js';
 import {
   planRetention,
@@ -14,6 +16,7 @@ import { parseRunRecord, RUNS_PREFIX, readObjectText, runIdTime } from '../catal
 import type { RunRecord } from '../catalog/types.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { sweepStagedDumps } from '../storage/staging.js';
 import type { Storage } from '../storage/types.js';
 
 export interface PruneConfig {
@@ -22,6 +25,8 @@ export interface PruneConfig {
   /** Log what would be deleted and why; change nothing. */
   dryRun: boolean;
   now?: Date;
+  /** Where backups stage dumps when no destination is local (default: the OS temp dir). */
+  stagingDir?: string;
 }
 
 export interface PruneDeps {
@@ -34,6 +39,15 @@ export interface PruneResult {
   plan: RetentionPlan;
   /** Keys deleted, in the order they were deleted (empty on a dry run). */
   deleted: string[];
+  /** Debris of interrupted runs found (and removed unless a dry run); see sweepDebris. */
+  swept: SweptItem[];
+}
+
+export interface SweptItem {
+  kind: 'staged-file' | 'temporary-file' | 'incomplete-upload';
+  /** A local path, or a key in the destination. */
+  what: string;
+  removed: boolean;
 }
 
 /** Manifest first (the backup turns incomplete), then the dump, then its checksum sidecar. */
@@ -70,18 +84,14 @@ export async function runPrune(config: PruneConfig, deps: PruneDeps): Promise<Pr
     for (const r of plan.remove) logger.info(`${dryRun ? 'would remove' : 'remove'} ${r.id}: ${r.reason}`);
   });
 
-  // Staged dumps of killed backups (local destinations): never a backup, only lost space.
-  if (!dryRun && !failed && storage.sweepTemporary) {
-    const swept = await storage.sweepTemporary(new Date(now.getTime() - 24 * 3600 * 1000));
-    for (const path of swept) logger.info(`removed ${path}, left behind by an interrupted run`);
-  }
+  const swept = await sweepDebris(config, now, logger);
 
   const deleted: string[] = [];
   if (dryRun) {
-    if (plan.remove.length > 0) logger.info('dry run: nothing was deleted');
-    return { plan, deleted };
+    if (plan.remove.length > 0 || swept.length > 0) logger.info('dry run: nothing was deleted');
+    return { plan, deleted, swept };
   }
-  if (plan.remove.length === 0) return { plan, deleted };
+  if (plan.remove.length === 0) return { plan, deleted, swept };
 
   const byId = new Map(backups.map((b) => [b.id, b]));
   await logger.group(`deleting ${plan.remove.length} backup(s) from ${storage.display}`, async () => {
@@ -116,7 +126,45 @@ export async function runPrune(config: PruneConfig, deps: PruneDeps): Promise<Pr
     }
   });
   logger.info(`deleted ${plan.remove.length} backup(s), ${deleted.length} object(s)`);
-  return { plan, deleted };
+  return { plan, deleted, swept };
+}
+
+/**
+ * Debris of interrupted runs, never a backup: dumps staged by killed backups (in the staging
+ * directory, and temporary files in a local destination), and uploads a killed backup started
+ * in the destination and never finished (S3 multipart uploads). Only what is older than a day,
+ * or whose writer is gone: a backup running now keeps its files. A failed sweep is a warning.
+ */
+async function sweepDebris(config: PruneConfig, now: Date, logger: Logger): Promise<SweptItem[]> {
+  const { storage, dryRun } = config;
+  const before = new Date(now.getTime() - 24 * 3600 * 1000);
+  const verb = dryRun ? 'would remove' : 'removed';
+  const items: SweptItem[] = [];
+  const attempt = async (what: string, fn: () => Promise<void>) => {
+    await fn().catch((error: unknown) => logger.warn(`could not sweep ${what}: ${messageOf(error)}`));
+  };
+  await attempt(`staged dumps in ${config.stagingDir ?? tmpdir()}`, async () => {
+    for (const path of await sweepStagedDumps(config.stagingDir ?? tmpdir(), before, dryRun))
+      items.push({ kind: 'staged-file', what: path, removed: !dryRun });
+  });
+  if (storage.sweepTemporary) {
+    await attempt(`temporary files in ${storage.display}`, async () => {
+      for (const path of await storage.sweepTemporary!(before, dryRun))
+        items.push({ kind: 'temporary-file', what: path, removed: !dryRun });
+    });
+  }
+  if (storage.sweepIncomplete) {
+    await attempt(`incomplete uploads in ${storage.display}`, async () => {
+      const result = await storage.sweepIncomplete!(before, dryRun);
+      for (const f of result.found) items.push({ kind: 'incomplete-upload', what: f.key, removed: !dryRun });
+    });
+  }
+  for (const item of items) {
+    logger.info(
+      `${verb} ${item.kind === 'incomplete-upload' ? `incomplete upload of ${item.what} in ${storage.display}` : item.what}, left behind by an interrupted run`,
+    );
+  }
+  return items;
 }
 
 function messageOf(error: unknown): string {

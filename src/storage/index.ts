@@ -12,6 +12,7 @@ export { TEMP_PREFIX, validateKey, validatePrefix } from './keys.js';
 export { LocalStorage } from './local.js';
 export { isIntegrityError, type RetryOptions, withRetry } from './retry.js';
 export { bufferSource, fileSource, hashStream } from './source.js';
+export { isAbandoned, stagedDumpName, sweepStagedDumps, sweepTemporaryFiles } from './staging.js';
 export {
   DEFAULT_STORAGE_TIMEOUT_S,
   DEFAULT_STORAGE_TIMEOUTS,

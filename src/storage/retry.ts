@@ -91,7 +91,8 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
     const delay = Math.round(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1)));
     // Another attempt could wait up to connect + first byte + idle more (the longest any call
     // is allowed without a byte moving): give up when that would pass the bound.
-    const outOfTime = silentMs + delay + metadataDeadline(timeouts) > timeouts.totalMs;
+    // (Faults that fail fast, like a reset connection, are left to the attempt count.)
+    const outOfTime = silentMs + delay + (isStall(err) ? metadataDeadline(timeouts) : 0) > timeouts.totalMs;
     if (isStall(err) && (outOfTime || attempt >= attempts)) {
       throw new StorageTimeoutError(
         `${storage.display}: ${operation} ${what} failed: the destination stopped answering (${detail}; ${attempt} attempt${attempt === 1 ? '' : 's'}, silent for ${formatSeconds(silentMs)} of the ${formatSeconds(timeouts.totalMs)} allowed)`,
@@ -148,7 +149,9 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
   return {
     kind: storage.kind,
     display: storage.display,
-    ...(storage.sweepTemporary ? { sweepTemporary: (before: Date) => storage.sweepTemporary!(before) } : {}),
+    ...(storage.sweepTemporary
+      ? { sweepTemporary: (before: Date, dryRun?: boolean) => storage.sweepTemporary!(before, dryRun) }
+      : {}),
     ...(storage.sweepIncomplete
       ? {
           sweepIncomplete: (olderThan: Date, dryRun: boolean): Promise<SweepResult> =>

@@ -44,7 +44,7 @@ export interface Storage {
    * half-copied objects); returns their paths. Only stores that keep such files implement it:
    * cloud uploads leave nothing visible (failed multipart uploads are aborted).
    */
-  sweepTemporary?(before: Date): Promise<string[]>;
+  sweepTemporary?(before: Date, dryRun?: boolean): Promise<string[]>;
   /**
    * Finds (and unless `dryRun`, removes) uploads a killed writer started and never finished,
    * begun before `olderThan`: S3 multipart uploads that were never completed nor aborted, Azure

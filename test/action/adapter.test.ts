@@ -307,6 +307,7 @@ describe('summaries', () => {
               warnings: [],
             },
             deleted: [],
+            swept: [],
           },
         },
       ],
