@@ -10,14 +10,15 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { TEMP_PREFIX } from './keys.js';
 
+/** The host part never holds "_", so the writer is read unambiguously from the right. */
 const HOST =
   hostname()
-    .replace(/[^A-Za-z0-9.-]/g, '_')
+    .replace(/[^A-Za-z0-9.-]/g, '-')
     .slice(0, 40) || 'host';
 
-/** `<TEMP_PREFIX><label>-<host>-pid<pid>-<random>`, e.g. ".tmp-stage-db1-pid4242-9f3a…" */
+/** `<TEMP_PREFIX><label>_<host>_pid<pid>_<random>`, e.g. ".tmp-stage_db1_pid4242_9f3a…" */
 export function temporaryName(label: string, suffix = ''): string {
-  return `${TEMP_PREFIX}${label}-${HOST}-pid${process.pid}-${randomBytes(6).toString('hex')}${suffix}`;
+  return `${TEMP_PREFIX}${label}_${HOST}_pid${process.pid}_${randomBytes(6).toString('hex')}${suffix}`;
 }
 
 /** A staged dump's file name (recognised by the sweeps). */
@@ -26,7 +27,7 @@ export function stagedDumpName(): string {
 }
 
 function writerOf(name: string): { host: string; pid: number } | undefined {
-  const m = /-([A-Za-z0-9._-]{1,40})-pid(\d+)-[0-9a-f]{12}/.exec(name);
+  const m = /_([A-Za-z0-9.-]{1,40})_pid(\d+)_[0-9a-f]{12}/.exec(name);
   return m ? { host: m[1]!, pid: Number(m[2]) } : undefined;
 }
 

@@ -219,6 +219,21 @@ describe('s3 specifics', () => {
     expect(await got.Body!.transformToString()).toBe('via env');
   });
 
+  it('sweepIncomplete finds the multipart uploads a killed writer left, older than asked; dry run keeps them', async () => {
+    const prefix = uniquePrefix('sweep');
+    const Key = `${prefix}/db/lms_1.dump.age`;
+    const { UploadId } = await raw.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key }));
+    const storage = await openStorage(s3.urlFor(prefix), { env: s3.env });
+    expect((await storage.sweepIncomplete!(new Date(Date.now() - 86400_000), false)).found).toEqual([]);
+    const dry = await storage.sweepIncomplete!(new Date(Date.now() + 60_000), true);
+    expect(dry.found.map((f) => f.key)).toEqual(['db/lms_1.dump.age']);
+    expect(dry.removed).toBe(0);
+    expect(await pendingUploads(raw, s3.bucket, `${prefix}/`)).toEqual([`${Key}#${UploadId}`]);
+    const real = await storage.sweepIncomplete!(new Date(Date.now() + 60_000), false);
+    expect(real.removed).toBe(1);
+    expect(await pendingUploads(raw, s3.bucket, `${prefix}/`)).toEqual([]);
+  });
+
   it('the s3rver shim lists and aborts multipart uploads like S3', async () => {
     const Key = `${uniquePrefix('shim')}/x`;
     const { UploadId } = await raw.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key }));
