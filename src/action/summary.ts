@@ -149,6 +149,12 @@ export function pruneSummary(s: PruneSummaryInput): string {
       ...plan.keep.map((k) => [code(k.id), 'kept', mdEscape(k.reasons.join('; '))]),
     ];
     out.push(rows.length ? table(['Backup', 'Action', 'Why'], rows) : 'No backups.', '');
+    const swept = result.swept ?? [];
+    if (swept.length) {
+      out.push(`Left behind by interrupted runs (${s.dryRun ? 'would remove' : 'removed'}):`, '');
+      for (const item of swept) out.push(`- ${item.kind}: ${code(item.what)}`);
+      out.push('');
+    }
   }
   if (s.error) out.push(failureSection(s.error));
   return out.join('\n');
