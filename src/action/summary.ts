@@ -149,6 +149,13 @@ export function pruneSummary(s: PruneSummaryInput): string {
       ...plan.keep.map((k) => [code(k.id), 'kept', mdEscape(k.reasons.join('; '))]),
     ];
     out.push(rows.length ? table(['Backup', 'Action', 'Why'], rows) : 'No backups.', '');
+    // Incomplete backups are rows of the table above; the rest is debris of interrupted runs.
+    const swept = (result.sweep ?? []).filter((item) => item.kind !== 'incomplete backup');
+    if (swept.length) {
+      out.push(`Left behind by interrupted runs (${s.dryRun ? 'would remove' : 'removed'}):`, '');
+      for (const item of swept) out.push(`- ${item.kind}: ${code(item.name)}`);
+      out.push('');
+    }
   }
   if (s.error) out.push(failureSection(s.error));
   return out.join('\n');

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ import { describeTool, resolvePgTool, toolRecord } from '../postgres/tools.js';
 import { checkRowDrops, checkSizeAnomaly } from '../report/anomaly.js';
 import { formatBytes } from '../report/format.js';
 import { StorageConflictError } from '../storage/errors.js';
-import { bufferSource } from '../storage/index.js';
+import { bufferSource, stagedDumpName, sweepStagedDumps } from '../storage/index.js';
 import type { PutSource, Storage } from '../storage/types.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -105,7 +105,12 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
 
     const stagingDir = stagingDirFor(config);
     ensureDirectory(stagingDir, 'the staging directory', STAGING_FIX);
-    staged = join(stagingDir, `.tmp-${randomBytes(6).toString('hex')}.dump.partial`);
+    // Staged dumps of killed backups (named by host and pid): removed once their run is gone.
+    const swept = await sweepStagedDumps(stagingDir, new Date(now().getTime() - 24 * 3600 * 1000)).catch(
+      () => [],
+    );
+    for (const path of swept) logger.info(`removed ${path}, staged by a backup that was interrupted`);
+    staged = join(stagingDir, stagedDumpName());
     const stagedPath = staged;
     stagedTeardown = registerTeardown(
       `staged dump ${stagedPath}`,

@@ -3,8 +3,7 @@
  * Plans with planRetention, then deletes each removed backup manifest first, so a backup
  * interrupted half-way through deletion reads as incomplete, never as complete-but-broken.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { listBackups } from '../catalog/catalog.js';
 import {
   planRetention,
@@ -16,7 +15,7 @@ import { parseRunRecord, RUNS_PREFIX, readObjectText, runIdTime } from '../catal
 import type { RunRecord } from '../catalog/types.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { TEMP_PREFIX } from '../storage/keys.js';
+import { sweepStagedDumps } from '../storage/staging.js';
 import type { Storage } from '../storage/types.js';
 
 export interface PruneConfig {
@@ -25,6 +24,8 @@ export interface PruneConfig {
   /** Log what would be deleted and why; change nothing. */
   dryRun: boolean;
   now?: Date;
+  /** Where backups stage dumps when no destination is local (default: the OS temp dir). */
+  stagingDir?: string;
 }
 
 export interface PruneDeps {
@@ -47,41 +48,6 @@ export interface PruneResult {
   deleted: string[];
   /** What was swept (or, on a dry run, would be): incomplete backups, staged files, uploads. */
   sweep: SweepItem[];
-}
-
-/** Staged files of killed writers older than this are swept. */
-const STAGED_GRACE_MS = 24 * 3600 * 1000;
-
-/**
- * What a sweep would remove, without removing it. Staged files: through the store's own
- * listing when it offers one (`listTemporary`), else, for a local directory, its temp files.
- * Incomplete cloud uploads join this list through the same kind of Storage method.
- */
-async function previewTemporary(storage: Storage, before: Date): Promise<SweepItem[]> {
-  const lister = (storage as { listTemporary?: (before: Date) => Promise<string[]> }).listTemporary;
-  const reason = `left by an interrupted run, older than ${before.toISOString()}`;
-  if (lister)
-    return (await lister.call(storage, before)).map((name) => ({ kind: 'staged file', name, reason }));
-  if (storage.kind !== 'local' || !storage.sweepTemporary) return [];
-  const out: SweepItem[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const path = join(dir, e.name);
-      if (e.isDirectory()) await walk(path);
-      else if (e.name.startsWith(TEMP_PREFIX)) {
-        const st = await stat(path).catch(() => undefined);
-        if (st && st.mtime < before) out.push({ kind: 'staged file', name: path, reason });
-      }
-    }
-  };
-  await walk(storage.display);
-  return out;
 }
 
 /** Manifest first (the backup turns incomplete), then the dump, then its checksum sidecar. */
@@ -121,22 +87,13 @@ export async function runPrune(config: PruneConfig, deps: PruneDeps): Promise<Pr
   const sweep: SweepItem[] = plan.remove
     .filter((r) => r.reason.startsWith('incomplete'))
     .map((r) => ({ kind: 'incomplete backup', name: r.id, reason: r.reason }));
-  // Staged dumps of killed backups (local destinations): never a backup, only lost space.
-  const stagedBefore = new Date(now.getTime() - STAGED_GRACE_MS);
-  if (dryRun) {
-    if (!failed) sweep.push(...(await previewTemporary(storage, stagedBefore).catch(() => [])));
-    for (const item of sweep) logger.info(`would sweep ${item.kind} ${item.name}: ${item.reason}`);
-  } else if (!failed && storage.sweepTemporary) {
-    const swept = await storage.sweepTemporary(stagedBefore);
-    for (const path of swept) {
-      logger.info(`removed ${path}, left behind by an interrupted run`);
-      sweep.push({ kind: 'staged file', name: path, reason: 'left by an interrupted run' });
-    }
-  }
+  if (dryRun) for (const item of sweep) logger.info(`would sweep ${item.kind} ${item.name}: ${item.reason}`);
+  // Debris of interrupted runs is never a backup: swept even when the newest backup failed.
+  sweep.push(...(await sweepDebris(config, now, logger)));
 
   const deleted: string[] = [];
   if (dryRun) {
-    if (plan.remove.length > 0) logger.info('dry run: nothing was deleted');
+    if (plan.remove.length > 0 || sweep.length > 0) logger.info('dry run: nothing was deleted');
     return { plan, deleted, sweep };
   }
   if (plan.remove.length === 0) return { plan, deleted, sweep };
@@ -175,6 +132,45 @@ export async function runPrune(config: PruneConfig, deps: PruneDeps): Promise<Pr
   });
   logger.info(`deleted ${plan.remove.length} backup(s), ${deleted.length} object(s)`);
   return { plan, deleted, sweep };
+}
+
+/**
+ * Debris of interrupted runs, never a backup: dumps staged by killed backups (in the staging
+ * directory, and temporary files in a local destination), and uploads a killed backup started
+ * in the destination and never finished (S3 multipart uploads). Only what is older than a day,
+ * or whose writer is gone: a backup running now keeps its files. A failed sweep is a warning.
+ */
+async function sweepDebris(config: PruneConfig, now: Date, logger: Logger): Promise<SweepItem[]> {
+  const { storage, dryRun } = config;
+  const before = new Date(now.getTime() - 24 * 3600 * 1000);
+  const verb = dryRun ? 'would remove' : 'removed';
+  const items: SweepItem[] = [];
+  const reason = 'left behind by an interrupted run';
+  const attempt = async (what: string, fn: () => Promise<void>) => {
+    await fn().catch((error: unknown) => logger.warn(`could not sweep ${what}: ${messageOf(error)}`));
+  };
+  await attempt(`staged dumps in ${config.stagingDir ?? tmpdir()}`, async () => {
+    for (const path of await sweepStagedDumps(config.stagingDir ?? tmpdir(), before, dryRun))
+      items.push({ kind: 'staged file', name: path, reason });
+  });
+  if (storage.sweepTemporary) {
+    await attempt(`temporary files in ${storage.display}`, async () => {
+      for (const path of await storage.sweepTemporary!(before, dryRun))
+        items.push({ kind: 'staged file', name: path, reason });
+    });
+  }
+  if (storage.sweepIncomplete) {
+    await attempt(`incomplete uploads in ${storage.display}`, async () => {
+      const result = await storage.sweepIncomplete!(before, dryRun);
+      for (const f of result.found) items.push({ kind: 'incomplete upload', name: f.key, reason });
+    });
+  }
+  for (const item of items) {
+    logger.info(
+      `${verb} ${item.kind === 'incomplete upload' ? `incomplete upload of ${item.name} in ${storage.display}` : item.name}, ${reason}`,
+    );
+  }
+  return items;
 }
 
 function messageOf(error: unknown): string {
