@@ -81,20 +81,6 @@ export async function runVerify(config: VerifyConfig, deps: { logger: Logger }):
       ? `${head.size} bytes stored, manifest says ${manifest.object.bytes}`
       : `${manifest.object.key} is missing`,
   );
-  const g = globalsObject(manifest);
-  if (g) {
-    try {
-      const fetched = await fetchVerifiedGlobals(config.storage, manifest, config.keys);
-      add(
-        'globals object checksum, sidecar and decryption',
-        true,
-        `${g.key}: ${fetched?.globals.roles.length ?? 0} roles, ${fetched?.globals.tablespaces.length ?? 0} tablespaces`,
-      );
-    } catch (error) {
-      add('globals object checksum, sidecar and decryption', false, describe(error));
-    }
-  }
-
   const work = mkdtempSync(join(tmpdir(), 'lms-verify-'));
   claimTempDir(work);
   const cleanup = registerTeardown(
@@ -143,6 +129,21 @@ export async function runVerify(config: VerifyConfig, deps: { logger: Logger }):
   } finally {
     await cleanup.run();
   }
+  // The roles and tablespaces: the second object of a manifest@2 backup.
+  const g = globalsObject(manifest);
+  if (g) {
+    try {
+      const fetched = await fetchVerifiedGlobals(config.storage, manifest, config.keys);
+      add(
+        'globals object checksum, sidecar and decryption',
+        true,
+        `${g.key}: ${fetched?.globals.roles.length ?? 0} roles, ${fetched?.globals.tablespaces.length ?? 0} tablespaces`,
+      );
+    } catch (error) {
+      add('globals object checksum, sidecar and decryption', false, describe(error));
+    }
+  }
+
   const result: VerifyResult = {
     backupId: entry.id,
     ok: checks.every((c) => c.ok),
