@@ -1,4 +1,4 @@
-/** Names of backups and drill reports: `<prefix>_YYYYMMDD_HHmmss` in UTC (DESIGN.md §3). */
+/** Names of backups and drill reports: `<prefix>_YYYYMMDD_HHmmss` in UTC (docs/storage-layout.md). */
 
 const ID_RE = /^([A-Za-z0-9][A-Za-z0-9-]*)_(\d{8})_(\d{6})(?:_(\d+))?$/;
 

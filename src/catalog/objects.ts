@@ -1,6 +1,6 @@
 /**
  * The objects a manifest lists, and the checks that bind a manifest to its name and to them
- * (DESIGN.md §3: "a manifest is believed only when it agrees with its own name and its objects
+ * (docs/storage-layout.md: "a manifest is believed only when it agrees with its own name and its objects
  * exist as it says"). Every decision on a backup (list, selection, prune) goes through
  * `manifestProblems`; every object of a backup is named by `manifestObjects`, the one place a
  * new kind of object is added.

@@ -1,5 +1,5 @@
 /**
- * Retention planning (DESIGN.md §8): which backups `prune` keeps and which it removes, and why.
+ * Retention planning (docs/architecture.md): which backups `prune` keeps and which it removes, and why.
  * A pure function of the catalog and the clock, so every safety rule is property-tested.
  *
  * The rules, in the order a person reads them:

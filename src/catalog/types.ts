@@ -1,5 +1,5 @@
 /**
- * The storage contract (DESIGN.md §3). Other tools and future versions read these files:
+ * The storage contract (docs/storage-layout.md). Other tools and future versions read these files:
  * add fields freely, never rename or remove one without bumping the `format` version.
  *
  * <destination root>/

@@ -63,7 +63,7 @@ export interface DrillResult {
 }
 
 /**
- * The restore drill (DESIGN.md §6): choose a backup, verify its checksum, decrypt it
+ * The restore drill (docs/architecture.md, "What a drill proves"): choose a backup, verify its checksum, decrypt it
  * (authenticated, to a temp file), restore it into a throwaway PostgreSQL, validate tables,
  * exact row counts, extensions and health checks, time every phase, tear everything down,
  * and write the report. A failed drill is a report with verdict "fail", not an exception.

@@ -65,7 +65,7 @@ export function requireDecryptionKeys(manifest: Manifest, keys: DecryptionKeys):
   );
 }
 
-/** Reads the object's `.sha256` sidecar and compares it with the manifest (DESIGN.md §3). */
+/** Reads the object's `.sha256` sidecar and compares it with the manifest (docs/storage-layout.md). */
 export async function checkSidecar(
   storage: Storage,
   object: { key: string; sidecarKey: string; sha256: string },

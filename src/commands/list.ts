@@ -1,4 +1,4 @@
-/** `list`: the backups in one destination with their state, newest first (DESIGN.md §2). */
+/** `list`: the backups in one destination with their state, newest first. */
 import { listBackups } from '../catalog/catalog.js';
 import type { Logger } from '../log.js';
 import { formatBytes } from '../report/format.js';

@@ -1,5 +1,5 @@
 /**
- * `prune`: apply the retention policy to one destination (DESIGN.md §2, §8).
+ * `prune`: apply the retention policy to one destination.
  * Plans with planRetention, then deletes each removed backup manifest first, so a backup
  * interrupted half-way through deletion reads as incomplete, never as complete-but-broken.
  */

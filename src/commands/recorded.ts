@@ -23,7 +23,7 @@ export interface RecordedRun<T> {
 }
 
 /**
- * Runs a command and leaves evidence however it ends (DESIGN.md §8): a run record in every
+ * Runs a command and leaves evidence however it ends (docs/architecture.md): a run record in every
  * destination's runs/, then notifications by severity and the heartbeat. Neither the record
  * nor a notifier ever hides the command's own error; a thrown error is re-thrown after both.
  */

@@ -140,7 +140,7 @@ export function neededRoles(
 }
 
 /**
- * Restores a backup into a real target, with the safety checks of DESIGN.md §2: a target
+ * Restores a backup into a real target, with safety checks: a target
  * holding any user table is refused unless `confirm` names it exactly; a safety backup of it is
  * taken first; an older target major is refused unless forced; a selective restore goes to a
  * side database, never over the live tables. Owners and grants are kept unless opted out: a

@@ -1,5 +1,5 @@
 /**
- * The run in progress, so that a run leaves a record however it ends (DESIGN.md §8): not only
+ * The run in progress, so that a run leaves a record however it ends (docs/architecture.md): not only
  * when its command returns or throws inside recorded(), but also when its configuration is
  * refused after the destinations were opened, when it crashes, and when it is interrupted by
  * SIGINT/SIGTERM. The adapters (CLI, action) begin a run and name its destinations; whatever

@@ -142,7 +142,7 @@ export interface Validation {
 }
 
 /**
- * DESIGN.md §6 (4-6): at least `minTables` tables, every manifest table present with exactly
+ * A drill's checks 4-6 (docs/architecture.md): at least `minTables` tables, every manifest table present with exactly
  * the manifest's row count, the manifest's extensions present, and the user's checks pass.
  */
 export async function validateRestored(
