@@ -100,7 +100,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     });
     const compression = resolveCompression(config.compression, pgDump);
     logger.info(
-      `source PostgreSQL ${server.version}; pg_dump ${describeTool(pgDump)}; compression ${compressionLabel(compression)}`,
+      `source PostgreSQL ${server.version}; ${describeTool(pgDump)}; compression ${compressionLabel(compression)}`,
     );
 
     const stagingDir = stagingDirFor(config);
