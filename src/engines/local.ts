@@ -24,6 +24,7 @@ import { type Logger, nullLogger } from '../log.js';
 import { connect, quoteIdent, serverInfo } from '../postgres/client.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { findServerBinaries, type ServerBinaries } from '../postgres/tools.js';
+import { isProcessAlive } from '../processes.js';
 import { registerTeardown } from './teardown.js';
 import type { StartOptions, ThrowawayPostgres } from './types.js';
 
@@ -351,15 +352,6 @@ function ownerAlive(dir: string): boolean | undefined {
   return now === `${pid} ` || stamp === now;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Processes whose command line mentions `dir` (a server's data directory, pg_restore's dump). */
 function processesUsing(dir: string): number[] {
   const out: number[] = [];
@@ -391,8 +383,9 @@ async function stopProcesses(pids: number[], signal: NodeJS.Signals): Promise<vo
     }
   }
   const deadline = Date.now() + 10_000;
-  while (pids.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  for (const pid of pids.filter(isAlive)) {
+  while (pids.some((p) => isProcessAlive(p)) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  for (const pid of pids.filter((p) => isProcessAlive(p))) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -431,7 +424,9 @@ export async function sweepDrillDebris(
     const postmaster = (() => {
       try {
         const pid = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-        return Number.isInteger(pid) && pid > 1 && isAlive(pid) && users.includes(pid) ? pid : undefined;
+        return Number.isInteger(pid) && pid > 1 && isProcessAlive(pid) && users.includes(pid)
+          ? pid
+          : undefined;
       } catch {
         return undefined;
       }

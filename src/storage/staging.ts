@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { isProcessAlive } from '../processes.js';
 import { TEMP_PREFIX } from './keys.js';
 
 /** The host part never holds "_", so the writer is read unambiguously from the right. */
@@ -31,16 +32,6 @@ function writerOf(name: string): { host: string; pid: number } | undefined {
   return m ? { host: m[1]!, pid: Number(m[2]) } : undefined;
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Whether a temporary file was left by a run that is gone: written on this host by a process
  * that no longer runs, or (written elsewhere, or named without a writer) last modified before
@@ -50,7 +41,7 @@ export function isAbandoned(name: string, mtime: Date, before: Date): boolean {
   if (!name.startsWith(TEMP_PREFIX)) return false;
   const writer = writerOf(name);
   if (writer && writer.host === HOST) {
-    if (writer.pid === process.pid || isRunning(writer.pid)) return false;
+    if (writer.pid === process.pid || isProcessAlive(writer.pid)) return false;
     return true;
   }
   return mtime < before;

@@ -4,6 +4,7 @@ import { removeLeftoverContainers } from '../../engines/docker.js';
 import { sweepDrillDebris } from '../../engines/local.js';
 import { runAllTeardowns } from '../../engines/teardown.js';
 import type { Logger } from '../../log.js';
+import { isProcessAlive } from '../../processes.js';
 import type { StepContext } from '../context.js';
 import { DRILL_STATE } from './drill.js';
 
@@ -45,15 +46,6 @@ export async function drillPostStep(ctx: StepContext): Promise<void> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The postmaster of a data directory under `workRoot`, when it is still running. */
 function postmasterOf(dataDir: string): number | undefined {
   let pid: number;
@@ -62,7 +54,7 @@ function postmasterOf(dataDir: string): number | undefined {
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 1 || !isProcessAlive(pid)) return undefined;
   // A stale pid file could name a recycled pid: on Linux, make sure it is this server.
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -88,8 +80,8 @@ export async function stopLeftoverLocalServers(workRoot: string, logger: Logger)
       continue;
     }
     const deadline = Date.now() + 10_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (alive(pid)) {
+    while (isProcessAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (isProcessAlive(pid)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
