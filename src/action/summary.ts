@@ -149,6 +149,13 @@ export function pruneSummary(s: PruneSummaryInput): string {
       ...plan.keep.map((k) => [code(k.id), 'kept', mdEscape(k.reasons.join('; '))]),
     ];
     out.push(rows.length ? table(['Backup', 'Action', 'Why'], rows) : 'No backups.', '');
+    // Incomplete backups are rows of the table above; the rest is debris of interrupted runs.
+    const swept = (result.sweep ?? []).filter((item) => item.kind !== 'incomplete backup');
+    if (swept.length) {
+      out.push(`Left behind by interrupted runs (${s.dryRun ? 'would remove' : 'removed'}):`, '');
+      for (const item of swept) out.push(`- ${item.kind}: ${code(item.name)}`);
+      out.push('');
+    }
   }
   if (s.error) out.push(failureSection(s.error));
   return out.join('\n');
@@ -244,11 +251,23 @@ export function restoreSummary(s: RestoreSummaryInput): string {
         .join(', '),
     ],
   ];
+  if (p.selectedTables) rows.push(['Tables', p.selectedTables.map(code).join(', ')]);
+  rows.push([
+    'Owners / privileges',
+    `${p.owners ? 'kept' : 'not restored (no-owner)'} / ${p.privileges ? 'kept' : 'not restored (no-privileges)'}` +
+      (p.missingRoles.length ? `; the target lacked ${p.missingRoles.map(code).join(', ')}` : ''),
+  ]);
+  if (r.createdRoles?.length)
+    rows.push(['Roles created', `${r.createdRoles.map(code).join(', ')} (NOLOGIN, no passwords)`]);
   if (r.safetyBackup)
     rows.push(['Safety backup', `${code(r.safetyBackup.id)} in ${code(r.safetyBackup.destination)}`]);
   if (r.validation) {
     const ok = r.validation.tables.filter((t) => t.ok).length;
     rows.push(['Validation', `${ok}/${r.validation.tables.length} tables with exact row counts`]);
+  }
+  if (r.objects) {
+    const ok = r.objects.filter((o) => o.ok).length;
+    rows.push(['Objects', `${ok}/${r.objects.length} owners, privileges, policies and other objects match`]);
   }
   const out = [`## ${title}`, '', table(['', ''], rows), ''];
   if (r.reasons.length) out.push(...r.reasons.map((x) => `- ${BAD} ${mdEscape(x)}`), '');

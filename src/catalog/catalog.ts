@@ -1,17 +1,25 @@
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Storage } from '../storage/types.js';
 import { compareBackupIds, parseBackupId } from './names.js';
+import { manifestProblems } from './objects.js';
 import { checkManifest, MAX_MANIFEST_BYTES, readDrillReports } from './read.js';
 import { readObjectText } from './runs.js';
 import type { DrillReport, Manifest } from './types.js';
 
-export type BackupState = 'complete' | 'incomplete';
+/**
+ * complete: a manifest consistent with its name and its objects; incomplete: no manifest (a
+ * backup that never finished, or one half-deleted); damaged: a manifest exists but cannot be
+ * believed (unreadable, or it disagrees with its name or its objects). Only complete backups are
+ * offered for restore, drill and verify, or count for retention.
+ */
+export type BackupState = 'complete' | 'incomplete' | 'damaged';
 
 export interface BackupEntry {
   id: string;
   /** The manifest's snapshot time when complete, else the time in the name. */
   time: Date;
   state: BackupState;
+  /** Set for complete backups only: a damaged backup's manifest is not believed. */
   manifest?: Manifest;
   /** Every stored key that belongs to this backup (dump, sidecar, manifest). */
   keys: string[];
@@ -19,15 +27,33 @@ export interface BackupEntry {
   bytes: number;
   /** Set when a manifest exists but cannot be read: such a backup is never restored nor pruned. */
   manifestError?: string;
+  /** Why a damaged backup's manifest is not believed (state "damaged"), for a person. */
+  damage?: string;
   /** The newest drill of this backup, if any. */
   lastDrill?: { id: string; verdict: 'pass' | 'fail'; finishedAt: string };
 }
 
 export class NoBackupError extends JobFailedError {}
 
+/** A named backup whose manifest cannot be believed (state damaged). */
+export class DamagedBackupError extends JobFailedError {}
+
+/** `--before` names a time no complete backup is at or before: the input is wrong (exit 2). */
+export class NoBackupBeforeError extends ConfigError {}
+
 export async function readManifest(storage: Storage, id: string): Promise<Manifest> {
   const key = `db/${id}.manifest.json`;
-  const checked = checkManifest(JSON.parse(await readObjectText(storage, key, MAX_MANIFEST_BYTES)));
+  const text = await readObjectText(storage, key, MAX_MANIFEST_BYTES);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new JobFailedError(
+      `${key} is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+      { hint: 'the manifest is damaged: restore it from another destination, or inspect it by hand' },
+    );
+  }
+  const checked = checkManifest(value);
   if (typeof checked === 'string') {
     throw new JobFailedError(`${key} cannot be used: ${checked}`, {
       hint: 'a manifest of an unknown format was written by a newer lms-backup: upgrade lms-backup to read it',
@@ -42,7 +68,9 @@ export async function readManifest(storage: Storage, id: string): Promise<Manife
  */
 export async function recentManifests(storage: Storage, count: number): Promise<Manifest[]> {
   const ids: string[] = [];
+  const sizes = new Map<string, number>();
   for await (const obj of storage.list('db/')) {
+    sizes.set(obj.key, obj.size);
     const m = /^db\/(.+)\.manifest\.json$/.exec(obj.key);
     if (m && parseBackupId(m[1]!)) ids.push(m[1]!);
   }
@@ -51,7 +79,8 @@ export async function recentManifests(storage: Storage, count: number): Promise<
   for (const id of ids) {
     if (out.length >= count) break;
     try {
-      out.push(await readManifest(storage, id));
+      const manifest = await readManifest(storage, id);
+      if (manifestProblems(id, manifest, sizes).length === 0) out.push(manifest);
     } catch {
       // a damaged manifest is not a baseline
     }
@@ -59,21 +88,35 @@ export async function recentManifests(storage: Storage, count: number): Promise<
   return out;
 }
 
-/** Every backup in a destination, newest first, with its state and its last drill. */
+/** `db/<id>.<anything>`: the backup a stored key belongs to, or null. */
+function backupIdOfKey(key: string): string | null {
+  if (!key.startsWith('db/')) return null;
+  const name = key.slice('db/'.length);
+  const dot = name.indexOf('.');
+  if (dot <= 0) return null;
+  const id = name.slice(0, dot);
+  return parseBackupId(id) ? id : null;
+}
+
+/**
+ * Every backup in a destination, newest first, with its state and its last drill. A manifest
+ * is believed (state complete) only when it agrees with its name and with the objects the
+ * listing shows (manifestProblems); otherwise the backup is damaged, with the reason.
+ */
 export async function listBackups(
   storage: Storage,
   options: { withDrills?: boolean } = {},
 ): Promise<BackupEntry[]> {
   const groups = new Map<string, { keys: string[]; bytes: number; hasManifest: boolean }>();
+  const sizes = new Map<string, number>();
   for await (const obj of storage.list('db/')) {
-    const name = obj.key.slice('db/'.length);
-    const m = /^(.+?)\.(dump(?:\.age)?(?:\.sha256)?|manifest\.json)$/.exec(name);
-    if (!m || !parseBackupId(m[1]!)) continue;
-    const id = m[1]!;
+    const id = backupIdOfKey(obj.key);
+    if (!id) continue;
+    sizes.set(obj.key, obj.size);
     const g = groups.get(id) ?? { keys: [], bytes: 0, hasManifest: false };
     g.keys.push(obj.key);
     g.bytes += obj.size;
-    if (m[2] === 'manifest.json') g.hasManifest = true;
+    if (obj.key === `db/${id}.manifest.json`) g.hasManifest = true;
     groups.set(id, g);
   }
   const drills = options.withDrills === false ? [] : await readDrillReports(storage);
@@ -96,14 +139,22 @@ export async function listBackups(
     if (g.hasManifest) {
       try {
         const manifest = await readManifest(storage, id);
-        entry.manifest = manifest;
-        entry.state = 'complete';
-        const t = new Date(manifest.createdAt);
-        // A manifest with a broken time keeps the time in its name.
-        if (!Number.isNaN(t.getTime())) entry.time = t;
+        const problems = manifestProblems(id, manifest, sizes);
+        if (problems.length === 0) {
+          entry.manifest = manifest;
+          entry.state = 'complete';
+          const t = new Date(manifest.createdAt);
+          // A manifest with a broken time keeps the time in its name.
+          if (!Number.isNaN(t.getTime())) entry.time = t;
+        } else {
+          entry.state = 'damaged';
+          entry.damage = problems.join('; ');
+        }
       } catch (error) {
         // Unreadable (damaged, or from a newer format): never offered for restore; retention keeps it.
+        entry.state = 'damaged';
         entry.manifestError = error instanceof Error ? error.message : String(error);
+        entry.damage = `manifest unreadable: ${entry.manifestError}`;
       }
     }
     const d = lastDrill.get(id);
@@ -137,6 +188,14 @@ export function selectBackup(entries: BackupEntry[], selection: Selection, where
         hint: `run "lms-backup list" to see the backups there${complete[0] ? ` (newest: ${complete[0].id})` : ''}`,
       });
     }
+    if (found.state === 'damaged') {
+      throw new DamagedBackupError(
+        `backup "${id}" in ${where} is damaged: ${found.damage ?? 'its manifest cannot be believed'}`,
+        {
+          hint: `it is never restored, drilled or pruned; inspect db/${id}.manifest.json and its objects${complete[0] ? `, or choose another backup (newest complete: ${complete[0].id})` : ''}`,
+        },
+      );
+    }
     if (found.state !== 'complete') {
       throw new JobFailedError(
         `backup "${id}" in ${where} is incomplete (no manifest): it cannot be trusted`,
@@ -162,11 +221,32 @@ export function selectBackup(entries: BackupEntry[], selection: Selection, where
     ]
       .filter(Boolean)
       .join(' ');
-    throw new NoBackupError(`${what} in ${where}`, {
-      hint: complete.length
-        ? `there are ${complete.length} complete backup(s); newest ${complete[0]!.id}`
-        : 'run "lms-backup backup" first, or check the destination',
-    });
+    const damaged = entries.filter((e) => e.state === 'damaged');
+    const hint =
+      (complete.length
+        ? `there are ${complete.length} complete backup(s); newest ${complete[0]!.id}` +
+          (selection.before ? `, oldest ${complete[complete.length - 1]!.id}` : '')
+        : 'run "lms-backup backup" first, or check the destination') +
+      (damaged.length
+        ? `; ${damaged.length} damaged backup(s) are never offered ("lms-backup list" shows why)`
+        : '');
+    // A --before that names nothing is an input to fix (exit 2), like an unknown --backup.
+    if (selection.before && complete.length > 0 && !selection.verifiedOnly)
+      throw new NoBackupBeforeError(`${what} in ${where}`, { hint });
+    throw new NoBackupError(`${what} in ${where}`, { hint });
   }
   return chosen;
+}
+
+/** Damaged backups newer than `chosen`: "latest" skipped them, and that must be said. */
+export function newerDamaged(entries: readonly BackupEntry[], chosen: BackupEntry): BackupEntry[] {
+  return entries.filter(
+    (e) =>
+      e.state === 'damaged' &&
+      (e.time.getTime() > chosen.time.getTime() || compareBackupIds(e.id, chosen.id) > 0),
+  );
+}
+
+export function damagedReason(e: BackupEntry): string {
+  return `the newer backup ${e.id} is damaged (${e.damage ?? 'its manifest cannot be believed'}), so an older one was checked`;
 }

@@ -1,4 +1,4 @@
-/** Names of backups and drill reports: `<prefix>_YYYYMMDD_HHmmss` in UTC (DESIGN.md §3). */
+/** Names of backups and drill reports: `<prefix>_YYYYMMDD_HHmmss` in UTC (docs/storage-layout.md). */
 
 const ID_RE = /^([A-Za-z0-9][A-Za-z0-9-]*)_(\d{8})_(\d{6})(?:_(\d+))?$/;
 
@@ -53,7 +53,14 @@ export const PREFIX_RE = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
 /** Object keys of one backup, relative to the destination root. */
 export function backupKeys(id: string, encrypted: boolean) {
   const dump = `db/${id}.dump${encrypted ? '.age' : ''}`;
-  return { dump, sidecar: `${dump}.sha256`, manifest: `db/${id}.manifest.json` };
+  const globals = `db/${id}.globals.sql${encrypted ? '.age' : ''}`;
+  return {
+    dump,
+    sidecar: `${dump}.sha256`,
+    globals,
+    globalsSidecar: `${globals}.sha256`,
+    manifest: `db/${id}.manifest.json`,
+  };
 }
 
 export function drillReportId(date: Date): string {

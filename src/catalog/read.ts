@@ -6,7 +6,13 @@
 import type { Logger } from '../log.js';
 import type { Storage } from '../storage/types.js';
 import { readObjectText } from './runs.js';
-import { DRILL_REPORT_FORMAT, type DrillReport, MANIFEST_FORMAT, type Manifest } from './types.js';
+import {
+  DRILL_REPORT_FORMAT,
+  type DrillReport,
+  MANIFEST_FORMAT,
+  MANIFEST_FORMAT_V1,
+  type Manifest,
+} from './types.js';
 
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 const MAX_DRILL_REPORT_BYTES = 16 * 1024 * 1024;
@@ -18,9 +24,18 @@ function isDate(v: unknown): boolean {
 export function checkManifest(value: unknown): Manifest | string {
   if (typeof value !== 'object' || value === null) return 'not a JSON object';
   const m = value as Record<string, unknown>;
-  if (m.format !== MANIFEST_FORMAT) return `unknown format "${String(m.format)}"`;
+  if (m.format !== MANIFEST_FORMAT && m.format !== MANIFEST_FORMAT_V1)
+    return `unknown format "${String(m.format)}"`;
   if (typeof m.id !== 'string') return 'no "id"';
   if (!isDate(m.createdAt)) return '"createdAt" is not a date';
+  if (m.format === MANIFEST_FORMAT) {
+    const objects = m.objects;
+    if (!Array.isArray(objects) || objects.length === 0) return 'no "objects" list';
+    for (const o of objects as Record<string, unknown>[]) {
+      if (typeof o?.key !== 'string' || typeof o.sha256 !== 'string' || typeof o.sidecarKey !== 'string')
+        return 'an entry of "objects" lacks its key, sha256 or sidecarKey';
+    }
+  }
   return m as unknown as Manifest;
 }
 

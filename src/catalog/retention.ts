@@ -1,5 +1,5 @@
 /**
- * Retention planning (DESIGN.md §8): which backups `prune` keeps and which it removes, and why.
+ * Retention planning (docs/architecture.md): which backups `prune` keeps and which it removes, and why.
  * A pure function of the catalog and the clock, so every safety rule is property-tested.
  *
  * The rules, in the order a person reads them:
@@ -11,8 +11,10 @@
  *  - the newest `keepMin` complete backups are kept, so there are never fewer than that;
  *  - the newest complete backup, and the newest complete backup whose last drill passed, are kept;
  *  - an incomplete backup (no manifest) older than one day is removed; a younger one may be in progress;
- *  - an incomplete backup whose manifest exists but could not be read is kept, with a warning:
- *    it may be a complete backup written by a newer version.
+ *  - a damaged backup (a manifest that is unreadable, or disagrees with its name or its objects)
+ *    is kept, with a warning, and never counts as complete: it neither fills the minimum count
+ *    nor stands as the newest complete or drill-passed backup, so it cannot push out a good one;
+ *    an unreadable manifest may be a complete backup written by a newer version.
  * Ages come from BackupEntry.time (the manifest's recorded snapshot time), never from a store's mtime.
  */
 import { ConfigError, ConfigErrors } from '../errors.js';
@@ -207,7 +209,13 @@ export function planRetention(input: RetentionInput): RetentionPlan {
 
   for (const e of all) {
     if (e.state === 'complete' || isFuture(e)) continue;
-    if (e.keys.some((k) => k.endsWith('.manifest.json'))) {
+    if (e.state === 'damaged') {
+      keep(e, 'damaged: never deleted on the strength of its manifest');
+      warnings.push(
+        `${e.id} is damaged (${e.damage ?? e.manifestError ?? 'its manifest cannot be believed'}): kept, ` +
+          `and not counted as a complete backup; inspect db/${e.id}.manifest.json and its objects`,
+      );
+    } else if (e.keys.some((k) => k.endsWith('.manifest.json'))) {
       keep(e, 'manifest present but unreadable');
       warnings.push(
         `${e.id} has a manifest that could not be read: kept; inspect db/${e.id}.manifest.json ` +

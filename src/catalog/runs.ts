@@ -4,8 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
+import { StorageConflictError } from '../storage/errors.js';
 import { bufferSource } from '../storage/source.js';
 import type { Storage } from '../storage/types.js';
+import { spooledRecords, spoolRecord, unspool } from './spool.js';
 import { RUN_RECORD_FORMAT, type RunCommand, type RunRecord } from './types.js';
 
 export const RUNS_PREFIX = 'runs/';
@@ -73,35 +75,74 @@ export async function writeRunRecord(storage: Storage, record: RunRecord): Promi
 /**
  * Writes the record to every storage and never throws: a run record is evidence, not the job.
  * Called from `finally`/`catch` blocks, so its own failure must never replace the error that
- * ended the run; each failure is one warning naming the destination. Returns where it landed.
+ * ended the run; each failure is one warning naming the destination, and the record waits in
+ * the local spool (spool.ts) for the next run that reaches that destination. A successful write
+ * delivers what the spool holds for it. Returns where it landed.
  */
 export async function writeRunRecordBestEffort(
   storages: readonly Storage[],
   record: RunRecord,
   logger: Logger,
-): Promise<{ written: string[]; failed: string[] }> {
+  options: { env?: NodeJS.ProcessEnv; spool?: boolean } = {},
+): Promise<{ written: string[]; failed: string[]; spooled: string[] }> {
+  const env = options.env ?? process.env;
   const written: string[] = [];
   const failed: string[] = [];
+  const spooled: string[] = [];
+  const warn = (message: string) => {
+    try {
+      logger.warn(message);
+    } catch {
+      // A broken logger must not turn a warning into a crash either.
+    }
+  };
   await Promise.all(
     storages.map(async (storage) => {
       let display = '(unknown destination)';
+      let known = false;
       try {
         display = storage.display;
+        known = true;
         await writeRunRecord(storage, record);
         written.push(display);
       } catch (error) {
         failed.push(display);
-        try {
-          logger.warn(
-            `could not write run record ${runRecordKey(record.id)} to ${display}: ${messageOf(error)}`,
-          );
-        } catch {
-          // A broken logger must not turn a warning into a crash either.
-        }
+        const file =
+          options.spool === false || !known
+            ? null
+            : spoolRecord(display, record.id, serializeRunRecord(record), env);
+        if (file) spooled.push(file);
+        warn(
+          `could not write run record ${runRecordKey(record.id)} to ${display}: ${messageOf(error)}` +
+            (file ? `; kept in ${file}, delivered by the next run that reaches ${display}` : ''),
+        );
+        return;
       }
+      await deliverSpooled(storage, display, env, warn);
     }),
   );
-  return { written, failed };
+  return { written, failed, spooled };
+}
+
+/** Delivers the records the spool holds for `storage` (written while it was down). */
+async function deliverSpooled(
+  storage: Storage,
+  display: string,
+  env: NodeJS.ProcessEnv,
+  warn: (m: string) => void,
+): Promise<void> {
+  for (const { id, file, body } of spooledRecords(display, env)) {
+    try {
+      await storage.put(runRecordKey(id), bufferSource(body));
+    } catch (error) {
+      // Already there (a concurrent run delivered it): done; anything else: try next time.
+      if (!(error instanceof StorageConflictError)) {
+        warn(`could not deliver the spooled run record ${id} to ${display}: ${messageOf(error)}`);
+        return;
+      }
+    }
+    unspool(file);
+  }
 }
 
 function messageOf(error: unknown): string {

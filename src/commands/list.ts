@@ -1,10 +1,10 @@
-/** `list`: the backups in one destination with their state, newest first (DESIGN.md §2). */
+/** `list`: the backups in one destination with their state, newest first. */
 import { listBackups } from '../catalog/catalog.js';
 import type { Logger } from '../log.js';
 import { formatBytes } from '../report/format.js';
 import type { Storage } from '../storage/types.js';
 
-export type ListState = 'complete' | 'incomplete' | 'drill passed' | 'drill failed';
+export type ListState = 'complete' | 'incomplete' | 'damaged' | 'drill passed' | 'drill failed';
 
 /** One backup, as `list --json` prints it. */
 export interface ListRow {
@@ -16,6 +16,8 @@ export interface ListRow {
   /** Complete backups show their last drill's verdict when they have been drilled. */
   state: ListState;
   encrypted: boolean;
+  /** Why a damaged backup's manifest is not believed. */
+  damage?: string;
   /** From the manifest's inventory; absent for incomplete backups. */
   tables?: number;
   rows?: number;
@@ -36,7 +38,7 @@ export async function runList(config: ListConfig, deps: ListDeps): Promise<ListR
     const m = e.manifest;
     const state: ListState =
       e.state !== 'complete'
-        ? 'incomplete'
+        ? e.state
         : e.lastDrill?.verdict === 'pass'
           ? 'drill passed'
           : e.lastDrill?.verdict === 'fail'
@@ -49,6 +51,7 @@ export async function runList(config: ListConfig, deps: ListDeps): Promise<ListR
       state,
       encrypted: m ? m.encryption.scheme !== 'none' : e.keys.some((k) => k.includes('.dump.age')),
     };
+    if (e.damage) row.damage = e.damage;
     if (m) {
       row.tables = m.inventory.tableCount;
       row.rows = m.inventory.totalRows;
@@ -56,8 +59,9 @@ export async function runList(config: ListConfig, deps: ListDeps): Promise<ListR
     return row;
   });
   const incomplete = rows.filter((r) => r.state === 'incomplete').length;
+  const damaged = rows.filter((r) => r.state === 'damaged').length;
   deps.logger.debug(
-    `${storage.display}: ${rows.length} backup(s), ${rows.length - incomplete} complete, ${incomplete} incomplete`,
+    `${storage.display}: ${rows.length} backup(s), ${rows.length - incomplete - damaged} complete, ${incomplete} incomplete, ${damaged} damaged`,
   );
   return rows;
 }
@@ -94,7 +98,7 @@ export function renderListTable(rows: readonly ListRow[]): string {
       .trimEnd();
 
   const count = (s: ListState) => rows.filter((r) => r.state === s).length;
-  const complete = rows.length - count('incomplete');
+  const complete = rows.length - count('incomplete') - count('damaged');
   const total = rows.reduce((sum, r) => sum + r.bytes, 0);
   const drills = [
     count('drill passed') ? `${count('drill passed')} drill passed` : '',
@@ -103,6 +107,11 @@ export function renderListTable(rows: readonly ListRow[]): string {
   const summary =
     `${rows.length} backup${rows.length === 1 ? '' : 's'}, ${formatBytes(total)}: ${complete} complete` +
     (drills.length ? ` (${drills.join(', ')})` : '') +
-    (count('incomplete') ? `, ${count('incomplete')} incomplete` : '');
-  return `${[line(header), ...cells.map(line)].join('\n')}\n\n${summary}\n`;
+    (count('incomplete') ? `, ${count('incomplete')} incomplete` : '') +
+    (count('damaged') ? `, ${count('damaged')} damaged (never restored, drilled or pruned)` : '');
+  const why = rows
+    .filter((r) => r.state === 'damaged')
+    .map((r) => `damaged ${r.id}: ${r.damage ?? 'its manifest cannot be believed'}\n`)
+    .join('');
+  return `${[line(header), ...cells.map(line)].join('\n')}\n\n${summary}\n${why ? `\n${why}` : ''}`;
 }

@@ -1,8 +1,9 @@
 /**
- * `prune`: apply the retention policy to one destination (DESIGN.md §2, §8).
+ * `prune`: apply the retention policy to one destination.
  * Plans with planRetention, then deletes each removed backup manifest first, so a backup
  * interrupted half-way through deletion reads as incomplete, never as complete-but-broken.
  */
+import { tmpdir } from 'node:os';
 import { listBackups } from '../catalog/catalog.js';
 import {
   planRetention,
@@ -14,6 +15,7 @@ import { parseRunRecord, RUNS_PREFIX, readObjectText, runIdTime } from '../catal
 import type { RunRecord } from '../catalog/types.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { sweepStagedDumps } from '../storage/staging.js';
 import type { Storage } from '../storage/types.js';
 
 export interface PruneConfig {
@@ -22,6 +24,8 @@ export interface PruneConfig {
   /** Log what would be deleted and why; change nothing. */
   dryRun: boolean;
   now?: Date;
+  /** Where backups stage dumps when no destination is local (default: the OS temp dir). */
+  stagingDir?: string;
 }
 
 export interface PruneDeps {
@@ -30,10 +34,20 @@ export interface PruneDeps {
   lastBackupRunFailed?: () => Promise<boolean>;
 }
 
+/** Something prune sweeps that is not a complete backup: leftovers of interrupted runs. */
+export interface SweepItem {
+  kind: 'incomplete backup' | 'staged file' | 'incomplete upload';
+  /** A backup id, a file path, or an upload's key. */
+  name: string;
+  reason: string;
+}
+
 export interface PruneResult {
   plan: RetentionPlan;
   /** Keys deleted, in the order they were deleted (empty on a dry run). */
   deleted: string[];
+  /** What was swept (or, on a dry run, would be): incomplete backups, staged files, uploads. */
+  sweep: SweepItem[];
 }
 
 /** Manifest first (the backup turns incomplete), then the dump, then its checksum sidecar. */
@@ -70,18 +84,19 @@ export async function runPrune(config: PruneConfig, deps: PruneDeps): Promise<Pr
     for (const r of plan.remove) logger.info(`${dryRun ? 'would remove' : 'remove'} ${r.id}: ${r.reason}`);
   });
 
-  // Staged dumps of killed backups (local destinations): never a backup, only lost space.
-  if (!dryRun && !failed && storage.sweepTemporary) {
-    const swept = await storage.sweepTemporary(new Date(now.getTime() - 24 * 3600 * 1000));
-    for (const path of swept) logger.info(`removed ${path}, left behind by an interrupted run`);
-  }
+  const sweep: SweepItem[] = plan.remove
+    .filter((r) => r.reason.startsWith('incomplete'))
+    .map((r) => ({ kind: 'incomplete backup', name: r.id, reason: r.reason }));
+  if (dryRun) for (const item of sweep) logger.info(`would sweep ${item.kind} ${item.name}: ${item.reason}`);
+  // Debris of interrupted runs is never a backup: swept even when the newest backup failed.
+  sweep.push(...(await sweepDebris(config, now, logger)));
 
   const deleted: string[] = [];
   if (dryRun) {
-    if (plan.remove.length > 0) logger.info('dry run: nothing was deleted');
-    return { plan, deleted };
+    if (plan.remove.length > 0 || sweep.length > 0) logger.info('dry run: nothing was deleted');
+    return { plan, deleted, sweep };
   }
-  if (plan.remove.length === 0) return { plan, deleted };
+  if (plan.remove.length === 0) return { plan, deleted, sweep };
 
   const byId = new Map(backups.map((b) => [b.id, b]));
   await logger.group(`deleting ${plan.remove.length} backup(s) from ${storage.display}`, async () => {
@@ -116,7 +131,46 @@ export async function runPrune(config: PruneConfig, deps: PruneDeps): Promise<Pr
     }
   });
   logger.info(`deleted ${plan.remove.length} backup(s), ${deleted.length} object(s)`);
-  return { plan, deleted };
+  return { plan, deleted, sweep };
+}
+
+/**
+ * Debris of interrupted runs, never a backup: dumps staged by killed backups (in the staging
+ * directory, and temporary files in a local destination), and uploads a killed backup started
+ * in the destination and never finished (S3 multipart uploads). Only what is older than a day,
+ * or whose writer is gone: a backup running now keeps its files. A failed sweep is a warning.
+ */
+async function sweepDebris(config: PruneConfig, now: Date, logger: Logger): Promise<SweepItem[]> {
+  const { storage, dryRun } = config;
+  const before = new Date(now.getTime() - 24 * 3600 * 1000);
+  const verb = dryRun ? 'would remove' : 'removed';
+  const items: SweepItem[] = [];
+  const reason = 'left behind by an interrupted run';
+  const attempt = async (what: string, fn: () => Promise<void>) => {
+    await fn().catch((error: unknown) => logger.warn(`could not sweep ${what}: ${messageOf(error)}`));
+  };
+  await attempt(`staged dumps in ${config.stagingDir ?? tmpdir()}`, async () => {
+    for (const path of await sweepStagedDumps(config.stagingDir ?? tmpdir(), before, dryRun))
+      items.push({ kind: 'staged file', name: path, reason });
+  });
+  if (storage.sweepTemporary) {
+    await attempt(`temporary files in ${storage.display}`, async () => {
+      for (const path of await storage.sweepTemporary!(before, dryRun))
+        items.push({ kind: 'staged file', name: path, reason });
+    });
+  }
+  if (storage.sweepIncomplete) {
+    await attempt(`incomplete uploads in ${storage.display}`, async () => {
+      const result = await storage.sweepIncomplete!(before, dryRun);
+      for (const f of result.found) items.push({ kind: 'incomplete upload', name: f.key, reason });
+    });
+  }
+  for (const item of items) {
+    logger.info(
+      `${verb} ${item.kind === 'incomplete upload' ? `incomplete upload of ${item.name} in ${storage.display}` : item.name}, ${reason}`,
+    );
+  }
+  return items;
 }
 
 function messageOf(error: unknown): string {

@@ -4,6 +4,7 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { eventFromRun, type NotifierConfig, type NotifyResult, notifyAll } from '../report/notify.js';
 import type { Storage } from '../storage/types.js';
+import { claimRunRecord, commandStarted, runDestinations } from './run-context.js';
 
 /** What a finished command tells its run record. */
 export interface RunOutcome {
@@ -22,7 +23,7 @@ export interface RecordedRun<T> {
 }
 
 /**
- * Runs a command and leaves evidence however it ends (DESIGN.md §8): a run record in every
+ * Runs a command and leaves evidence however it ends (docs/architecture.md): a run record in every
  * destination's runs/, then notifications by severity and the heartbeat. Neither the record
  * nor a notifier ever hides the command's own error; a thrown error is re-thrown after both.
  */
@@ -40,6 +41,8 @@ export async function recorded<T>(
 ): Promise<RecordedRun<T>> {
   const now = options.now ?? (() => new Date());
   const started = now();
+  runDestinations(options.storages);
+  commandStarted();
   let result: T | undefined;
   let failure: unknown;
   let out: RunOutcome;
@@ -65,7 +68,7 @@ export async function recorded<T>(
     ...(out.bytes !== undefined ? { bytes: out.bytes } : {}),
     ...(out.details !== undefined ? { details: out.details } : {}),
   };
-  await writeRunRecordBestEffort(options.storages, record, options.logger);
+  if (claimRunRecord()) await writeRunRecordBestEffort(options.storages, record, options.logger);
   let notifications: NotifyResult[] = [];
   if (options.notifiers.length) {
     try {

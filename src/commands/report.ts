@@ -3,9 +3,10 @@
  * Markdown (job summary), JSON and a self-contained HTML page; optionally a watchdog that fails
  * when an objective is missed (`failOn`). Read-only: it never writes to storage.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, JobFailedError } from '../errors.js';
+import { directoryError, ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
 import { renderReadinessHtml } from '../report/html.js';
 import { type History, mergeHistories, readHistory } from '../report/load.js';
@@ -129,7 +130,11 @@ export async function runReport(config: ReportConfig, deps: ReportDeps): Promise
   let htmlPath: string | undefined;
   if (config.outDir) {
     const dir = resolve(config.outDir);
-    await mkdir(dir, { recursive: true });
+    ensureDirectory(
+      dir,
+      'the report directory',
+      'give --out-dir (action input out-dir) a writable directory',
+    );
     for (const format of new Set(config.formats)) {
       const path = join(dir, FILE_NAMES[format]);
       const content =
@@ -138,7 +143,11 @@ export async function runReport(config: ReportConfig, deps: ReportDeps): Promise
           : format === 'json'
             ? json
             : renderReadinessHtml(readiness, series, { sources: read });
-      await writeFile(path, content, 'utf8');
+      try {
+        await writeFile(path, content, 'utf8');
+      } catch (error) {
+        throw directoryError(path, 'the report file', error);
+      }
       files.push(path);
       if (format === 'html') htmlPath = path;
     }

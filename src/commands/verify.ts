@@ -1,17 +1,29 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listBackups, type Selection, selectBackup } from '../catalog/catalog.js';
-import { readObjectText } from '../catalog/runs.js';
+import {
+  damagedReason,
+  listBackups,
+  newerDamaged,
+  type Selection,
+  selectBackup,
+} from '../catalog/catalog.js';
 import type { Manifest } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
-import { parseSha256Sidecar } from '../crypto/hash.js';
+import { claimTempDir } from '../engines/local.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { Logger } from '../log.js';
 import { listArchive, summariseToc } from '../postgres/restore.js';
 import { resolvePgRestore } from '../postgres/tools.js';
 import type { Storage } from '../storage/types.js';
-import { describe, fetchVerifiedDump, Phases } from './fetch.js';
+import {
+  describe,
+  fetchVerifiedDump,
+  fetchVerifiedGlobals,
+  globalsObject,
+  Phases,
+  requireDecryptionKeys,
+} from './fetch.js';
 
 export interface VerifyConfig {
   storage: Storage;
@@ -42,14 +54,23 @@ export interface VerifyResult {
 export async function runVerify(config: VerifyConfig, deps: { logger: Logger }): Promise<VerifyResult> {
   const { logger } = deps;
   const phases = new Phases();
-  const entry = selectBackup(await listBackups(config.storage), config.selection, config.storage.display);
+  const entries = await listBackups(config.storage);
+  const entry = selectBackup(entries, config.selection, config.storage.display);
   const manifest = entry.manifest as Manifest;
+  requireDecryptionKeys(manifest, config.keys);
   const checks: VerifyCheck[] = [];
   const add = (name: string, ok: boolean, detail: string) => {
     checks.push({ name, ok, detail });
     if (ok) logger.info(`ok: ${name}: ${detail}`);
     else logger.error(`FAILED: ${name}: ${detail}`);
   };
+  const latest =
+    (!config.selection.name || config.selection.name === 'latest') &&
+    !config.selection.before &&
+    !config.selection.verifiedOnly;
+  if (latest) {
+    for (const d of newerDamaged(entries, entry)) add('no newer backup is damaged', false, damagedReason(d));
+  }
 
   // The manifest is consistent with what is stored.
   const head = await config.storage.head(manifest.object.key);
@@ -60,20 +81,8 @@ export async function runVerify(config: VerifyConfig, deps: { logger: Logger }):
       ? `${head.size} bytes stored, manifest says ${manifest.object.bytes}`
       : `${manifest.object.key} is missing`,
   );
-  try {
-    const text = await readObjectText(config.storage, manifest.object.sidecarKey);
-    const sidecar = parseSha256Sidecar(text);
-    const name = manifest.object.key.split('/').pop();
-    add(
-      'sidecar agrees with the manifest',
-      sidecar.sha256 === manifest.object.sha256 && sidecar.fileName === name,
-      `${manifest.object.sidecarKey}: ${sidecar.sha256.slice(0, 16)}… ${sidecar.fileName}`,
-    );
-  } catch (error) {
-    add('sidecar agrees with the manifest', false, describe(error));
-  }
-
   const work = mkdtempSync(join(tmpdir(), 'lms-verify-'));
+  claimTempDir(work);
   const cleanup = registerTeardown(
     `verify work dir ${work}`,
     async () => rmSync(work, { recursive: true, force: true }),
@@ -82,12 +91,15 @@ export async function runVerify(config: VerifyConfig, deps: { logger: Logger }):
   let toc: Record<string, number> | undefined;
   try {
     const fetched = await fetchVerifiedDump(config.storage, manifest, config.keys, work, phases, logger);
+    add('sidecar agrees with the manifest', fetched.sidecar.ok, fetched.sidecar.detail);
     add(
       'stored SHA-256 matches the manifest',
       fetched.checksum.ok,
-      fetched.checksum.ok ? manifest.object.sha256 : fetched.reasons.join('; '),
+      fetched.checksum.ok
+        ? manifest.object.sha256
+        : fetched.reasons.filter((r) => r !== fetched.sidecar.detail).join('; '),
     );
-    if (fetched.checksum.ok && manifest.encryption.scheme === 'age') {
+    if (fetched.checksum.ok && fetched.sidecar.ok && manifest.encryption.scheme === 'age') {
       add(
         'decryption authenticates',
         fetched.decryption.ok,
@@ -117,6 +129,21 @@ export async function runVerify(config: VerifyConfig, deps: { logger: Logger }):
   } finally {
     await cleanup.run();
   }
+  // The roles and tablespaces: the second object of a manifest@2 backup.
+  const g = globalsObject(manifest);
+  if (g) {
+    try {
+      const fetched = await fetchVerifiedGlobals(config.storage, manifest, config.keys);
+      add(
+        'globals object checksum, sidecar and decryption',
+        true,
+        `${g.key}: ${fetched?.globals.roles.length ?? 0} roles, ${fetched?.globals.tablespaces.length ?? 0} tablespaces`,
+      );
+    } catch (error) {
+      add('globals object checksum, sidecar and decryption', false, describe(error));
+    }
+  }
+
   const result: VerifyResult = {
     backupId: entry.id,
     ok: checks.every((c) => c.ok),

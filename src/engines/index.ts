@@ -22,7 +22,7 @@ export class EngineStartError extends JobFailedError {
 }
 
 /**
- * Starts a throwaway PostgreSQL (DESIGN.md §5b). `auto`: Docker when a Docker engine answers
+ * Starts a throwaway PostgreSQL. `auto`: Docker when a Docker engine answers
  * (pulling the image when it is absent), else, or when the container does not start, local
  * binaries. Each fallback's reason is logged and kept in `fallbacks` of the result; when no
  * engine starts, an EngineStartError lists every attempt.

@@ -9,6 +9,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -19,10 +20,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ConfigError, JobFailedError } from '../errors.js';
-import { nullLogger } from '../log.js';
+import { type Logger, nullLogger } from '../log.js';
 import { connect, quoteIdent, serverInfo } from '../postgres/client.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { findServerBinaries, type ServerBinaries } from '../postgres/tools.js';
+import { isProcessAlive } from '../processes.js';
 import { registerTeardown } from './teardown.js';
 import type { StartOptions, ThrowawayPostgres } from './types.js';
 
@@ -151,6 +153,7 @@ export async function startLocalPostgres(
   const bins = reachableBy(user, await chooseServerBinaries(options.major, options.binDir));
   const root = mkdtempSync(join(tmpdir(), 'lms-pg-'));
   chmodSync(root, 0o755);
+  claimTempDir(root);
   const dataDir = join(root, 'data');
   const sockDir = join(root, 'sock');
   const logFile = join(root, 'server.log');
@@ -309,4 +312,136 @@ async function waitReady(child: ChildProcess, conn: PgConnection, timeoutMs: num
   }
   child.kill('SIGKILL');
   return `not ready after ${timeoutMs / 1000} s`;
+}
+
+/** The file that names the process owning a temp directory (drill work dir, local server dir). */
+export const OWNER_FILE = 'owner.pid';
+
+/** "<pid> <start time>": the start time (from /proc) tells a live owner from a recycled pid. */
+function processStamp(pid: number): string {
+  try {
+    // Field 22 of /proc/<pid>/stat, counted after the parenthesised command name.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return `${pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? ''}`;
+  } catch {
+    return `${pid} `;
+  }
+}
+
+/** Marks `dir` as owned by this process, so a sweep by another process leaves it alone. */
+export function claimTempDir(dir: string): void {
+  writeFileSync(join(dir, OWNER_FILE), `${processStamp(process.pid)}\n`);
+}
+
+function ownerAlive(dir: string): boolean | undefined {
+  let stamp: string;
+  try {
+    stamp = readFileSync(join(dir, OWNER_FILE), 'utf8').trim();
+  } catch {
+    return undefined; // no owner file: not ours to judge
+  }
+  const pid = Number(stamp.split(' ')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // Alive under that pid: the same process only when its start time matches.
+  const now = processStamp(pid);
+  return now === `${pid} ` || stamp === now;
+}
+
+/** Processes whose command line mentions `dir` (a server's data directory, pg_restore's dump). */
+function processesUsing(dir: string): number[] {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out; // no /proc (macOS): only the postmaster.pid below is used
+  }
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv.some((a) => a === dir || a.startsWith(`${dir}/`) || a.startsWith(`${dir}=`))) out.push(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+async function stopProcesses(pids: number[], signal: NodeJS.Signals): Promise<void> {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone already
+    }
+  }
+  const deadline = Date.now() + 10_000;
+  while (pids.some((p) => isProcessAlive(p)) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  for (const pid of pids.filter((p) => isProcessAlive(p))) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone in between
+    }
+  }
+}
+
+/** Prefixes of the temp directories drills (and the local engine) leave when they are killed. */
+const DEBRIS_PREFIXES = ['lms-drill-', 'lms-pg-', 'lms-verify-', 'lms-restore-', 'lms-backup-drill-'];
+
+/**
+ * Sweeps what killed drills left in `root` (default: the temp directory): for every drill work
+ * dir or local-server dir whose owner process is dead, stops its postmaster (immediate
+ * shutdown, then SIGKILL), kills any pg_restore still reading from it, and removes it. A
+ * directory whose owner is alive (a concurrent drill) or that names no owner is never touched.
+ * Returns the directories removed.
+ */
+export async function sweepDrillDebris(
+  root: string = tmpdir(),
+  logger: Logger = nullLogger,
+): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of entries) {
+    if (!DEBRIS_PREFIXES.some((p) => name.startsWith(p))) continue;
+    const dir = join(root, name);
+    if (ownerAlive(dir) !== false) continue;
+    // pg_restore first (it holds connections), then the postmaster of the data directory.
+    const users = processesUsing(dir);
+    const postmaster = (() => {
+      try {
+        const pid = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+        return Number.isInteger(pid) && pid > 1 && isProcessAlive(pid) && users.includes(pid)
+          ? pid
+          : undefined;
+      } catch {
+        return undefined;
+      }
+    })();
+    const others = users.filter((p) => p !== postmaster);
+    if (others.length) await stopProcesses(others, 'SIGKILL');
+    if (postmaster) {
+      logger.info(`stopping the PostgreSQL a killed drill left running in ${dir} (pid ${postmaster})`);
+      await stopProcesses([postmaster], 'SIGQUIT');
+    }
+    // The nested layout of the action (a work root holding lms-pg-* and lms-drill-*).
+    if (name.startsWith('lms-backup-drill-')) removed.push(...(await sweepDrillDebris(dir, logger)));
+    rmSync(dir, { recursive: true, force: true });
+    logger.info(`removed ${dir}, left behind by a killed drill`);
+    removed.push(dir);
+  }
+  return removed;
 }

@@ -5,6 +5,7 @@
 type Teardown = { name: string; run: () => Promise<void>; runSync?: () => void };
 
 const pending = new Set<Teardown>();
+const signalHooks: ((signal: NodeJS.Signals) => Promise<unknown>)[] = [];
 let installed = false;
 let signalled = false;
 
@@ -53,7 +54,17 @@ export function pendingTeardowns(): string[] {
   return [...pending].map((t) => t.name);
 }
 
-function installHandlers(): void {
+/**
+ * Runs `hook` (e.g. writing the run's failure record) alongside the teardowns when a signal
+ * ends the process, before it exits with 128 + the signal number.
+ */
+export function onSignal(hook: (signal: NodeJS.Signals) => Promise<unknown>): void {
+  installHandlers();
+  signalHooks.push(hook);
+}
+
+/** Installs the SIGINT/SIGTERM/SIGHUP handlers now (the CLI does, before any work starts). */
+export function installHandlers(): void {
   if (installed) return;
   installed = true;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -63,7 +74,9 @@ function installHandlers(): void {
       if (pending.size)
         process.stderr.write(`lms-backup: ${signal} received, tearing down ${pending.size} resource(s)\n`);
       const code = signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 129;
-      void runAllTeardowns().finally(() => process.exit(code));
+      void Promise.allSettled([runAllTeardowns(), ...signalHooks.map((h) => h(signal))]).finally(() =>
+        process.exit(code),
+      );
       // If teardown hangs, do not hang with it.
       setTimeout(() => process.exit(code), 30_000).unref();
     });

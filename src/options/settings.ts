@@ -10,8 +10,17 @@ import type { DrillConfig } from '../commands/drill.js';
 import { notifiersFromEnv } from '../commands/recorded.js';
 import type { ReportFormat } from '../commands/report.js';
 import type { RestoreConfig } from '../commands/restore.js';
+import { runDestinations } from '../commands/run-context.js';
 import type { VerifyConfig } from '../commands/verify.js';
-import { type DecryptionKeys, openDestinations, resolveDecryption, resolveEncryption } from '../config.js';
+import {
+  type DecryptionKeys,
+  openDestinations,
+  prepareLocalDestinations,
+  recordableDestinations,
+  requireExistingDestinations,
+  resolveDecryption,
+  resolveEncryption,
+} from '../config.js';
 import type { Logger } from '../log.js';
 import { type PgConnection, resolveConnection } from '../postgres/connection.js';
 import { loadHealthChecks } from '../postgres/validate.js';
@@ -100,11 +109,17 @@ async function destinations(
     v.problems.add(`${label} takes one destination (got ${list.length})`, 'use one step per destination');
   }
   for (const d of list) ctx.mask.addStorageLocation(d);
-  return openDestinations(one ? list.slice(0, 1) : list, v.problems, {
+  const stores = await openDestinations(one ? list.slice(0, 1) : list, v.problems, {
     env: ctx.env,
     logger: ctx.logger,
     inputName: label,
   });
+  // Where to read from must exist; where a run is recorded is known before it starts.
+  if (name === 'from' && list.length === 1) {
+    requireExistingDestinations(stores, label, v.problems);
+    runDestinations(recordableDestinations(stores));
+  }
+  return stores;
 }
 
 function notifiers(v: OptionValues, ctx: SettingsContext): NotifierConfig[] {
@@ -163,7 +178,9 @@ export async function backupSettings(v: OptionValues, ctx: SettingsContext): Pro
         );
   const notify = notifiers(v, ctx);
   const stores = await destinations(v, ctx, 'destinations', false);
+  runDestinations(recordableDestinations(stores));
   v.problems.throwIfAny();
+  prepareLocalDestinations(stores, v.nameOf('destinations'));
   return {
     config: {
       connection: conn!,
@@ -246,6 +263,9 @@ export async function restoreSettings(v: OptionValues, ctx: SettingsContext): Pr
   const force = v.get('force');
   const dryRun = v.get('dry-run');
   const confirm = v.get('confirm');
+  const createRoles = v.get('create-roles');
+  const noOwner = v.get('no-owner');
+  const noPrivileges = v.get('no-privileges');
   const [storage] = await destinations(v, ctx, 'from', true);
   const [safety] = v.get('safety-to')?.length ? await destinations(v, ctx, 'safety-to', true) : [undefined];
   v.problems.throwIfAny();
@@ -263,6 +283,9 @@ export async function restoreSettings(v: OptionValues, ctx: SettingsContext): Pr
     schemas: v.get('schemas') ?? [],
     ...(jobs ? { jobs } : {}),
     minTables: minTables!,
+    createRoles: createRoles!,
+    noOwner: noOwner!,
+    noPrivileges: noPrivileges!,
   };
 }
 
@@ -290,6 +313,8 @@ export async function pruneSettings(v: OptionValues, ctx: SettingsContext): Prom
   const policy = allParsed ? v.problems.try(() => retentionPolicy(given)) : undefined;
   const dryRun = v.get('dry-run');
   const storages = await destinations(v, ctx, 'destinations', false);
+  requireExistingDestinations(storages, v.nameOf('destinations'), v.problems);
+  runDestinations(recordableDestinations(storages));
   v.problems.throwIfAny();
   return { storages, policy: policy!, dryRun: dryRun! };
 }

@@ -444,6 +444,29 @@ export const OPTIONS = {
     aliases: ['--schema'],
     parse: list,
   }),
+  'create-roles': opt({
+    kind: 'bool',
+    default: 'false',
+    description:
+      "Create the roles the backup's owners, grants and policies need and the target lacks, from the backup's globals: NOLOGIN and without passwords (give the ones that log in a password afterwards). Without it, a target that lacks any of them is refused. Default: false.",
+    help: 'create the roles the backup needs and the target lacks (NOLOGIN, no passwords)',
+    parse: bool,
+  }),
+  'no-owner': opt({
+    kind: 'bool',
+    default: 'false',
+    description:
+      'Do not restore owners (pg_restore --no-owner): objects belong to the restoring user. Default: false (owners are kept).',
+    help: 'do not restore owners (pg_restore --no-owner)',
+    parse: bool,
+  }),
+  'no-privileges': opt({
+    kind: 'bool',
+    default: 'false',
+    description: 'Do not restore grants (pg_restore --no-privileges). Default: false (grants are kept).',
+    help: 'do not restore grants (pg_restore --no-privileges)',
+    parse: bool,
+  }),
   'keep-days': opt({
     kind: 'string',
     default: String(DEFAULT_RETENTION_POLICY.keepDays),
@@ -596,6 +619,9 @@ export const COMMAND_OPTIONS = {
     'dry-run',
     'tables',
     'schemas',
+    'create-roles',
+    'no-owner',
+    'no-privileges',
     'jobs',
     'min-tables',
   ],

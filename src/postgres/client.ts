@@ -59,6 +59,17 @@ export function connectionError(error: unknown, conn: PgConnection): Error {
         cause: error,
       });
     default:
+      if (/client password must be a (non-empty )?string|Password must be a string/i.test(msg)) {
+        return new PgConnectionConfigError(
+          `the server at ${where} asks user "${conn.user}" for a password, and none was given`,
+          {
+            hint:
+              'set PGPASSWORD, or add a line for this server to the password file (PGPASSFILE, default ~/.pgpass); ' +
+              'a password inside the database URL works too, but other users can see it in the process list',
+            cause: error,
+          },
+        );
+      }
       if (/timeout/i.test(msg)) {
         return new PgUnreachableError(`connecting to PostgreSQL at ${where} timed out`, {
           hint: 'check the host and port, firewalls, and that the server is running',

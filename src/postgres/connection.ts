@@ -80,6 +80,13 @@ export function parseConnectionUrl(url: string, inputName = 'database URL'): Par
   if (qPort) out.port = parsePort(qPort, inputName);
   const ssl = u.searchParams.get('sslmode');
   if (ssl) out.sslmode = ssl;
+  // libpq reads these query parameters too; a password there must not be silently ignored.
+  const qUser = u.searchParams.get('user');
+  if (qUser) out.user = qUser;
+  const qDb = u.searchParams.get('dbname');
+  if (qDb) out.database = qDb;
+  const qPassword = u.searchParams.get('password');
+  if (qPassword !== null) out.password = qPassword;
   return out;
 }
 
@@ -97,13 +104,16 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** Files libpq reads (password file, TLS material): our own connection uses them, so do the tools. */
+const PASSED_PG_FILES = new Set(['PGPASSFILE', 'PGSSLROOTCERT', 'PGSSLCERT', 'PGSSLKEY', 'PGSSLCRL']);
+
 /**
  * The environment for a pg tool (pg_dump, pg_restore, psql): connection by PG* variables so
  * the password never reaches argv. Inherited PG* variables are replaced, not mixed in.
  */
 export function pgToolEnv(conn: PgConnection, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(base)) if (!k.startsWith('PG')) env[k] = v;
+  for (const [k, v] of Object.entries(base)) if (!k.startsWith('PG') || PASSED_PG_FILES.has(k)) env[k] = v;
   env.PGHOST = conn.host;
   env.PGPORT = String(conn.port);
   env.PGUSER = conn.user;

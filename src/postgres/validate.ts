@@ -1,8 +1,28 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
-import type { HealthCheckResult, Inventory, TableCheck } from '../catalog/types.js';
+import type {
+  HealthCheckResult,
+  Inventory,
+  LargeObjectInventory,
+  MaterializedViewInventory,
+  ObjectCheck,
+  RelationInventory,
+  SequenceInventory,
+  TableCheck,
+} from '../catalog/types.js';
 import { ConfigError } from '../errors.js';
-import { countRows, listExtensions, listTables } from './inventory.js';
+import {
+  countRows,
+  largeObjects,
+  listExtensions,
+  listMaterializedViews,
+  listPartitioned,
+  listRelations,
+  listSchemas,
+  listSequences,
+  listTables,
+  schemaFingerprint,
+} from './inventory.js';
 
 /** A user's health check: SQL whose first column of the first row is compared with `expected`. */
 export interface HealthCheck {
@@ -122,7 +142,7 @@ export interface Validation {
 }
 
 /**
- * DESIGN.md §6 (4-6): at least `minTables` tables, every manifest table present with exactly
+ * A drill's checks 4-6 (docs/architecture.md): at least `minTables` tables, every manifest table present with exactly
  * the manifest's row count, the manifest's extensions present, and the user's checks pass.
  */
 export async function validateRestored(
@@ -191,4 +211,116 @@ export async function validateRestored(
     }
   }
   return { tableCount, tables, extensions, checks, reasons };
+}
+
+export interface ObjectCompareOptions {
+  /** Compare owners (false after a --no-owner restore). */
+  owners: boolean;
+  /** Compare ACL digests (false after a --no-privileges restore). */
+  privileges: boolean;
+}
+
+/**
+ * Compares the restored database with the manifest's inventory beyond tables and rows: owners
+ * and ACLs of relations and schemas, row-level security and policies, materialized views,
+ * sequences, partitioned parents' totals, large objects and the schema fingerprint. Only what
+ * the manifest recorded is compared (a manifest@1 has the fingerprint alone).
+ */
+export async function compareObjects(
+  client: pg.Client,
+  inventory: Inventory,
+  options: ObjectCompareOptions,
+): Promise<ObjectCheck[]> {
+  const out: ObjectCheck[] = [];
+  // An ACL holds its owner's own grants: with other owners it cannot equal the manifest's.
+  const privileges = options.privileges && options.owners;
+  const add = (kind: string, object: string, expected: string, found: string | null) =>
+    out.push({ kind, object, expected, found, ok: found === expected });
+  const q = (schema: string, name: string) => `${schema}.${name}`;
+
+  if (inventory.relations) {
+    const found = new Map((await listRelations(client)).map((r) => [q(r.schema, r.name), r]));
+    for (const r of inventory.relations) {
+      const f = found.get(q(r.schema, r.name));
+      const what = q(r.schema, r.name);
+      if (options.owners) add('owner', what, r.owner, f?.owner ?? null);
+      if (privileges)
+        add('privileges (ACL digest)', what, r.aclDigest.slice(0, 16), f?.aclDigest.slice(0, 16) ?? null);
+      if (r.rowSecurity || r.forceRowSecurity || (f && (f.rowSecurity || f.forceRowSecurity))) {
+        const s = (x: RelationInventory) =>
+          `${x.rowSecurity ? 'enabled' : 'disabled'}${x.forceRowSecurity ? ', forced' : ''}`;
+        add('row-level security', what, s(r), f ? s(f) : null);
+      }
+      if (r.policies > 0 || (f && f.policies > 0)) {
+        const s = (x: RelationInventory) => `${x.policies} (${x.policiesDigest.slice(0, 16)})`;
+        add('policies', what, s(r), f ? s(f) : null);
+      }
+    }
+  }
+  if (inventory.schemas) {
+    const found = new Map((await listSchemas(client)).map((s) => [s.name, s]));
+    for (const s of inventory.schemas) {
+      const f = found.get(s.name);
+      if (options.owners) add('schema owner', s.name, s.owner, f?.owner ?? null);
+      if (privileges)
+        add(
+          'schema privileges (ACL digest)',
+          s.name,
+          s.aclDigest.slice(0, 16),
+          f?.aclDigest.slice(0, 16) ?? null,
+        );
+    }
+  }
+  if (inventory.materializedViews) {
+    const found = new Map((await listMaterializedViews(client)).map((m) => [q(m.schema, m.name), m]));
+    const s = (m: MaterializedViewInventory) => (m.populated ? `populated, ${m.rows} rows` : 'not populated');
+    for (const m of inventory.materializedViews) {
+      const f = found.get(q(m.schema, m.name));
+      add('materialized view', q(m.schema, m.name), s(m), f ? s(f) : null);
+    }
+  }
+  if (inventory.sequences) {
+    const found = new Map((await listSequences(client)).map((x) => [q(x.schema, x.name), x]));
+    const s = (x: SequenceInventory) => `${x.lastValue}${x.isCalled ? '' : ' (not called)'}`;
+    for (const x of inventory.sequences) {
+      const f = found.get(q(x.schema, x.name));
+      add('sequence last value', q(x.schema, x.name), s(x), f ? s(f) : null);
+    }
+  }
+  if (inventory.partitioned) {
+    const found = new Map((await listPartitioned(client)).map((p) => [q(p.schema, p.name), p]));
+    for (const p of inventory.partitioned) {
+      const f = found.get(q(p.schema, p.name));
+      add(
+        'partitioned table rows',
+        q(p.schema, p.name),
+        `${p.rows} rows in ${p.leaves.length} partitions`,
+        f ? `${f.rows} rows in ${f.leaves.length} partitions` : null,
+      );
+    }
+  }
+  if (inventory.largeObjects) {
+    const lo = inventory.largeObjects;
+    const f = await largeObjects(client);
+    const s = (x: LargeObjectInventory) => `${x.count} objects, ${x.bytes} bytes, ${x.digest.slice(0, 16)}`;
+    if (options.owners) add('large objects', '', s(lo), s(f));
+    else add('large objects (contents)', '', s({ ...lo, digest: '' }), s({ ...f, digest: '' }));
+  }
+  add(
+    'schema fingerprint',
+    '',
+    inventory.schemaFingerprint.slice(0, 16),
+    (await schemaFingerprint(client)).slice(0, 16),
+  );
+  return out;
+}
+
+/** A sentence per failed object check. */
+export function objectReasons(checks: ObjectCheck[]): string[] {
+  return checks
+    .filter((c) => !c.ok)
+    .map(
+      (c) =>
+        `${c.kind}${c.object ? ` of ${c.object}` : ''} is ${c.found === null ? 'missing' : `"${c.found}"`}, the manifest says "${c.expected}"`,
+    );
 }

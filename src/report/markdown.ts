@@ -228,6 +228,9 @@ export function renderDrillReportMarkdown(report: DrillReport): string {
             ? `SHA-256 ${code(report.checksum.expected.slice(0, 16))}… matches`
             : `expected ${code(report.checksum.expected)}, got ${report.checksum.actual ? code(report.checksum.actual) : 'nothing'}`,
         ],
+        ...(report.sidecar
+          ? [['Checksum sidecar', report.sidecar.ok ? OK : BAD, mdEscape(report.sidecar.detail)]]
+          : []),
         [
           'Decryption',
           report.decryption.ok ? OK : BAD,
@@ -258,10 +261,32 @@ export function renderDrillReportMarkdown(report: DrillReport): string {
         [
           'Row counts',
           started ? (report.tables.every((t) => t.ok) ? OK : BAD) : NONE,
-          started
-            ? `${report.tables.filter((t) => t.ok).length}/${report.tables.length} tables match the manifest`
-            : notRun,
+          !started
+            ? notRun
+            : report.restore.ok || report.tables.length === 0
+              ? `${report.tables.filter((t) => t.ok).length}/${report.tables.length} tables match the manifest`
+              : 'not checked: the restore failed',
         ],
+        ...(report.objects
+          ? [
+              [
+                'Owners, privileges, policies, objects',
+                report.objects.every((o) => o.ok) ? OK : BAD,
+                `${report.objects.filter((o) => o.ok).length}/${report.objects.length} match the manifest`,
+              ],
+            ]
+          : []),
+        ...(report.rolesCreated
+          ? [
+              [
+                "Backup's roles",
+                OK,
+                report.rolesCreated.length
+                  ? `created (NOLOGIN, no passwords): ${report.rolesCreated.map(code).join(', ')}`
+                  : 'all existed in the throwaway server',
+              ],
+            ]
+          : []),
         ...report.checks.map((c) => [
           `Health check: ${mdEscape(c.name)}`,
           c.ok ? OK : BAD,
@@ -290,12 +315,30 @@ export function renderDrillReportMarkdown(report: DrillReport): string {
           report.tables.map((t) => [
             code(`${t.schema}.${t.name}`),
             count(t.expected),
-            count(t.found),
-            t.ok ? OK : BAD,
+            t.note ? mdEscape(t.note) : count(t.found),
+            t.ok ? OK : t.note ? NONE : BAD,
           ]),
         )
       : 'No tables recorded.',
   );
+
+  if (report.objects?.length) {
+    out.push(
+      '',
+      `### Owners, privileges, policies and other objects (${report.objects.length})`,
+      '',
+      table(
+        ['Check', 'Object', 'Expected', 'Found', ''],
+        report.objects.map((o) => [
+          mdEscape(o.kind),
+          o.object ? code(o.object) : NONE,
+          code(o.expected),
+          o.found === null ? 'missing' : code(o.found),
+          o.ok ? OK : BAD,
+        ]),
+      ),
+    );
+  }
 
   if (report.extensions.length) {
     out.push(

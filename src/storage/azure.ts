@@ -1,13 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import {
   AnonymousCredential,
   BlobServiceClient,
   type BlockBlobClient,
   type ContainerClient,
+  newPipeline,
+  type Pipeline,
+  type RequestPolicy,
+  type RequestPolicyFactory,
   type StoragePipelineOptions,
   StorageSharedKeyCredential,
+  type WebResource,
 } from '@azure/storage-blob';
 import { LmsError } from '../errors.js';
 import { type Logger, nullLogger } from '../log.js';
@@ -19,8 +25,10 @@ import {
   type StorageOperation,
 } from './errors.js';
 import { errorCodeOf, httpStatusOf, toStorageError } from './faults.js';
+import { downloadStalled, guardDownload, guardedAgents, metadataDeadline, withDeadline } from './guard.js';
 import { joinRoot, validateKey, validatePrefix } from './keys.js';
 import { HashingStream, hashStream, readAll } from './source.js';
+import { DEFAULT_STORAGE_TIMEOUTS, type StorageTimeouts } from './timeouts.js';
 import type { PutSource, Storage, StoredObject } from './types.js';
 import type { StorageLocation } from './url.js';
 import { integrityError } from './verify.js';
@@ -39,6 +47,8 @@ export interface AzureStorageOptions {
   blockSize?: number;
   /** Blocks in flight (default 4). */
   concurrency?: number;
+  /** Connect, idle and overall bounds (default: LMS_BACKUP_STORAGE_TIMEOUT's default). */
+  timeouts?: StorageTimeouts;
 }
 
 /**
@@ -56,10 +66,12 @@ export class AzureStorage implements Storage {
   private readonly blockSize: number;
   private readonly concurrency: number;
   private readonly logger: Logger;
+  readonly timeouts: StorageTimeouts;
 
   constructor(opts: AzureStorageOptions) {
     const loc = opts.location;
     this.display = opts.display;
+    this.timeouts = opts.timeouts ?? DEFAULT_STORAGE_TIMEOUTS;
     this.prefix = loc.prefix;
     this.blockSize = opts.blockSize ?? 4 * 1024 * 1024;
     this.concurrency = opts.concurrency ?? 4;
@@ -72,7 +84,13 @@ export class AzureStorage implements Storage {
       },
       userAgentOptions: { userAgentPrefix: 'lms-backup' },
     };
-    const { service, source } = azureServiceClient(loc, opts.env ?? process.env, pipeline, this.display);
+    const { service, source } = azureServiceClient(
+      loc,
+      opts.env ?? process.env,
+      pipeline,
+      this.display,
+      this.timeouts,
+    );
     this.container = service.getContainerClient(loc.container);
     this.credentialSource = source;
   }
@@ -81,12 +99,27 @@ export class AzureStorage implements Storage {
     return joinRoot(this.prefix, validateKey(key));
   }
 
+  /** A call that moves no data, bounded even if the agent's guard were bypassed. */
+  private call<T>(what: string, fn: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(metadataDeadline(this.timeouts), `${this.display} (${what})`, fn);
+  }
+
+  private body(key: string, body: NodeJS.ReadableStream | undefined): Readable {
+    return guardDownload(body as Readable, this.timeouts.idleMs, (waited) =>
+      downloadStalled(this.display, key, waited, this.timeouts),
+    );
+  }
+
   async put(key: string, source: PutSource): Promise<StoredObject> {
     const blob = this.container.getBlockBlobClient(this.name(key));
     try {
       // The conditional commit (If-None-Match: *) is what makes create-only hold; the
       // existence check only saves sending a large object that would be refused at the end.
-      if (source.size > this.blockSize && (await blob.exists())) throw conflictError(this.display, key);
+      if (
+        source.size > this.blockSize &&
+        (await this.call('exists', (abortSignal) => blob.exists({ abortSignal })))
+      )
+        throw conflictError(this.display, key);
       if (source.size <= this.blockSize) return await this.putSmall(key, blob, source);
       const sent = new HashingStream();
       const input = source.open();
@@ -103,8 +136,8 @@ export class AzureStorage implements Storage {
         throw integrityError(this.display, key, source, wrote, 'data read for');
       }
       // Azure keeps no SHA-256 of a block blob: confirm by reading it back.
-      const download = await blob.download();
-      const stored = await hashStream(download.readableStreamBody as Readable);
+      const download = await this.call('get', (abortSignal) => blob.download(0, undefined, { abortSignal }));
+      const stored = await hashStream(this.body(key, download.readableStreamBody));
       if (stored.size !== source.size || stored.sha256 !== source.sha256) {
         await this.deleteQuietly(blob.name);
         throw integrityError(this.display, key, source, stored);
@@ -136,7 +169,8 @@ export class AzureStorage implements Storage {
       blobHTTPHeaders: { blobContentType: 'application/octet-stream', blobContentMD5: md5 },
     });
     if (!res.contentMD5 || !Buffer.from(res.contentMD5).equals(md5)) {
-      const stored = await hashStream((await blob.download()).readableStreamBody as Readable);
+      const download = await this.call('get', (abortSignal) => blob.download(0, undefined, { abortSignal }));
+      const stored = await hashStream(this.body(key, download.readableStreamBody));
       if (stored.size !== source.size || stored.sha256 !== source.sha256) {
         await this.deleteQuietly(blob.name);
         throw integrityError(this.display, key, source, stored);
@@ -148,8 +182,8 @@ export class AzureStorage implements Storage {
   async get(key: string): Promise<Readable> {
     const blob = this.container.getBlobClient(this.name(key));
     try {
-      const download = await blob.download();
-      return download.readableStreamBody as Readable;
+      const download = await this.call('get', (abortSignal) => blob.download(0, undefined, { abortSignal }));
+      return this.body(key, download.readableStreamBody);
     } catch (err) {
       throw this.mapError('get', key, err);
     }
@@ -158,7 +192,7 @@ export class AzureStorage implements Storage {
   async head(key: string): Promise<StoredObject | null> {
     const blob = this.container.getBlobClient(this.name(key));
     try {
-      const props = await blob.getProperties();
+      const props = await this.call('head', (abortSignal) => blob.getProperties({ abortSignal }));
       return {
         key,
         size: props.contentLength ?? 0,
@@ -174,10 +208,11 @@ export class AzureStorage implements Storage {
     validatePrefix(prefix);
     const root = this.prefix ? `${this.prefix}/` : '';
     try {
-      for await (const page of this.container
-        .listBlobsFlat({ prefix: root + prefix })
-        .byPage({ maxPageSize: 1000 })) {
-        for (const item of page.segment.blobItems) {
+      const pages = this.container.listBlobsFlat({ prefix: root + prefix }).byPage({ maxPageSize: 1000 });
+      for (;;) {
+        const next = await this.call('list', () => pages.next());
+        if (next.done) break;
+        for (const item of next.value.segment.blobItems) {
           yield {
             key: item.name.slice(root.length),
             size: item.properties.contentLength ?? 0,
@@ -193,19 +228,20 @@ export class AzureStorage implements Storage {
   async delete(key: string): Promise<void> {
     const blob = this.container.getBlobClient(this.name(key));
     try {
-      await blob.deleteIfExists({ deleteSnapshots: 'include' });
+      await this.call('delete', (abortSignal) =>
+        blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal }),
+      );
     } catch (err) {
       throw this.mapError('delete', key, err);
     }
   }
 
   private async deleteQuietly(name: string): Promise<void> {
-    await this.container
-      .getBlobClient(name)
-      .deleteIfExists()
-      .catch((err) =>
-        this.logger.warn(`${this.display}: could not remove ${name} after a failed check: ${err}`),
-      );
+    await this.call('delete', (abortSignal) =>
+      this.container.getBlobClient(name).deleteIfExists({ abortSignal }),
+    ).catch((err) =>
+      this.logger.warn(`${this.display}: could not remove ${name} after a failed check: ${err}`),
+    );
   }
 
   private mapError(operation: StorageOperation, key: string, err: unknown): Error {
@@ -259,13 +295,16 @@ export class AzureStorage implements Storage {
 export function azureServiceClient(
   loc: AzureLocation,
   env: NodeJS.ProcessEnv,
-  pipeline: StoragePipelineOptions,
+  options: StoragePipelineOptions,
   display: string,
+  timeouts: StorageTimeouts = DEFAULT_STORAGE_TIMEOUTS,
 ): { service: BlobServiceClient; source: string } {
   const endpoint = loc.endpoint ?? `https://${loc.account}.blob.core.windows.net`;
+  const pipeline = (credential: StorageSharedKeyCredential | AnonymousCredential | TokenCredential) =>
+    guardedPipeline(credential, options, timeouts);
   if (loc.sas) {
     return {
-      service: new BlobServiceClient(`${endpoint}?${loc.sas}`, new AnonymousCredential(), pipeline),
+      service: new BlobServiceClient(`${endpoint}?${loc.sas}`, pipeline(new AnonymousCredential())),
       source: 'the SAS token in the location URL',
     };
   }
@@ -281,7 +320,9 @@ export function azureServiceClient(
     }
     let service: BlobServiceClient;
     try {
-      service = BlobServiceClient.fromConnectionString(connectionString, pipeline);
+      const parsed = BlobServiceClient.fromConnectionString(connectionString, options);
+      // Rebuilt on our pipeline, so that its requests go through the guarded agents.
+      service = new BlobServiceClient(parsed.url, pipeline(parsed.credential));
     } catch (err) {
       throw new StorageConfigError('AZURE_STORAGE_CONNECTION_STRING is not a valid connection string', {
         cause: err,
@@ -299,14 +340,14 @@ export function azureServiceClient(
   const sas = env.AZURE_STORAGE_SAS_TOKEN?.trim().replace(/^\?/, '');
   if (sas) {
     return {
-      service: new BlobServiceClient(`${endpoint}?${sas}`, new AnonymousCredential(), pipeline),
+      service: new BlobServiceClient(`${endpoint}?${sas}`, pipeline(new AnonymousCredential())),
       source: 'AZURE_STORAGE_SAS_TOKEN',
     };
   }
   const key = env.AZURE_STORAGE_KEY?.trim();
   if (key) {
     return {
-      service: new BlobServiceClient(endpoint, new StorageSharedKeyCredential(loc.account, key), pipeline),
+      service: new BlobServiceClient(endpoint, pipeline(new StorageSharedKeyCredential(loc.account, key))),
       source: 'AZURE_STORAGE_KEY',
     };
   }
@@ -316,8 +357,32 @@ export function azureServiceClient(
     });
   }
   return {
-    service: new BlobServiceClient(endpoint, new DefaultAzureCredential(), pipeline),
+    service: new BlobServiceClient(endpoint, pipeline(new DefaultAzureCredential())),
     source:
       'DefaultAzureCredential (azure/login OIDC, managed identity, Azure CLI, AZURE_CLIENT_ID/AZURE_TENANT_ID)',
   };
+}
+
+/**
+ * The SDK's pipeline plus one policy that sends every request through our guarded agents
+ * (the SDK itself sets no timeout at all).
+ */
+function guardedPipeline(
+  credential: StorageSharedKeyCredential | AnonymousCredential | TokenCredential,
+  options: StoragePipelineOptions,
+  timeouts: StorageTimeouts,
+): Pipeline {
+  const base = newPipeline(credential, options);
+  const agents = guardedAgents(timeouts);
+  const useGuardedAgent: RequestPolicyFactory = {
+    create: (next: RequestPolicy): RequestPolicy => ({
+      sendRequest: (request: WebResource) => {
+        request.agent = request.url.startsWith('https:') ? agents.https : agents.http;
+        return next.sendRequest(request);
+      },
+    }),
+  };
+  // Added to the SDK's own pipeline object (a new Pipeline would lose its credential).
+  (base.factories as RequestPolicyFactory[]).push(useGuardedAgent);
+  return base;
 }

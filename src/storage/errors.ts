@@ -8,7 +8,7 @@ export interface StorageErrorContext extends LmsErrorOptions {
   operation?: StorageOperation;
 }
 
-export type StorageOperation = 'put' | 'get' | 'head' | 'list' | 'delete';
+export type StorageOperation = 'put' | 'get' | 'head' | 'list' | 'delete' | 'sweep';
 
 /** The object is not there (exit 1: the job ran and what it needed was missing). */
 export class StorageNotFoundError extends JobFailedError {
@@ -58,13 +58,35 @@ export class StorageKeyError extends ConfigError {}
 /** Transient faults did not stop: the service is down or unreachable. */
 export class StorageUnavailableError extends JobFailedError {
   readonly location: string | undefined;
+  readonly key: string | undefined;
   readonly operation: StorageOperation | undefined;
   readonly attempts: number;
   constructor(message: string, ctx: StorageErrorContext & { attempts: number }) {
     super(message, ctx);
     this.location = ctx.location;
+    this.key = ctx.key;
     this.operation = ctx.operation;
     this.attempts = ctx.attempts;
+  }
+}
+
+/**
+ * The destination stopped answering: nothing moved for the idle bound, and retries did not help
+ * within the overall bound (LMS_BACKUP_STORAGE_TIMEOUT). A StorageUnavailableError, so callers
+ * that handle "storage down" handle this too.
+ */
+export class StorageTimeoutError extends StorageUnavailableError {
+  /** How long the destination had been silent when we gave up. */
+  readonly silentMs: number;
+  /** The overall bound in force. */
+  readonly boundMs: number;
+  constructor(
+    message: string,
+    ctx: StorageErrorContext & { attempts: number; silentMs: number; boundMs: number },
+  ) {
+    super(message, ctx);
+    this.silentMs = ctx.silentMs;
+    this.boundMs = ctx.boundMs;
   }
 }
 

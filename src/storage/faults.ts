@@ -1,5 +1,6 @@
 import { LmsError } from '../errors.js';
 import { StorageAuthError, type StorageOperation, StorageRequestError } from './errors.js';
+import { isStall, STALL_CODE } from './guard.js';
 
 /** Socket-level failures worth another try: the peer went away, the network blinked, a timeout. */
 const TRANSIENT_CODES = new Set([
@@ -30,6 +31,7 @@ const TRANSIENT_CODES = new Set([
   'InternalError',
   'OperationTimedOut',
   'ServerBusy',
+  STALL_CODE,
 ]);
 
 const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'AbortError', 'ConnectTimeoutError']);
@@ -101,6 +103,7 @@ export function classifyFault(err: unknown): Fault {
   const message = err instanceof Error ? err.message || err.name : String(err);
   const summary = message.split('\n')[0]!.slice(0, 300);
   if (err instanceof LmsError) return { transient: false, status: undefined, code: undefined, summary };
+  if (isStall(err)) return { transient: true, status: undefined, code: undefined, summary };
   const status = httpStatusOf(err);
   const code = errorCodeOf(err);
   if (status !== undefined) {

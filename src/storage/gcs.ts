@@ -11,8 +11,17 @@ import {
   type StorageOperation,
 } from './errors.js';
 import { httpStatusOf, toStorageError } from './faults.js';
+import {
+  downloadStalled,
+  guardDownload,
+  metadataDeadline,
+  StallError,
+  watchProgress,
+  withDeadline,
+} from './guard.js';
 import { joinRoot, validateKey, validatePrefix } from './keys.js';
 import { HashingStream, hashStream } from './source.js';
+import { DEFAULT_STORAGE_TIMEOUTS, type StorageTimeouts } from './timeouts.js';
 import type { PutSource, Storage, StoredObject } from './types.js';
 import type { StorageLocation } from './url.js';
 import { integrityError } from './verify.js';
@@ -29,6 +38,8 @@ export interface GcsStorageOptions {
   requestAttempts?: number;
   /** Objects larger than this use a resumable upload sent in chunks of this size (default 8 MiB). */
   chunkSize?: number;
+  /** Connect, idle and overall bounds (default: LMS_BACKUP_STORAGE_TIMEOUT's default). */
+  timeouts?: StorageTimeouts;
 }
 
 interface ObjectMetadata {
@@ -52,11 +63,13 @@ export class GcsStorage implements Storage {
   private readonly prefix: string;
   private readonly chunkSize: number;
   private readonly logger: Logger;
+  readonly timeouts: StorageTimeouts;
 
   constructor(opts: GcsStorageOptions) {
     const loc = opts.location;
     const env = opts.env ?? process.env;
     this.display = opts.display;
+    this.timeouts = opts.timeouts ?? DEFAULT_STORAGE_TIMEOUTS;
     this.prefix = loc.prefix;
     this.logger = opts.logger ?? nullLogger;
     // Resumable chunks must be multiples of 256 KiB.
@@ -67,6 +80,9 @@ export class GcsStorage implements Storage {
     const attempts = Math.max(1, opts.requestAttempts ?? 3);
     const endpoint = loc.endpoint ?? emulatorHost(env.STORAGE_EMULATOR_HOST);
     const options: StorageOptions = {
+      // A backstop per request, up to the first byte of the answer (the SDK turns it off for
+      // uploads): longer than our own deadlines, so those decide and say what stalled.
+      timeout: metadataDeadline(this.timeouts) + 1000,
       retryOptions: {
         autoRetry: attempts > 1,
         maxRetries: attempts - 1,
@@ -79,7 +95,15 @@ export class GcsStorage implements Storage {
         : {}),
       ...(env.GOOGLE_CLOUD_PROJECT ? { projectId: env.GOOGLE_CLOUD_PROJECT } : {}),
     };
-    this.bucket = new GcsClient(options).bucket(loc.bucket);
+    // The SDK's requests go through its own agents (teeny-request's pool, gaxios): the
+    // timeout above, guardDownload, withDeadline and the progress watch in put bound them.
+    const client = new GcsClient(options);
+    this.bucket = client.bucket(loc.bucket);
+  }
+
+  /** A call that moves no data, bounded (the SDK takes no abort signal). */
+  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return withDeadline(metadataDeadline(this.timeouts), `${this.display} (${what})`, () => fn());
   }
 
   private file(key: string, generation?: string | number): File {
@@ -93,20 +117,31 @@ export class GcsStorage implements Storage {
       // ifGenerationMatch=0 is what makes create-only atomic; the existence check only
       // saves sending a large object that would be refused at the end.
       const resumable = source.size > this.chunkSize;
-      if (resumable && (await file.exists())[0]) throw conflictError(this.display, key);
+      if (resumable && (await this.call('exists', () => file.exists()))[0])
+        throw conflictError(this.display, key);
       const sent = new HashingStream({ md5: true });
-      await pipeline(
-        source.open(),
-        sent,
-        file.createWriteStream({
-          resumable,
-          ...(resumable ? { chunkSize: this.chunkSize } : {}),
-          // We check the MD5 the service computed against our own below.
-          validation: false,
-          preconditionOpts: { ifGenerationMatch: 0 },
-          metadata: { contentType: 'application/octet-stream', metadata: { sha256: source.sha256 } },
-        }),
+      const upload = file.createWriteStream({
+        resumable,
+        ...(resumable ? { chunkSize: this.chunkSize } : {}),
+        // We check the MD5 the service computed against our own below.
+        validation: false,
+        preconditionOpts: { ifGenerationMatch: 0 },
+        metadata: { contentType: 'application/octet-stream', metadata: { sha256: source.sha256 } },
+      });
+      // The SDK's requests go through its own agents: watch what it takes from us, then its
+      // answer. A resumable upload takes a whole chunk before sending it, so there the wait
+      // allowed is the first-byte bound (a chunk must go out within it: 8 MiB in 81 s by default).
+      const stopWatching = watchProgress(
+        () => sent.bytes + (upload.writableFinished ? 1 : 0),
+        () => (sent.bytes < source.size && !resumable ? this.timeouts.idleMs : this.timeouts.firstByteMs),
+        (waited) =>
+          upload.destroy(new StallError(sent.bytes < source.size ? 'send' : 'answer', waited, this.display)),
       );
+      try {
+        await pipeline(source.open(), sent, upload);
+      } finally {
+        stopWatching();
+      }
       const wrote = sent.result();
       const meta = file.metadata as ObjectMetadata;
       if (wrote.size !== source.size || wrote.sha256 !== source.sha256) {
@@ -123,7 +158,7 @@ export class GcsStorage implements Storage {
         this.logger.debug(`${this.display}: stored ${key}, confirmed by the service's MD5`);
       } else {
         // No MD5 from the service (composite or customer-encrypted objects): read it back.
-        const stored = await hashStream(await this.openRead(file.name, meta.generation));
+        const stored = await hashStream(await this.openRead(file.name, meta.generation, key));
         if (stored.size !== source.size || stored.sha256 !== source.sha256) {
           await this.deleteQuietly(file, meta.generation);
           throw integrityError(this.display, key, source, stored);
@@ -140,24 +175,32 @@ export class GcsStorage implements Storage {
     try {
       // The read stream reports a missing object only once read: ask first, then read
       // exactly that generation.
-      const [meta] = (await file.getMetadata()) as unknown as [ObjectMetadata];
-      return await this.openRead(file.name, meta.generation);
+      const [meta] = (await this.call('head', () => file.getMetadata())) as unknown as [ObjectMetadata];
+      return await this.openRead(file.name, meta.generation, key);
     } catch (err) {
       throw this.mapError('get', key, err);
     }
   }
 
-  private async openRead(name: string, generation: string | number | undefined): Promise<Readable> {
+  private async openRead(
+    name: string,
+    generation: string | number | undefined,
+    key: string,
+  ): Promise<Readable> {
     const file = generation === undefined ? this.bucket.file(name) : this.bucket.file(name, { generation });
     // Callers hash what they read (SHA-256); the SDK's CRC32C pass would only repeat that.
     const stream = file.createReadStream({ validation: false });
-    return stream instanceof Readable ? stream : Readable.from(stream);
+    return guardDownload(
+      stream instanceof Readable ? stream : Readable.from(stream),
+      this.timeouts.idleMs,
+      (waited) => downloadStalled(this.display, key, waited, this.timeouts),
+    );
   }
 
   async head(key: string): Promise<StoredObject | null> {
     const file = this.file(key);
     try {
-      const [meta] = (await file.getMetadata()) as unknown as [ObjectMetadata];
+      const [meta] = (await this.call('head', () => file.getMetadata())) as unknown as [ObjectMetadata];
       return {
         key,
         size: Number(meta.size ?? 0),
@@ -177,12 +220,15 @@ export class GcsStorage implements Storage {
       let files: File[];
       let next: { pageToken?: string } | null | undefined;
       try {
-        [files, next] = (await this.bucket.getFiles({
-          prefix: root + prefix,
-          autoPaginate: false,
-          maxResults: 1000,
-          ...(pageToken ? { pageToken } : {}),
-        })) as unknown as [File[], { pageToken?: string } | null];
+        const token = pageToken;
+        [files, next] = (await this.call('list', () =>
+          this.bucket.getFiles({
+            prefix: root + prefix,
+            autoPaginate: false,
+            maxResults: 1000,
+            ...(token ? { pageToken: token } : {}),
+          }),
+        )) as unknown as [File[], { pageToken?: string } | null];
       } catch (err) {
         throw this.mapError('list', prefix, err);
       }
@@ -201,18 +247,18 @@ export class GcsStorage implements Storage {
 
   async delete(key: string): Promise<void> {
     try {
-      await this.file(key).delete({ ignoreNotFound: true });
+      await this.call('delete', () => this.file(key).delete({ ignoreNotFound: true }));
     } catch (err) {
       throw this.mapError('delete', key, err);
     }
   }
 
   private async deleteQuietly(file: File, generation: string | number | undefined): Promise<void> {
-    await file
-      .delete(generation === undefined ? {} : { ifGenerationMatch: generation })
-      .catch((err) =>
-        this.logger.warn(`${this.display}: could not remove ${file.name} after a failed check: ${err}`),
-      );
+    await this.call('delete', () =>
+      file.delete(generation === undefined ? {} : { ifGenerationMatch: generation }),
+    ).catch((err) =>
+      this.logger.warn(`${this.display}: could not remove ${file.name} after a failed check: ${err}`),
+    );
   }
 
   private mapError(operation: StorageOperation, key: string, err: unknown): Error {

@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import { nullLogger } from '../log.js';
 import { LocalStorage } from './local.js';
 import { type RetryOptions, withRetry } from './retry.js';
+import { type StorageTimeouts, storageTimeoutsFromEnv } from './timeouts.js';
 import type { Storage } from './types.js';
 import { displayLocation, parseStorageLocation, type StorageLocation } from './url.js';
 
@@ -11,7 +12,16 @@ export { TEMP_PREFIX, validateKey, validatePrefix } from './keys.js';
 export { LocalStorage } from './local.js';
 export { isIntegrityError, type RetryOptions, withRetry } from './retry.js';
 export { bufferSource, fileSource, hashStream } from './source.js';
-export type { PutSource, Storage, StoredObject } from './types.js';
+export { isAbandoned, stagedDumpName, sweepStagedDumps, sweepTemporaryFiles } from './staging.js';
+export {
+  DEFAULT_STORAGE_TIMEOUT_S,
+  DEFAULT_STORAGE_TIMEOUTS,
+  STORAGE_TIMEOUT_ENV,
+  type StorageTimeouts,
+  storageTimeouts,
+  storageTimeoutsFromEnv,
+} from './timeouts.js';
+export type { PutSource, Storage, StoredObject, SweepResult } from './types.js';
 export {
   displayLocation,
   LOCATION_FORMS,
@@ -35,6 +45,11 @@ export interface OpenStorageOptions {
   concurrency?: number;
   /** Base for relative local paths (default process.cwd()). */
   cwd?: string;
+  /**
+   * Connect, idle and overall bounds of every call (default: from LMS_BACKUP_STORAGE_TIMEOUT in
+   * `env`, seconds, default 180). Never unbounded.
+   */
+  timeouts?: StorageTimeouts;
 }
 
 /**
@@ -52,9 +67,11 @@ export async function openStorage(
       : location;
   const logger = opts.logger ?? nullLogger;
   const display = displayLocation(loc);
+  const timeouts = opts.timeouts ?? storageTimeoutsFromEnv(opts.env ?? process.env);
   const common = {
     display,
     logger,
+    timeouts,
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.requestAttempts !== undefined ? { requestAttempts: opts.requestAttempts } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
@@ -94,5 +111,5 @@ export async function openStorage(
     }
   }
   logger.debug(`storage: opened ${storage.kind} destination ${display}`);
-  return opts.retry === false ? storage : withRetry(storage, { ...opts.retry, logger });
+  return opts.retry === false ? storage : withRetry(storage, { timeouts, ...opts.retry, logger });
 }

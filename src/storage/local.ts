@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, constants as fsConstants } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
@@ -15,6 +14,7 @@ import {
 import { classifyFault } from './faults.js';
 import { TEMP_PREFIX, validateKey, validatePrefix } from './keys.js';
 import { HashingStream, hashStream } from './source.js';
+import { sweepTemporaryFiles, temporaryName } from './staging.js';
 import type { PutSource, Storage, StoredObject } from './types.js';
 import { integrityError } from './verify.js';
 
@@ -96,7 +96,7 @@ export class LocalStorage implements Storage {
     target: string,
     dir: string,
   ): Promise<StoredObject> {
-    const temp = join(dir, `${TEMP_PREFIX}${basename(target)}-${randomBytes(6).toString('hex')}`);
+    const temp = join(dir, temporaryName(basename(target)));
     let tempExists = true;
     try {
       const hasher = new HashingStream();
@@ -189,29 +189,8 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async sweepTemporary(before: Date): Promise<string[]> {
-    const removed: string[] = [];
-    const sweep = async (dir: string): Promise<void> => {
-      let entries: import('node:fs').Dirent[];
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const entry of entries) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) await sweep(path);
-        else if (entry.name.startsWith(TEMP_PREFIX)) {
-          const st = await stat(path).catch(() => undefined);
-          if (st && st.mtime < before) {
-            await unlink(path).catch(() => {});
-            removed.push(path);
-          }
-        }
-      }
-    };
-    await sweep(this.root);
-    return removed;
+  async sweepTemporary(before: Date, dryRun = false): Promise<string[]> {
+    return sweepTemporaryFiles(this.root, before, { recursive: true, dryRun });
   }
 
   async delete(key: string): Promise<void> {

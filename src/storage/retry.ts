@@ -5,11 +5,19 @@ import {
   StorageConflictError,
   StorageIntegrityError,
   type StorageOperation,
+  StorageTimeoutError,
   StorageUnavailableError,
 } from './errors.js';
 import { classifyFault, describeFault } from './faults.js';
+import { isStall, metadataDeadline, stallWaitedMs } from './guard.js';
 import { hashStream } from './source.js';
-import type { PutSource, Storage, StoredObject } from './types.js';
+import {
+  DEFAULT_STORAGE_TIMEOUTS,
+  formatSeconds,
+  STORAGE_TIMEOUT_ENV,
+  type StorageTimeouts,
+} from './timeouts.js';
+import type { PutSource, Storage, StoredObject, SweepResult } from './types.js';
 
 export interface RetryOptions {
   /** Tries in all, including the first (default 5). */
@@ -23,6 +31,13 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
   /** For tests: replaces Math.random in the jitter. */
   random?: () => number;
+  /**
+   * The bounds the backend enforces per request; `totalMs` is how long an operation keeps
+   * retrying once the destination went silent (default: LMS_BACKUP_STORAGE_TIMEOUT's default).
+   */
+  timeouts?: StorageTimeouts;
+  /** For tests: replaces Date.now. */
+  now?: () => number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -40,25 +55,70 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
   const logger = options.logger ?? nullLogger;
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
+  const timeouts = options.timeouts ?? DEFAULT_STORAGE_TIMEOUTS;
+  const now = options.now ?? Date.now;
+
+  /**
+   * Since when the destination has given no sign of life during one operation. A stall counts
+   * from the last byte that moved (at most firstByteMs before it was detected); an attempt that
+   * ran well before failing shows the destination was alive until then: the count starts afresh.
+   */
+  class Silence {
+    since: number | undefined;
+    note(err: unknown, attemptStarted: number): number {
+      const failed = now();
+      const waited = isStall(err) ? (stallWaitedMs(err) ?? timeouts.firstByteMs) : 0;
+      const aliveUntil = Math.max(attemptStarted, failed - waited);
+      if (this.since === undefined || aliveUntil - attemptStarted > timeouts.connectMs)
+        this.since = aliveUntil;
+      return failed - this.since;
+    }
+  }
 
   /** Throws when `err` is final; otherwise logs, waits the backoff and returns (try again). */
-  async function backoffOrThrow(err: unknown, operation: StorageOperation, what: string, attempt: number) {
+  async function backoffOrThrow(
+    err: unknown,
+    operation: StorageOperation,
+    what: string,
+    attempt: number,
+    silence: Silence,
+    attemptStarted: number,
+  ) {
     const fault = classifyFault(err);
     if (!fault.transient) throw err;
     const detail = describeFault(fault);
-    if (attempt >= attempts) {
-      throw new StorageUnavailableError(
-        `${storage.display}: ${operation} ${what} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${detail}`,
+    const silentMs = silence.note(err, attemptStarted);
+    const delay = Math.round(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1)));
+    // Another attempt could wait up to connect + first byte + idle more (the longest any call
+    // is allowed without a byte moving): give up when that would pass the bound.
+    // (Faults that fail fast, like a reset connection, are left to the attempt count.)
+    const outOfTime = silentMs + delay + (isStall(err) ? metadataDeadline(timeouts) : 0) > timeouts.totalMs;
+    if (isStall(err) && (outOfTime || attempt >= attempts)) {
+      throw new StorageTimeoutError(
+        `${storage.display}: ${operation} ${what} failed: the destination stopped answering (${detail}; ${attempt} attempt${attempt === 1 ? '' : 's'}, silent for ${formatSeconds(silentMs)} of the ${formatSeconds(timeouts.totalMs)} allowed)`,
         {
           location: storage.display,
           operation,
-          attempts,
+          attempts: attempt,
+          silentMs,
+          boundMs: timeouts.totalMs,
+          cause: err,
+          hint: `check that the storage service at ${storage.display} is up and reachable from here (endpoint, network, firewall, service status), then run again; if it is only slow, raise ${STORAGE_TIMEOUT_ENV} (seconds, now ${timeouts.totalMs / 1000})`,
+        },
+      );
+    }
+    if (attempt >= attempts || outOfTime) {
+      throw new StorageUnavailableError(
+        `${storage.display}: ${operation} ${what} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${detail}`,
+        {
+          location: storage.display,
+          operation,
+          attempts: attempt,
           cause: err,
           hint: 'the storage service did not answer or kept returning server errors: check the endpoint, the network and the service status, then run again',
         },
       );
     }
-    const delay = Math.round(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1)));
     logger.warn(
       `${storage.display}: ${operation} ${what} failed (${detail}); retry ${attempt + 1}/${attempts} in ${delay} ms`,
     );
@@ -71,7 +131,9 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
     fn: () => Promise<T>,
     onPermanent?: (err: unknown, hadTransientFailure: boolean) => Promise<T | undefined>,
   ): Promise<T> {
+    const silence = new Silence();
     for (let attempt = 1; ; attempt++) {
+      const started = now();
       try {
         return await fn();
       } catch (err) {
@@ -79,7 +141,7 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
           const rescued = await onPermanent(err, attempt > 1);
           if (rescued !== undefined) return rescued;
         }
-        await backoffOrThrow(err, operation, what, attempt);
+        await backoffOrThrow(err, operation, what, attempt, silence, started);
       }
     }
   }
@@ -87,7 +149,15 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
   return {
     kind: storage.kind,
     display: storage.display,
-    ...(storage.sweepTemporary ? { sweepTemporary: (before: Date) => storage.sweepTemporary!(before) } : {}),
+    ...(storage.sweepTemporary
+      ? { sweepTemporary: (before: Date, dryRun?: boolean) => storage.sweepTemporary!(before, dryRun) }
+      : {}),
+    ...(storage.sweepIncomplete
+      ? {
+          sweepIncomplete: (olderThan: Date, dryRun: boolean): Promise<SweepResult> =>
+            run('sweep', 'incomplete uploads', () => storage.sweepIncomplete!(olderThan, dryRun)),
+        }
+      : {}),
 
     put(key: string, source: PutSource): Promise<StoredObject> {
       return run(
@@ -123,7 +193,9 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
     async *list(prefix: string): AsyncIterable<StoredObject> {
       // After a transient fault the listing starts over, skipping what was already yielded.
       const seen = new Set<string>();
+      const silence = new Silence();
       for (let attempt = 1; ; attempt++) {
+        const started = now();
         try {
           for await (const item of storage.list(prefix)) {
             if (seen.has(item.key)) continue;
@@ -132,7 +204,14 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
           }
           return;
         } catch (err) {
-          await backoffOrThrow(err, 'list', prefix === '' ? '(everything)' : `${prefix}*`, attempt);
+          await backoffOrThrow(
+            err,
+            'list',
+            prefix === '' ? '(everything)' : `${prefix}*`,
+            attempt,
+            silence,
+            started,
+          );
         }
       }
     },

@@ -5,6 +5,8 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
@@ -22,9 +24,20 @@ import {
   type StorageOperation,
 } from './errors.js';
 import { errorCodeOf, httpStatusOf, toStorageError } from './faults.js';
+import {
+  downloadStalled,
+  type GuardedHttpAgent,
+  type GuardedHttpsAgent,
+  guardDownload,
+  guardedAgents,
+  isStall,
+  metadataDeadline,
+  withDeadline,
+} from './guard.js';
 import { joinRoot, validateKey, validatePrefix } from './keys.js';
 import { HashingStream, hashStream, readAll } from './source.js';
-import type { PutSource, Storage, StoredObject } from './types.js';
+import { DEFAULT_STORAGE_TIMEOUTS, type StorageTimeouts } from './timeouts.js';
+import type { PutSource, Storage, StoredObject, SweepResult } from './types.js';
 import type { StorageLocation } from './url.js';
 import { integrityError } from './verify.js';
 
@@ -42,6 +55,8 @@ export interface S3StorageOptions {
   partSize?: number;
   /** Parts in flight (default 4). Memory ≈ partSize × concurrency. */
   concurrency?: number;
+  /** Connect, idle and overall bounds (default: LMS_BACKUP_STORAGE_TIMEOUT's default). */
+  timeouts?: StorageTimeouts;
 }
 
 /** How a put was confirmed; logged at debug level. */
@@ -68,6 +83,8 @@ export class S3Storage implements Storage {
   private readonly serverChecksum: boolean;
   private readonly logger: Logger;
   private readonly credentialSource: string;
+  readonly timeouts: StorageTimeouts;
+  private readonly agents: { http: GuardedHttpAgent; https: GuardedHttpsAgent };
 
   constructor(opts: S3StorageOptions) {
     const loc = opts.location;
@@ -79,6 +96,8 @@ export class S3Storage implements Storage {
     this.concurrency = opts.concurrency ?? 4;
     this.serverChecksum = loc.serverChecksum ?? true;
     this.logger = opts.logger ?? nullLogger;
+    this.timeouts = opts.timeouts ?? DEFAULT_STORAGE_TIMEOUTS;
+    this.agents = guardedAgents(this.timeouts);
     const endpoint = loc.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
     const region =
       loc.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (endpoint ? 'us-east-1' : undefined);
@@ -86,7 +105,13 @@ export class S3Storage implements Storage {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: Math.max(1, opts.requestAttempts ?? 3),
-      requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+      // Our agents bound every request (connect, first byte, idle both ways): the SDK's own
+      // requestTimeout only logs a warning unless throwOnRequestTimeout is set.
+      requestHandler: {
+        httpAgent: this.agents.http,
+        httpsAgent: this.agents.https,
+        connectionTimeout: this.timeouts.connectMs,
+      },
       ...(region ? { region } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...(loc.forcePathStyle !== undefined ? { forcePathStyle: loc.forcePathStyle } : {}),
@@ -107,6 +132,19 @@ export class S3Storage implements Storage {
 
   private name(key: string): string {
     return joinRoot(this.prefix, validateKey(key));
+  }
+
+  /** A call that moves no data, bounded even if the agent's guard were bypassed. */
+  private send<T>(what: string, fn: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(metadataDeadline(this.timeouts), `${this.display} (${what})`, fn);
+  }
+
+  private body(key: string, body: unknown): Readable {
+    // The SDK's stream mixin on other runtimes: adapt to a Node stream.
+    const stream = body instanceof Readable ? body : Readable.from((body as AsyncIterable<Uint8Array>) ?? []);
+    return guardDownload(stream, this.timeouts.idleMs, (waited) =>
+      downloadStalled(this.display, key, waited, this.timeouts),
+    );
   }
 
   async put(key: string, source: PutSource): Promise<StoredObject> {
@@ -198,14 +236,16 @@ export class S3Storage implements Storage {
       params: { ...common, Body: body, ContentLength: source.size },
       partSize: this.partSize,
       queueSize: this.concurrency,
-      leavePartsOnError: false,
+      // We abort ourselves: lib-storage would also send its abort to a store that stopped
+      // answering and wait for it unbounded by our retry budget.
+      leavePartsOnError: true,
     });
     let res: Awaited<ReturnType<Upload['done']>>;
     try {
       res = await upload.done();
     } catch (err) {
       input.destroy();
-      await this.abortUpload(upload, common.Key);
+      await this.abortUpload(upload, common.Key, isStall(err));
       throw err;
     }
     const sent = hasher.result();
@@ -219,31 +259,93 @@ export class S3Storage implements Storage {
     return etag && (etag === composite || etag === sent.md5?.toString('hex')) ? 'etag-md5' : 'read-back';
   }
 
-  /** lib-storage aborts on failure itself; this makes sure, and says so when it cannot. */
-  private async abortUpload(upload: Upload, Key: string): Promise<void> {
+  /**
+   * Aborts a failed multipart upload, and says so when it cannot. After a stall, one short try:
+   * a store that stopped answering will not answer this either, and prune sweeps what is left.
+   */
+  private async abortUpload(upload: Upload, Key: string, stalled = false): Promise<void> {
     const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
     if (!uploadId) return;
-    for (let attempt = 1; attempt <= 3; attempt++) {
+    const tries = stalled ? 1 : 3;
+    for (let attempt = 1; attempt <= tries; attempt++) {
       try {
-        await this.client.send(
-          new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }),
+        await withDeadline(
+          stalled ? Math.min(5000, this.timeouts.connectMs) : metadataDeadline(this.timeouts),
+          `${this.display} (abort multipart upload)`,
+          (abortSignal) =>
+            this.client.send(
+              new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId }),
+              {
+                abortSignal,
+              },
+            ),
         );
         return;
       } catch (err) {
         const status = httpStatusOf(err);
         if (status === 404 || errorCodeOf(err) === 'NoSuchUpload') return;
-        if (attempt === 3) {
+        if (attempt === tries) {
           this.logger.warn(
-            `${this.display}: could not abort multipart upload ${uploadId} of ${Key} (${(err as Error).message}); its parts stay billed until removed: add a lifecycle rule "AbortIncompleteMultipartUpload"`,
+            `${this.display}: could not abort multipart upload ${uploadId} of ${Key} (${(err as Error).message}); prune removes it later (or add a lifecycle rule "AbortIncompleteMultipartUpload")`,
           );
         }
       }
     }
   }
 
+  async sweepIncomplete(olderThan: Date, dryRun: boolean): Promise<SweepResult> {
+    const root = this.prefix ? `${this.prefix}/` : '';
+    const result: SweepResult = { found: [], removed: 0 };
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    try {
+      do {
+        const page: ListMultipartUploadsCommandOutput = await this.send(
+          'list multipart uploads',
+          (abortSignal) =>
+            this.client.send(
+              new ListMultipartUploadsCommand({
+                Bucket: this.bucket,
+                Prefix: root,
+                ...(KeyMarker ? { KeyMarker } : {}),
+                ...(UploadIdMarker ? { UploadIdMarker } : {}),
+              }),
+              { abortSignal },
+            ),
+        );
+        for (const u of page.Uploads ?? []) {
+          if (!u.Key?.startsWith(root) || !u.UploadId) continue;
+          if (u.Initiated && u.Initiated >= olderThan) continue;
+          const key = u.Key.slice(root.length);
+          result.found.push({
+            key,
+            ...(u.Initiated ? { startedAt: u.Initiated } : {}),
+            detail: `incomplete multipart upload ${u.UploadId}`,
+          });
+          if (dryRun) continue;
+          const UploadId = u.UploadId;
+          const Key = u.Key;
+          await this.send('abort multipart upload', (abortSignal) =>
+            this.client
+              .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }), { abortSignal })
+              .catch((err: unknown) => {
+                if (httpStatusOf(err) !== 404 && errorCodeOf(err) !== 'NoSuchUpload') throw err;
+              }),
+          );
+          result.removed++;
+        }
+        KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+        UploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+      } while (KeyMarker);
+    } catch (err) {
+      throw this.mapError('sweep', 'incomplete multipart uploads', err);
+    }
+    return result;
+  }
+
   private async confirmByReadBack(key: string, Key: string, source: PutSource): Promise<void> {
     const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
-    const stored = await hashStream(res.Body as Readable);
+    const stored = await hashStream(this.body(key, res.Body));
     if (stored.size !== source.size || stored.sha256 !== source.sha256) {
       await this.deleteQuietly(Key);
       throw integrityError(this.display, key, source, stored);
@@ -252,7 +354,9 @@ export class S3Storage implements Storage {
 
   private async exists(Key: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+      await this.send('head', (abortSignal) =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }), { abortSignal }),
+      );
       return true;
     } catch (err) {
       if (httpStatusOf(err) === 404) return false;
@@ -262,11 +366,11 @@ export class S3Storage implements Storage {
 
   async get(key: string): Promise<Readable> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.name(key) }));
-      const body = res.Body;
-      if (body instanceof Readable) return body;
-      // The SDK's stream mixin on other runtimes: adapt to a Node stream.
-      return Readable.from((body as AsyncIterable<Uint8Array>) ?? []);
+      const Key = this.name(key);
+      const res = await this.send('get', (abortSignal) =>
+        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }), { abortSignal }),
+      );
+      return this.body(key, res.Body);
     } catch (err) {
       throw this.mapError('get', key, err);
     }
@@ -274,7 +378,10 @@ export class S3Storage implements Storage {
 
   async head(key: string): Promise<StoredObject | null> {
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.name(key) }));
+      const Key = this.name(key);
+      const res = await this.send('head', (abortSignal) =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }), { abortSignal }),
+      );
       return {
         key,
         size: res.ContentLength ?? 0,
@@ -293,13 +400,17 @@ export class S3Storage implements Storage {
     do {
       let page: ListObjectsV2CommandOutput;
       try {
-        page = await this.client.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: root + prefix,
-            MaxKeys: 1000,
-            ...(ContinuationToken ? { ContinuationToken } : {}),
-          }),
+        const token = ContinuationToken;
+        page = await this.send('list', (abortSignal) =>
+          this.client.send(
+            new ListObjectsV2Command({
+              Bucket: this.bucket,
+              Prefix: root + prefix,
+              MaxKeys: 1000,
+              ...(token ? { ContinuationToken: token } : {}),
+            }),
+            { abortSignal },
+          ),
         );
       } catch (err) {
         throw this.mapError('list', prefix, err);
@@ -319,7 +430,10 @@ export class S3Storage implements Storage {
   async delete(key: string): Promise<void> {
     try {
       // S3 answers 204 whether or not the key existed.
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.name(key) }));
+      const Key = this.name(key);
+      await this.send('delete', (abortSignal) =>
+        this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }), { abortSignal }),
+      );
     } catch (err) {
       if (httpStatusOf(err) === 404 && errorCodeOf(err) !== 'NoSuchBucket') return;
       throw this.mapError('delete', key, err);
@@ -327,11 +441,11 @@ export class S3Storage implements Storage {
   }
 
   private async deleteQuietly(Key: string): Promise<void> {
-    await this.client
-      .send(new DeleteObjectCommand({ Bucket: this.bucket, Key }))
-      .catch((err) =>
-        this.logger.warn(`${this.display}: could not remove ${Key} after a failed check: ${err}`),
-      );
+    await this.send('delete', (abortSignal) =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }), { abortSignal }),
+    ).catch((err) =>
+      this.logger.warn(`${this.display}: could not remove ${Key} after a failed check: ${err}`),
+    );
   }
 
   private mapError(operation: StorageOperation, key: string, err: unknown): Error {

@@ -44,5 +44,19 @@ export interface Storage {
    * half-copied objects); returns their paths. Only stores that keep such files implement it:
    * cloud uploads leave nothing visible (failed multipart uploads are aborted).
    */
-  sweepTemporary?(before: Date): Promise<string[]>;
+  sweepTemporary?(before: Date, dryRun?: boolean): Promise<string[]>;
+  /**
+   * Finds (and unless `dryRun`, removes) uploads a killed writer started and never finished,
+   * begun before `olderThan`: S3 multipart uploads that were never completed nor aborted, Azure
+   * blobs holding only uncommitted blocks. Nothing of a finished object is touched. GCS needs
+   * none: an unfinished resumable upload session expires on its own after a week.
+   */
+  sweepIncomplete?(olderThan: Date, dryRun: boolean): Promise<SweepResult>;
+}
+
+export interface SweepResult {
+  /** One entry per incomplete upload found: its key and when it was started. */
+  found: { key: string; startedAt?: Date; detail: string }[];
+  /** How many of them were removed (0 on a dry run). */
+  removed: number;
 }

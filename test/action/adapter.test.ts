@@ -1,5 +1,5 @@
 /** The Action adapter in-process, against a fake runner: inputs, masking, failures, summaries. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,8 @@ import { MemoryLogger } from '../../src/log.js';
 import { FakeIO } from './fake-io.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lms-action-unit-'));
+// Destinations that are read from must exist (a missing one is refused, exit 2).
+for (const d of ['b2', 'empty']) mkdirSync(join(tmp, d));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function ctx(io: FakeIO, env: NodeJS.ProcessEnv = {}) {
@@ -156,7 +158,8 @@ describe('inputs', () => {
     const prune = await configErrors(
       parsePruneInputs(ctx(new FakeIO({ 'keep-days': '0', 'keep-min': '-1', 'dry-run': 'maybe' }))),
     );
-    expect(prune).toHaveLength(3);
+    // The three bad settings, and the default destination "backups", which does not exist here.
+    expect(prune).toHaveLength(4);
     const report = await configErrors(
       parseReportInputs(ctx(new FakeIO({ 'fail-on': 'stale,bogus', formats: 'pdf', 'window-days': '0' }))),
     );
@@ -175,7 +178,9 @@ describe('runStep', () => {
     };
     const io = new FakeIO();
     expect(await runStep('test-throws-string', io, { AWS_SECRET_ACCESS_KEY: 'sk-verysecret' })).toBe(1);
-    expect(io.failed).toBe('plain string from ***');
+    // A thrown non-Error is a bug: said so, with a log file, and still scrubbed.
+    expect(io.failed).toMatch(/^internal error: plain string from \*\*\*/);
+    expect(io.failed).not.toContain('sk-verysecret');
     delete STEPS['test-throws-string'];
   });
 
@@ -307,6 +312,7 @@ describe('summaries', () => {
               warnings: [],
             },
             deleted: [],
+            sweep: [],
           },
         },
       ],

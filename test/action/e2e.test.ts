@@ -308,7 +308,9 @@ describe.each(nodeBinaries())('dist bundles on $label', ({ label, path: node }) 
     expect(drill.code).toBe(1);
     expect(drill.errors).toHaveLength(1);
     for (const part of [
-      '4 configuration problems',
+      // The four bad inputs, and the default source "backups", which does not exist here.
+      '5 configuration problems',
+      'backups does not exist',
       'min-tables must be a whole number >= 0 (got "many")',
       'engine must be auto, docker or local (got "warp")',
       'rto "soon" is not a duration',

@@ -50,10 +50,23 @@ describe('backup to a local destination', () => {
     );
     expect(result.id).toMatch(/^lms_\d{8}_\d{6}$/);
     const files = readdirSync(join(dir, 'db')).sort();
-    expect(files).toEqual([`${result.id}.dump`, `${result.id}.dump.sha256`, `${result.id}.manifest.json`]);
+    expect(files).toEqual([
+      `${result.id}.dump`,
+      `${result.id}.dump.sha256`,
+      `${result.id}.globals.sql`,
+      `${result.id}.globals.sql.sha256`,
+      `${result.id}.manifest.json`,
+    ]);
+    // The globals: a psql script with the roles and no password, checksummed like the dump.
+    const globalsSql = readFileSync(join(dir, 'db', `${result.id}.globals.sql`), 'utf8');
+    expect(globalsSql).toMatch(/^CREATE ROLE "postgres";$/m);
+    expect(globalsSql).not.toMatch(/PASSWORD '|SCRAM-SHA-256|md5[0-9a-f]{32}/i);
+    expect(
+      spawnSync('sha256sum', ['-c', `${result.id}.globals.sql.sha256`], { cwd: join(dir, 'db') }).status,
+    ).toBe(0);
 
     const manifest = readManifest(dir);
-    expect(manifest.format).toBe('lms-backup/manifest@1');
+    expect(manifest.format).toBe('lms-backup/manifest@2');
     expect(manifest.inventory.tableCount).toBeGreaterThanOrEqual(8);
     for (const t of manifest.inventory.tables) {
       const [row] = await query<{ n: string }>(

@@ -35,16 +35,19 @@ describe('the CLI surface', () => {
         'soon',
         '--before',
         'yesterday-ish',
+        '--from',
+        'no-such-destination',
       ],
       {},
     );
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/4 configuration problems/);
+    expect(r.stderr).toMatch(/5 configuration problems/);
     for (const m of [
       /--engine must be auto, docker or local/,
       /--min-tables must be a whole number/,
       /--rto "soon"/,
       /--before "yesterday-ish"/,
+      /--from \S*no-such-destination does not exist/,
     ]) {
       expect(r.stderr).toMatch(m);
     }

@@ -152,24 +152,86 @@ describe('drill on the local engine', () => {
     expect(report.reasons.join('\n')).toMatch(/health check "no orphan grades" returned \d+, expected 0/);
   });
 
-  it('fails with pg_restore error lines when the restore breaks (a policy names a role the target lacks)', async () => {
+  it('passes when a policy and a grant name a role: the drill creates the backup roles first', async () => {
     const client = await connect(src.conn);
     await client.query('CREATE ROLE lms_app_role');
     await client.query('CREATE POLICY only_app ON audit_log TO lms_app_role USING (true)');
+    await client.query('GRANT SELECT ON users TO lms_app_role');
     await client.end();
     try {
       const b = await freshBackup();
       const { report } = await drill(b.dir);
-      expect(report.verdict).toBe('fail');
-      expect(report.restore.ok).toBe(false);
-      expect(report.restore.errors.join('\n')).toMatch(/role "lms_app_role" does not exist/);
-      expect(report.reasons.join('\n')).toMatch(/pg_restore reported errors/);
+      expect(report.reasons).toEqual([]);
+      expect(report.verdict).toBe('pass');
+      expect(report.rolesCreated).toEqual(['lms_app_role']);
+      expect(report.objects?.find((o) => o.kind === 'policies' && o.object === 'public.audit_log')?.ok).toBe(
+        true,
+      );
     } finally {
       const c = await connect(src.conn);
       await c.query('DROP POLICY only_app ON audit_log');
+      await c.query('REVOKE SELECT ON users FROM lms_app_role');
       await c.query('DROP ROLE lms_app_role');
       await c.end();
     }
+  });
+
+  it('when the restore breaks, the report leads with the first error and does not count rows as lost', async () => {
+    // A CHECK that reads another table: loading a_checked before z_ref divides by zero.
+    const client = await connect(src.conn);
+    await client.query(`
+      CREATE TABLE z_ref (id int);
+      CREATE FUNCTION ref_ok(x int) RETURNS boolean LANGUAGE sql AS 'SELECT x / (SELECT count(*)::int FROM public.z_ref) >= 0';
+      CREATE TABLE a_checked (x int CHECK (ref_ok(x)));
+      INSERT INTO z_ref VALUES (1);
+      INSERT INTO a_checked VALUES (5);`);
+    await client.end();
+    try {
+      const b = await freshBackup();
+      const { report, markdown } = await drill(b.dir, { jobs: 1 });
+      expect(report.verdict).toBe('fail');
+      expect(report.restore.ok).toBe(false);
+      expect(report.restore.firstError).toMatch(/division by zero/);
+      expect(report.reasons[0]).toMatch(
+        /^the restore failed, so tables, row counts and objects were not checked; first error: .*division by zero/,
+      );
+      expect(report.reasons.join('\n')).not.toMatch(/row count of/);
+      expect(report.tables.every((t) => t.note === 'not checked: the restore failed')).toBe(true);
+      expect(markdown).toMatch(/not checked: the restore failed/);
+    } finally {
+      const c = await connect(src.conn);
+      await c.query('DROP TABLE a_checked; DROP FUNCTION ref_ok; DROP TABLE z_ref');
+      await c.end();
+    }
+  });
+
+  it('still drills a manifest@1 backup (no globals): restored without owners, the fingerprint compared', async () => {
+    const b = await freshBackup();
+    const mfile = join(b.dir, 'db', `${b.id}.manifest.json`);
+    const m = JSON.parse(readFileSync(mfile, 'utf8')) as Manifest & Record<string, unknown>;
+    const { tables, extensions, schemaFingerprint, tableCount, totalRows } = m.inventory;
+    const old = {
+      ...m,
+      format: 'lms-backup/manifest@1',
+      inventory: { tables, extensions, schemaFingerprint, tableCount, totalRows },
+    };
+    delete old.objects;
+    delete old.globals;
+    writeFileSync(mfile, JSON.stringify(old));
+    const { report } = await drill(b.dir);
+    expect(report.reasons).toEqual([]);
+    expect(report.verdict).toBe('pass');
+    expect(report.restore.owners).toBe(false);
+    expect(report.rolesCreated).toBeUndefined();
+    expect(report.objects).toEqual([
+      {
+        kind: 'schema fingerprint',
+        object: '',
+        expected: schemaFingerprint.slice(0, 16),
+        found: schemaFingerprint.slice(0, 16),
+        ok: true,
+      },
+    ]);
   });
 
   it('fails clearly with the wrong identity', async () => {

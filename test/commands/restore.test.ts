@@ -59,6 +59,7 @@ describe('verify', () => {
       ['decryption authenticates', true],
       ['pg_restore --list reads the archive', true],
       ['every manifest table is in the archive', true],
+      ['globals object checksum, sidecar and decryption', true],
     ]);
     expect(r.ok).toBe(true);
   });

@@ -45,6 +45,9 @@ export interface AzuriteEmulator extends Emulator {
   containerClient(): ContainerClient;
   /** Kills the Azurite process (its in-memory data is gone). */
   kill(): void;
+  /** SIGSTOP / SIGCONT: the process stops answering (its sockets stay open) / goes on. */
+  freeze(): void;
+  thaw(): void;
 }
 
 export interface S3rverEmulator extends Emulator {
@@ -54,6 +57,8 @@ export interface S3rverEmulator extends Emulator {
   /** A plain SDK client with the same checksum settings as our backend. */
   client(port?: number): S3Client;
   kill(): void;
+  freeze(): void;
+  thaw(): void;
 }
 
 export interface GcsStandIn extends Emulator {
@@ -116,6 +121,18 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** SIGSTOP / SIGCONT for a child we started (never any other process). */
+function freezer(child: ChildProcess): { freeze(): void; thaw(): void } {
+  return {
+    freeze: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGSTOP');
+    },
+    thaw: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGCONT');
+    },
+  };
+}
+
 function withPrefix(base: string, prefix: string): string {
   const p = prefix.replace(/^\/+|\/+$/g, '');
   return p ? `${base}/${p}` : base;
@@ -163,7 +180,11 @@ export async function startAzurite(opts: { container?: string } = {}): Promise<A
     endpoint,
     containerClient,
     kill: () => child.kill('SIGKILL'),
-    stop: () => stopChild(child),
+    ...freezer(child),
+    stop: () => {
+      child.kill('SIGCONT');
+      return stopChild(child);
+    },
   };
 }
 
@@ -219,7 +240,9 @@ export async function startS3rver(
         maxAttempts: 1,
       }),
     kill: () => child.kill('SIGKILL'),
+    ...freezer(child),
     stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGCONT');
       await stopChild(child);
       await rm(directory, { recursive: true, force: true });
     },

@@ -3,7 +3,7 @@ import type { BackupEntry } from '../../src/catalog/catalog.js';
 import { backupKeys } from '../../src/catalog/names.js';
 import {
   DRILL_REPORT_FORMAT,
-  MANIFEST_FORMAT,
+  MANIFEST_FORMAT_V1,
   type Manifest,
   RUN_RECORD_FORMAT,
 } from '../../src/catalog/types.js';
@@ -23,7 +23,7 @@ export function makeManifest(
   const tables = options.tables ?? 8;
   const rows = options.rows ?? 1000;
   return {
-    format: MANIFEST_FORMAT,
+    format: MANIFEST_FORMAT_V1, // the old format: still read
     id,
     createdAt: createdAt.toISOString(),
     completedAt: new Date(createdAt.getTime() + 60_000).toISOString(),

@@ -1,7 +1,7 @@
 /**
  * The retention safety rules, checked over random histories: complete backups, failed runs
  * (with or without leftovers), interrupted and in-progress backups, unreadable manifests,
- * clock skew, random drill verdicts and random policies.
+ * damaged manifests (swapped, or whose objects are missing), clock skew, random drill verdicts and random policies.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ import { ConfigError } from '../../src/errors.js';
 const MIN = 60_000;
 const DAY = 86_400_000;
 
-type Outcome = 'complete' | 'failed' | 'interrupted' | 'unreadable-manifest';
+type Outcome = 'complete' | 'failed' | 'interrupted' | 'unreadable-manifest' | 'damaged';
 
 interface RunSpec {
   /** Minutes before now; negative means the future (a skewed clock). */
@@ -48,6 +48,7 @@ const arbRun: fc.Arbitrary<RunSpec> = fc.record({
     { weight: 4, arbitrary: fc.constant<Outcome>('failed') },
     { weight: 2, arbitrary: fc.constant<Outcome>('interrupted') },
     { weight: 1, arbitrary: fc.constant<Outcome>('unreadable-manifest') },
+    { weight: 2, arbitrary: fc.constant<Outcome>('damaged') },
   ),
   leftover: fc.boolean(),
   drill: fc.constantFrom('none', 'none', 'pass', 'fail'),
@@ -96,18 +97,25 @@ function history(now: Date, runs: RunSpec[]): { backups: BackupEntry[]; newestRu
             keys: [keys.dump, keys.manifest, keys.sidecar],
             bytes: 300,
           }
-        : {
-            id,
-            time: nameTime,
-            state: 'incomplete',
-            keys:
-              run.outcome === 'unreadable-manifest'
-                ? [keys.dump, keys.manifest, keys.sidecar]
-                : run.leftover
-                  ? [keys.dump, keys.sidecar]
-                  : [keys.dump],
-            bytes: 100,
-          };
+        : run.outcome === 'unreadable-manifest' || run.outcome === 'damaged'
+          ? {
+              id,
+              time: nameTime,
+              state: 'damaged',
+              damage:
+                run.outcome === 'damaged'
+                  ? `its dump object ${keys.dump} is missing`
+                  : 'manifest unreadable: not valid JSON',
+              keys: run.outcome === 'damaged' ? [keys.manifest, keys.sidecar] : [keys.dump, keys.manifest],
+              bytes: 100,
+            }
+          : {
+              id,
+              time: nameTime,
+              state: 'incomplete',
+              keys: run.leftover ? [keys.dump, keys.sidecar] : [keys.dump],
+              bytes: 100,
+            };
     if (run.drill !== 'none')
       e.lastDrill = { id: `drill_${id}`, verdict: run.drill, finishedAt: nameTime.toISOString() };
     backups.push(e);
@@ -271,6 +279,32 @@ describe('planRetention invariants (property-based)', () => {
             !b.keys.some((k) => k.endsWith('.manifest.json'));
           expect(removed.has(b.id)).toBe(expected);
         }
+      }),
+      runs,
+    );
+  });
+
+  it('never removes a damaged backup, warns about each, and never lets one stand in for a complete one', () => {
+    fc.assert(
+      fc.property(arbInput, (input) => {
+        const plan = planRetention(input);
+        const removed = new Set(plan.remove.map((r) => r.id));
+        const keptReasons = new Map(plan.keep.map((k) => [k.id, k.reasons]));
+        for (const b of input.backups) {
+          if (b.state !== 'damaged') continue;
+          expect(removed.has(b.id)).toBe(false);
+          expect(plan.warnings.some((w) => w.includes(b.id))).toBe(true);
+          // Kept only as damaged (or future-dated): no rule that protects complete backups names it.
+          for (const r of keptReasons.get(b.id) ?? []) {
+            expect(r).toMatch(/damaged|future|newest backup run failed|not a valid date/);
+          }
+        }
+        // The same plan for the complete backups as if the damaged ones were not there at all.
+        const without = planRetention({
+          ...input,
+          backups: input.backups.filter((b) => b.state !== 'damaged'),
+        });
+        expect(plan.remove).toEqual(without.remove);
       }),
       runs,
     );

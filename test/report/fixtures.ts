@@ -1,7 +1,7 @@
 import {
   DRILL_REPORT_FORMAT,
   type DrillReport,
-  MANIFEST_FORMAT,
+  MANIFEST_FORMAT_V1,
   type Manifest,
   RUN_RECORD_FORMAT,
   type RunRecord,
@@ -23,7 +23,7 @@ export function backupId(ms: number): string {
 export function makeManifest(createdAtMs: number, overrides: Partial<Manifest> = {}): Manifest {
   const id = overrides.id ?? backupId(createdAtMs);
   return {
-    format: MANIFEST_FORMAT,
+    format: MANIFEST_FORMAT_V1, // the old format: still read
     id,
     createdAt: iso(createdAtMs),
     completedAt: iso(createdAtMs + 90_000),

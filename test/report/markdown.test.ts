@@ -54,6 +54,38 @@ describe('renderDrillReportMarkdown', () => {
     expect(md).toMatch(/Recovery time: \*\*not reached\*\* \(the restore did not complete; 3 min spent\)/);
   });
 
+  it('lists owners, privileges and other objects with expected and found; unchecked tables say so', () => {
+    const report = makeDrill(Date.UTC(2024, 0, 21, 3, 30), 'lms_20240121_020000', { verdict: 'fail' });
+    report.objects = [
+      { kind: 'owner', object: 'app.users', expected: 'app_owner', found: 'app_owner', ok: true },
+      { kind: 'policies', object: 'app.secrets', expected: '2 (abc)', found: null, ok: false },
+      { kind: 'schema fingerprint', object: '', expected: '0123', found: '0123', ok: true },
+    ];
+    report.rolesCreated = ['app_owner'];
+    const md = renderDrillReportMarkdown(report);
+    expect(md).toContain('### Owners, privileges, policies and other objects (3)');
+    expect(md).toContain('| owner | `app.users` | `app_owner` | `app_owner` | ✅ |');
+    expect(md).toContain('| policies | `app.secrets` | `2 (abc)` | missing | ❌ |');
+    expect(md).toContain('| schema fingerprint | — | `0123` | `0123` | ✅ |');
+    expect(md).toContain('| Owners, privileges, policies, objects | ❌ | 2/3 match the manifest |');
+    expect(md).toContain("| Backup's roles | ✅ | created (NOLOGIN, no passwords): `app_owner` |");
+
+    report.restore = { ok: false, jobs: 1, errors: ['pg_restore: error: x'] };
+    report.tables = [
+      {
+        schema: 'public',
+        name: 'big',
+        expected: 10,
+        found: null,
+        ok: false,
+        note: 'not checked: the restore failed',
+      },
+    ];
+    const failed = renderDrillReportMarkdown(report);
+    expect(failed).toContain('| `public.big` | 10 | not checked: the restore failed | — |');
+    expect(failed).toContain('| Row counts | ❌ | not checked: the restore failed |');
+  });
+
   it('escapes what could break a table', () => {
     expect(mdEscape('a|b <script> *x* `y` lms_2024_01')).toBe(
       'a\\|b \\<script\\> \\*x\\* \\`y\\` lms_2024_01',

@@ -84,7 +84,9 @@ describe('run records in storage', () => {
     const logger = new MemoryLogger();
     const r = makeRun('backup', T0, { status: 'failure', reason: 'pg_dump failed' });
     const result = await writeRunRecordBestEffort([bad, good], r, logger);
-    expect(result).toEqual({ written: ['local:/backups'], failed: ['s3://bucket/lms'] });
+    expect(result).toMatchObject({ written: ['local:/backups'], failed: ['s3://bucket/lms'] });
+    // The record waits in the local spool for the destination that was down.
+    expect(result.spooled).toHaveLength(1);
     expect(good.objects.has(runRecordKey(r.id))).toBe(true);
     const warnings = logger.lines.filter((l) => l.level === 'warn');
     expect(warnings).toHaveLength(1);
@@ -106,6 +108,7 @@ describe('run records in storage', () => {
     await expect(writeRunRecordBestEffort([weird], makeRun('drill', T0), logger)).resolves.toEqual({
       written: [],
       failed: ['(unknown destination)'],
+      spooled: [],
     });
   });
 

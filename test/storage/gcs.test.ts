@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Storage as GcsClient } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryLogger } from '../../src/log.js';
 import { GcsStorage } from '../../src/storage/gcs.js';
 import {
   bufferSource,
@@ -9,12 +8,13 @@ import {
   parseStorageLocation,
   StorageConfigError,
   StorageConflictError,
-  StorageUnavailableError,
 } from '../../src/storage/index.js';
 import { readAll } from '../../src/storage/source.js';
 import { type GcsStandIn, startGcsStandIn } from '../helpers/emulators.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/storage-fault-proxy.js';
+import { startTcpProxy } from '../helpers/tcp-fault-proxy.js';
 import { runStorageContract, uniquePrefix } from './contract.js';
+import { runStorageFaults } from './faults-suite.js';
 
 let gcs: GcsStandIn;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ afterAll(async () => {
   await gcs?.stop();
 });
 
-const fastRetry = { baseMs: 5, maxMs: 40 };
+const _fastRetry = { baseMs: 5, maxMs: 40 };
 
 runStorageContract('gcs (JSON API stand-in, real @google-cloud/storage SDK)', async (label) => {
   const prefix = uniquePrefix(label);
@@ -145,6 +145,37 @@ describe('gcs specifics', () => {
   });
 });
 
+runStorageFaults('gcs (JSON API stand-in)', () => ({
+  port: gcs.port,
+  env: gcs.env,
+  urlFor: gcs.urlFor,
+  largeSize: 10 * 1024 * 1024,
+  leftovers: async (prefix) => [
+    ...[...(gcs.server.buckets.get(gcs.bucket)?.keys() ?? [])]
+      .filter((n) => n.startsWith(`${prefix}/`))
+      .map((n) => n.slice(prefix.length + 1)),
+  ],
+  fresh: async () => {
+    // The stand-in runs in this process: a proxy in front of it stops forwarding instead of SIGSTOP.
+    const own = await startGcsStandIn();
+    const front = await startTcpProxy({ port: own.port });
+    return {
+      urlFor: (prefix) => own.urlFor(prefix, front.port),
+      env: own.env,
+      kill: () => {
+        void front.stop();
+      },
+      freeze: () => front.stall(true),
+      thaw: () => front.stall(false),
+      freezeHow: 'GCS stand-in stalled',
+      stop: async () => {
+        await front.stop();
+        await own.stop();
+      },
+    };
+  },
+}));
+
 describe('gcs faults (through a loopback proxy)', () => {
   let proxy: FaultProxy;
   beforeAll(async () => {
@@ -152,61 +183,6 @@ describe('gcs faults (through a loopback proxy)', () => {
   });
   afterAll(async () => {
     await proxy?.stop();
-  });
-
-  it('a burst of 503s is retried and the put succeeds', async () => {
-    // requestAttempts: 1 leaves the retrying to withRetry; the SDK's own backoff starts at 2 s.
-    const storage = await openStorage(gcs.urlFor(uniquePrefix('burst'), proxy.port), {
-      env: gcs.env,
-      requestAttempts: 1,
-      retry: fastRetry,
-    });
-    const injected = proxy.stats.injected;
-    proxy.failNext(4);
-    const data = randomBytes(10 * 1024 * 1024);
-    await storage.put('db/b.dump', bufferSource(data));
-    expect(proxy.stats.injected - injected).toBe(4);
-    expect((await readAll(await storage.get('db/b.dump'))).equals(data)).toBe(true);
-  });
-
-  it('a store that keeps cutting uploads: retried, then StorageUnavailableError, and no object', async () => {
-    const prefix = uniquePrefix('cut');
-    const logger = new MemoryLogger();
-    const storage = await openStorage(gcs.urlFor(prefix, proxy.port), {
-      env: gcs.env,
-      logger,
-      requestAttempts: 1,
-      retry: { ...fastRetry, attempts: 3 },
-    });
-    const cuts = proxy.stats.cuts;
-    proxy.cutUploadsOver(1024 * 1024);
-    try {
-      const err = await storage
-        .put('db/c.dump', bufferSource(randomBytes(10 * 1024 * 1024)))
-        .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(StorageUnavailableError);
-      expect((err as StorageUnavailableError).attempts).toBe(3);
-      expect(String((err as Error).message)).toContain(`put db/c.dump failed after 3 attempts`);
-      expect(String((err as Error).message)).toContain(`gs://${gcs.bucket}/${prefix}`);
-      expect(proxy.stats.cuts - cuts).toBe(3);
-      expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(2);
-    } finally {
-      proxy.cutUploadsOver(Number.POSITIVE_INFINITY, 0);
-    }
-    expect(gcs.server.buckets.get(gcs.bucket)?.has(`${prefix}/db/c.dump`)).toBe(false);
-    expect(await storage.head('db/c.dump')).toBeNull();
-  });
-
-  it('one cut mid-upload is retried and the put succeeds byte-exact', async () => {
-    const storage = await openStorage(gcs.urlFor(uniquePrefix('cut-once'), proxy.port), {
-      env: gcs.env,
-      requestAttempts: 1,
-      retry: fastRetry,
-    });
-    proxy.cutUploadsOver(1024 * 1024, 1);
-    const data = randomBytes(10 * 1024 * 1024);
-    await storage.put('db/o.dump', bufferSource(data));
-    expect((await readAll(await storage.get('db/o.dump'))).equals(data)).toBe(true);
   });
 
   it('the raw backend (no retry wrapper) reports the cut as a transient StorageRequestError', async () => {

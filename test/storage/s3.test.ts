@@ -4,6 +4,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -18,13 +19,12 @@ import {
   StorageConfigError,
   StorageConflictError,
   StorageIntegrityError,
-  StorageUnavailableError,
 } from '../../src/storage/index.js';
 import { S3Storage } from '../../src/storage/s3.js';
 import { readAll } from '../../src/storage/source.js';
 import { type S3rverEmulator, startS3rver } from '../helpers/emulators.js';
-import { type FaultProxy, startFaultProxy } from '../helpers/storage-fault-proxy.js';
 import { runStorageContract, uniquePrefix } from './contract.js';
+import { runStorageFaults } from './faults-suite.js';
 
 let s3: S3rverEmulator;
 let raw: S3Client;
@@ -38,6 +38,11 @@ afterAll(async () => {
 });
 
 const fastRetry = { baseMs: 5, maxMs: 40 };
+
+async function objectKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const res = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (res.Contents ?? []).map((o) => o.Key!.slice(prefix.length));
+}
 
 async function pendingUploads(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const res = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
@@ -214,6 +219,21 @@ describe('s3 specifics', () => {
     expect(await got.Body!.transformToString()).toBe('via env');
   });
 
+  it('sweepIncomplete finds the multipart uploads a killed writer left, older than asked; dry run keeps them', async () => {
+    const prefix = uniquePrefix('sweep');
+    const Key = `${prefix}/db/lms_1.dump.age`;
+    const { UploadId } = await raw.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key }));
+    const storage = await openStorage(s3.urlFor(prefix), { env: s3.env });
+    expect((await storage.sweepIncomplete!(new Date(Date.now() - 86400_000), false)).found).toEqual([]);
+    const dry = await storage.sweepIncomplete!(new Date(Date.now() + 60_000), true);
+    expect(dry.found.map((f) => f.key)).toEqual(['db/lms_1.dump.age']);
+    expect(dry.removed).toBe(0);
+    expect(await pendingUploads(raw, s3.bucket, `${prefix}/`)).toEqual([`${Key}#${UploadId}`]);
+    const real = await storage.sweepIncomplete!(new Date(Date.now() + 60_000), false);
+    expect(real.removed).toBe(1);
+    expect(await pendingUploads(raw, s3.bucket, `${prefix}/`)).toEqual([]);
+  });
+
   it('the s3rver shim lists and aborts multipart uploads like S3', async () => {
     const Key = `${uniquePrefix('shim')}/x`;
     const { UploadId } = await raw.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key }));
@@ -228,91 +248,25 @@ describe('s3 specifics', () => {
   });
 });
 
-describe('s3 faults (through a loopback proxy)', () => {
-  let proxy: FaultProxy;
-  beforeAll(async () => {
-    proxy = await startFaultProxy({ port: s3.port });
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-  });
-
-  it('a burst of 503s is retried (default settings) and the put succeeds', async () => {
-    const storage = await openStorage(s3.urlFor(uniquePrefix('burst'), proxy.port), {
-      env: s3.env,
-      retry: fastRetry,
-    });
-    const injected = proxy.stats.injected;
-    proxy.failNext(5);
-    const data = randomBytes(9 * 1024 * 1024);
-    await storage.put('db/b.dump', bufferSource(data));
-    expect(proxy.stats.injected - injected).toBe(5);
-    expect((await readAll(await storage.get('db/b.dump'))).equals(data)).toBe(true);
-  });
-
-  it('a store that keeps cutting uploads: retried, then StorageUnavailableError, and no multipart upload left', async () => {
-    const prefix = uniquePrefix('cut');
-    const logger = new MemoryLogger();
-    const storage = await openStorage(s3.urlFor(prefix, proxy.port), {
-      env: s3.env,
-      logger,
-      requestAttempts: 1,
-      retry: { ...fastRetry, attempts: 3 },
-    });
-    const cuts = proxy.stats.cuts;
-    proxy.cutUploadsOver(1024 * 1024);
-    try {
-      const err = await storage
-        .put('db/c.dump', bufferSource(randomBytes(20 * 1024 * 1024)))
-        .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(StorageUnavailableError);
-      expect(String((err as Error).message)).toMatch(
-        /^s3:\/\/backups\/.*: put db\/c\.dump failed after 3 attempts/,
-      );
-      expect(proxy.stats.cuts - cuts).toBeGreaterThanOrEqual(3);
-      expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(2);
-    } finally {
-      proxy.cutUploadsOver(Number.POSITIVE_INFINITY, 0);
-    }
-    // Every attempt created a multipart upload; every one was aborted.
-    expect(await pendingUploads(raw, s3.bucket, `${prefix}/`)).toEqual([]);
-    expect(await storage.head('db/c.dump')).toBeNull();
-  });
-
-  it('one cut mid-upload is retried, the put succeeds byte-exact, and no multipart upload is left', async () => {
-    const prefix = uniquePrefix('cut-once');
-    const storage = await openStorage(s3.urlFor(prefix, proxy.port), {
-      env: s3.env,
-      requestAttempts: 1,
-      retry: fastRetry,
-    });
-    proxy.cutUploadsOver(1024 * 1024, 1);
-    const data = randomBytes(20 * 1024 * 1024);
-    await storage.put('db/o.dump', bufferSource(data));
-    expect((await readAll(await storage.get('db/o.dump'))).equals(data)).toBe(true);
-    expect(await pendingUploads(raw, s3.bucket, `${prefix}/`)).toEqual([]);
-  });
-
-  it('an unreachable store: head/list fail as StorageUnavailableError naming the operation', async () => {
-    const storage = await openStorage(s3.urlFor(uniquePrefix('down'), proxy.port), {
-      env: s3.env,
-      requestAttempts: 1,
-      retry: { ...fastRetry, attempts: 2 },
-    });
-    proxy.down(true);
-    try {
-      const err = await storage.head('x').catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(StorageUnavailableError);
-      expect((err as StorageUnavailableError).operation).toBe('head');
-      const listErr = await (async () => {
-        for await (const _ of storage.list('')) {
-          // nothing
-        }
-      })().catch((e: unknown) => e);
-      expect(listErr).toBeInstanceOf(StorageUnavailableError);
-      expect(String((listErr as Error).message)).toContain(': list (everything) failed after 2 attempts');
-    } finally {
-      proxy.down(false);
-    }
-  });
-});
+runStorageFaults('s3 (s3rver)', () => ({
+  port: s3.port,
+  env: s3.env,
+  urlFor: s3.urlFor,
+  largeSize: 20 * 1024 * 1024,
+  leftovers: async (prefix) => [
+    ...(await objectKeys(raw, s3.bucket, `${prefix}/`)),
+    ...(await pendingUploads(raw, s3.bucket, `${prefix}/`)),
+  ],
+  fresh: async () => {
+    const own = await startS3rver();
+    return {
+      urlFor: (prefix) => own.urlFor(prefix),
+      env: own.env,
+      kill: own.kill,
+      freeze: own.freeze,
+      thaw: own.thaw,
+      freezeHow: 's3rver SIGSTOP',
+      stop: own.stop,
+    };
+  },
+}));

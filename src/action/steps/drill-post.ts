@@ -1,8 +1,10 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeLeftoverContainers } from '../../engines/docker.js';
+import { sweepDrillDebris } from '../../engines/local.js';
 import { runAllTeardowns } from '../../engines/teardown.js';
 import type { Logger } from '../../log.js';
+import { isProcessAlive } from '../../processes.js';
 import type { StepContext } from '../context.js';
 import { DRILL_STATE } from './drill.js';
 
@@ -34,19 +36,13 @@ export async function drillPostStep(ctx: StepContext): Promise<void> {
     if (workRoot && existsSync(workRoot)) {
       const stopped = await stopLeftoverLocalServers(workRoot, logger);
       if (stopped > 0) logger.info(`stopped ${stopped} throwaway PostgreSQL server(s) the drill left behind`);
+      // The main step's process is gone: what else is under its work root (a pg_restore still
+      // reading the dump) is debris too.
+      await sweepDrillDebris(workRoot, logger);
       rmSync(workRoot, { recursive: true, force: true });
     }
   } catch (error) {
     logger.warn(`clean-up after the drill: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -58,7 +54,7 @@ function postmasterOf(dataDir: string): number | undefined {
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 1 || !isProcessAlive(pid)) return undefined;
   // A stale pid file could name a recycled pid: on Linux, make sure it is this server.
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -84,8 +80,8 @@ export async function stopLeftoverLocalServers(workRoot: string, logger: Logger)
       continue;
     }
     const deadline = Date.now() + 10_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (alive(pid)) {
+    while (isProcessAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (isProcessAlive(pid)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {

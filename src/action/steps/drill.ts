@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type DrillResult, runDrill } from '../../commands/drill.js';
 import { drillOutcome } from '../../commands/outcomes.js';
 import { dockerRunId } from '../../engines/docker.js';
+import { claimTempDir, sweepDrillDebris } from '../../engines/local.js';
 import { runAllTeardowns } from '../../engines/teardown.js';
 import { JobFailedError } from '../../errors.js';
 import { artifactName, uploadArtifact } from '../artifact.js';
@@ -20,8 +21,11 @@ export async function drillStep(ctx: StepContext): Promise<void> {
 
   // Everything the drill puts on disk (the decrypted dump, a local server's data directory) lives
   // under one directory the post step knows, and every container it starts carries the run id.
+  // What killed drills on this runner left behind (self-hosted runners are reused).
+  await sweepDrillDebris(tmpdir(), logger).catch(() => []);
   const workRoot = mkdtempSync(join(tmpdir(), 'lms-backup-drill-'));
   chmodSync(workRoot, 0o755); // a local server runs as the unprivileged postgres user when we are root
+  claimTempDir(workRoot);
   io.saveState(DRILL_STATE.workRoot, workRoot);
   env.LMS_BACKUP_RUN_ID ||= dockerRunId(env);
   io.saveState(DRILL_STATE.runId, env.LMS_BACKUP_RUN_ID);

@@ -1,0 +1,233 @@
+/**
+ * Fault matrix, storage rows: what a backup does when its destination dies, stops answering,
+ * is slow, or fills up. Each row asserts the exit code or typed error, that the message names
+ * the destination, that nothing is marked complete (no manifest) and that nothing good is lost.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type BackupConfig, runBackup } from '../../src/commands/backup.js';
+import { MemoryLogger } from '../../src/log.js';
+import {
+  openStorage,
+  type PutSource,
+  type Storage,
+  StorageTimeoutError,
+  StorageUnavailableError,
+  storageTimeouts,
+} from '../../src/storage/index.js';
+import {
+  type AzuriteEmulator,
+  type S3rverEmulator,
+  startAzurite,
+  startS3rver,
+} from '../helpers/emulators.js';
+import { pgEnv, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-fault-proxy.js';
+
+/** Overall storage bound in these tests: 3 s (LMS_BACKUP_STORAGE_TIMEOUT=3). */
+const BOUND_MS = 3000;
+const timeouts = storageTimeouts(BOUND_MS);
+const fastRetry = { baseMs: 5, maxMs: 40 };
+
+let src: SourceDb;
+const cleanups: (() => Promise<void> | void)[] = [];
+beforeAll(async () => {
+  src = await startSourceDb(1);
+});
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+  await src?.stop();
+});
+
+function config(destinations: Storage[]): BackupConfig {
+  return {
+    connection: src.conn,
+    destinations,
+    prefix: 'lms',
+    compression: 'auto',
+    encryption: { mode: 'none' },
+  };
+}
+
+/** A destination whose dump upload calls `at()` once its first bytes are read. */
+function onFirstDumpBytes(storage: Storage, at: () => void): Storage {
+  return {
+    kind: storage.kind,
+    display: storage.display,
+    put: (key: string, source: PutSource) => {
+      if (!/\.dump(\.age)?$/.test(key)) return storage.put(key, source);
+      let fired = false;
+      return storage.put(key, {
+        ...source,
+        open: () => {
+          const inner = source.open();
+          const tap = new PassThrough();
+          tap.once('data', () => {
+            if (!fired) {
+              fired = true;
+              at();
+            }
+          });
+          return inner.pipe(tap) as Readable;
+        },
+      });
+    },
+    get: (k) => storage.get(k),
+    head: (k) => storage.head(k),
+    list: (p) => storage.list(p),
+    delete: (k) => storage.delete(k),
+  };
+}
+
+async function keysIn(storage: Storage, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for await (const o of storage.list(prefix)) out.push(o.key);
+  return out.sort();
+}
+
+describe('storage faults during a backup', () => {
+  let azurite: AzuriteEmulator | undefined;
+  let s3: S3rverEmulator | undefined;
+  afterEach(async () => {
+    // What a test stopped goes on, then away.
+    azurite?.thaw();
+    s3?.thaw();
+    await azurite?.stop();
+    await s3?.stop();
+    azurite = undefined;
+    s3 = undefined;
+  });
+
+  it('storage killed mid-upload → StorageUnavailableError naming the destination, no manifest, the earlier backup intact', async () => {
+    s3 = await startS3rver();
+    const store = s3;
+    const storage = await openStorage(store.url, {
+      env: store.env,
+      timeouts,
+      retry: fastRetry,
+      requestAttempts: 1,
+    });
+    const first = await runBackup(config([storage]), { logger: new MemoryLogger() });
+    const before = await keysIn(storage);
+    expect(before).toContain(`db/${first.id}.manifest.json`);
+    const err = await runBackup(config([onFirstDumpBytes(storage, () => store.kill())]), {
+      logger: new MemoryLogger(),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageUnavailableError);
+    expect((err as Error).message).toContain(storage.display);
+    // The store's files survive its process: the only manifest on disk is the earlier one's.
+    const manifests = (readdirSync(store.directory, { recursive: true }) as string[]).filter((f) =>
+      f.includes('.manifest.json'),
+    );
+    expect(manifests.length).toBeGreaterThan(0);
+    expect(manifests.every((f) => f.includes(first.id))).toBe(true);
+  });
+
+  it('storage stopped (SIGSTOP) mid-upload → StorageTimeoutError within the bound, naming the destination, no manifest', async () => {
+    azurite = await startAzurite();
+    const store = azurite;
+    const storage = await openStorage(store.url, { env: store.env, timeouts, retry: fastRetry });
+    const first = await runBackup(config([storage]), { logger: new MemoryLogger() });
+    const started = Date.now();
+    const err = await runBackup(config([onFirstDumpBytes(storage, () => store.freeze())]), {
+      logger: new MemoryLogger(),
+    }).catch((e: unknown) => e);
+    const ms = Date.now() - started;
+    expect(err).toBeInstanceOf(StorageTimeoutError);
+    expect((err as Error).message.startsWith(`${storage.display}: put db/`)).toBe(true);
+    expect(ms).toBeLessThan(BOUND_MS + 2500);
+    console.info(
+      `[faults] Azurite SIGSTOP mid-upload of a backup → StorageTimeoutError after ${ms} ms (bound ${BOUND_MS} ms)`,
+    );
+    store.thaw();
+    const manifests = (await keysIn(storage, 'db/')).filter((k) => k.endsWith('.manifest.json'));
+    expect(manifests).toEqual([`db/${first.id}.manifest.json`]);
+  });
+
+  it('storage stopped (SIGSTOP) before `lms-backup backup` → exit 1 within the bound, the message names the destination, no manifest', async () => {
+    s3 = await startS3rver();
+    const store = s3;
+    store.freeze();
+    const started = Date.now();
+    const r = await runCli(['backup', '--to', store.url, '--no-encryption'], {
+      ...pgEnv(src.conn),
+      ...store.env,
+      LMS_BACKUP_STORAGE_TIMEOUT: String(BOUND_MS / 1000),
+    });
+    const ms = Date.now() - started;
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`s3://${store.bucket}`);
+    expect(r.stderr).toMatch(/stopped answering/);
+    expect(r.stderr).toContain('LMS_BACKUP_STORAGE_TIMEOUT');
+    // Start-up, dump and every storage call that waited its bound: well under a minute.
+    expect(ms).toBeLessThan(30_000);
+    console.info(
+      `[faults] s3rver SIGSTOP, CLI backup → exit ${r.code} after ${ms} ms (bound ${BOUND_MS} ms per call)`,
+    );
+    store.thaw();
+    const client = store.client();
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: store.bucket }));
+    client.destroy();
+    expect((listed.Contents ?? []).filter((o) => o.Key?.endsWith('.manifest.json'))).toEqual([]);
+  });
+
+  it('storage slow (throttled link, answers held back) → the backup succeeds, manifest last', async () => {
+    s3 = await startS3rver();
+    const proxy: TcpProxy = await startTcpProxy({ port: s3.port });
+    cleanups.push(() => proxy.stop());
+    proxy.throttle({
+      sliceBytes: 16 * 1024,
+      upSliceBytes: 64 * 1024,
+      upPauseMs: 0,
+      pauseMs: 50,
+      firstByteDelayMs: 600,
+    });
+    const storage = await openStorage(s3.urlFor('', proxy.port), { env: s3.env, timeouts, retry: fastRetry });
+    const result = await runBackup(config([storage]), { logger: new MemoryLogger() });
+    expect(await storage.head(`db/${result.id}.manifest.json`)).not.toBeNull();
+    expect(await storage.head(result.manifest.object.key)).not.toBeNull();
+  });
+});
+
+describe('a local destination that fills up', () => {
+  let mountPoint: string | undefined;
+  afterAll(() => {
+    if (mountPoint) execFileSync('umount', [mountPoint]);
+  });
+
+  it('ENOSPC in a local destination → exit 1 naming the destination, no manifest, the earlier backup intact', async (ctx) => {
+    const dir = tempDir();
+    cleanups.push(() => dir.remove());
+    const root = join(dir.path, 'small');
+    mkdirSync(root);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', root], { stdio: 'ignore' });
+      mountPoint = root;
+    } catch {
+      ctx.skip();
+      return;
+    }
+    const ok = await runCli(['backup', '--to', root, '--no-encryption'], pgEnv(src.conn));
+    expect(ok.code, ok.stderr).toBe(0);
+    const good = readdirSync(join(root, 'db')).sort();
+    expect(good.some((f) => f.endsWith('.manifest.json'))).toBe(true);
+    // Leave a few KiB free: the next dump cannot be staged.
+    let i = 0;
+    try {
+      for (;;) writeFileSync(join(root, `filler-${i++}`), Buffer.alloc(64 * 1024));
+    } catch {
+      // full
+    }
+    const r = await runCli(['backup', '--to', root, '--no-encryption'], pgEnv(src.conn));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/ENOSPC|no space/i);
+    expect(r.stderr).toContain(root);
+    const after = readdirSync(join(root, 'db')).sort();
+    expect(after).toEqual(good);
+    expect(existsSync(join(root, 'db'))).toBe(true);
+  });
+});
