@@ -1,5 +1,5 @@
 /** The options spec against the action metadata, and the config file as a source of inputs. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { actionLogger } from '../../src/action/logger.js';
 import { Secrets } from '../../src/action/secrets.js';
 import { Problems } from '../../src/config.js';
 import { ConfigErrors } from '../../src/errors.js';
+import { configSchemaText } from '../../src/options/schema.js';
 import { COMMAND_OPTIONS, COMMANDS, descriptionOf, type OptionName, specOf } from '../../src/options/spec.js';
 import { loadConfigFile, OptionValues } from '../../src/options/values.js';
 import { FakeIO } from '../action/fake-io.js';
@@ -131,5 +132,20 @@ describe('the config file', () => {
       ctx(new FakeIO({ 'create-roles': 'yes', 'target-url': 'postgresql://u@h/db' })),
     ).catch((e: ConfigErrors) => e.problems.map((p) => p.message));
     expect(err).toContain('create-roles must be true or false (got "yes")');
+  });
+});
+
+describe('the config file schema', () => {
+  it('docs/lms-backup.schema.json is the one the spec derives', () => {
+    const text = readFileSync(
+      join(import.meta.dirname, '..', '..', 'docs', 'lms-backup.schema.json'),
+      'utf8',
+    );
+    expect(text).toBe(configSchemaText());
+    const schema = JSON.parse(text) as {
+      properties: Record<string, { properties?: Record<string, unknown> }>;
+    };
+    expect(Object.keys(schema.properties.drill!.properties!)).toContain('min-tables');
+    expect(Object.keys(schema.properties.backup!.properties!)).not.toContain('passphrase');
   });
 });
