@@ -132,6 +132,13 @@ function notifiers(v: OptionValues, ctx: SettingsContext): NotifierConfig[] {
 
 function selection(v: OptionValues, verifiedOnly = false) {
   const before = v.get('before');
+  const backup = v.get('backup');
+  if (v.given('before') && v.given('backup') && backup !== 'latest') {
+    v.problems.add(
+      `${v.nameOf('before')} and ${v.nameOf('backup')} ${backup} both choose a backup`,
+      `give one: ${v.nameOf('backup')} <id> for that backup, or ${v.nameOf('before')} <time> for the newest one taken by then`,
+    );
+  }
   return {
     name: v.get('backup') ?? 'latest',
     ...(before ? { before } : {}),

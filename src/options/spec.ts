@@ -57,8 +57,15 @@ const int =
   (min: number) =>
   (raw: RawOf<OptionKind>, name: string, problems: Problems): number | undefined =>
     parseIntValue(raw as string, name, problems, min);
-const duration = (raw: RawOf<OptionKind>, name: string, problems: Problems) =>
-  parseDurationValue(raw as string, name, problems);
+/** An RPO or RTO: a duration above zero (a zero objective can never be met). */
+const objective = (raw: RawOf<OptionKind>, name: string, problems: Problems): number | undefined => {
+  const seconds = parseDurationValue(raw as string, name, problems);
+  if (seconds === 0) {
+    problems.add(`${name} ${raw} is zero: no recovery can meet it`, 'give a duration above zero, e.g. 4h');
+    return undefined;
+  }
+  return seconds;
+};
 
 function opt<T>(spec: OptionSpec<T>): OptionSpec<T> {
   return spec;
@@ -238,7 +245,17 @@ export const OPTIONS = {
     },
     help: 'the newest complete backup taken at or before this time (e.g. 2024-01-15T03:00Z)',
     arg: '<time>',
-    parse: (raw, name, problems) => parseTimeValue(raw as string, name, problems),
+    parse: (raw, name, problems) => {
+      const t = parseTimeValue(raw as string, name, problems);
+      if (t && t.getTime() > Date.now() + 60_000) {
+        problems.add(
+          `${name} ${raw} is in the future (now ${new Date().toISOString()})`,
+          `give a past time, or leave ${name} out for the newest backup`,
+        );
+        return undefined;
+      }
+      return t;
+    },
   }),
   identity: opt({
     kind: 'string',
@@ -332,7 +349,7 @@ export const OPTIONS = {
     },
     help: 'recovery time objective',
     arg: '<duration>',
-    parse: duration,
+    parse: objective,
   }),
   rpo: opt({
     kind: 'string',
@@ -344,7 +361,7 @@ export const OPTIONS = {
     },
     help: 'recovery point objective (age of the newest backup)',
     arg: '<duration>',
-    parse: duration,
+    parse: objective,
   }),
   'report-dir': opt({
     kind: 'string',

@@ -149,3 +149,19 @@ describe('the config file schema', () => {
     expect(Object.keys(schema.properties.backup!.properties!)).not.toContain('passphrase');
   });
 });
+
+describe('validation merged from main, now for every surface', () => {
+  it('a zero objective and a future before are refused together', () => {
+    const { v, problems } = values('drill', {
+      rto: '0',
+      before: '2999-01-01T00:00Z',
+      backup: 'lms_20240101_000000',
+    });
+    v.get('rto');
+    v.get('before');
+    expect(problems.list.map((p) => p.message)).toEqual([
+      'rto 0 is zero: no recovery can meet it',
+      expect.stringMatching(/^before 2999-01-01T00:00Z is in the future/),
+    ]);
+  });
+});
