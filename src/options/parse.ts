@@ -53,7 +53,6 @@ export function parseTimeValue(raw: string, name: string, problems: Problems): D
 /** A list of names from a fixed set, case-insensitively; each unknown one is a problem. */
 export function parseEnumList<T extends string>(
   raw: string[],
-  name: string,
   allowed: readonly T[],
   problems: Problems,
   unknown: (value: string) => { message: string; hint: string },

@@ -544,7 +544,7 @@ export const OPTIONS = {
     help: 'exit 1 when any of these trip: stale, rpo, rto, drill (comma-separated)',
     arg: '<conditions>',
     parse: (raw, name, problems) =>
-      parseEnumList(raw as string[], name, FAIL_ON_CONDITIONS, problems, (v) => ({
+      parseEnumList(raw as string[], FAIL_ON_CONDITIONS, problems, (v) => ({
         message: `${name} "${v}" is not a condition`,
         hint: `use a comma-separated list of ${FAIL_ON_CONDITIONS.join(', ')} (or leave it empty)`,
       })),
@@ -568,7 +568,7 @@ export const OPTIONS = {
     arg: '<f>',
     aliases: ['--format'],
     parse: (raw, name, problems) =>
-      parseEnumList(raw as string[], name, REPORT_FORMATS, problems, (v) => ({
+      parseEnumList(raw as string[], REPORT_FORMATS, problems, (v) => ({
         message: `${name}: "${v}" is not a report format`,
         hint: `use ${REPORT_FORMATS.join(', ')}`,
       })),
