@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { PREFIX_RE } from '../catalog/names.js';
 import { retentionPolicy } from '../catalog/retention.js';
 import type { RunCommand } from '../catalog/types.js';
 import { runBackup } from '../commands/backup.js';
@@ -25,11 +24,9 @@ import {
   parseDuration,
   parsePositiveInt,
   parseTime,
-  prepareLocalDestinations,
   recordableDestinations,
   requireExistingDestinations,
   resolveDecryption,
-  resolveEncryption,
   splitList,
 } from '../config.js';
 import { explainError } from '../crash.js';
@@ -38,14 +35,15 @@ import { parseEngine } from '../engines/index.js';
 import { onSignal } from '../engines/teardown.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { backupSettings, NO_MASK } from '../options/settings.js';
 import { type PgConnection, redactUrl, resolveConnection } from '../postgres/connection.js';
-import { parseCompression } from '../postgres/dump.js';
 import { loadHealthChecks } from '../postgres/validate.js';
 import { formatBytes, formatDuration } from '../report/format.js';
 import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
 import { isSeverity } from '../report/notify.js';
 import { TOOL_VERSION } from '../version.js';
 import { cliLogger } from './logger.js';
+import { cliValues } from './options.js';
 import { ProgressLine } from './progress.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -162,6 +160,8 @@ export function buildProgram(): Command {
     .description('PostgreSQL backups that are proven restorable.')
     .version(TOOL_VERSION)
     .option('--json', 'print the result as JSON on stdout (for scripts)')
+    .option('--config <file>', 'the configuration file (default: ./lms-backup.yml when present)')
+    .option('--database <name>', "which database of the configuration file's databases: section")
     .option('-q, --quiet', 'print only warnings and errors')
     .option('-v, --verbose', 'print details')
     .showHelpAfterError('(run with --help for usage)')
@@ -177,6 +177,7 @@ export function buildProgram(): Command {
       '--database-url <url>',
       'postgresql://user@host:5432/db (default: $LMS_BACKUP_DATABASE_URL, $DATABASE_URL, the PG* variables)',
     )
+    .option('--destinations <destination>', 'where to store (repeatable, or comma-separated)', collect)
     .option(
       '--to <destination>',
       'where to store: a path, file://, azure://, s3://, gs:// (repeatable; default: backups)',
@@ -201,63 +202,27 @@ export function buildProgram(): Command {
       'lowest severity sent to webhooks: critical, warning, info',
       'warning',
     )
-    .action(async (opts, cmd: Command) => {
+    .action(async (_opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const logger = cliLogger(g);
       const problems = new Problems();
       const env = process.env;
-      const connection = connectionFrom(
-        opts.databaseUrl ?? env.LMS_BACKUP_DATABASE_URL ?? env.DATABASE_URL,
-        '--database-url',
-        problems,
+      const { config, notifiers: notify } = await backupSettings(cliValues(cmd, 'backup', problems), {
+        env,
         logger,
-      );
-      if (!PREFIX_RE.test(opts.prefix))
-        problems.add(`--prefix "${opts.prefix}" must be letters, digits and dashes`);
-      const compression = problems.try(() => parseCompression(opts.compression, '--compression'));
-      const minBytes = parsePositiveInt(opts.minBytes, '--min-bytes', problems, 1);
-      const encryption = resolveEncryption(
-        {
-          recipients: [
-            ...(opts.recipient ?? []),
-            ...(env.LMS_BACKUP_RECIPIENTS ? [env.LMS_BACKUP_RECIPIENTS] : []),
-          ],
-          recipientsFile: opts.recipientsFile,
-          passphrase: env.LMS_BACKUP_PASSPHRASE,
-          noEncryption: opts.encryption === false,
-          names: {
-            recipients: '--recipient',
-            recipientsFile: '--recipients-file',
-            passphrase: 'LMS_BACKUP_PASSPHRASE',
-            noEncryption: '--no-encryption',
-          },
-        },
-        problems,
-      );
-      const notify = notifiers(opts, problems);
-      const destinations = await openDestinations(opts.to ?? ['backups'], problems, {
-        logger,
-        inputName: '--to',
+        mask: NO_MASK,
+        requireConnection: false,
       });
-      runDestinations(recordableDestinations(destinations));
-      problems.throwIfAny();
-      prepareLocalDestinations(destinations, '--to');
+      const destinations = config.destinations;
 
       const progress = new ProgressLine();
       const { result } = await recorded(
         { command: 'backup', storages: destinations, notifiers: notify, logger },
         () =>
-          runBackup(
-            {
-              connection: connection!,
-              destinations,
-              prefix: opts.prefix,
-              compression: compression!,
-              encryption: encryption!,
-              anomaly: { minBytes: minBytes! },
-            },
-            { logger, onProgress: (p) => progress.update('dumping', p.bytes, p.elapsedMs) },
-          ).finally(() => progress.done()),
+          runBackup(config, {
+            logger,
+            onProgress: (p) => progress.update('dumping', p.bytes, p.elapsedMs),
+          }).finally(() => progress.done()),
         backupOutcome,
       );
       if (g.json) return printJson(result);
