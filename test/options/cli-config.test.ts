@@ -1,0 +1,42 @@
+/** lms-backup.yml drives the CLI: nothing on the command line but secrets in the environment. */
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateIdentity } from '../../src/crypto/age.js';
+import { pgEnv, runCli, startSourceDb, tempDir } from '../helpers/pg.js';
+
+const dir = tempDir();
+afterAll(() => dir.remove());
+
+describe('the config file on the CLI', () => {
+  it('backs up from lms-backup.yml in the working directory, and refuses a secret in it', async () => {
+    const src = await startSourceDb(1);
+    try {
+      const { recipient } = generateIdentity();
+      writeFileSync(
+        join(dir.path, 'lms-backup.yml'),
+        `backup:\n  destinations: [stored]\n  prefix: cfg\n  recipients: [${recipient}]\n`,
+      );
+      const r = await runCli(['backup'], pgEnv(src.conn), dir.path);
+      expect(r.stderr).toMatch(/stored db\/cfg_/);
+      expect(r.code).toBe(0);
+      expect(
+        readdirSync(join(dir.path, 'stored', 'db')).some((f) => /^cfg_\d{8}_\d{6}.*\.dump\.age$/.test(f)),
+      ).toBe(true);
+      // A flag beats the file.
+      const flag = await runCli(['backup', '--prefix', 'flag'], pgEnv(src.conn), dir.path);
+      expect(flag.code).toBe(0);
+      expect(readdirSync(join(dir.path, 'stored', 'db')).some((f) => f.startsWith('flag_'))).toBe(true);
+
+      const bad = join(dir.path, 'bad.yml');
+      writeFileSync(bad, 'backup:\n  passphrase: hunter2\n  min-bytes: lots\n');
+      const refused = await runCli(['backup', '--config', bad], pgEnv(src.conn), dir.path);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/backup\.passphrase: a secret never goes in the config file/);
+      expect(refused.stderr).not.toContain('hunter2');
+      expect(existsSync(join(dir.path, 'stored'))).toBe(true);
+    } finally {
+      await src.stop();
+    }
+  });
+});
