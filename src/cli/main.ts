@@ -35,9 +35,8 @@ import { parseEngine } from '../engines/index.js';
 import { onSignal } from '../engines/teardown.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { backupSettings, NO_MASK } from '../options/settings.js';
+import { backupSettings, drillSettings, NO_MASK } from '../options/settings.js';
 import { type PgConnection, redactUrl, resolveConnection } from '../postgres/connection.js';
-import { loadHealthChecks } from '../postgres/validate.js';
 import { formatBytes, formatDuration } from '../report/format.js';
 import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
 import { isSeverity } from '../report/notify.js';
@@ -98,7 +97,7 @@ function decryptionFrom(opts: { identityFile?: string }, problems: Problems) {
   );
 }
 
-function notifiers(opts: { notifyMinSeverity?: string }, problems: Problems) {
+function _notifiers(opts: { notifyMinSeverity?: string }, problems: Problems) {
   const sev = opts.notifyMinSeverity;
   if (sev !== undefined && !isSeverity(sev)) {
     problems.add(`--notify-min-severity must be critical, warning or info (got "${sev}")`);
@@ -265,47 +264,20 @@ export function buildProgram(): Command {
       "also write the report here (it always goes to the destination's drill_logs/)",
     )
     .option('--notify-min-severity <s>', 'lowest severity sent to webhooks', 'warning')
-    .action(async (opts, cmd: Command) => {
+    .action(async (_opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const logger = cliLogger(g);
       const problems = new Problems();
-      const keys = decryptionFrom(opts, problems);
-      const engine = problems.try(() => parseEngine(opts.engine, '--engine'));
-      const minTables = parsePositiveInt(opts.minTables, '--min-tables', problems, 0);
-      const jobs = opts.jobs === undefined ? undefined : parsePositiveInt(opts.jobs, '--jobs', problems);
-      const major =
-        opts.postgresMajor === undefined
-          ? undefined
-          : parsePositiveInt(opts.postgresMajor, '--postgres-major', problems, 9);
-      const rto = parseObjective(opts.rto, '--rto', problems);
-      const rpo = parseObjective(opts.rpo, '--rpo', problems);
-      const selection = selectionFrom(opts, problems);
-      const checks = opts.checks ? (problems.try(() => loadHealthChecks(opts.checks, '--checks')) ?? []) : [];
-      const notify = notifiers(opts, problems);
-      const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
-      requireExistingDestinations(storage ? [storage] : [], '--from', problems);
-      runDestinations(recordableDestinations(storage ? [storage] : []));
-      problems.throwIfAny();
+      const { config, notifiers: notify } = await drillSettings(cliValues(cmd, 'drill', problems), {
+        env: process.env,
+        logger,
+        mask: NO_MASK,
+        requireConnection: false,
+      });
+      const storage = config.storage;
       const { result } = await recorded(
         { command: 'drill', storages: [storage!], notifiers: notify, logger },
-        () =>
-          runDrill(
-            {
-              storage: storage!,
-              selection,
-              keys,
-              engine: engine!,
-              ...(major ? { postgresMajor: major } : {}),
-              ...(opts.image ? { image: opts.image } : {}),
-              minTables: minTables!,
-              checks,
-              ...(jobs ? { jobs } : {}),
-              rtoSeconds: rto!,
-              rpoSeconds: rpo!,
-              ...(opts.reportDir ? { localReportDir: opts.reportDir } : {}),
-            },
-            { logger },
-          ),
+        () => runDrill(config, { logger }),
         drillOutcome,
       );
       if (g.json) printJson(result.report);
