@@ -9,13 +9,13 @@ const dir = tempDir();
 afterAll(() => dir.remove());
 
 describe('the config file on the CLI', () => {
-  it('backs up from lms-backup.yml in the working directory, and refuses a secret in it', async () => {
+  it('backs up and drills from lms-backup.yml in the working directory, and refuses a secret in it', async () => {
     const src = await startSourceDb(1);
     try {
-      const { recipient } = generateIdentity();
+      const { identity, recipient } = generateIdentity();
       writeFileSync(
         join(dir.path, 'lms-backup.yml'),
-        `backup:\n  destinations: [stored]\n  prefix: cfg\n  recipients: [${recipient}]\n`,
+        `backup:\n  destinations: [stored]\n  prefix: cfg\n  recipients: [${recipient}]\ndrill:\n  from: stored\n  engine: local\n  min-tables: 1\n`,
       );
       const r = await runCli(['backup'], pgEnv(src.conn), dir.path);
       expect(r.stderr).toMatch(/stored db\/cfg_/);
@@ -23,6 +23,13 @@ describe('the config file on the CLI', () => {
       expect(
         readdirSync(join(dir.path, 'stored', 'db')).some((f) => /^cfg_\d{8}_\d{6}.*\.dump\.age$/.test(f)),
       ).toBe(true);
+      // The drill: only the identity, in the environment.
+      const drill = await runCli(['--json', 'drill'], { LMS_BACKUP_IDENTITY: identity }, dir.path);
+      expect(drill.code, drill.stderr).toBe(0);
+      expect(JSON.parse(drill.stdout)).toMatchObject({
+        verdict: 'pass',
+        backupId: expect.stringMatching(/^cfg_/),
+      });
       // A flag beats the file.
       const flag = await runCli(['backup', '--prefix', 'flag'], pgEnv(src.conn), dir.path);
       expect(flag.code).toBe(0);
