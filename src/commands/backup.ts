@@ -22,7 +22,7 @@ import { takeInventory } from '../postgres/inventory.js';
 import { describeTool, resolvePgTool, toolRecord } from '../postgres/tools.js';
 import { checkRowDrops, checkSizeAnomaly } from '../report/anomaly.js';
 import { formatBytes } from '../report/format.js';
-import { StorageConflictError } from '../storage/errors.js';
+import { StorageConflictError, StorageUnavailableError } from '../storage/errors.js';
 import { bufferSource, stagedDumpName, sweepStagedDumps } from '../storage/index.js';
 import type { PutSource, Storage } from '../storage/types.js';
 import { TOOL_VERSION } from '../version.js';
@@ -118,8 +118,13 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       () => rmSync(stagedPath, { force: true }),
     );
     // Recent complete backups: the baseline for the size and row-count anomaly checks.
+    // A destination that does not answer fails the backup here, before anything is dumped: the
+    // store would only wait out the same bound again. Any other trouble only loses the baseline.
     const history = await recentManifests(config.destinations[0]!, config.anomaly?.historySize ?? 7).catch(
-      () => [],
+      (error: unknown) => {
+        if (error instanceof StorageUnavailableError) throw error;
+        return [];
+      },
     );
 
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
