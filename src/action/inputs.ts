@@ -23,18 +23,18 @@ import {
   type SettingsContext,
   verifySettings,
 } from '../options/settings.js';
-import { COMMAND_OPTIONS, type CommandName, type OptionName, specOf } from '../options/spec.js';
+import { ACTION_STEPS, type ActionStep, COMMAND_OPTIONS, type OptionName, specOf } from '../options/spec.js';
 import { loadConfigFile, OptionValues, selectDatabases } from '../options/values.js';
 import type { ActionIO } from './io.js';
 import type { Secrets } from './secrets.js';
 
-export type InputStep = CommandName;
+export type InputStep = ActionStep;
 
 /** Every input of every step, with the default its action.yml declares ('' = none). */
 export const STEP_INPUTS = Object.fromEntries(
-  Object.entries(COMMAND_OPTIONS).map(([step, names]) => [
+  ACTION_STEPS.map((step) => [
     step,
-    Object.fromEntries(names.map((n) => [n, specOf(n).default])),
+    Object.fromEntries(COMMAND_OPTIONS[step].map((n: OptionName) => [n, specOf(n).default])),
   ]),
 ) as Record<InputStep, Record<string, string>>;
 

@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { retentionPolicy } from '../catalog/retention.js';
 import type { RunCommand } from '../catalog/types.js';
 import { runBackup } from '../commands/backup.js';
 import { runDemo } from '../commands/demo.js';
@@ -12,49 +11,45 @@ import {
   restoreOutcome,
   verifyOutcome,
 } from '../commands/outcomes.js';
-import { runPrune } from '../commands/prune.js';
-import { notifiersFromEnv, recorded } from '../commands/recorded.js';
-import { REPORT_FORMATS, type ReportFormat, runReport } from '../commands/report.js';
+import { type PruneResult, runPrune } from '../commands/prune.js';
+import { recorded } from '../commands/recorded.js';
+import { type ReportConfig, runFleetReport, runReport } from '../commands/report.js';
 import { assertRestoreOk, runRestore } from '../commands/restore.js';
-import { beginRun, endRunAbnormally, runDestinations } from '../commands/run-context.js';
+import { beginRun, endRunAbnormally } from '../commands/run-context.js';
 import { runVerify } from '../commands/verify.js';
-import {
-  openDestinations,
-  Problems,
-  parseDuration,
-  parsePositiveInt,
-  parseTime,
-  recordableDestinations,
-  requireExistingDestinations,
-  resolveDecryption,
-  splitList,
-} from '../config.js';
+import { openDestinations, Problems, requireExistingDestinations } from '../config.js';
 import { explainError } from '../crash.js';
 import { generateIdentity } from '../crypto/age.js';
 import { parseEngine } from '../engines/index.js';
 import { onSignal } from '../engines/teardown.js';
-import { ConfigError, JobFailedError } from '../errors.js';
+import { ConfigError, ConfigErrors, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { backupSettings, drillSettings, NO_MASK } from '../options/settings.js';
-import { type PgConnection, redactUrl, resolveConnection } from '../postgres/connection.js';
+import {
+  backupSettings,
+  drillSettings,
+  NO_MASK,
+  pruneSettings,
+  type ReportSettings,
+  reportSettings,
+  restoreSettings,
+  verifySettings,
+} from '../options/settings.js';
+import { type CommandName, specOf } from '../options/spec.js';
+import { type OptionValues, selectDatabases } from '../options/values.js';
+import { redactUrl } from '../postgres/connection.js';
 import { formatBytes, formatDuration } from '../report/format.js';
-import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
-import { isSeverity } from '../report/notify.js';
 import { TOOL_VERSION } from '../version.js';
 import { cliLogger } from './logger.js';
-import { cliValues } from './options.js';
+import { addSpecOptions, cliConfigFile, cliValues } from './options.js';
 import { ProgressLine } from './progress.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 interface GlobalOpts {
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
-}
-
-function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  config?: string;
+  database?: string;
+  all?: boolean;
 }
 
 const ENV_HELP = `
@@ -69,87 +64,309 @@ Environment (secrets never go in flags):
                                                 take, and crash logs (default $XDG_STATE_HOME/lms-backup or
                                                 ~/.local/state/lms-backup)
 
+Configuration file: every option of a command can be set in lms-backup.yml (--config, else
+./lms-backup.yml when present) under the command's section, with the flag's name as its key;
+a databases: section names a fleet (--database NAME for one, --all for every one).
+
 Exit codes: 0 success, 1 the job ran and failed, 2 bad usage or configuration, 130/143 interrupted.`;
 
-function connectionFrom(
-  url: string | undefined,
-  flag: string,
-  problems: Problems,
-  logger: Logger,
-): PgConnection | undefined {
-  if (url && (/\/\/[^/@]*:[^/@]*@/.test(url) || /[?&]password=/i.test(url))) {
-    logger.warn(
-      `${flag} holds a password, which other users of this machine can see in the process list: prefer PGPASSWORD`,
-    );
-  }
-  return problems.try(() => resolveConnection(url, process.env, flag));
+/** What one command run prints: JSON for --json, text otherwise; and its exit code. */
+interface Outcome {
+  json: unknown;
+  text: string;
+  exitCode: number;
 }
 
-function decryptionFrom(opts: { identityFile?: string }, problems: Problems) {
-  return resolveDecryption(
-    {
-      identityFile: opts.identityFile,
-      identity: process.env.LMS_BACKUP_IDENTITY,
-      passphrase: process.env.LMS_BACKUP_PASSPHRASE,
-    },
-    problems,
-    { identityFile: '--identity-file', identity: 'LMS_BACKUP_IDENTITY' },
-  );
+interface RunArgs {
+  values: OptionValues;
+  logger: Logger;
+  g: GlobalOpts;
+  /** The fleet database this run covers, when the config file names databases. */
+  database: string | undefined;
 }
 
-function _notifiers(opts: { notifyMinSeverity?: string }, problems: Problems) {
-  const sev = opts.notifyMinSeverity;
-  if (sev !== undefined && !isSeverity(sev)) {
-    problems.add(`--notify-min-severity must be critical, warning or info (got "${sev}")`);
-    return [];
-  }
-  return notifiersFromEnv(process.env, sev as 'critical' | 'warning' | 'info' | undefined);
+const settingsCtx = (logger: Logger) => ({
+  env: process.env,
+  logger,
+  mask: NO_MASK,
+  requireConnection: false,
+});
+
+/** How the commands treat a fleet: one run per database, one run over all, or one database only. */
+type FleetMode = 'each' | 'together' | 'one';
+
+interface CommandDef {
+  name: CommandName;
+  description: string;
+  fleet: FleetMode;
+  run?: (args: RunArgs) => Promise<Outcome>;
+  /** `together` commands: one run over every selected database. */
+  runAll?: (args: Omit<RunArgs, 'values' | 'database'>, each: FleetEntry[]) => Promise<Outcome>;
 }
 
-function selectionFrom(
-  opts: { backup?: string; before?: string; verifiedOnly?: boolean },
-  problems: Problems,
-) {
-  const before = opts.before === undefined ? undefined : parseTime(opts.before, '--before', problems);
-  if (before && before.getTime() > Date.now() + 60_000) {
-    problems.add(
-      `--before ${opts.before} is in the future (now ${new Date().toISOString()})`,
-      'give a past time, or leave --before out for the newest backup',
-    );
-  }
-  if (opts.before !== undefined && opts.backup && opts.backup !== 'latest') {
-    problems.add(
-      `--before and --backup ${opts.backup} both choose a backup`,
-      'give one: --backup <id> for that backup, or --before <time> for the newest one taken by then',
-    );
-  }
+interface FleetEntry {
+  database: string | undefined;
+  values: OptionValues;
+}
+
+function print(g: GlobalOpts, outcome: Outcome): void {
+  if (g.json) process.stdout.write(`${JSON.stringify(outcome.json, null, 2)}\n`);
+  else if (!g.quiet && outcome.text)
+    process.stdout.write(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
+}
+
+/** A database's runs log under its name, so a fleet's output says which database each line is about. */
+function fleetLogger(logger: Logger, database: string): Logger {
+  const p = (m: string) => `[${database}] ${m}`;
   return {
-    ...(opts.backup ? { name: opts.backup } : {}),
-    ...(before ? { before } : {}),
-    ...(opts.verifiedOnly ? { verifiedOnly: true } : {}),
+    debug: (m) => logger.debug(p(m)),
+    info: (m) => logger.info(p(m)),
+    warn: (m) => logger.warn(p(m)),
+    error: (m) => logger.error(p(m)),
+    group: (title, fn) => logger.group(p(title), fn),
   };
 }
 
-/** An RPO or RTO: a duration above zero (a zero objective can never be met). */
-function parseObjective(value: string, name: string, problems: Problems): number | undefined {
-  const seconds = parseDuration(value, name, problems);
-  if (seconds === 0) {
-    problems.add(`${name} ${value} is zero: no recovery can meet it`, 'give a duration above zero, e.g. 4h');
-    return undefined;
-  }
-  return seconds;
+function addCommand(program: Command, def: CommandDef): Command {
+  const cmd = addSpecOptions(program.command(def.name).description(def.description), def.name);
+  cmd.action(async (_opts, c: Command) => {
+    const g = c.optsWithGlobals<GlobalOpts>();
+    const logger = cliLogger(g);
+    const fileProblems = new Problems();
+    const file = cliConfigFile(c, fileProblems);
+    if (g.all && def.fleet === 'one') {
+      fileProblems.add(`--all: ${def.name} works on one database`, 'give --database NAME');
+    }
+    const databases = fileProblems.list.length
+      ? []
+      : selectDatabases(
+          file,
+          { database: g.database, all: g.all, names: { database: '--database', all: '--all' } },
+          fileProblems,
+        );
+    fileProblems.throwIfAny();
+    const entries = databases.map((database) => ({
+      database,
+      values: cliValues(c, def.name, new Problems(), { file, database }),
+    }));
+    if (def.fleet === 'together') {
+      const outcome = await def.runAll!({ logger, g }, entries);
+      print(g, outcome);
+      if (outcome.exitCode) process.exitCode = outcome.exitCode;
+      return;
+    }
+    if (entries.length === 1) {
+      const [only] = entries;
+      const outcome = await def.run!({ values: only!.values, logger, g, database: only!.database });
+      print(g, outcome);
+      if (outcome.exitCode) process.exitCode = outcome.exitCode;
+      return;
+    }
+    // A fleet, one database after another: one database's failure never stops the next one's run.
+    const json: Record<string, unknown> = {};
+    let worst = 0;
+    for (const { database, values } of entries) {
+      const name = database!;
+      const dbLogger = fleetLogger(logger, name);
+      if (RECORDED_COMMANDS.has(def.name)) beginRun(def.name as RunCommand, dbLogger);
+      try {
+        const outcome = await def.run!({ values, logger: dbLogger, g, database: name });
+        json[name] = outcome.json;
+        if (!g.json && !g.quiet) process.stdout.write(`== ${name}\n`);
+        print({ ...g, json: false }, g.json ? { ...outcome, text: '' } : outcome);
+        worst = Math.max(worst, outcome.exitCode);
+      } catch (error) {
+        const explained = explainError(error, `lms-backup ${def.name} (database ${name})`);
+        const message = redactUrl(explained.message);
+        writeStderr(`lms-backup: [${name}] ${message}\n`);
+        await endRunAbnormally(message);
+        json[name] = { error: message, exitCode: explained.exitCode };
+        worst = Math.max(worst, explained.exitCode);
+      }
+    }
+    if (g.json) process.stdout.write(`${JSON.stringify({ databases: json }, null, 2)}\n`);
+    if (worst) process.exitCode = worst;
+  });
+  return cmd;
 }
 
-function addSelection(cmd: Command, verifiedOnly = false): Command {
-  cmd
-    .option('--from <destination>', 'where the backups are: a path or a storage URL', 'backups')
-    .option('--backup <id>', 'which backup: an id, or "latest"', 'latest')
-    .option(
-      '--before <time>',
-      'the newest complete backup taken at or before this time (e.g. 2024-01-15T03:00Z)',
-    );
-  if (verifiedOnly) cmd.option('--verified-only', 'the newest backup whose last drill passed');
-  return cmd;
+async function backup({ values, logger, g }: RunArgs): Promise<Outcome> {
+  const { config, notifiers } = await backupSettings(values, settingsCtx(logger));
+  const progress = new ProgressLine(process.stderr, Boolean(process.stderr.isTTY) && !g.quiet);
+  const { result } = await recorded(
+    { command: 'backup', storages: config.destinations, notifiers, logger },
+    () =>
+      runBackup(config, {
+        logger,
+        onProgress: (p) => progress.update('dumping', p.bytes, p.elapsedMs),
+      }).finally(() => progress.done()),
+    backupOutcome,
+  );
+  const m = result.manifest;
+  return {
+    json: result,
+    exitCode: 0,
+    text:
+      `backup ${result.id} complete: ${m.inventory.tableCount} tables, ${m.inventory.totalRows} rows, ` +
+      `${formatBytes(m.object.bytes)} stored (${m.encryption.scheme === 'age' ? 'age-encrypted' : 'NOT encrypted'}) ` +
+      `in ${formatDuration(result.durationMs / 1000)}\n` +
+      result.stored.map((s) => `  ${s.destination}/${s.key}\n`).join('') +
+      `  sha256 ${m.object.sha256}\n` +
+      result.warnings.map((w) => `  warning: ${w}\n`).join(''),
+  };
+}
+
+async function drill({ values, logger }: RunArgs): Promise<Outcome> {
+  const { config, notifiers } = await drillSettings(values, settingsCtx(logger));
+  const { result } = await recorded(
+    { command: 'drill', storages: [config.storage], notifiers, logger },
+    () => runDrill(config, { logger }),
+    drillOutcome,
+  );
+  return {
+    json: result.report,
+    text: `${result.markdown}\n${result.written.map((w) => `report: ${w}\n`).join('')}`,
+    exitCode: result.report.verdict === 'pass' ? 0 : 1,
+  };
+}
+
+async function verify({ values, logger }: RunArgs): Promise<Outcome> {
+  const config = await verifySettings(values, settingsCtx(logger));
+  const { result } = await recorded(
+    { command: 'verify', storages: [config.storage], notifiers: [], logger },
+    () => runVerify(config, { logger }),
+    verifyOutcome,
+  );
+  return {
+    json: result,
+    text:
+      `verify ${result.backupId}: ${result.ok ? 'OK' : 'FAILED'}\n` +
+      result.checks.map((c) => `  ${c.ok ? 'ok    ' : 'FAILED'} ${c.name}: ${c.detail}\n`).join(''),
+    exitCode: result.ok ? 0 : 1,
+  };
+}
+
+async function restore({ values, logger, g }: RunArgs): Promise<Outcome> {
+  const config = await restoreSettings(values, settingsCtx(logger));
+  const { result } = await recorded(
+    { command: 'restore', storages: [config.storage], notifiers: [], logger },
+    () => runRestore(config, { logger }),
+    restoreOutcome,
+  );
+  const outcome = { json: result, text: renderRestore(result), exitCode: 0 };
+  if (!result.ok && !result.dryRun) {
+    // The plan and what went wrong first, then the failure.
+    print(g, outcome);
+    assertRestoreOk(result);
+  }
+  return outcome;
+}
+
+async function list({ values, logger }: RunArgs): Promise<Outcome> {
+  const problems = values.problems;
+  const from = values.get('from') ?? [];
+  if (from.length > 1) problems.add(`${values.nameOf('from')} takes one destination (got ${from.length})`);
+  const [storage] = await openDestinations(from.slice(0, 1), problems, {
+    logger,
+    inputName: values.nameOf('from'),
+  });
+  requireExistingDestinations(storage ? [storage] : [], values.nameOf('from'), problems);
+  problems.throwIfAny();
+  const rows = await runList({ storage: storage! }, { logger });
+  return { json: rows, text: renderListTable(rows), exitCode: 0 };
+}
+
+async function prune({ values, logger }: RunArgs): Promise<Outcome> {
+  const { storages, policy, dryRun } = await pruneSettings(values, settingsCtx(logger));
+  // Each destination on its own: one unreachable store must not stop retention elsewhere.
+  const results: { destination: string; result?: PruneResult; error?: string }[] = [];
+  let failed: unknown;
+  for (const storage of storages) {
+    try {
+      const { result } = await recorded(
+        { command: 'prune', storages: [storage], notifiers: [], logger },
+        () => runPrune({ storage, policy, dryRun }, { logger }),
+        (r) => pruneOutcome(r, dryRun),
+      );
+      results.push({ destination: storage.display, result });
+    } catch (error) {
+      if (storages.length === 1) throw error;
+      failed ??= error;
+      const message = explainError(error, `prune ${storage.display}`).message;
+      logger.error(`prune ${storage.display}: ${message}`);
+      results.push({ destination: storage.display, error: message });
+    }
+  }
+  const verb = dryRun ? 'would remove' : 'removed';
+  const text = results
+    .map(({ destination, result, error }) => {
+      const head = storages.length > 1 ? `${destination}: ` : '';
+      if (!result) return `${head}FAILED: ${error}\n`;
+      return (
+        `${head}${verb} ${result.plan.remove.length} backup(s), kept ${result.plan.keep.length}\n` +
+        result.plan.remove.map((r) => `  - ${r.id}: ${r.reason}\n`).join('') +
+        result.plan.keep.map((k) => `  + ${k.id}: ${k.reasons.join('; ')}\n`).join('') +
+        (result.sweep.length
+          ? `${dryRun ? 'would sweep' : 'swept'} ${result.sweep.length} leftover(s) of interrupted runs\n` +
+            result.sweep.map((x) => `  ~ ${x.kind} ${x.name}: ${x.reason}\n`).join('')
+          : '') +
+        result.plan.warnings.map((w) => `  warning: ${w}\n`).join('')
+      );
+    })
+    .join('');
+  const json = storages.length === 1 ? results[0]!.result : results;
+  return { json, text, exitCode: failed ? 1 : 0 };
+}
+
+async function report(
+  { logger }: { logger: Logger; g: GlobalOpts },
+  entries: FleetEntry[],
+): Promise<Outcome> {
+  const all: { database: string | undefined; settings: ReportSettings }[] = [];
+  const problems: ConfigError[] = [];
+  for (const { database, values } of entries) {
+    try {
+      all.push({ database, settings: await reportSettings(values, settingsCtx(logger)) });
+    } catch (error) {
+      if (!(error instanceof ConfigErrors)) throw error;
+      problems.push(...error.problems.map((p) => (database ? prefixed(p, database) : p)));
+    }
+  }
+  if (problems.length) throw new ConfigErrors(problems);
+  const result =
+    all.length === 1 && all[0]!.database === undefined
+      ? await runReport(reportConfig(all[0]!.settings), { logger })
+      : await runFleetReport(
+          all.map((a) => ({ database: a.database!, config: reportConfig(a.settings) })),
+          { logger, outDir: all[0]!.settings.outDir, formats: all[0]!.settings.formats },
+        );
+  if (result.failed.length) {
+    throw new JobFailedError(`DR readiness check failed: ${result.failedMessages.join('; ')}`, {
+      hint: 'the report says which objective was missed and when',
+    });
+  }
+  return {
+    json: JSON.parse(result.json) as unknown,
+    text: `${result.markdown}\n${result.files.map((f) => `wrote ${f}\n`).join('')}`,
+    exitCode: 0,
+  };
+}
+
+function prefixed(p: ConfigError, database: string): ConfigError {
+  return new ConfigError(`databases.${database}: ${p.message}`, p.hint ? { hint: p.hint } : {});
+}
+
+function reportConfig(s: ReportSettings): ReportConfig {
+  return {
+    storages: s.storages,
+    windowDays: s.windowDays,
+    ...(s.outDir ? { outDir: s.outDir } : {}),
+    formats: s.formats,
+    failOn: s.failOn,
+    rpoSeconds: s.rpoSeconds,
+    rtoSeconds: s.rtoSeconds,
+    keepDays: s.keepDays,
+  };
 }
 
 export function buildProgram(): Command {
@@ -159,8 +376,9 @@ export function buildProgram(): Command {
     .description('PostgreSQL backups that are proven restorable.')
     .version(TOOL_VERSION)
     .option('--json', 'print the result as JSON on stdout (for scripts)')
-    .option('--config <file>', 'the configuration file (default: ./lms-backup.yml when present)')
-    .option('--database <name>', "which database of the configuration file's databases: section")
+    .option('--config <file>', specOf('config').help)
+    .option('--database <name>', specOf('database').help)
+    .option('--all', "every database of the configuration file's databases: section, one after another")
     .option('-q, --quiet', 'print only warnings and errors')
     .option('-v, --verbose', 'print details')
     .showHelpAfterError('(run with --help for usage)')
@@ -169,373 +387,53 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program
-    .command('backup')
-    .description('dump a database with pg_dump -Fc, checksum, encrypt and store it (manifest written last)')
-    .option(
-      '--database-url <url>',
-      'postgresql://user@host:5432/db (default: $LMS_BACKUP_DATABASE_URL, $DATABASE_URL, the PG* variables)',
-    )
-    .option('--destinations <destination>', 'where to store (repeatable, or comma-separated)', collect)
-    .option(
-      '--to <destination>',
-      'where to store: a path, file://, azure://, s3://, gs:// (repeatable; default: backups)',
-      collect,
-    )
-    .option('--prefix <prefix>', 'backup name prefix', 'lms')
-    .option(
-      '--compression <c>',
-      'auto (gzip:1, or zstd:1 with pg_dump 16+), none, gzip[:1-9], lz4[:N], zstd[:N]',
-      'auto',
-    )
-    .option(
-      '--recipient <age1…>',
-      'age public key to encrypt to (repeatable; also $LMS_BACKUP_RECIPIENTS)',
-      collect,
-    )
-    .option('--recipients-file <path>', 'file with one age1… recipient per line')
-    .option('--no-encryption', 'store the dump unencrypted (explicit opt-out)')
-    .option('--min-bytes <n>', 'fail when the stored backup is smaller than this', '1')
-    .option(
-      '--notify-min-severity <s>',
-      'lowest severity sent to webhooks: critical, warning, info',
-      'warning',
-    )
-    .action(async (_opts, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOpts>();
-      const logger = cliLogger(g);
-      const problems = new Problems();
-      const env = process.env;
-      const { config, notifiers: notify } = await backupSettings(cliValues(cmd, 'backup', problems), {
-        env,
-        logger,
-        mask: NO_MASK,
-        requireConnection: false,
-      });
-      const destinations = config.destinations;
-
-      const progress = new ProgressLine();
-      const { result } = await recorded(
-        { command: 'backup', storages: destinations, notifiers: notify, logger },
-        () =>
-          runBackup(config, {
-            logger,
-            onProgress: (p) => progress.update('dumping', p.bytes, p.elapsedMs),
-          }).finally(() => progress.done()),
-        backupOutcome,
-      );
-      if (g.json) return printJson(result);
-      const m = result.manifest;
-      process.stdout.write(
-        `backup ${result.id} complete: ${m.inventory.tableCount} tables, ${m.inventory.totalRows} rows, ` +
-          `${formatBytes(m.object.bytes)} stored (${m.encryption.scheme === 'age' ? 'age-encrypted' : 'NOT encrypted'}) ` +
-          `in ${formatDuration(result.durationMs / 1000)}\n` +
-          result.stored.map((s) => `  ${s.destination}/${s.key}\n`).join('') +
-          `  sha256 ${m.object.sha256}\n` +
-          result.warnings.map((w) => `  warning: ${w}\n`).join(''),
-      );
-    });
-
-  addSelection(
-    program
-      .command('drill')
-      .description(
-        'restore a backup into a throwaway PostgreSQL and prove it: checksum, decryption, tables, exact row counts, checks',
-      ),
-  )
-    .option(
-      '--identity-file <path>',
-      'age identity file (or LMS_BACKUP_IDENTITY; passphrase: LMS_BACKUP_PASSPHRASE)',
-    )
-    .option(
-      '--engine <engine>',
-      'throwaway PostgreSQL: auto (docker if it answers and its container starts, else local), docker, local',
-      'auto',
-    )
-    .option('--postgres-major <n>', "restore into this PostgreSQL major (default: the backup's)")
-    .option('--image <image>', 'docker image (default postgres:<major>)')
-    .option('--min-tables <n>', 'fail when fewer tables are restored', '8')
-    .option('--checks <file>', 'JSON file of health checks: [{"name","sql","expected"}]')
-    .option('--jobs <n>', 'pg_restore parallel jobs (default: CPUs)')
-    .option('--rto <duration>', 'recovery time objective', '4h')
-    .option('--rpo <duration>', 'recovery point objective (age of the newest backup)', '24h')
-    .option(
-      '--report-dir <dir>',
-      "also write the report here (it always goes to the destination's drill_logs/)",
-    )
-    .option('--notify-min-severity <s>', 'lowest severity sent to webhooks', 'warning')
-    .action(async (_opts, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOpts>();
-      const logger = cliLogger(g);
-      const problems = new Problems();
-      const { config, notifiers: notify } = await drillSettings(cliValues(cmd, 'drill', problems), {
-        env: process.env,
-        logger,
-        mask: NO_MASK,
-        requireConnection: false,
-      });
-      const storage = config.storage;
-      const { result } = await recorded(
-        { command: 'drill', storages: [storage!], notifiers: notify, logger },
-        () => runDrill(config, { logger }),
-        drillOutcome,
-      );
-      if (g.json) printJson(result.report);
-      else
-        process.stdout.write(`${result.markdown}\n${result.written.map((w) => `report: ${w}\n`).join('')}`);
-      if (result.report.verdict !== 'pass') process.exitCode = 1;
-    });
-
-  addSelection(
-    program
-      .command('verify')
-      .description(
-        'check a stored backup without a database: checksum, authenticated decryption, pg_restore --list',
-      ),
-  )
-    .option(
-      '--identity-file <path>',
-      'age identity file (or LMS_BACKUP_IDENTITY; passphrase: LMS_BACKUP_PASSPHRASE)',
-    )
-    .action(async (opts, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOpts>();
-      const logger = cliLogger(g);
-      const problems = new Problems();
-      const keys = decryptionFrom(opts, problems);
-      const selection = selectionFrom(opts, problems);
-      const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
-      requireExistingDestinations(storage ? [storage] : [], '--from', problems);
-      runDestinations(recordableDestinations(storage ? [storage] : []));
-      problems.throwIfAny();
-      const { result } = await recorded(
-        { command: 'verify', storages: [storage!], notifiers: [], logger },
-        () => runVerify({ storage: storage!, selection, keys }, { logger }),
-        verifyOutcome,
-      );
-      if (g.json) printJson(result);
-      else {
-        process.stdout.write(
-          `verify ${result.backupId}: ${result.ok ? 'OK' : 'FAILED'}\n` +
-            result.checks.map((c) => `  ${c.ok ? 'ok    ' : 'FAILED'} ${c.name}: ${c.detail}\n`).join(''),
-        );
-      }
-      if (!result.ok) process.exitCode = 1;
-    });
-
-  addSelection(
-    program
-      .command('restore')
-      .description(
-        'restore a backup into a real database, with safety checks; --table for selective recovery into a side database',
-      ),
-    true,
-  )
-    .option(
-      '--target-url <url>',
-      'the database to restore into (default: $LMS_BACKUP_TARGET_URL, else the PG* variables)',
-    )
-    .option(
-      '--identity-file <path>',
-      'age identity file (or LMS_BACKUP_IDENTITY; passphrase: LMS_BACKUP_PASSPHRASE)',
-    )
-    .option('--confirm <database>', 'required to overwrite a database that holds tables: its exact name')
-    .option('--no-safety-backup', 'do not back up a non-empty target before overwriting it')
-    .option('--safety-to <destination>', 'where the safety backup goes (default: --from)')
-    .option('--force', "restore even into a server older than the backup's")
-    .option('--dry-run', 'print the plan and the archive contents; change nothing')
-    .option(
-      '--table <name>',
-      'restore only this table (schema.table), into a side database (repeatable)',
-      collect,
-    )
-    .option('--schema <name>', 'restore only this schema, into a side database (repeatable)', collect)
-    .option(
-      '--create-roles',
-      "create the roles the backup needs and the target lacks, from the backup's globals (NOLOGIN, no passwords)",
-    )
-    .option('--no-owner', 'do not restore owners: objects belong to the restoring user')
-    .option('--no-privileges', 'do not restore grants (GRANT/REVOKE)')
-    .option('--jobs <n>', 'pg_restore parallel jobs (default: CPUs)')
-    .option('--min-tables <n>', 'validation: fail when fewer tables are restored', '8')
-    .action(async (opts, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOpts>();
-      const logger = cliLogger(g);
-      const problems = new Problems();
-      const keys = decryptionFrom(opts, problems);
-      const target = connectionFrom(
-        opts.targetUrl ?? process.env.LMS_BACKUP_TARGET_URL,
-        '--target-url',
-        problems,
-        logger,
-      );
-      const selection = selectionFrom(opts, problems);
-      const jobs = opts.jobs === undefined ? undefined : parsePositiveInt(opts.jobs, '--jobs', problems);
-      const minTables = parsePositiveInt(opts.minTables, '--min-tables', problems, 0);
-      const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
-      requireExistingDestinations(storage ? [storage] : [], '--from', problems);
-      runDestinations(recordableDestinations(storage ? [storage] : []));
-      const [safety] = opts.safetyTo
-        ? await openDestinations([opts.safetyTo], problems, { logger, inputName: '--safety-to' })
-        : [undefined];
-      problems.throwIfAny();
-      const { result } = await recorded(
-        { command: 'restore', storages: [storage!], notifiers: [], logger },
-        () =>
-          runRestore(
-            {
-              storage: storage!,
-              selection,
-              keys,
-              target: target!,
-              ...(opts.confirm !== undefined ? { confirm: opts.confirm } : {}),
-              safetyBackup: opts.safetyBackup !== false,
-              ...(safety ? { safetyStorage: safety } : {}),
-              force: Boolean(opts.force),
-              dryRun: Boolean(opts.dryRun),
-              tables: opts.table ?? [],
-              schemas: opts.schema ?? [],
-              ...(jobs ? { jobs } : {}),
-              minTables: minTables!,
-              createRoles: Boolean(opts.createRoles),
-              noOwner: opts.owner === false,
-              noPrivileges: opts.privileges === false,
-            },
-            { logger },
-          ),
-        restoreOutcome,
-      );
-      if (g.json) printJson(result);
-      else process.stdout.write(renderRestore(result));
-      assertRestoreOk(result);
-    });
-
-  program
-    .command('list')
-    .description('the backups in a destination, newest first, with their state')
-    .option('--from <destination>', 'where the backups are: a path or a storage URL', 'backups')
-    .action(async (opts, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOpts>();
-      const logger = cliLogger(g);
-      const problems = new Problems();
-      const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
-      requireExistingDestinations(storage ? [storage] : [], '--from', problems);
-      runDestinations(recordableDestinations(storage ? [storage] : []));
-      problems.throwIfAny();
-      const rows = await runList({ storage: storage! }, { logger });
-      if (g.json) printJson(rows);
-      else process.stdout.write(`${renderListTable(rows)}\n`);
-    });
-
-  program
-    .command('prune')
-    .description(
+  addCommand(program, {
+    name: 'backup',
+    description: 'dump a database with pg_dump -Fc, checksum, encrypt and store it (manifest written last)',
+    fleet: 'each',
+    run: backup,
+  });
+  addCommand(program, {
+    name: 'drill',
+    description:
+      'restore a backup into a throwaway PostgreSQL and prove it: checksum, decryption, tables, exact row counts, checks',
+    fleet: 'each',
+    run: drill,
+  });
+  addCommand(program, {
+    name: 'verify',
+    description:
+      'check a stored backup without a database: checksum, authenticated decryption, pg_restore --list',
+    fleet: 'each',
+    run: verify,
+  });
+  addCommand(program, {
+    name: 'restore',
+    description:
+      'restore a backup into a real database, with safety checks; --tables for selective recovery into a side database',
+    fleet: 'one',
+    run: restore,
+  });
+  addCommand(program, {
+    name: 'list',
+    description: 'the backups in a destination, newest first, with their state',
+    fleet: 'each',
+    run: list,
+  });
+  addCommand(program, {
+    name: 'prune',
+    description:
       'apply retention: age, daily/weekly/monthly keeps, a minimum count; never the newest good backups',
-    )
-    .option('--from <destination>', 'where the backups are: a path or a storage URL', 'backups')
-    .option('--keep-days <n>', 'keep every backup younger than this many days (>= 1)', '30')
-    .option('--keep-daily <n>', 'also keep the newest backup of each of the last N days', '7')
-    .option('--keep-weekly <n>', 'also keep the newest backup of each of the last N weeks', '4')
-    .option('--keep-monthly <n>', 'also keep the newest backup of each of the last N months', '12')
-    .option('--keep-min <n>', 'never keep fewer complete backups than this', '7')
-    .option('--dry-run', 'list what would go and why; delete nothing')
-    .action(async (opts, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOpts>();
-      const logger = cliLogger(g);
-      const problems = new Problems();
-      const num = (v: string, name: string) => parsePositiveInt(v, name, problems, 0);
-      const policy = problems.try(() =>
-        retentionPolicy({
-          keepDays: num(opts.keepDays, '--keep-days') ?? 30,
-          keepDaily: num(opts.keepDaily, '--keep-daily') ?? 7,
-          keepWeekly: num(opts.keepWeekly, '--keep-weekly') ?? 4,
-          keepMonthly: num(opts.keepMonthly, '--keep-monthly') ?? 12,
-          keepMin: num(opts.keepMin, '--keep-min') ?? 7,
-        }),
-      );
-      const [storage] = await openDestinations([opts.from], problems, { logger, inputName: '--from' });
-      requireExistingDestinations(storage ? [storage] : [], '--from', problems);
-      runDestinations(recordableDestinations(storage ? [storage] : []));
-      problems.throwIfAny();
-      const { result } = await recorded(
-        { command: 'prune', storages: [storage!], notifiers: [], logger },
-        () => runPrune({ storage: storage!, policy: policy!, dryRun: Boolean(opts.dryRun) }, { logger }),
-        (r) => pruneOutcome(r, Boolean(opts.dryRun)),
-      );
-      if (g.json) return printJson(result);
-      const verb = opts.dryRun ? 'would remove' : 'removed';
-      process.stdout.write(
-        `${verb} ${result.plan.remove.length} backup(s), kept ${result.plan.keep.length}\n` +
-          result.plan.remove.map((r) => `  - ${r.id}: ${r.reason}\n`).join('') +
-          result.plan.keep.map((k) => `  + ${k.id}: ${k.reasons.join('; ')}\n`).join('') +
-          (result.sweep.length
-            ? `${opts.dryRun ? 'would sweep' : 'swept'} ${result.sweep.length} leftover(s) of interrupted runs\n` +
-              result.sweep.map((x) => `  ~ ${x.kind} ${x.name}: ${x.reason}\n`).join('')
-            : '') +
-          result.plan.warnings.map((w) => `  warning: ${w}\n`).join(''),
-      );
-    });
-
-  program
-    .command('report')
-    .description(
-      'DR readiness from the run records, manifests and drill reports: Markdown, JSON and an HTML page',
-    )
-    .option('--from <destination>', 'where the records are (repeatable; merged)', collect)
-    .option('--window <days>', 'days to report on', '30')
-    .option('--out-dir <dir>', 'write report.md, report.json and report.html here')
-    .option('--format <f>', 'files to write: markdown, json, html (comma-separated)', 'markdown,json,html')
-    .option(
-      '--fail-on <conditions>',
-      'exit 1 when any of these trip: stale, rpo, rto, drill (comma-separated)',
-    )
-    .option('--rpo <duration>', 'recovery point objective', '24h')
-    .option('--rto <duration>', 'recovery time objective', '4h')
-    .option('--keep-days <n>', 'the retention in days, for retention compliance', '30')
-    .action(async (opts, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOpts>();
-      const logger = cliLogger(g);
-      const problems = new Problems();
-      const windowDays = parsePositiveInt(opts.window, '--window', problems);
-      const keepDays = parsePositiveInt(opts.keepDays, '--keep-days', problems);
-      const rpo = parseObjective(opts.rpo, '--rpo', problems);
-      const rto = parseObjective(opts.rto, '--rto', problems);
-      const formats = splitList(opts.format).filter((f) => {
-        const ok = (REPORT_FORMATS as readonly string[]).includes(f);
-        if (!ok) problems.add(`--format "${f}" is not one of ${REPORT_FORMATS.join(', ')}`);
-        return ok;
-      }) as ReportFormat[];
-      const failOn = splitList(opts.failOn ?? '').filter((c) => {
-        const ok = (FAIL_ON_CONDITIONS as readonly string[]).includes(c);
-        if (!ok) problems.add(`--fail-on "${c}" is not one of ${FAIL_ON_CONDITIONS.join(', ')}`);
-        return ok;
-      }) as FailOnCondition[];
-      const storages = await openDestinations(opts.from ?? ['backups'], problems, {
-        logger,
-        inputName: '--from',
-      });
-      requireExistingDestinations(storages, '--from', problems);
-      problems.throwIfAny();
-      const result = await runReport(
-        {
-          storages,
-          windowDays: windowDays!,
-          ...(opts.outDir ? { outDir: opts.outDir } : {}),
-          formats,
-          failOn,
-          rpoSeconds: rpo!,
-          rtoSeconds: rto!,
-          keepDays: keepDays!,
-        },
-        { logger },
-      );
-      if (g.json) process.stdout.write(result.json.endsWith('\n') ? result.json : `${result.json}\n`);
-      else process.stdout.write(`${result.markdown}\n${result.files.map((f) => `wrote ${f}\n`).join('')}`);
-      if (result.failed.length) {
-        throw new JobFailedError(
-          `DR readiness check failed: ${result.failed.map((c) => `${c}: ${result.readiness.conditions[c].message}`).join('; ')}`,
-        );
-      }
-    });
+    fleet: 'each',
+    run: prune,
+  });
+  addCommand(program, {
+    name: 'report',
+    description:
+      'DR readiness from the run records, manifests and drill reports: Markdown, JSON and an HTML page (--all: one page for the fleet)',
+    fleet: 'together',
+    runAll: report,
+  });
 
   program
     .command('keygen')
@@ -543,7 +441,7 @@ export function buildProgram(): Command {
     .action((_opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const { identity, recipient } = generateIdentity();
-      if (g.json) return printJson({ identity, recipient });
+      if (g.json) return print(g, { json: { identity, recipient }, text: '', exitCode: 0 });
       process.stderr.write(`Public key: ${recipient}\n`);
       process.stdout.write(
         `# created: ${new Date().toISOString()}\n# public key: ${recipient}\n${identity}\n`,
@@ -563,8 +461,7 @@ export function buildProgram(): Command {
       if (!(scale > 0)) throw new ConfigError(`--scale must be a positive number (got "${opts.scale}")`);
       const engine = parseEngine(opts.engine, '--engine');
       const result = await runDemo({ dir: opts.dir, scale, engine }, { logger });
-      if (g.json) return printJson(result);
-      process.stdout.write(result.summary);
+      print(g, { json: result, text: result.summary, exitCode: 0 });
       if (!result.passed) process.exitCode = 1;
     });
 

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError, JobFailedError } from '../errors.js';
 import { directoryError, ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
-import { renderReadinessHtml } from '../report/html.js';
+import { renderFleetHtml, renderReadinessHtml } from '../report/html.js';
 import { type History, mergeHistories, readHistory } from '../report/load.js';
 import { renderReadinessMarkdown } from '../report/markdown.js';
 import {
@@ -58,6 +58,8 @@ export interface ReportResult {
   htmlPath?: string;
   /** The `failOn` conditions that tripped; the adapters turn a non-empty list into exit 1. */
   failed: FailOnCondition[];
+  /** Each tripped condition with its reason, e.g. "stale: the newest complete backup is 2d old". */
+  failedMessages: string[];
 }
 
 const FILE_NAMES: Record<ReportFormat, string> = {
@@ -126,37 +128,155 @@ export async function runReport(config: ReportConfig, deps: ReportDeps): Promise
   const json = `${JSON.stringify({ ...readiness, sources: read, series }, null, 2)}\n`;
   logger.info(summarizeReadiness(readiness));
 
-  const files: string[] = [];
-  let htmlPath: string | undefined;
-  if (config.outDir) {
-    const dir = resolve(config.outDir);
-    ensureDirectory(
-      dir,
-      'the report directory',
-      'give --out-dir (action input out-dir) a writable directory',
-    );
-    for (const format of new Set(config.formats)) {
-      const path = join(dir, FILE_NAMES[format]);
-      const content =
-        format === 'markdown'
-          ? markdown
-          : format === 'json'
-            ? json
-            : renderReadinessHtml(readiness, series, { sources: read });
-      try {
-        await writeFile(path, content, 'utf8');
-      } catch (error) {
-        throw directoryError(path, 'the report file', error);
-      }
-      files.push(path);
-      if (format === 'html') htmlPath = path;
-    }
-    logger.info(`report written: ${files.join(', ')}`);
-  }
+  const { files, htmlPath } = await writeReportFiles(
+    config,
+    { markdown, json, html: () => renderReadinessHtml(readiness, series, { sources: read }) },
+    logger,
+  );
 
   const failed = trippedConditions(readiness, config.failOn);
   for (const c of failed) logger.warn(`fail-on ${c}: ${readiness.conditions[c].message}`);
-  const result: ReportResult = { readiness, series, markdown, json, files, failed };
+  const failedMessages = failed.map((c) => `${c}: ${readiness.conditions[c].message}`);
+  const result: ReportResult = { readiness, series, markdown, json, files, failed, failedMessages };
   if (htmlPath) result.htmlPath = htmlPath;
   return result;
+}
+
+async function writeReportFiles(
+  config: { outDir?: string; formats: ReportFormat[] },
+  content: { markdown: string; json: string; html: () => string },
+  logger: Logger,
+): Promise<{ files: string[]; htmlPath?: string }> {
+  const files: string[] = [];
+  let htmlPath: string | undefined;
+  if (!config.outDir) return { files };
+  const dir = resolve(config.outDir);
+  ensureDirectory(
+    dir,
+    'the report directory',
+    'give --output-dir (action input output-dir) a writable directory',
+  );
+  for (const format of new Set(config.formats)) {
+    const path = join(dir, FILE_NAMES[format]);
+    const text = format === 'markdown' ? content.markdown : format === 'json' ? content.json : content.html();
+    try {
+      await writeFile(path, text, 'utf8');
+    } catch (error) {
+      throw directoryError(path, 'the report file', error);
+    }
+    files.push(path);
+    if (format === 'html') htmlPath = path;
+  }
+  logger.info(`report written: ${files.join(', ')}`);
+  return htmlPath ? { files, htmlPath } : { files };
+}
+
+export const FLEET_READINESS_FORMAT = 'lms-backup/fleet-readiness@1';
+
+const STATUS_ORDER: Readiness['status'][] = ['ready', 'at-risk', 'not-ready'];
+
+/**
+ * One report over a fleet: each database's readiness from its own destinations and objectives,
+ * then one page (Markdown, JSON, HTML) with every database on it. The fleet is as ready as its
+ * least ready database; a database whose records cannot be read is not ready.
+ */
+export async function runFleetReport(
+  entries: readonly { database: string; config: ReportConfig }[],
+  options: { logger: Logger; outDir?: string | undefined; formats: ReportFormat[]; now?: Date },
+): Promise<ReportResult & { databases: { database: string; result?: ReportResult; error?: string }[] }> {
+  const { logger } = options;
+  const now = options.now ?? new Date();
+  const databases: { database: string; result?: ReportResult; error?: string }[] = [];
+  for (const { database, config } of entries) {
+    const { outDir: _none, ...rest } = config;
+    try {
+      const result = await logger.group(`database ${database}`, () =>
+        runReport({ ...rest, now }, { logger }),
+      );
+      databases.push({ database, result });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.warn(`${database}: ${message}`);
+      databases.push({ database, error: message });
+    }
+  }
+  const worst = databases.reduce<Readiness['status']>((w, d) => {
+    const s = d.result ? d.result.readiness.status : 'not-ready';
+    return STATUS_ORDER.indexOf(s) > STATUS_ORDER.indexOf(w) ? s : w;
+  }, 'ready');
+  const lines = [
+    `# DR readiness: ${databases.length} databases — ${worst}`,
+    '',
+    '| Database | Status | Newest complete backup | Last drill | Findings |',
+    '| --- | --- | --- | --- | --- |',
+    ...databases.map(({ database, result, error }) => {
+      if (!result) return `| ${database} | not-ready | could not read: ${error} | | |`;
+      const r = result.readiness;
+      const newest = r.backups.newestComplete
+        ? `${r.backups.newestComplete.id} (${r.backups.newestComplete.createdAt})`
+        : 'none';
+      const drill = r.drills.last ? `${r.drills.last.verdict} (${r.drills.last.at})` : 'none';
+      return `| ${database} | ${r.status} | ${newest} | ${drill} | ${r.findings.length} |`;
+    }),
+    '',
+    ...databases.flatMap(({ database, result }) =>
+      result ? [`## ${database}`, '', result.markdown.replace(/^#/gm, '##'), ''] : [],
+    ),
+  ];
+  const markdown = lines.join('\n');
+  const json = `${JSON.stringify(
+    {
+      format: FLEET_READINESS_FORMAT,
+      generatedAt: now.toISOString(),
+      status: worst,
+      databases: databases.map(({ database, result, error }) =>
+        result
+          ? { database, ...(JSON.parse(result.json) as Record<string, unknown>) }
+          : { database, status: 'not-ready', error },
+      ),
+    },
+    null,
+    2,
+  )}\n`;
+  const read = databases.filter((d) => d.result);
+  const { files, htmlPath } = await writeReportFiles(
+    { ...(options.outDir ? { outDir: options.outDir } : {}), formats: options.formats },
+    {
+      markdown,
+      json,
+      html: () =>
+        renderFleetHtml(
+          read.map((d) => ({
+            database: d.database,
+            readiness: d.result!.readiness,
+            series: d.result!.series,
+            sources: (JSON.parse(d.result!.json) as { sources: string[] }).sources,
+          })),
+          { status: worst, generatedAt: now.toISOString() },
+        ),
+    },
+    logger,
+  );
+  const failed = [...new Set(read.flatMap((d) => d.result!.failed))];
+  const failedMessages = [
+    ...read.flatMap((d) => d.result!.failedMessages.map((m) => `${d.database}: ${m}`)),
+    ...databases.filter((d) => d.error).map((d) => `${d.database}: could not read its records`),
+  ];
+  const first = read[0]?.result;
+  if (!first) {
+    throw new JobFailedError('could not read records for any database of the fleet', {
+      hint: "check each database's destinations and credentials; the warnings above say what failed",
+    });
+  }
+  return {
+    readiness: first.readiness,
+    series: first.series,
+    markdown,
+    json,
+    files,
+    ...(htmlPath ? { htmlPath } : {}),
+    failed: databases.some((d) => d.error) && !failed.includes('stale') ? failed : failed,
+    failedMessages,
+    databases,
+  };
 }

@@ -14,8 +14,11 @@ import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
 import { isSeverity, type Severity } from '../report/notify.js';
 import { parseBool, parseDurationValue, parseEnumList, parseIntValue, parseTimeValue } from './parse.js';
 
-export const COMMANDS = ['backup', 'drill', 'verify', 'restore', 'prune', 'report'] as const;
+export const COMMANDS = ['backup', 'drill', 'verify', 'restore', 'prune', 'report', 'list'] as const;
 export type CommandName = (typeof COMMANDS)[number];
+/** The commands that are also action steps (each with its action.yml): all but the CLI's own. */
+export const ACTION_STEPS = COMMANDS.filter((c) => c !== 'list');
+export type ActionStep = Exclude<CommandName, 'list'>;
 
 /** How a raw value is read: one string, a list (repeatable flag, lines/commas, a YAML list), a boolean. */
 export type OptionKind = 'string' | 'list' | 'bool';
@@ -30,6 +33,13 @@ export interface OptionSpec<T = unknown> {
   description: string | Partial<Record<CommandName, string>>;
   /** The CLI's one-line help (the default is appended from the spec). */
   help: string;
+  /** A different CLI help for some commands. */
+  cliHelp?: Partial<Record<CommandName, string>>;
+  /**
+   * Read from another section of the config file when this command's section does not set it,
+   * e.g. where to drill from defaults to where the backup section stores (its first destination).
+   */
+  fileFallback?: { command: CommandName; option: OptionNameOf; first?: boolean };
   /** The value's name in the CLI's help, e.g. '<url>'. */
   arg?: string;
   /** Older CLI spellings, still accepted, hidden from --help. */
@@ -48,6 +58,8 @@ export interface OptionSpec<T = unknown> {
 }
 
 export type RawOf<K extends OptionKind> = K extends 'list' ? string[] : string;
+/** An option's name, as a plain string inside the spec (OptionName once the spec is declared). */
+type OptionNameOf = string;
 
 const str = (raw: RawOf<OptionKind>) => raw as string;
 const list = (raw: RawOf<OptionKind>) => raw as string[];
@@ -115,8 +127,14 @@ export const OPTIONS = {
         'Where the backups and records are, one per line or comma-separated (paths or storage URLs). Default: backups.',
     },
     help: 'a path, file://, azure://, s3://, gs:// (repeatable, or comma-separated)',
+    cliHelp: {
+      backup: 'where to store: a path, file://, azure://, s3://, gs:// (repeatable, or comma-separated)',
+      prune: 'where the backups are: paths or storage URLs (repeatable, or comma-separated)',
+      report: 'where the records are: paths or storage URLs (repeatable, or comma-separated; merged)',
+    },
     arg: '<destination>',
     aliases: ['--to', '--from'],
+    fileFallback: { command: 'backup', option: 'destinations' },
     parse: list,
   }),
   prefix: opt({
@@ -218,6 +236,7 @@ export const OPTIONS = {
       'Where the backups are: a directory path or a storage URL (azure://, s3://, gs://). Default: backups.',
     help: 'where the backups are: a path or a storage URL',
     arg: '<destination>',
+    fileFallback: { command: 'backup', option: 'destinations', first: true },
     parse: list,
   }),
   backup: opt({
@@ -666,6 +685,7 @@ export const COMMAND_OPTIONS = {
     'formats',
     'upload-report',
   ],
+  list: ['config', 'database', 'from'],
 } as const satisfies Record<CommandName, readonly OptionName[]>;
 
 /** Options that choose the file and the database: read from flags/inputs only, never from the file. */

@@ -237,6 +237,22 @@ export class OptionValues {
       const v = fromSection(file?.sections[command], '');
       if (v) return v;
     }
+    const fb = spec.fileFallback;
+    if (file && fb) {
+      const other = (section: Section | undefined, at: string): RawValue | undefined => {
+        if (!section || !(fb.option in section)) return undefined;
+        const fname = `${file.label}: ${at}${fb.command}.${fb.option}`;
+        const raw = fileRaw(section[fb.option], true, fname, this.o.problems);
+        if (!raw?.length) return undefined;
+        const items = raw as string[];
+        return { raw: fb.first ? items.slice(0, 1) : items, name: fname, origin: 'file' };
+      };
+      const v =
+        (database
+          ? other(file.databases.get(database)?.[fb.command], `databases.${database}.`)
+          : undefined) ?? other(file.sections[fb.command], '');
+      if (v) return v;
+    }
     const def = this.o.surface === 'cli' && spec.cliDefault !== undefined ? spec.cliDefault : spec.default;
     if (def === '') return list ? { raw: [], name: this.defaultName(name), origin: 'default' } : undefined;
     return { raw: list ? splitItems(def) : def, name: this.defaultName(name), origin: 'default' };

@@ -14,6 +14,8 @@ export interface HtmlReportOptions {
   sources?: string[];
   /** Tool version for the footer. */
   version?: string;
+  /** The database the report covers (a fleet's name for it). */
+  database?: string;
 }
 
 export function escapeHtml(s: string): string {
@@ -603,6 +605,8 @@ table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:3px 8px;border-bottom:1px solid var(--line);white-space:nowrap}
 th{color:var(--muted);font-weight:600}
 footer{margin-top:30px;color:var(--muted);font-size:13px}
+table.drills td{white-space:normal}section{margin-top:34px;border-top:2px solid var(--line)}
+@media print{.table-wrap{max-height:none;overflow:visible}}
 @media (max-width:560px){.charts{grid-template-columns:1fr}main{padding:18px 12px}}
 `;
 
@@ -613,6 +617,62 @@ export function renderReadinessHtml(
 ): string {
   const r = readiness;
   const title = options.title ?? 'DR readiness report';
+  const sources = options.sources?.length ? ` Records from ${options.sources.map(esc).join(', ')}.` : '';
+  const covers = options.database ? ` Database <strong>${esc(options.database)}</strong>.` : '';
+  return page(
+    `${title}${options.database ? `: ${options.database}` : ''}`,
+    r.status,
+    `<header><h1>${esc(title)}${options.database ? `: ${esc(options.database)}` : ''}</h1><span class="badge ${r.status}" role="status">${STATUS_TEXT[r.status]}</span></header>
+<p class="meta">${meta(r)}${covers}${sources}</p>
+${readinessBody(r, series, 'h2')}`,
+    r.generatedAt,
+    r.format,
+    options.version,
+  );
+}
+
+/** One page for a fleet: a table of every database's status, then each database's report. */
+export function renderFleetHtml(
+  entries: readonly { database: string; readiness: Readiness; series: ReportSeries; sources: string[] }[],
+  options: { status: Readiness['status']; generatedAt: string; version?: string },
+): string {
+  const rows = entries
+    .map(
+      ({ database, readiness: r }) =>
+        `<tr><td><a href="#db-${esc(database)}">${esc(database)}</a></td><td><span class="badge ${r.status}">${STATUS_TEXT[r.status]}</span></td>` +
+        `<td>${r.backups.newestComplete ? `${esc(formatUtc(r.backups.newestComplete.createdAt))} (${esc(formatDuration(r.backups.newestComplete.ageSeconds))} ago)` : 'none'}</td>` +
+        `<td>${r.drills.last ? `${r.drills.last.verdict} ${esc(formatUtc(r.drills.last.at))}` : 'none'}</td>` +
+        `<td>${r.findings.length}</td></tr>`,
+    )
+    .join('');
+  const sections = entries
+    .map(
+      ({ database, readiness: r, series, sources }) =>
+        `<section id="db-${esc(database)}"><h2>${esc(database)} <span class="badge ${r.status}">${STATUS_TEXT[r.status]}</span></h2>
+<p class="meta">${meta(r)}${sources.length ? ` Records from ${sources.map(esc).join(', ')}.` : ''}</p>
+${readinessBody(r, series, 'h3')}</section>`,
+    )
+    .join('\n');
+  const names = entries.map((e) => e.database);
+  return page(
+    `DR readiness: ${names.length} databases`,
+    options.status,
+    `<header><h1>DR readiness: ${names.length} database${names.length === 1 ? '' : 's'}</h1><span class="badge ${options.status}" role="status">${STATUS_TEXT[options.status]}</span></header>
+<p class="meta">Covers ${names.map(esc).join(', ')}.</p>
+<table><thead><tr><th>Database</th><th>Status</th><th>Newest complete backup</th><th>Last drill</th><th>Findings</th></tr></thead><tbody>${rows}</tbody></table>
+${sections}`,
+    options.generatedAt,
+    entries[0]?.readiness.format ?? 'lms-backup/readiness@1',
+    options.version,
+  );
+}
+
+function meta(r: Readiness): string {
+  return `The last ${r.window.days} days: ${esc(formatUtc(r.window.start))} to ${esc(formatUtc(r.window.end))}.
+RPO ${esc(formatDuration(r.objectives.rpoSeconds))}${r.objectives.rpoToleranceSeconds ? ` (+${esc(formatDuration(r.objectives.rpoToleranceSeconds))} scheduling tolerance)` : ''}, RTO ${esc(formatDuration(r.objectives.rtoSeconds))}, keep ${r.objectives.keepDays} days.`;
+}
+
+function readinessBody(r: Readiness, series: ReportSeries, h: 'h2' | 'h3'): string {
   const findings = r.findings.length
     ? `<ul class="findings">${r.findings
         .map(
@@ -623,7 +683,43 @@ export function renderReadinessHtml(
     : '<p>No findings: every objective is met.</p>';
   const figure = (caption: string, content: string) =>
     `<figure><figcaption>${esc(caption)}</figcaption>${content}</figure>`;
-  const sources = options.sources?.length ? ` Records from ${options.sources.map(esc).join(', ')}.` : '';
+  return `<${h}>Metrics</${h}>
+<div class="cards">${cards(r)}</div>
+<${h}>Findings</${h}>
+${findings}
+<${h}>Charts</${h}>
+<div class="charts">
+${figure('Backup size over time', sizeChart(series))}
+${figure('Backup and drill durations', durationChart(series))}
+${figure('Backup and drill results over time', resultsChart(series))}
+${figure('Gaps between backups against the RPO', gapChart(series))}
+</div>
+<${h}>Drills</${h}>
+${drillList(series)}`;
+}
+
+/** Every drill of the window as a plain table: on screen and on paper, never folded away. */
+function drillList(series: ReportSeries): string {
+  if (!series.drills.length) return '<p>No drill in the window.</p>';
+  const rows = [...series.drills]
+    .reverse()
+    .map(
+      (d) =>
+        `<tr><td>${esc(formatUtc(d.at))}</td><td>${esc(d.backupId ?? '')}</td><td>${d.verdict}</td>` +
+        `<td>${d.recoverySeconds === null ? '' : esc(formatDuration(d.recoverySeconds))}</td><td>${esc(d.reason ?? '')}</td></tr>`,
+    )
+    .join('');
+  return `<table class="drills"><thead><tr><th>When</th><th>Backup</th><th>Verdict</th><th>Recovery</th><th>Reason</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function page(
+  title: string,
+  status: Readiness['status'],
+  body: string,
+  generatedAt: string,
+  format: string,
+  version: string | undefined,
+): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -631,26 +727,13 @@ export function renderReadinessHtml(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <link rel="icon" href="data:,">
-<title>${esc(title)}: ${STATUS_TEXT[r.status]}</title>
+<title>${esc(title)}: ${STATUS_TEXT[status]}</title>
 <style>${CSS}</style>
 </head>
 <body>
 <main>
-<header><h1>${esc(title)}</h1><span class="badge ${r.status}" role="status">${STATUS_TEXT[r.status]}</span></header>
-<p class="meta">The last ${r.window.days} days: ${esc(formatUtc(r.window.start))} to ${esc(formatUtc(r.window.end))}.
-RPO ${esc(formatDuration(r.objectives.rpoSeconds))}${r.objectives.rpoToleranceSeconds ? ` (+${esc(formatDuration(r.objectives.rpoToleranceSeconds))} scheduling tolerance)` : ''}, RTO ${esc(formatDuration(r.objectives.rtoSeconds))}, keep ${r.objectives.keepDays} days.${sources}</p>
-<h2>Metrics</h2>
-<div class="cards">${cards(r)}</div>
-<h2>Findings</h2>
-${findings}
-<h2>Charts</h2>
-<div class="charts">
-${figure('Backup size over time', sizeChart(series))}
-${figure('Backup and drill durations', durationChart(series))}
-${figure('Backup and drill results over time', resultsChart(series))}
-${figure('Gaps between backups against the RPO', gapChart(series))}
-</div>
-<footer>Generated ${esc(formatUtc(r.generatedAt))} by lms-backup${options.version ? ` ${esc(options.version)}` : ''}. Format ${esc(r.format)}.</footer>
+${body}
+<footer>Generated ${esc(formatUtc(generatedAt))} by lms-backup${version ? ` ${esc(version)}` : ''}. Format ${esc(format)}.</footer>
 </main>
 </body>
 </html>

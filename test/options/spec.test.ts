@@ -9,7 +9,14 @@ import { Secrets } from '../../src/action/secrets.js';
 import { Problems } from '../../src/config.js';
 import { ConfigErrors } from '../../src/errors.js';
 import { configSchemaText } from '../../src/options/schema.js';
-import { COMMAND_OPTIONS, COMMANDS, descriptionOf, type OptionName, specOf } from '../../src/options/spec.js';
+import {
+  ACTION_STEPS,
+  COMMAND_OPTIONS,
+  type COMMANDS,
+  descriptionOf,
+  type OptionName,
+  specOf,
+} from '../../src/options/spec.js';
 import { loadConfigFile, OptionValues } from '../../src/options/values.js';
 import { FakeIO } from '../action/fake-io.js';
 import { readAction } from '../action/helpers.js';
@@ -23,7 +30,7 @@ function ctx(io: FakeIO, env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('the spec and the action metadata', () => {
-  it.each(COMMANDS)(
+  it.each(ACTION_STEPS)(
     '%s: every action.yml input is in the spec with its default and description, and back',
     (step) => {
       const inputs = readAction(step).inputs ?? {};
