@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * Three projects (`vitest run --project unit|integration|e2e`, or all of them):
  * - unit: in-process, on local files only; seconds.
- * - integration: real PostgreSQL servers, Docker, the storage emulators, the age CLI.
+ * - integration: real PostgreSQL servers, Docker, the storage emulators, the age CLI, Chromium.
  * - e2e: the bundles in dist/ run as users run them (the CLI, the action's steps); dist/ is
  *   rebuilt for this project only.
  */
@@ -27,6 +27,7 @@ const INTEGRATION = [
   'test/crypto/age-interop.test.ts',
   'test/engines/**/*.test.ts',
   'test/majors/tools.test.ts',
+  'test/report/html.test.ts',
   'test/report/notify.test.ts',
   'test/storage/azure.test.ts',
   'test/storage/gcs.test.ts',

@@ -30,6 +30,7 @@ export interface BackupEntry {
   /** Why a damaged backup's manifest is not believed (state "damaged"), for a person. */
   damage?: string;
   /** The newest drill of this backup, if any. */
+  /** The last drill that ran (one that could not run proves nothing either way). */
   lastDrill?: { id: string; verdict: 'pass' | 'fail'; finishedAt: string };
 }
 
@@ -123,7 +124,7 @@ export async function listBackups(
   const lastDrill = new Map<string, DrillReport>();
   // Oldest first, so the newest drill of each backup wins.
   drills.sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
-  for (const d of drills) lastDrill.set(d.backupId, d);
+  for (const d of drills) if (d.verdict !== 'could-not-run') lastDrill.set(d.backupId, d);
 
   const entries: BackupEntry[] = [];
   const work = [...groups];
@@ -158,7 +159,9 @@ export async function listBackups(
       }
     }
     const d = lastDrill.get(id);
-    if (d) entry.lastDrill = { id: d.id, verdict: d.verdict, finishedAt: d.finishedAt };
+    if (d && d.verdict !== 'could-not-run') {
+      entry.lastDrill = { id: d.id, verdict: d.verdict, finishedAt: d.finishedAt };
+    }
     entries.push(entry);
   };
   const workers = Array.from({ length: Math.min(8, work.length) }, async () => {

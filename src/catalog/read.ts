@@ -45,7 +45,9 @@ export function checkDrillReport(value: unknown): DrillReport | string {
   if (r.format !== DRILL_REPORT_FORMAT) return `unknown format "${String(r.format)}"`;
   if (typeof r.id !== 'string') return 'no "id"';
   if (typeof r.backupId !== 'string') return 'no "backupId"';
-  if (r.verdict !== 'pass' && r.verdict !== 'fail') return `unknown verdict "${String(r.verdict)}"`;
+  if (r.verdict !== 'pass' && r.verdict !== 'fail' && r.verdict !== 'could-not-run') {
+    return `unknown verdict "${String(r.verdict)}"`;
+  }
   if (!isDate(r.startedAt) && !isDate(r.finishedAt)) return 'no valid "startedAt"';
   return r as unknown as DrillReport;
 }

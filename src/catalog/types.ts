@@ -182,7 +182,11 @@ export interface ToolRecord {
   image?: string;
 }
 
-export type Verdict = 'pass' | 'fail';
+/**
+ * A drill's verdict. "could-not-run": nothing about the backup was proven either way (no identity to
+ * decrypt with, no throwaway server or pg_restore for its major): it is not the backup failing.
+ */
+export type Verdict = 'pass' | 'fail' | 'could-not-run';
 
 export interface TableCheck {
   schema: string;

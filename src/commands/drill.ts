@@ -130,8 +130,15 @@ export async function runDrill(
     rpo: { objectiveSeconds: config.rpoSeconds, backupAgeSeconds: 0, ok: false },
   };
 
+  /** Set when the drill could not be run (no key, server or tool): the backup is not at fault. */
+  let couldNotRun: string | undefined;
+  const cannotRun = (reason: string) => {
+    couldNotRun = `could not run: ${reason}`;
+    reasons.push(couldNotRun);
+  };
+
   if (notRun) {
-    reasons.push(`could not run: ${notRun.message}${notRun.hint ? ` (${notRun.hint})` : ''}`);
+    cannotRun(`${notRun.message}${notRun.hint ? ` (${notRun.hint})` : ''}`);
     const result = await finish();
     throw new MissingIdentityError(notRun.message, {
       hint: `${notRun.hint}; the failed drill report: ${result.written[0] ?? 'not written'}`,
@@ -160,7 +167,13 @@ export async function runDrill(
 
     // 3. pg_restore can read the archive.
     const major = config.postgresMajor ?? Math.floor(manifest.source.serverVersionNum / 10000);
-    const pgRestore = await resolvePgRestore(manifest.tool.pgDumpVersion, { logger });
+    let pgRestore: Awaited<ReturnType<typeof resolvePgRestore>>;
+    try {
+      pgRestore = await resolvePgRestore(manifest.tool.pgDumpVersion, { logger });
+    } catch (error) {
+      cannotRun(`no pg_restore that reads this backup's archive: ${describe(error)}`);
+      return await finish();
+    }
     report.tools = { pgRestore: toolRecord(pgRestore) };
     logger.info(`pg_restore: ${describeTool(pgRestore)}`);
     const toc = await phases.time('list', async () => {
@@ -187,7 +200,7 @@ export async function runDrill(
     } catch (error) {
       if (error instanceof EngineStartError) report.engine.fallbacks = error.attempts;
       report.engine.description = `not started (engine ${config.engine})`;
-      reasons.push(`no throwaway PostgreSQL ${major} started, so nothing was restored: ${describe(error)}`);
+      cannotRun(`no throwaway PostgreSQL ${major} started, so nothing was restored: ${describe(error)}`);
       return await finish();
     }
     report.engine = {
@@ -299,7 +312,13 @@ export async function runDrill(
         `the newest backup is ${report.rpo.backupAgeSeconds} s old, over the RPO objective of ${config.rpoSeconds} s`,
       );
     }
-    report.verdict = reasons.length === 0 ? 'pass' : 'fail';
+    // Could not run, unless something found before that (a checksum, a damaged newer backup) failed it.
+    report.verdict =
+      reasons.length === 0
+        ? 'pass'
+        : couldNotRun && reasons.every((r) => r === couldNotRun || r.startsWith('the newest backup is'))
+          ? 'could-not-run'
+          : 'fail';
     const markdown = renderDrillReportMarkdown(report);
     const written = await writeDrillReport(config, report, markdown, logger);
     return { report, markdown, written };

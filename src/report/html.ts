@@ -334,41 +334,68 @@ function resultsChart(series: ReportSeries): string {
       `<text class="row-label" x="6" y="${r.y + rowH / 2}" dy="0.32em">${r.label}</text>` +
       `<line class="grid" x1="${M.left}" x2="${M.left + PW}" y1="${r.y + rowH / 2}" y2="${r.y + rowH / 2}"/>`;
   }
-  const mark = (ms: number, row: (typeof rows)[number], cls: string, tip: string) =>
-    `<rect class="mark ${cls}" x="${f1(ts.x(ms) - w / 2)}" y="${row.y}" width="${f1(w)}" height="${rowH}" rx="2"><title>${esc(tip)}</title></rect>`;
   const [backupRow, drillRow] = rows as [(typeof rows)[number], (typeof rows)[number]];
-  let marks = '';
-  for (const b of series.backups)
-    marks += mark(Date.parse(b.at), backupRow, 'pass', `Backup ${b.id}: complete (${formatUtc(b.at)})`);
-  for (const f of series.backupFailures)
-    marks += mark(
-      Date.parse(f.at),
-      backupRow,
-      'fail',
-      `Backup run ${f.id} failed (${formatUtc(f.at)})${f.reason ? `: ${f.reason}` : ''}`,
-    );
-  for (const d of series.drills) {
-    const x = ts.x(Date.parse(d.at));
-    marks +=
-      mark(
-        Date.parse(d.at),
-        drillRow,
-        d.verdict,
-        `Drill ${d.id} ${d.verdict === 'pass' ? 'passed' : 'failed'} (${formatUtc(d.at)})${d.reason ? `: ${d.reason}` : ''}`,
-      ) +
-      `<text class="verdict ${d.verdict}" x="${f1(x)}" y="${drillRow.y - 6}" text-anchor="middle" aria-hidden="true">${d.verdict === 'pass' ? '✓' : '✗'}</text>`;
-  }
+  type Mark = { ms: number; cls: string; tip: string; symbol?: string };
+  /** The runs of one day side by side in that day's slot, never drawn over each other. */
+  const place = (items: Mark[], row: (typeof rows)[number]): string => {
+    const byDay = new Map<number, Mark[]>();
+    for (const m of [...items].sort((a, b) => a.ms - b.ms)) {
+      const day = Math.floor(m.ms / 86_400_000);
+      byDay.set(day, [...(byDay.get(day) ?? []), m]);
+    }
+    let out = '';
+    for (const [day, group] of byDay) {
+      const k = group.length;
+      const width = k === 1 ? w : Math.max(2, Math.min(w, (ts.day * 0.8) / k - 1));
+      const center = k === 1 ? ts.x(group[0]!.ms) : ts.x(day * 86_400_000 + 43_200_000);
+      group.forEach((m, i) => {
+        const x = center + (i - (k - 1) / 2) * (width + 1);
+        out += `<rect class="mark ${m.cls}" x="${f1(x - width / 2)}" y="${row.y}" width="${f1(width)}" height="${rowH}" rx="2"><title>${esc(m.tip)}</title></rect>`;
+        if (m.symbol)
+          out += `<text class="verdict ${m.cls}" x="${f1(x)}" y="${row.y - 6}" text-anchor="middle" aria-hidden="true">${m.symbol}</text>`;
+      });
+    }
+    return out;
+  };
+  const verdictText = (v: string) => (v === 'pass' ? 'passed' : v === 'fail' ? 'failed' : 'could not run');
+  let marks = place(
+    [
+      ...series.backups.map((b) => ({
+        ms: Date.parse(b.at),
+        cls: 'pass',
+        tip: `Backup ${b.id}: complete (${formatUtc(b.at)})`,
+      })),
+      ...series.backupFailures.map((f) => ({
+        ms: Date.parse(f.at),
+        cls: 'fail',
+        tip: `Backup run ${f.id} failed (${formatUtc(f.at)})${f.reason ? `: ${f.reason}` : ''}`,
+      })),
+    ],
+    backupRow,
+  );
+  marks += place(
+    series.drills.map((d) => ({
+      ms: Date.parse(d.at),
+      cls: d.verdict,
+      tip: `Drill ${d.id} ${verdictText(d.verdict)} (${formatUtc(d.at)})${d.reason ? `: ${d.reason}` : ''}`,
+      symbol: d.verdict === 'pass' ? '✓' : d.verdict === 'fail' ? '✗' : '–',
+    })),
+    drillRow,
+  );
   body += data(marks);
   if (!series.drills.length)
     body += `<text class="empty" x="${M.left + PW / 2}" y="${drillRow.y + rowH / 2}" dy="0.32em" text-anchor="middle">No drill in the window</text>`;
   body += legend([
     { cls: 'mark pass', label: 'Complete / passed' },
     { cls: 'mark fail', label: 'Failed' },
+    { cls: 'mark could-not-run', label: 'Could not run' },
   ]);
   const passed = series.drills.filter((d) => d.verdict === 'pass').length;
+  const notRun = series.drills.filter((d) => d.verdict === 'could-not-run').length;
   const desc =
     `${series.backups.length} complete backups and ${series.backupFailures.length} failed backup runs; ` +
-    `${series.drills.length} drills, ${passed} passed and ${series.drills.length - passed} failed.`;
+    `${series.drills.length} drills, ${passed} passed and ${series.drills.length - passed - notRun} failed` +
+    (notRun ? `, ${notRun} could not run.` : '.');
   return (
     svgChart('chart-results', 'Backup and drill results over time', desc, body) +
     dataTable(
@@ -503,8 +530,10 @@ function cards(r: Readiness): string {
       'Drill success rate',
       d.successRate === null ? '—' : formatPercent(d.successRate),
       d.count
-        ? `${d.passed} of ${d.count} drills passed · last ${d.last?.verdict === 'pass' ? 'passed' : 'FAILED'}`
-        : 'no drill in the window',
+        ? `${d.passed} of ${d.count} drills passed · last ${d.last?.verdict === 'pass' ? 'passed' : 'FAILED'}${d.couldNotRun ? ` · ${d.couldNotRun} could not run` : ''}`
+        : d.couldNotRun
+          ? `no drill ran in the window · ${d.couldNotRun} could not run`
+          : 'no drill in the window',
       d.successRate === null
         ? 'bad'
         : r.conditions.drill.tripped
@@ -533,11 +562,11 @@ function cards(r: Readiness): string {
     ),
     card(
       'Retention',
-      r.retention.ok ? 'Met' : 'Not met',
+      r.retention.ok ? 'Met' : r.retention.pending ? 'Not yet' : 'Not met',
       r.retention.oldestComplete
         ? `oldest ${formatDuration(r.retention.oldestComplete.ageSeconds)} · keep ${o.keepDays} d`
         : `keep ${o.keepDays} d`,
-      r.retention.ok ? 'ok' : 'bad',
+      r.retention.ok ? 'ok' : r.retention.pending ? 'warn' : 'bad',
     ),
   ].join('');
 }
@@ -595,8 +624,8 @@ svg.chart{display:block;width:100%;height:auto}
 .line.drill-dur{stroke:var(--violet)}.dot.drill-dur{fill:var(--violet)}
 .objective{stroke:var(--bad);stroke-width:1.5;stroke-dasharray:6 4}
 .objective-label{fill:var(--bad);font-size:12px;font-weight:600;paint-order:stroke;stroke:var(--card);stroke-width:4px;stroke-linejoin:round}
-.mark.pass{fill:var(--ok)}.mark.fail{fill:var(--bad)}
-.verdict{font-size:13px;font-weight:700}.verdict.pass{fill:var(--ok)}.verdict.fail{fill:var(--bad)}
+.mark.pass{fill:var(--ok)}.mark.fail{fill:var(--bad)}.mark.could-not-run{fill:var(--warn)}
+.verdict{font-size:13px;font-weight:700}.verdict.pass{fill:var(--ok)}.verdict.fail{fill:var(--bad)}.verdict.could-not-run{fill:var(--warn)}
 .tolerance{fill:var(--warn);opacity:.14}
 .gap.within{fill:var(--ok);opacity:.7}.gap.over{fill:var(--bad);opacity:.85}.gap.open{opacity:.45}
 details{margin-top:6px;font-size:13px}summary{cursor:pointer;color:var(--muted)}

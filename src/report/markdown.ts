@@ -98,8 +98,10 @@ export function renderReadinessMarkdown(r: Readiness): string {
     [
       'Last drill',
       d.last
-        ? `${d.last.verdict === 'pass' ? 'passed' : 'failed'}, ${formatUtc(d.last.at)}`
-        : 'none in the window',
+        ? `${d.last.verdict === 'pass' ? 'passed' : 'failed'}, ${formatUtc(d.last.at)}${d.couldNotRun ? ` (${d.couldNotRun} could not run)` : ''}`
+        : d.couldNotRun
+          ? `none ran in the window (${d.couldNotRun} could not run)`
+          : 'none in the window',
       'pass',
       r.conditions.drill.tripped ? BAD : OK,
     ],
@@ -121,7 +123,7 @@ export function renderReadinessMarkdown(r: Readiness): string {
         ? `oldest ${formatDuration(r.retention.oldestComplete.ageSeconds)} old`
         : 'nothing stored',
       `${o.keepDays} days`,
-      r.retention.ok ? OK : BAD,
+      r.retention.ok ? OK : r.retention.pending ? WARN : BAD,
     ],
   ];
 
@@ -182,12 +184,15 @@ function throwawayServerLine(report: DrillReport): string {
 
 export function renderDrillReportMarkdown(report: DrillReport): string {
   const pass = report.verdict === 'pass';
+  const couldNotRun = report.verdict === 'could-not-run';
   const out: string[] = [
-    `## Restore drill ${code(report.id)}: ${pass ? `${OK} PASS` : `${BAD} FAIL`}`,
+    `## Restore drill ${code(report.id)}: ${pass ? `${OK} PASS` : couldNotRun ? `${WARN} COULD NOT RUN` : `${BAD} FAIL`}`,
     '',
     pass
       ? `Backup ${code(report.backupId)} restored and validated: every check below passed.`
-      : `Backup ${code(report.backupId)} did **not** prove restorable:`,
+      : couldNotRun
+        ? `The drill of backup ${code(report.backupId)} could not run, so it proved nothing either way (the backup keeps the verdict of its last drill that ran):`
+        : `Backup ${code(report.backupId)} did **not** prove restorable:`,
   ];
   if (!pass) {
     if (report.reasons.length) for (const reason of report.reasons) out.push(`- ${mdEscape(reason)}`);

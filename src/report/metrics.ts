@@ -68,7 +68,7 @@ export interface DrillRef {
   id: string;
   backupId: string | null;
   at: string;
-  verdict: 'pass' | 'fail';
+  verdict: 'pass' | 'fail' | 'could-not-run';
   recoverySeconds: number | null;
   /** First reason a failed drill gave. */
   reason?: string;
@@ -112,16 +112,22 @@ export interface Readiness {
     newestVerified: (BackupRef & { drillId: string; drilledAt: string }) | null;
   };
   drills: {
+    /** Drills that ran (restored or failed to): those that could not run are counted apart. */
     count: number;
     passed: number;
     failed: number;
+    /** Drills that could not run (no identity, no throwaway server or pg_restore). */
+    couldNotRun: number;
     successRate: number | null;
     last: DrillRef | null;
     lastRecovery: { drillId: string; seconds: number; ok: boolean } | null;
     worstRecovery: { drillId: string; seconds: number; ok: boolean } | null;
   };
   retention: {
+    /** Stored backups reach back the whole objective, with one for every tracked day. */
     ok: boolean;
+    /** Not met only because tracking began less than the objective ago (nothing is missing). */
+    pending: boolean;
     keepDays: number;
     oldestComplete: BackupRef | null;
     /** Days since the first record of any kind. */
@@ -322,12 +328,12 @@ function normalize(input: ReadinessInput): Normalized {
       backupId: r.backupId ?? null,
       at: new Date(at).toISOString(),
       atMs: at,
-      verdict: r.verdict === 'pass' ? 'pass' : 'fail',
-      recoverySeconds: measured,
+      verdict: r.verdict === 'pass' || r.verdict === 'could-not-run' ? r.verdict : 'fail',
+      recoverySeconds: r.verdict === 'could-not-run' ? null : measured,
       durationSeconds: phaseMs > 0 ? phaseMs / 1000 : (wall ?? measured),
     };
     const reason = r.reasons?.[0];
-    if (point.verdict === 'fail' && reason) point.reason = reason;
+    if (point.verdict !== 'pass' && reason) point.reason = reason;
     drills.push(point);
   }
   // A drill that crashed before writing its report still failed to prove anything.
@@ -340,11 +346,16 @@ function normalize(input: ReadinessInput): Normalized {
       backupId: run.backupId ?? null,
       at: new Date(at).toISOString(),
       atMs: at,
-      verdict: run.status === 'success' && run.details?.verdict !== 'fail' ? 'pass' : 'fail',
+      verdict:
+        run.details?.verdict === 'could-not-run'
+          ? 'could-not-run'
+          : run.status === 'success' && run.details?.verdict !== 'fail'
+            ? 'pass'
+            : 'fail',
       recoverySeconds: run.status === 'success' ? recovery : null,
       durationSeconds: ms === null ? null : ms / 1000,
     };
-    if (point.verdict === 'fail') point.reason = run.reason ?? 'the drill did not finish (no drill report)';
+    if (point.verdict !== 'pass') point.reason = run.reason ?? 'the drill did not finish (no drill report)';
     drills.push(point);
   }
 
@@ -476,7 +487,8 @@ export function computeReadiness(input: ReadinessInput): Readiness {
   const newestStored = n.stored.at(-1);
   const newestComplete = newestStored ? ref(newestStored, now) : null;
   const latestDrillOf = new Map<string, DrillPoint>();
-  for (const d of n.drills) if (d.backupId) latestDrillOf.set(d.backupId, d);
+  // A drill that could not run proves nothing either way: the backup keeps what the last one that ran said.
+  for (const d of n.drills) if (d.backupId && d.verdict !== 'could-not-run') latestDrillOf.set(d.backupId, d);
   let newestVerified: Readiness['backups']['newestVerified'] = null;
   for (let i = n.stored.length - 1; i >= 0 && !newestVerified; i--) {
     const p = n.stored[i]!;
@@ -485,10 +497,20 @@ export function computeReadiness(input: ReadinessInput): Readiness {
   }
 
   // Drills.
-  const drills = n.drills.filter((d) => inWindow(d.atMs));
+  const attempts = n.drills.filter((d) => inWindow(d.atMs));
+  const drills = attempts.filter((d) => d.verdict !== 'could-not-run');
+  const couldNotRun = attempts.length - drills.length;
   const passed = drills.filter((d) => d.verdict === 'pass').length;
   const lastPoint = drills.at(-1);
   const last = lastPoint ? drillRef(lastPoint) : null;
+  const lastAttempt = attempts.at(-1);
+  if (lastAttempt && lastAttempt.verdict === 'could-not-run') {
+    findings.push({
+      severity: 'warning',
+      code: 'drill-not-run',
+      message: `The newest drill (${lastAttempt.id}, ${formatUtc(lastAttempt.at)}) could not run${lastAttempt.reason ? `: ${lastAttempt.reason.replace(/^could not run: /, '')}` : '.'}`,
+    });
+  }
   const measured = drills.filter((d) => d.recoverySeconds !== null);
   const lastMeasured = measured.at(-1);
   const worstMeasured = measured.reduce<DrillPoint | null>(
@@ -524,7 +546,9 @@ export function computeReadiness(input: ReadinessInput): Readiness {
     retentionMessage = `Backups reach back ${formatDuration(oldestComplete.ageSeconds)} (${keepDays} days required), with one for every tracked day.`;
   else
     retentionMessage = `History is ${formatDuration(historyDays * 86_400)} long, shorter than the ${keepDays} days to keep; every tracked day has a backup.`;
-  const retentionOk = oldestComplete !== null && (reachesBack || young) && daysWithout.length === 0;
+  // Met only when stored backups reach back the whole objective: a young history is not yet met.
+  const retentionOk = oldestComplete !== null && reachesBack && daysWithout.length === 0;
+  const retentionPending = !retentionOk && young && oldestComplete !== null && daysWithout.length === 0;
   // Missing days already have their own finding; this one is about backups not reaching back.
   if (oldestComplete && !reachesBack && !young) {
     findings.push({
@@ -639,12 +663,20 @@ export function computeReadiness(input: ReadinessInput): Readiness {
       count: drills.length,
       passed,
       failed: drills.length - passed,
+      couldNotRun,
       successRate: drills.length ? passed / drills.length : null,
       last,
       lastRecovery,
       worstRecovery,
     },
-    retention: { ok: retentionOk, keepDays, oldestComplete, historyDays, message: retentionMessage },
+    retention: {
+      ok: retentionOk,
+      pending: retentionPending,
+      keepDays,
+      oldestComplete,
+      historyDays,
+      message: retentionMessage,
+    },
     conditions,
     findings,
     ignored: n.ignored,
@@ -689,7 +721,11 @@ export function summarizeReadiness(r: Readiness): string {
       ? 'no backup runs'
       : `${formatPercent(r.backups.successRate)} of backup runs ok`,
     `${r.backups.daysWithBackup}/${r.backups.daysTracked} days covered`,
-    r.drills.last ? `last drill ${r.drills.last.verdict === 'pass' ? 'passed' : 'failed'}` : 'no drill',
+    r.drills.last
+      ? `last drill ${r.drills.last.verdict === 'pass' ? 'passed' : 'failed'}${r.drills.couldNotRun ? ` (${r.drills.couldNotRun} could not run)` : ''}`
+      : r.drills.couldNotRun
+        ? `no drill ran (${r.drills.couldNotRun} could not run)`
+        : 'no drill',
   ];
   return `${r.status}: ${parts.join(', ')}`;
 }

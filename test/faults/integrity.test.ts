@@ -210,9 +210,12 @@ describe('fault matrix: missing keys and wrong selections', () => {
       : [];
     expect(reports).toHaveLength(1);
     const report = JSON.parse(readFileSync(join(dir, 'drill_logs', reports[0]!), 'utf8'));
-    expect(report.verdict).toBe('fail');
+    // Not the backup failing its drill: it could not run, and the backup's state is untouched.
+    expect(report.verdict).toBe('could-not-run');
     expect(report.reasons[0]).toMatch(/^could not run: /);
     expect(runRecords(dir).map((x) => [x.command, x.status])).toEqual([['drill', 'failure']]);
+    const list = await runCli(['--json', 'list', '--from', dir]);
+    expect(JSON.parse(list.stdout).map((b: { state: string }) => b.state)).toEqual(['complete']);
   });
 
   it('verify and restore --dry-run with no identity → exit 2 naming the missing input, before any download, with a run record', async () => {

@@ -269,14 +269,14 @@ describe.skipIf(docker === 'skip')('version matrix (host pg_dump 15; 17 and 18 t
     expect(report.engine.fallbacks?.[0]).toMatch(/TESTCONTAINERS_RYUK_DISABLED=true/);
   });
 
-  it('with no image and no registry, the drill fails clearly (exit 1) and leaves a record', async () => {
+  it('with no image and no registry, the drill could not run: clearly (exit 1), with a record', async () => {
     const r = await runCli(
       ['drill', '--from', b15.dir, '--engine', 'docker', '--image', 'lms-majors-test/absent:15', '--json'],
       { LMS_BACKUP_IDENTITY: keys.identity },
     );
     expect(r.code, r.stderr).toBe(1);
     const report = latestReport(b15.dir);
-    expect(report.verdict).toBe('fail');
+    expect(report.verdict).toBe('could-not-run');
     expect(report.engine.kind).toBe('none');
     expect(report.reasons.join('\n')).toMatch(
       /no throwaway PostgreSQL 15 started, so nothing was restored: docker image "lms-majors-test\/absent:15" is not available locally and could not be pulled/,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDuration, formatPercent } from '../../src/report/format.js';
 import { escapeHtml, renderReadinessHtml } from '../../src/report/html.js';
 import { buildReportSeries, computeReadiness, type ReadinessInput } from '../../src/report/metrics.js';
-import { demoHistory } from './fixtures.js';
+import { demoHistory, HOUR, makeBackup, makeDrill } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve('test-artifacts');
@@ -184,6 +184,66 @@ describe('HTML readiness report in Chromium', () => {
     expect(html).not.toContain('<b>x</b>');
     expect(html).toContain(escapeHtml('<b>x</b>'));
     expect(html).not.toMatch(/https?:\/\//); // no external resource of any kind
+  });
+});
+
+describe('HTML report: what a reader needs', () => {
+  it('draws same-day runs side by side, names its database, and prints its drill list', async () => {
+    const input: ReadinessInput = { now: new Date(NOW), ...demoHistory(NOW) };
+    // Three runs on one day: a morning backup, a failed retry, an evening backup; two drills that day.
+    const day = Date.UTC(2024, 0, 30);
+    const extra = [5, 5.2, 20].map((h) => makeBackup(day + h * HOUR));
+    extra[1]!.run.status = 'failure';
+    extra[1]!.run.reason = 'pg_dump: connection lost';
+    const history = {
+      ...input,
+      runs: [...input.runs, ...extra.map((e) => e.run)],
+      manifests: [...input.manifests, extra[0]!.manifest, extra[2]!.manifest],
+      drills: [
+        ...input.drills,
+        makeDrill(day + 3 * HOUR, extra[0]!.manifest.id),
+        makeDrill(day + 3.1 * HOUR, extra[0]!.manifest.id, {
+          verdict: 'could-not-run',
+          reasons: ['could not run: x'],
+        }),
+      ],
+    };
+    const series = buildReportSeries(history);
+    const html = renderReadinessHtml(computeReadiness(history), series, { database: 'lms-prod' });
+    const file = join(ARTIFACTS, 'report-same-day.html');
+    await writeFile(file, html);
+    const { page, problems } = await open(file);
+    try {
+      expect(problems).toEqual([]);
+      await expect(page.title()).resolves.toMatch(/^DR readiness report: lms-prod: /);
+      await expect(visibleText(page.locator('h1'))).resolves.toBe('DR readiness report: lms-prod');
+      // Every mark with a tooltip (the legend's swatches have none).
+      const boxes = (sel: string) =>
+        page.$$eval(sel, (els) =>
+          els
+            .filter((el) => el.querySelector('title'))
+            .map((el) => {
+              const r = el.getBoundingClientRect();
+              return { x: r.x, w: r.width, tip: el.querySelector('title')!.textContent ?? '' };
+            }),
+        );
+      const onDay = (b: { tip: string }) => b.tip.includes('2024-01-30');
+      const marks = (await boxes('#chart-results rect.mark')).filter(onDay).sort((a, b) => a.x - b.x);
+      // The day's nightly backup, our 3 backup runs and 2 drills: no two marks of one row overlap.
+      const rows = [marks.filter((m) => /^Backup/.test(m.tip)), marks.filter((m) => /^Drill/.test(m.tip))];
+      expect(rows.map((r) => r.length)).toEqual([4, 2]);
+      for (const row of rows)
+        for (let i = 1; i < row.length; i++)
+          expect(row[i]!.x).toBeGreaterThanOrEqual(row[i - 1]!.x + row[i - 1]!.w);
+      // Printed, the drill list is on paper: a table, not folded away.
+      await page.emulateMedia({ media: 'print' });
+      const drills = await visibleText(page.locator('table.drills'));
+      expect(drills).toMatch(/could-not-run/);
+      // A header, then one line per drill of the window.
+      expect(drills.trim().split('\n').length).toBe(series.drills.length + 1);
+    } finally {
+      await page.close();
+    }
   });
 });
 

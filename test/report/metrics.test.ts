@@ -290,9 +290,10 @@ describe('edge cases', () => {
 
     const clean = computeReadiness({ now: new Date(NOW), runs: runs.slice(1), manifests, drills: [] });
     expect(clean.backups).toMatchObject({ daysTracked: 2, daysWithBackup: 2, daysWithout: [] });
-    // Only 32 h of history: shorter than 30 days is fine while every day is covered.
-    expect(clean.retention.ok).toBe(true);
+    // Only 32 h of history: not blamed (no finding), but not met either until it spans 30 days.
+    expect(clean.retention).toMatchObject({ ok: false, pending: true });
     expect(clean.retention.message).toMatch(/History is 32 h long/);
+    expect(clean.findings.map((f) => f.code)).not.toContain('retention');
   });
 
   it('today only counts once it has a backup', () => {
@@ -425,5 +426,54 @@ describe('edge cases', () => {
     expect(() => computeReadiness({ now: new Date('x'), runs: [], manifests: [], drills: [] })).toThrow(
       RangeError,
     );
+  });
+});
+
+describe('a drill that could not run', () => {
+  const { runs, manifests } = daily(Date.UTC(2023, 11, 20, 2), at(31));
+  const passed = makeDrill(at(21, 3, 30), backupId(at(21)));
+  const notRun = makeDrill(at(28, 3, 30), backupId(at(28)), {
+    verdict: 'could-not-run',
+    reasons: ['could not run: no throwaway PostgreSQL 15 started, so nothing was restored: docker is down'],
+    recoverySeconds: 0,
+  });
+
+  it('is counted apart, does not fail the drill condition, and warns', () => {
+    const r = computeReadiness({ now: new Date(NOW), runs, manifests, drills: [passed, notRun] });
+    expect(r.drills).toMatchObject({ count: 1, passed: 1, failed: 0, couldNotRun: 1 });
+    expect(r.drills.last?.id).toBe(passed.id);
+    expect(r.conditions.drill.tripped).toBe(false);
+    const finding = r.findings.find((f) => f.code === 'drill-not-run');
+    expect(finding?.severity).toBe('warning');
+    expect(finding?.message).toMatch(/could not run: no throwaway PostgreSQL 15 started/);
+    // Its zero "recovery" is no measurement.
+    expect(r.drills.lastRecovery?.drillId).toBe(passed.id);
+  });
+
+  it('does not cost a backup the verified status its last drill that ran gave it', () => {
+    const again = makeDrill(at(29, 3, 30), backupId(at(21)), {
+      verdict: 'could-not-run',
+      reasons: ['could not run: x'],
+    });
+    const r = computeReadiness({ now: new Date(NOW), runs, manifests, drills: [passed, again] });
+    expect(r.backups.newestVerified).toMatchObject({ id: backupId(at(21)), drillId: passed.id });
+  });
+
+  it('alone, trips the drill condition: nothing was proven in the window', () => {
+    const r = computeReadiness({ now: new Date(NOW), runs, manifests, drills: [notRun] });
+    expect(r.drills).toMatchObject({ count: 0, couldNotRun: 1 });
+    expect(r.conditions.drill.tripped).toBe(true);
+  });
+});
+
+describe('retention', () => {
+  it('is met only when stored backups reach back the whole objective', () => {
+    const full = daily(Date.UTC(2023, 11, 20, 2), at(31));
+    const met = computeReadiness({ now: new Date(NOW), ...full, drills: [], keepDays: 30 });
+    expect(met.retention).toMatchObject({ ok: true, pending: false });
+    const young = daily(at(25), at(31));
+    const notYet = computeReadiness({ now: new Date(NOW), ...young, drills: [], keepDays: 30 });
+    expect(notYet.retention).toMatchObject({ ok: false, pending: true });
+    expect(notYet.findings.map((f) => f.code)).not.toContain('retention');
   });
 });

@@ -74,7 +74,7 @@ export async function drillStep(ctx: StepContext): Promise<void> {
     }
     if (report.verdict !== 'pass') {
       throw new JobFailedError(
-        `restore drill of ${report.backupId} failed:\n${report.reasons.map((r) => `  - ${r}`).join('\n')}`,
+        `restore drill of ${report.backupId} ${report.verdict === 'could-not-run' ? 'could not run' : 'failed'}:\n${report.reasons.map((r) => `  - ${r}`).join('\n')}`,
         {
           hint: 'the job summary and the drill report show every check; fix the cause and run the drill again',
         },
