@@ -1,8 +1,12 @@
 import type { Logger } from '../log.js';
+import { interruptProgress } from './progress.js';
 
-/** CLI logging on stderr (stdout is kept for results and --json). */
+/** CLI logging on stderr (stdout is kept for results and --json); a progress line is ended first. */
 export function cliLogger(options: { quiet?: boolean; verbose?: boolean } = {}): Logger {
-  const out = (s: string) => process.stderr.write(`${s}\n`);
+  const out = (s: string) => {
+    interruptProgress();
+    process.stderr.write(`${s}\n`);
+  };
   return {
     debug: (m) => {
       if (options.verbose) out(`  ${m}`);

@@ -198,7 +198,10 @@ async function backup({ values, logger, g }: RunArgs): Promise<Outcome> {
     () =>
       runBackup(config, {
         logger,
-        onProgress: (p) => progress.update('dumping', p.bytes, p.elapsedMs),
+        onProgress: (p) => {
+          progress.update('dumping', p);
+          if (p.done) progress.done();
+        },
       }).finally(() => progress.done()),
     backupOutcome,
   );

@@ -52,6 +52,17 @@ export interface BackupProgress {
   /** Plaintext dump bytes so far. */
   bytes: number;
   elapsedMs: number;
+  /** What the last backup's dump came to: the estimate of this one's total, when there is one. */
+  estimatedBytes?: number;
+  /** The dump is over: this is the last report. */
+  done?: boolean;
+}
+
+/** The estimate of a dump's size: the newest earlier backup's plaintext dump. */
+function dumpEstimate(previous: Manifest | undefined): number | undefined {
+  if (!previous) return undefined;
+  const dump = previous.objects?.find((o) => o.role === 'dump');
+  return dump?.plainBytes ?? previous.object.bytes;
 }
 
 export interface BackupDeps {
@@ -142,9 +153,15 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       stages.push(createAgeEncryptStream(passphrase ? { passphrase } : { recipients }));
     }
     stages.push(stored);
-    const ticker = deps.onProgress
-      ? setInterval(() => deps.onProgress?.({ bytes: plain.bytes, elapsedMs: Date.now() - dumpStarted }), 500)
-      : undefined;
+    const estimate = dumpEstimate(history[0]);
+    const progress = (done: boolean) =>
+      deps.onProgress?.({
+        bytes: plain.bytes,
+        elapsedMs: Date.now() - dumpStarted,
+        ...(estimate ? { estimatedBytes: estimate } : {}),
+        ...(done ? { done } : {}),
+      });
+    const ticker = deps.onProgress ? setInterval(() => progress(false), 500) : undefined;
     // Count rows in the same snapshot while pg_dump reads: both see exactly the same data.
     const inventoryPromise = logger.group('inventory (exact row counts in the dump snapshot)', () =>
       takeInventory(client),
@@ -175,7 +192,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       });
     } finally {
       if (ticker) clearInterval(ticker);
-      deps.onProgress?.({ bytes: plain.bytes, elapsedMs: Date.now() - dumpStarted });
+      progress(true);
     }
     phases.dumpMs = Date.now() - dumpStarted;
     const inventory = await inventoryPromise;

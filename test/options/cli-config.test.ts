@@ -30,6 +30,11 @@ describe('the config file on the CLI', () => {
         verdict: 'pass',
         backupId: expect.stringMatching(/^cfg_/),
       });
+      // -q is quiet: nothing on stdout, nothing but warnings on stderr, the exit code says it all.
+      const quiet = await runCli(['-q', 'drill'], { LMS_BACKUP_IDENTITY: identity }, dir.path);
+      expect(quiet.code, quiet.stderr).toBe(0);
+      expect(quiet.stdout).toBe('');
+      expect(quiet.stderr).not.toMatch(/»|drilling|report:/);
       // A flag beats the file.
       const flag = await runCli(['backup', '--prefix', 'flag'], pgEnv(src.conn), dir.path);
       expect(flag.code).toBe(0);
