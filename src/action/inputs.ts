@@ -46,6 +46,7 @@ export const STEP_OUTPUTS = {
   restore: ['ok', 'backup-id', 'restored', 'mode', 'side-database', 'safety-backup-id'],
   prune: ['removed', 'kept', 'deleted-objects'],
   report: ['status', 'failed-conditions', 'report-dir', 'html-path'],
+  check: ['ok', 'failed-checks'],
 } as const satisfies Record<InputStep, readonly string[]>;
 
 /** Items separated by newlines or commas; blank items and surrounding spaces dropped. */

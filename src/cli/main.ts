@@ -41,6 +41,7 @@ import { formatBytes, formatDuration } from '../report/format.js';
 import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
 import { isSeverity } from '../report/notify.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerCheck } from './check.js';
 import { cliLogger } from './logger.js';
 import { cliValues } from './options.js';
 import { ProgressLine } from './progress.js';
@@ -536,6 +537,8 @@ export function buildProgram(): Command {
         );
       }
     });
+
+  registerCheck(program);
 
   program
     .command('keygen')

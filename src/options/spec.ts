@@ -14,7 +14,7 @@ import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
 import { isSeverity, type Severity } from '../report/notify.js';
 import { parseBool, parseDurationValue, parseEnumList, parseIntValue, parseTimeValue } from './parse.js';
 
-export const COMMANDS = ['backup', 'drill', 'verify', 'restore', 'prune', 'report'] as const;
+export const COMMANDS = ['backup', 'drill', 'verify', 'restore', 'prune', 'report', 'check'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** How a raw value is read: one string, a list (repeatable flag, lines/commas, a YAML list), a boolean. */
@@ -113,6 +113,8 @@ export const OPTIONS = {
         'The destinations to prune, one per line or comma-separated (paths or storage URLs). Default: backups.',
       report:
         'Where the backups and records are, one per line or comma-separated (paths or storage URLs). Default: backups.',
+      check:
+        "The destinations to check (write, read back, list and delete a probe object), one per line or comma-separated. Default: the configuration file's backup destinations and drill from, else backups.",
     },
     help: 'a path, file://, azure://, s3://, gs:// (repeatable, or comma-separated)',
     arg: '<destination>',
@@ -172,6 +174,8 @@ export const OPTIONS = {
         'The age passphrase, for passphrase-encrypted backups; pass it from a secret. Also read from LMS_BACKUP_PASSPHRASE. Default: none.',
       restore:
         'The age passphrase, for passphrase-encrypted backups; pass it from a secret. Also read from LMS_BACKUP_PASSPHRASE. Default: none.',
+      check:
+        'The age passphrase the backups are encrypted with (instead of recipients), checked against the newest backup; pass it from a secret. Also read from LMS_BACKUP_PASSPHRASE. Default: none.',
     },
     help: 'age passphrase',
     env: ['LMS_BACKUP_PASSPHRASE'],
@@ -267,6 +271,8 @@ export const OPTIONS = {
         'The age identity (AGE-SECRET-KEY-1…); pass it from a secret. Also read from LMS_BACKUP_IDENTITY. Default: none.',
       restore:
         'The age identity (AGE-SECRET-KEY-1…); pass it from a secret. Also read from LMS_BACKUP_IDENTITY. Default: none.',
+      check:
+        "The age identity (AGE-SECRET-KEY-1…) of the drill, checked against the recipients and the newest backup's header; pass it from a secret. Also read from LMS_BACKUP_IDENTITY. Default: none (the identity checks are skipped).",
     },
     help: 'age identity',
     env: ['LMS_BACKUP_IDENTITY'],
@@ -297,8 +303,12 @@ export const OPTIONS = {
   'postgres-major': opt({
     kind: 'string',
     default: '',
-    description:
-      "Restore into this PostgreSQL major version (a cross-version drill). Default: the backup's server major.",
+    description: {
+      drill:
+        "Restore into this PostgreSQL major version (a cross-version drill). Default: the backup's server major.",
+      check:
+        "Start the drill engine's throwaway server of this major. Default: the newest backup's server major, else the database's.",
+    },
     help: "restore into this PostgreSQL major (default: the backup's)",
     arg: '<n>',
     parse: int(9),
@@ -665,6 +675,21 @@ export const COMMAND_OPTIONS = {
     'output-dir',
     'formats',
     'upload-report',
+  ],
+  check: [
+    'config',
+    'database',
+    'database-url',
+    'destinations',
+    'recipients',
+    'recipients-file',
+    'passphrase',
+    'encryption',
+    'identity',
+    'identity-file',
+    'engine',
+    'postgres-major',
+    'image',
   ],
 } as const satisfies Record<CommandName, readonly OptionName[]>;
 

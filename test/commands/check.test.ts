@@ -1,0 +1,323 @@
+/**
+ * `lms-backup check` through the bundled CLI, as a new user runs it: green on a good setup (a
+ * real PostgreSQL 15, a local destination and Azurite, real age keys, the local engine), and
+ * each check red, with its fix, on a setup broken in that one way.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBackup } from '../../src/commands/backup.js';
+import type { CheckReport, CheckResult } from '../../src/commands/check.js';
+import { isAbandonedProbe, isProbeKey, probeKey, sweepProbes } from '../../src/commands/check-probe.js';
+import { generateIdentity } from '../../src/crypto/age.js';
+import { startDockerPostgres } from '../../src/engines/docker.js';
+import type { ThrowawayPostgres } from '../../src/engines/types.js';
+import { nullLogger } from '../../src/log.js';
+import { withDatabase } from '../../src/postgres/connection.js';
+import { bufferSource, LocalStorage, openStorage } from '../../src/storage/index.js';
+import { dockerTestMode } from '../helpers/docker.js';
+import { type AzuriteEmulator, startAzurite } from '../helpers/emulators.js';
+import { pgEnv, query, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
+import { type SilentServer, startSilentServer } from '../helpers/tcp-fault-proxy.js';
+
+let db: SourceDb;
+let azurite: AzuriteEmulator;
+const tmp = tempDir('lms-check-');
+const keyA = generateIdentity();
+const keyB = generateIdentity();
+const local = join(tmp.path, 'backups');
+const idA = join(tmp.path, 'a.txt');
+const idB = join(tmp.path, 'b.txt');
+
+beforeAll(async () => {
+  db = await startSourceDb(1);
+  azurite = await startAzurite();
+  mkdirSync(local, { recursive: true });
+  writeFileSync(idA, `${keyA.identity}\n`, { mode: 0o600 });
+  writeFileSync(idB, `${keyB.identity}\n`, { mode: 0o600 });
+  // A backup to decrypt the newest header of.
+  await runBackup(
+    {
+      connection: db.conn,
+      destinations: [new LocalStorage(local)],
+      prefix: 'lms',
+      compression: 'auto',
+      encryption: { mode: 'age', recipients: [keyA.recipient] },
+    },
+    { logger: nullLogger },
+  );
+});
+
+afterAll(async () => {
+  await db?.stop();
+  await azurite?.stop();
+  tmp.remove();
+});
+
+/** A project directory with an lms-backup.yml, as the quick start has it. */
+function project(yml: string): string {
+  const dir = join(tmp.path, `p${Math.random().toString(36).slice(2, 8)}`);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'lms-backup.yml'), yml);
+  return dir;
+}
+
+function goodConfig(over: { destinations?: string[]; recipients?: string[]; identity?: string } = {}) {
+  const dests = over.destinations ?? [local, azurite.url];
+  return [
+    'backup:',
+    `  database-url: postgresql://${db.conn.user}@${db.conn.host}:${db.conn.port}/lms`,
+    `  destinations: [${dests.map((d) => JSON.stringify(d)).join(', ')}]`,
+    `  recipients: [${(over.recipients ?? [keyA.recipient]).join(', ')}]`,
+    'drill:',
+    `  identity-file: ${over.identity ?? idA}`,
+    '  engine: local',
+    '',
+  ].join('\n');
+}
+
+const baseEnv = (): NodeJS.ProcessEnv => ({
+  ...azurite.env,
+  PGPASSWORD: db.conn.password ?? '',
+  GITHUB_ACTIONS: '',
+});
+
+async function check(cwd: string, env: NodeJS.ProcessEnv = {}, args: string[] = []) {
+  const r = await runCli(['check', '--json', ...args], { ...baseEnv(), ...env }, cwd);
+  let report: CheckReport | undefined;
+  try {
+    report = JSON.parse(r.stdout) as CheckReport;
+  } catch {
+    report = undefined;
+  }
+  const byName = (re: RegExp): CheckResult => {
+    const c = report?.checks.find((x) => re.test(x.name));
+    if (!c) throw new Error(`no check ${re} in ${r.stdout}\n${r.stderr}`);
+    return c;
+  };
+  return { ...r, report, byName };
+}
+
+function expectNoSecrets(text: string) {
+  expect(text).not.toContain(keyA.identity);
+  expect(text).not.toContain(keyB.identity);
+  if (db.conn.password) expect(text).not.toContain(db.conn.password);
+  expect(text).not.toContain(azurite.env.AZURE_STORAGE_KEY!);
+}
+
+describe('lms-backup check', () => {
+  it('a good setup: every check green from lms-backup.yml alone, exit 0, the probes gone, no secret shown', async () => {
+    const dir = project(goodConfig());
+    const r = await check(dir);
+    expect(r.report, r.stderr).toBeDefined();
+    const failed = r.report!.checks.filter((c) => !c.ok);
+    expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.byName(/^database connection/).detail).toMatch(/PostgreSQL 15\.\d+/);
+    expect(r.byName(/^read access/).skipped).toBeUndefined();
+    expect(r.byName(/^roles and globals/).detail).toMatch(/\d+ role\(s\)/);
+    expect(r.byName(/^pg_dump/).detail).toMatch(/pg_dump 15\.\d+ \(runs locally\)/);
+    expect(r.byName(/^pg_restore/).detail).toMatch(/pg_restore 15/);
+    expect(r.byName(new RegExp(`^destination ${local}`)).detail).toMatch(
+      /write, read back, list, delete: ok/,
+    );
+    expect(r.byName(/^destination azure:/).detail).toMatch(/write, read back, list, delete: ok/);
+    expect(r.byName(/^identity matches/).ok).toBe(true);
+    const header = r.byName(/decrypts the newest/);
+    expect(header.skipped).toBeUndefined();
+    expect(header.detail).toMatch(/db\/lms_\d{8}_\d{6}\.dump\.age .*authenticated/);
+    expect(r.byName(/^drill engine/).detail).toMatch(
+      /engine local: PostgreSQL 15\.\d+ .*started .* and stopped/,
+    );
+    expect(r.byName(/^staging disk space/).ok).toBe(true);
+    expect(r.byName(/^webhooks/).skipped).toBe(true);
+    expect(r.byName(/^workflow permissions/).skipped).toBe(true);
+    // No probe is left behind, and no backup was touched.
+    const az = await openStorage(azurite.url, { env: azurite.env });
+    const left: string[] = [];
+    for await (const o of az.list('check/')) left.push(o.key);
+    for await (const o of new LocalStorage(local).list('check/')) left.push(o.key);
+    expect(left).toEqual([]);
+    expectNoSecrets(r.stdout + r.stderr);
+    // The human form: a ✓ line per check.
+    const human = await runCli(['check'], baseEnv(), dir);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^✓ database connection: /m);
+    expect(human.stdout).toMatch(/all checks passed/);
+  });
+
+  it('a wrong password: the connection is red with the fix, the database checks skipped, exit 1', async () => {
+    const r = await check(project(goodConfig()), { PGPASSWORD: 'not-the-password' });
+    expect(r.code).toBe(1);
+    const c = r.byName(/^database connection/);
+    expect(c.ok).toBe(false);
+    expect(c.detail).toMatch(/authentication failed for user/);
+    expect(c.fix).toMatch(/PGPASSWORD/);
+    expect(r.byName(/^read access/).skipped).toBe(true);
+    expect(r.byName(/^pg_dump/).skipped).toBe(true);
+    // The rest of the setup is still checked.
+    expect(r.byName(new RegExp(`^destination ${local}`)).ok).toBe(true);
+    expect(r.stdout + r.stderr).not.toContain('not-the-password');
+    const human = await runCli(
+      ['check'],
+      { ...baseEnv(), PGPASSWORD: 'not-the-password' },
+      project(goodConfig()),
+    );
+    expect(human.stdout).toMatch(/^✗ database connection: authentication failed/m);
+    expect(human.stdout).toMatch(/^ {4}fix: .*PGPASSWORD/m);
+  });
+
+  it('a read-only destination: its probe is red naming the write, exit 1', async (ctx) => {
+    const ro = join(tmp.path, 'ro');
+    mkdirSync(ro);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,ro', 'tmpfs', ro], { stdio: 'ignore' });
+    } catch {
+      ctx.skip(); // needs root, as on the CI machine
+    }
+    try {
+      const r = await check(project(goodConfig({ destinations: [ro] })));
+      expect(r.code).toBe(1);
+      const c = r.byName(new RegExp(`^destination ${ro}`));
+      expect(c.ok).toBe(false);
+      expect(c.detail).toMatch(/^write failed: .*read-only file system/i);
+      expect(c.fix).toBeTruthy();
+    } finally {
+      execFileSync('umount', [ro], { stdio: 'ignore' });
+    }
+  });
+
+  it('a storage endpoint that does not answer: red with a timeout within the bound, check does not hang', async () => {
+    let silent: SilentServer | undefined;
+    try {
+      silent = await startSilentServer();
+      const url = azurite.urlFor('', silent.port);
+      const started = Date.now();
+      const r = await check(project(goodConfig({ destinations: [local, url] })), {
+        LMS_BACKUP_STORAGE_TIMEOUT: '3',
+      });
+      const took = Date.now() - started;
+      expect(r.code).toBe(1);
+      const c = r.byName(/^destination azure:/);
+      expect(c.ok).toBe(false);
+      expect(c.detail).toMatch(/^write failed: .*(time|answer|silent)/i);
+      expect(c.durationMs).toBeLessThan(20_000);
+      expect(took).toBeLessThan(90_000);
+      expect(r.byName(new RegExp(`^destination ${local}`)).ok).toBe(true);
+      expectNoSecrets(r.stdout + r.stderr);
+    } finally {
+      await silent?.stop();
+    }
+  });
+
+  it('a recipient that does not match the identity: red with both public keys and the fix, exit 1', async () => {
+    const r = await check(project(goodConfig({ identity: idB })));
+    expect(r.code).toBe(1);
+    const m = r.byName(/^identity matches/);
+    expect(m.ok).toBe(false);
+    expect(m.detail).toContain(keyB.recipient);
+    expect(m.detail).toContain(keyA.recipient);
+    expect(m.fix).toMatch(/age-keygen -y/);
+    const h = r.byName(/decrypts the newest/);
+    expect(h.ok).toBe(false);
+    expect(h.detail).toMatch(/identit|recipient|stanza|decrypt/i);
+    expectNoSecrets(r.stdout + r.stderr);
+  });
+
+  it('an RLS-filtered user: read access red naming the table and BYPASSRLS, exit 1', async () => {
+    await query(
+      withDatabase(db.conn, 'lms'),
+      `CREATE TABLE IF NOT EXISTS secret_notes (id int, note text);
+       ALTER TABLE secret_notes ENABLE ROW LEVEL SECURITY;
+       DROP ROLE IF EXISTS lms_reader; CREATE ROLE lms_reader LOGIN PASSWORD 'reader-pw-123';
+       GRANT pg_read_all_data TO lms_reader;`,
+    );
+    const yml = goodConfig().replace(`postgresql://${db.conn.user}@`, 'postgresql://lms_reader@');
+    const r = await check(project(yml), { PGPASSWORD: 'reader-pw-123' });
+    expect(r.code).toBe(1);
+    const c = r.byName(/^read access/);
+    expect(c.ok).toBe(false);
+    expect(c.detail).toMatch(/row-level security .*secret_notes/);
+    expect(c.fix).toMatch(/BYPASSRLS/);
+    expect(r.stdout + r.stderr).not.toContain('reader-pw-123');
+    await query(withDatabase(db.conn, 'lms'), 'DROP TABLE secret_notes');
+  });
+
+  it('a drill engine that cannot start: red with every attempt and the fix, exit 1', async () => {
+    // No PostgreSQL 16 server binaries exist here, and the local engine is asked for one.
+    const r = await check(project(goodConfig()), {}, ['--postgres-major', '16']);
+    expect(r.code).toBe(1);
+    const c = r.byName(/^drill engine/);
+    expect(c.ok).toBe(false);
+    expect(c.detail).toMatch(/16/);
+    expect(c.fix).toBeTruthy();
+  });
+
+  it('bad configuration exits 2 with the input named, before checking anything', async () => {
+    const r = await runCli(['check', '--engine', 'kubernetes'], baseEnv(), project(goodConfig()));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--engine must be auto, docker or local/);
+    const bad = await runCli(['check'], baseEnv(), project('backup:\n  colour: blue\n'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/backup\.colour is not an option of backup/);
+  });
+});
+
+describe('check: pg_dump for a newer server', () => {
+  let pg17: ThrowawayPostgres | undefined;
+  let mode: 'run' | 'skip' = 'skip';
+  beforeAll(async () => {
+    mode = await dockerTestMode('lms-backup/postgres:17');
+    if (mode === 'run') pg17 = await startDockerPostgres({ major: 17, image: 'lms-backup/postgres:17' });
+  });
+  afterAll(async () => {
+    await pg17?.stop();
+  });
+
+  it('a 17 server with only pg_dump 15 on the host and no tool image allowed: pg_dump red with the fix', async (ctx) => {
+    if (mode === 'skip' || !pg17) return ctx.skip();
+    const c = pg17.connection;
+    const dir = project(
+      goodConfig({ destinations: [local] }).replace(
+        /database-url: .*/,
+        `database-url: postgresql://${c.user}@${c.host}:${c.port}/${c.database}`,
+      ),
+    );
+    const r = await check(dir, { ...pgEnv(c), LMS_PG_TOOLS: 'local' });
+    expect(r.code).toBe(1);
+    expect(r.byName(/^database connection/).detail).toMatch(/PostgreSQL 17/);
+    const dump = r.byName(/^pg_dump/);
+    expect(dump.ok).toBe(false);
+    expect(dump.detail).toMatch(/pg_dump 15\.\d+ .*cannot dump a PostgreSQL 17/);
+    expect(dump.fix).toMatch(/postgresql-client-17/);
+    expect(r.byName(/^pg_restore/).skipped).toBe(true);
+    expect(r.stdout + r.stderr).not.toContain(c.password ?? '\u0000');
+  });
+});
+
+describe('check probes', () => {
+  it('are never backups, and prune sweeps one a killed check left (its writer gone)', async () => {
+    const key = probeKey();
+    expect(isProbeKey(key)).toBe(true);
+    expect(key.startsWith('check/')).toBe(true);
+    expect(isProbeKey('db/lms_20240101_000000.dump.age')).toBe(false);
+    const dir = join(tmp.path, 'sweep');
+    mkdirSync(dir);
+    const s = new LocalStorage(dir);
+    // A probe of this host's pid 2^22+1 (no such process), and one of a live process (ours).
+    const dead = key.replace(/_pid\d+_/, '_pid4194305_');
+    await s.put(dead, bufferSource('x'));
+    await s.put(key, bufferSource('y'));
+    expect(isAbandonedProbe(dead, new Date(), new Date(0))).toBe(true);
+    expect(isAbandonedProbe(key, new Date(), new Date(0))).toBe(false);
+    const r = await runCli(['prune', '--from', dir, '--json'], {});
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).sweep).toEqual([
+      expect.objectContaining({ kind: 'check probe', name: dead }),
+    ]);
+    expect(await s.head(dead)).toBeNull();
+    expect(await s.head(key)).not.toBeNull();
+    expect(await sweepProbes(s, new Date(), true)).toEqual([]);
+  });
+});
