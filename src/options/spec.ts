@@ -114,7 +114,7 @@ export const OPTIONS = {
       report:
         'Where the backups and records are, one per line or comma-separated (paths or storage URLs). Default: backups.',
       check:
-        "The destinations to check (write, read back, list and delete a probe object), one per line or comma-separated. Default: the configuration file's backup destinations and drill from, else backups.",
+        "The destinations to check (write, read back, list and delete a probe object), one per line or comma-separated. Default: backups; when not given, the configuration file's backup destinations and drill from.",
     },
     help: 'a path, file://, azure://, s3://, gs:// (repeatable, or comma-separated)',
     arg: '<destination>',

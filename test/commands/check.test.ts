@@ -16,6 +16,7 @@ import type { ThrowawayPostgres } from '../../src/engines/types.js';
 import { nullLogger } from '../../src/log.js';
 import { withDatabase } from '../../src/postgres/connection.js';
 import { bufferSource, LocalStorage, openStorage } from '../../src/storage/index.js';
+import { runDistStep } from '../action/helpers.js';
 import { dockerTestMode } from '../helpers/docker.js';
 import { type AzuriteEmulator, startAzurite } from '../helpers/emulators.js';
 import { pgEnv, query, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
@@ -319,5 +320,46 @@ describe('check probes', () => {
     expect(await s.head(dead)).toBeNull();
     expect(await s.head(key)).not.toBeNull();
     expect(await sweepProbes(s, new Date(), true)).toEqual([]);
+  });
+});
+
+describe('the check sub-action', () => {
+  const inputs = (identity: string) => ({
+    'database-url': `postgresql://${db.conn.user}@${db.conn.host}:${db.conn.port}/lms`,
+    destinations: `${local}\n${azurite.url}`,
+    recipients: keyA.recipient,
+    identity,
+    engine: 'local',
+  });
+
+  it('green: outputs ok, a summary table of every check, the identity masked and never shown', async () => {
+    const r = await runDistStep(process.execPath, 'check', {
+      inputs: inputs(keyA.identity),
+      env: { ...azurite.env, PGPASSWORD: db.conn.password ?? '' },
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.outputs.ok).toBe('true');
+    expect(r.outputs['failed-checks']).toBe('');
+    expect(r.summary).toMatch(/Setup checked: every check passed/);
+    expect(r.summary).toMatch(/\| identity decrypts the newest backup's header \| ✅ \|/);
+    // In a workflow the permissions check runs, and says what it could not know.
+    expect(r.summary).toMatch(/workflow permissions \| ✅ \| .*not checkable/);
+    expect(r.stdout).toContain(`::add-mask::${keyA.identity}`);
+    expectNoSecrets(r.visibleStdout + r.stderr + r.summary);
+  });
+
+  it('red: a recipient that does not match the identity fails the step, naming the check and the fix', async () => {
+    const r = await runDistStep(process.execPath, 'check', {
+      inputs: inputs(keyB.identity),
+      env: { ...azurite.env, PGPASSWORD: db.conn.password ?? '' },
+    });
+    expect(r.code).toBe(1);
+    expect(r.outputs.ok).toBe('false');
+    expect(r.outputs['failed-checks']).toContain('identity matches a recipient');
+    expect(r.errors.join('\n')).toMatch(
+      /check\(s\) failed:[\s\S]*identity matches a recipient[\s\S]*age-keygen -y/,
+    );
+    expect(r.summary).toMatch(/❌ Setup checked: \d+ check\(s\) failed/);
+    expectNoSecrets(r.visibleStdout + r.stderr + r.summary);
   });
 });
