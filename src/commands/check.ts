@@ -392,9 +392,15 @@ export async function runCheck(config: CheckConfig, deps: CheckDeps): Promise<Ch
   };
 }
 
+/**
+ * Where a resolved tool runs, as the resolver says: every route it knows (a local binary, the
+ * major's image in a container, and any route added to it later) is reported from here.
+ */
 function whereText(tool: ResolvedTool): string {
-  const where = toolWhere(tool);
-  return where === 'local' ? 'locally' : `in a container from ${tool.image}`;
+  const where: string = toolWhere(tool);
+  if (where === 'local') return 'locally';
+  if (where === 'container' && tool.image) return `in a container from ${tool.image}`;
+  return where;
 }
 
 function recipientsOf(input: EncryptionInput): string[] {
