@@ -354,7 +354,9 @@ describe('the PR-check flow (.github/workflows/pr-check.yml) on the example sche
     });
     expect(check.code, `${check.stdout}\n${check.stderr}`).toBe(0);
     expect(check.outputs.ok).toBe('true');
-    expect(check.summary).toMatch(/identity decrypts the newest backup's header \| – \| no complete backup yet/);
+    expect(check.summary).toMatch(
+      /identity decrypts the newest backup's header \| – \| no complete backup yet/,
+    );
     expectNoSecrets(check, [secret, password()]);
     const backup = await runDistStep(node, 'backup', {
       cwd: ws,

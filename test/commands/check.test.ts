@@ -6,19 +6,26 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  AccountSASPermissions,
+  AccountSASResourceTypes,
+  AccountSASServices,
+  generateAccountSASQueryParameters,
+  StorageSharedKeyCredential,
+} from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/commands/backup.js';
-import type { CheckReport, CheckResult } from '../../src/commands/check.js';
+import { type CheckReport, type CheckResult, runCheck } from '../../src/commands/check.js';
 import { isAbandonedProbe, isProbeKey, probeKey, sweepProbes } from '../../src/commands/check-probe.js';
 import { generateIdentity } from '../../src/crypto/age.js';
 import { startDockerPostgres } from '../../src/engines/docker.js';
 import type { ThrowawayPostgres } from '../../src/engines/types.js';
-import { nullLogger } from '../../src/log.js';
+import { MemoryLogger, nullLogger } from '../../src/log.js';
 import { withDatabase } from '../../src/postgres/connection.js';
 import { bufferSource, LocalStorage, openStorage } from '../../src/storage/index.js';
 import { runDistStep } from '../action/helpers.js';
 import { dockerTestMode } from '../helpers/docker.js';
-import { type AzuriteEmulator, startAzurite } from '../helpers/emulators.js';
+import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteEmulator, startAzurite } from '../helpers/emulators.js';
 import { pgEnv, query, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
 import { type SilentServer, startSilentServer } from '../helpers/tcp-fault-proxy.js';
 
@@ -361,5 +368,74 @@ describe('the check sub-action', () => {
     );
     expect(r.summary).toMatch(/❌ Setup checked: \d+ check\(s\) failed/);
     expectNoSecrets(r.visibleStdout + r.stderr + r.summary);
+  });
+});
+
+describe('check in process', () => {
+  const names = {
+    recipients: 'recipients',
+    recipientsFile: 'recipients-file',
+    passphrase: 'passphrase',
+    noEncryption: 'encryption: false',
+  };
+
+  it('a check that does not finish is red with a timeout (here: a tool resolver that never answers), and check goes on', async () => {
+    const logger = new MemoryLogger();
+    const started = Date.now();
+    const report = await runCheck(
+      {
+        connection: db.conn,
+        destinations: [new LocalStorage(local)],
+        encryption: { recipients: ['age1-not-a-key'], noEncryption: false, names },
+        keys: { identities: [] },
+        engine: 'local',
+        notifiers: [],
+      },
+      {
+        logger,
+        resolveTool: () => new Promise(() => {}),
+        bounds: { tools: 500, engine: 60_000 },
+      },
+    );
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const dump = report.checks.find((c) => c.name === 'pg_dump for the server')!;
+    expect(dump.ok).toBe(false);
+    expect(dump.detail).toBe('pg_dump for the server did not finish within 0.5 s');
+    expect(report.checks.find((c) => c.name === 'pg_restore for its archives')!.skipped).toBe(true);
+    // A recipient with a typo is a red line with its fix, not a refused configuration.
+    const rec = report.checks.find((c) => c.name === 'encryption recipients')!;
+    expect(rec.ok).toBe(false);
+    expect(rec.detail).toMatch(/age1-not-a-key|Bech32|recipient/i);
+    expect(rec.fix).toBeTruthy();
+    // Everything after them still ran.
+    expect(report.checks.find((c) => c.name === 'drill engine')!.ok).toBe(true);
+    expect(report.ok).toBe(false);
+    expect(report.failed).toBe(2);
+  });
+
+  it('an Azure SAS token: its expiry is shown, the token never', async () => {
+    const cred = new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY);
+    const expiresOn = new Date(Date.now() + 10 * 86_400_000 + 3_600_000);
+    const sas = generateAccountSASQueryParameters(
+      {
+        expiresOn,
+        permissions: AccountSASPermissions.parse('rwdlac'),
+        resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
+        services: AccountSASServices.parse('b').toString(),
+      },
+      cred,
+    ).toString();
+    const r = await runCli(
+      ['check', '--json', '--destinations', azurite.url],
+      { PGPASSWORD: db.conn.password ?? '', AZURE_STORAGE_SAS_TOKEN: sas, GITHUB_ACTIONS: '' },
+      project(goodConfig()),
+    );
+    const report = JSON.parse(r.stdout) as CheckReport;
+    const c = report.checks.find((x) => x.name.startsWith('destination azure:'))!;
+    expect(c.ok, c.detail).toBe(true);
+    expect(c.detail).toMatch(/the SAS token expires \d{4}-\d\d-\d\dT.* \(in 10 day\(s\)\)/);
+    const sig = new URLSearchParams(sas).get('sig')!;
+    expect(r.stdout + r.stderr).not.toContain(sig);
+    expect(r.stdout + r.stderr).not.toContain(encodeURIComponent(sig));
   });
 });
