@@ -302,6 +302,26 @@ describe('check: pg_dump for a newer server', () => {
     expect(r.byName(/^pg_restore/).skipped).toBe(true);
     expect(r.stdout + r.stderr).not.toContain(c.password ?? '\u0000');
   });
+
+  it("the same server with tool images allowed: pg_dump 17 runs in a container from the major's image; the docker engine starts", async (ctx) => {
+    if (mode === 'skip' || !pg17) return ctx.skip();
+    const c = pg17.connection;
+    const dir = project(
+      goodConfig({ destinations: [local] })
+        .replace(/database-url: .*/, `database-url: postgresql://${c.user}@${c.host}:${c.port}/${c.database}`)
+        .replace('engine: local', 'engine: docker'),
+    );
+    const r = await check(dir, { ...pgEnv(c) }, ['--image', 'lms-backup/postgres:15']);
+    const dump = r.byName(/^pg_dump/);
+    expect(dump.ok, dump.detail).toBe(true);
+    expect(dump.detail).toMatch(/pg_dump 17\.\d+ .*\(runs in a container from lms-backup\/postgres:17\)/);
+    expect(r.byName(/^pg_restore/).detail).toMatch(/pg_restore 17\.\d+/);
+    const engine = r.byName(/^drill engine/);
+    expect(engine.ok, engine.detail).toBe(true);
+    expect(engine.detail).toMatch(/engine docker: PostgreSQL 15\.\d+ .*lms-backup\/postgres:15.*started .* and stopped/);
+    expect(r.code, JSON.stringify(r.report?.checks.filter((x) => !x.ok))).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(c.password ?? '\u0000');
+  });
 });
 
 describe('check probes', () => {
