@@ -26,6 +26,7 @@ import { bufferSource, LocalStorage, openStorage } from '../../src/storage/index
 import { runDistStep } from '../action/helpers.js';
 import { dockerTestMode } from '../helpers/docker.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteEmulator, startAzurite } from '../helpers/emulators.js';
+import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { pgEnv, query, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
 import { type SilentServer, startSilentServer } from '../helpers/tcp-fault-proxy.js';
 
@@ -318,7 +319,9 @@ describe('check: pg_dump for a newer server', () => {
     expect(r.byName(/^pg_restore/).detail).toMatch(/pg_restore 17\.\d+/);
     const engine = r.byName(/^drill engine/);
     expect(engine.ok, engine.detail).toBe(true);
-    expect(engine.detail).toMatch(/engine docker: PostgreSQL 15\.\d+ .*lms-backup\/postgres:15.*started .* and stopped/);
+    expect(engine.detail).toMatch(
+      /engine docker: PostgreSQL 15\.\d+ .*lms-backup\/postgres:15.*started .* and stopped/,
+    );
     expect(r.code, JSON.stringify(r.report?.checks.filter((x) => !x.ok))).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(c.password ?? '\u0000');
   });
@@ -431,6 +434,41 @@ describe('check in process', () => {
     expect(report.checks.find((c) => c.name === 'drill engine')!.ok).toBe(true);
     expect(report.ok).toBe(false);
     expect(report.failed).toBe(2);
+  });
+
+  it('webhooks: reached with HEAD (GET when HEAD is refused), nothing posted; a deleted one is red; the URLs never shown', async () => {
+    const rx = await startHttpReceiver();
+    try {
+      rx.script('/hooks/T0KEN-secret-123', { status: 200 });
+      rx.script('/ping/HB-secret-456', { status: 405 }, { status: 200 });
+      rx.script('/gone/SL-secret-789', { status: 404 });
+      const report = await runCheck(
+        {
+          connection: db.conn,
+          destinations: [new LocalStorage(local)],
+          encryption: { recipients: [keyA.recipient], noEncryption: false, names },
+          keys: { identities: [] },
+          engine: 'local',
+          notifiers: [
+            { kind: 'webhook', url: `${rx.url}/hooks/T0KEN-secret-123` },
+            { kind: 'heartbeat', url: `${rx.url}/ping/HB-secret-456` },
+            { kind: 'slack', url: `${rx.url}/gone/SL-secret-789` },
+          ],
+        },
+        { logger: nullLogger },
+      );
+      const hooks = report.checks.filter((c) => c.name.startsWith('webhook '));
+      expect(hooks.map((c) => c.ok)).toEqual([true, true, false]);
+      expect(hooks[0]!.detail).toMatch(/answered HTTP 200 \(reachable; no message was posted\)/);
+      expect(hooks[2]!.detail).toMatch(/HTTP 404: the webhook may have been deleted/);
+      expect(rx.requests.map((q) => q.method)).toEqual(['HEAD', 'HEAD', 'GET', 'HEAD']);
+      expect(rx.requests.every((q) => q.body === '')).toBe(true);
+      const text = JSON.stringify(report);
+      for (const secret of ['T0KEN-secret-123', 'HB-secret-456', 'SL-secret-789'])
+        expect(text).not.toContain(secret);
+    } finally {
+      await rx.close();
+    }
   });
 
   it('an Azure SAS token: its expiry is shown, the token never', async () => {
