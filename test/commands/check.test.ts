@@ -471,6 +471,31 @@ describe('check in process', () => {
     }
   });
 
+  it('in a workflow: a cloud destination without credentials needs id-token: write; what cannot be known is said', async () => {
+    const az = await openStorage(azurite.url, { env: azurite.env });
+    const run = (env: NodeJS.ProcessEnv) =>
+      runCheck(
+        {
+          connection: db.conn,
+          destinations: [az],
+          encryption: { recipients: [keyA.recipient], noEncryption: false, names },
+          keys: { identities: [] },
+          engine: 'local',
+          notifiers: [],
+        },
+        { logger: nullLogger, env: { ...process.env, GITHUB_ACTIONS: 'true', ...env } },
+      ).then((r) => r.checks.find((c) => c.name === 'workflow permissions')!);
+    const without = await run({});
+    expect(without.ok).toBe(false);
+    expect(without.detail).toMatch(/cannot request an OIDC token/);
+    expect(without.detail).toMatch(/not checkable: the GITHUB_TOKEN scopes/);
+    expect(without.fix).toMatch(/id-token: write/);
+    const withOidc = await run({ ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:1/token' });
+    expect(withOidc.ok).toBe(true);
+    expect(withOidc.detail).toMatch(/id-token: write granted/);
+    expect(withOidc.detail).toMatch(/artifact upload: this step gets no ACTIONS_RUNTIME_TOKEN/);
+  });
+
   it('an Azure SAS token: its expiry is shown, the token never', async () => {
     const cred = new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY);
     const expiresOn = new Date(Date.now() + 10 * 86_400_000 + 3_600_000);
