@@ -7,7 +7,8 @@
  * workflow's permissions. Nothing is posted, nothing of a backup is touched; a check that cannot
  * know something says so instead of passing it.
  */
-import { statfs } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rmdir, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
@@ -453,9 +454,12 @@ async function probeDestination(storage: Storage, env: NodeJS.ProcessEnv): Promi
   const done: string[] = [];
   const body = Buffer.from(`${PROBE_TEXT}${new Date().toISOString()}\n`);
   let written = false;
+  // A local root the probe creates is removed again with it: a check leaves nothing behind.
+  const localRoot = storage.kind === 'local' ? storage.display : undefined;
+  const rootExisted = localRoot ? existsSync(localRoot) : true;
   try {
     // A local directory says why it cannot be written (read-only, permissions) before the put.
-    if (storage.kind === 'local') probeDirectory(join(storage.display, PROBE_PREFIX), `${storage.display}:`);
+    if (localRoot) probeDirectory(join(localRoot, PROBE_PREFIX), `${storage.display}:`);
     await storage.put(key, bufferSource(body));
     written = true;
     done.push('write');
@@ -499,6 +503,11 @@ async function probeDestination(storage: Storage, env: NodeJS.ProcessEnv): Promi
     };
   } finally {
     if (written) await storage.delete(key).catch(() => {});
+    if (localRoot) {
+      for (const dir of [join(localRoot, PROBE_PREFIX), ...(rootExisted ? [] : [localRoot])]) {
+        await rmdir(dir).catch(() => {});
+      }
+    }
   }
 }
 

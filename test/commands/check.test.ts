@@ -4,7 +4,7 @@
  * each check red, with its fix, on a setup broken in that one way.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AccountSASPermissions,
@@ -148,6 +148,7 @@ describe('lms-backup check', () => {
     for await (const o of az.list('check/')) left.push(o.key);
     for await (const o of new LocalStorage(local).list('check/')) left.push(o.key);
     expect(left).toEqual([]);
+    expect(existsSync(join(local, 'check'))).toBe(false);
     expectNoSecrets(r.stdout + r.stderr);
     // The human form: a ✓ line per check.
     const human = await runCli(['check'], baseEnv(), dir);
@@ -194,6 +195,27 @@ describe('lms-backup check', () => {
       expect(c.fix).toBeTruthy();
     } finally {
       execFileSync('umount', [ro], { stdio: 'ignore' });
+    }
+  });
+
+  it('staging disk space short of the database: red naming the directory and both sizes', async (ctx) => {
+    const small = join(tmp.path, 'small');
+    mkdirSync(small);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small], { stdio: 'ignore' });
+    } catch {
+      ctx.skip(); // needs root, as on the CI machine
+    }
+    try {
+      const r = await check(project(goodConfig({ destinations: [small] })));
+      expect(r.code).toBe(1);
+      expect(r.byName(new RegExp(`^destination ${small}`)).ok).toBe(true);
+      const c = r.byName(/^staging disk space/);
+      expect(c.ok).toBe(false);
+      expect(c.detail).toMatch(new RegExp(`KiB free in ${small}, less than .* \\(the database's size\\)`));
+      expect(c.fix).toMatch(/free space/);
+    } finally {
+      execFileSync('umount', [small], { stdio: 'ignore' });
     }
   });
 
@@ -251,6 +273,21 @@ describe('lms-backup check', () => {
     expect(c.fix).toMatch(/BYPASSRLS/);
     expect(r.stdout + r.stderr).not.toContain('reader-pw-123');
     await query(withDatabase(db.conn, 'lms'), 'DROP TABLE secret_notes');
+    // A user without SELECT on the tables: named, with the grant that fixes it.
+    await query(
+      withDatabase(db.conn, 'lms'),
+      "DROP ROLE IF EXISTS lms_nobody; CREATE ROLE lms_nobody LOGIN PASSWORD 'nobody-pw-123';",
+    );
+    const nobody = await check(
+      project(goodConfig().replace(`postgresql://${db.conn.user}@`, 'postgresql://lms_nobody@')),
+      {
+        PGPASSWORD: 'nobody-pw-123',
+      },
+    );
+    const n = nobody.byName(/^read access/);
+    expect(n.ok).toBe(false);
+    expect(n.detail).toMatch(/user "lms_nobody" cannot read \d+ table\(s\): .*; pg_dump would fail/);
+    expect(n.fix).toMatch(/GRANT pg_read_all_data TO "lms_nobody"/);
   });
 
   it('a drill engine that cannot start: red with every attempt and the fix, exit 1', async () => {
