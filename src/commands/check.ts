@@ -29,7 +29,6 @@ import {
   majorOfVersionNum,
   type ResolvedTool,
   type ResolveToolOptions,
-  resolvePgRestore,
   resolvePgTool,
   toolWhere,
 } from '../postgres/tools.js';
@@ -75,6 +74,11 @@ export interface CheckConfig {
   notifiers: NotifierConfig[];
   /** Where a backup stages its dump when no destination is local (default: the OS temp dir). */
   stagingDir?: string;
+  /**
+   * How the backup's tool resolver is asked where pg_dump and pg_restore run (e.g. a route of a
+   * compose service, when the resolver has one): merged into the options of every resolve.
+   */
+  toolOptions?: Partial<ResolveToolOptions>;
   /** Values that must never appear in any detail or fix (passwords, identities, tokens). */
   secrets?: string[];
 }
@@ -151,7 +155,7 @@ export async function runCheck(config: CheckConfig, deps: CheckDeps): Promise<Ch
   const env = deps.env ?? process.env;
   const bounds = { ...CHECK_BOUNDS, ...deps.bounds };
   const resolveTool = deps.resolveTool ?? resolvePgTool;
-  const toolOptions: ResolveToolOptions = { env, logger };
+  const toolOptions: ResolveToolOptions = { env, logger, ...config.toolOptions };
   const checks: CheckResult[] = [];
   const facts: Facts = {};
   const secrets = [
@@ -188,8 +192,8 @@ export async function runCheck(config: CheckConfig, deps: CheckDeps): Promise<Ch
       durationMs: Date.now() - started,
     };
     checks.push(result);
-    const mark = result.skipped ? '-' : result.ok ? '✓' : '✗';
-    (result.ok ? logger.debug : logger.warn).call(logger, `${mark} ${name}: ${result.detail}`);
+    // The caller prints the report; the log only traces progress.
+    logger.debug(`${result.skipped ? '–' : result.ok ? '✓' : '✗'} ${name}: ${result.detail}`);
     return result;
   };
 
@@ -256,7 +260,12 @@ export async function runCheck(config: CheckConfig, deps: CheckDeps): Promise<Ch
   });
   await step('pg_restore for its archives', bounds.tools, async () => {
     if (!facts.pgDump) return skip('not checked: no pg_dump to write the archive', 'fix pg_dump first');
-    const r = await resolvePgRestore(facts.pgDump.version, toolOptions);
+    const r = await resolveTool(
+      'pg_restore',
+      facts.pgDump.major,
+      `an archive written by pg_dump ${facts.pgDump.version}`,
+      toolOptions,
+    );
     return pass(
       `${describeTool(r)} (runs ${whereText(r)}) reads archives of pg_dump ${facts.pgDump.version}`,
     );
