@@ -12,6 +12,7 @@ const E2E = [
   'test/action/workflows.test.ts',
   'test/commands/alerts.test.ts',
   'test/commands/backup.test.ts',
+  'test/commands/check.test.ts',
   'test/commands/cli.test.ts',
   'test/commands/demo.test.ts',
   'test/commands/drill.test.ts',

@@ -13,6 +13,7 @@ import { splitItems } from '../options/parse.js';
 import {
   type BackupSettings,
   backupSettings,
+  checkSettings,
   type DrillSettings,
   drillSettings,
   type PruneSettings,
@@ -46,6 +47,7 @@ export const STEP_OUTPUTS = {
   restore: ['ok', 'backup-id', 'restored', 'mode', 'side-database', 'safety-backup-id'],
   prune: ['removed', 'kept', 'deleted-objects'],
   report: ['status', 'failed-conditions', 'report-dir', 'html-path'],
+  check: ['ok', 'failed-checks'],
 } as const satisfies Record<InputStep, readonly string[]>;
 
 /** Items separated by newlines or commas; blank items and surrounding spaces dropped. */
@@ -124,4 +126,8 @@ export async function parseReportInputs(ctx: ParseContext): Promise<ReportInputs
   const s = await reportSettings(stepValues(ctx, 'report', new Problems()), settingsContext(ctx));
   // output-dir has a default in the action, so it is always set here.
   return { ...s, outDir: s.outDir ?? '' };
+}
+
+export function parseCheckInputs(ctx: ParseContext) {
+  return checkSettings(stepValues(ctx, 'check', new Problems()), settingsContext(ctx));
 }

@@ -12,6 +12,7 @@ import { type ActionIO, coreIO } from './io.js';
 import { actionLogger } from './logger.js';
 import { Secrets } from './secrets.js';
 import { backupStep } from './steps/backup.js';
+import { checkStep } from './steps/check.js';
 import { drillStep } from './steps/drill.js';
 import { drillPostStep } from './steps/drill-post.js';
 import { pruneStep } from './steps/prune.js';
@@ -27,6 +28,7 @@ export const STEPS: Record<string, (ctx: StepContext) => Promise<void>> = {
   report: reportStep,
   verify: verifyStep,
   restore: restoreStep,
+  check: checkStep,
 };
 
 /** Runs one step; returns the exit code. For tests: runAction adds the process exit. */

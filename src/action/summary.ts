@@ -5,6 +5,7 @@
  */
 import type { DrillReport } from '../catalog/types.js';
 import type { BackupResult } from '../commands/backup.js';
+import type { CheckReport } from '../commands/check.js';
 import type { PruneResult } from '../commands/prune.js';
 import type { ReportResult } from '../commands/report.js';
 import type { RestoreResult } from '../commands/restore.js';
@@ -273,5 +274,37 @@ export function restoreSummary(s: RestoreSummaryInput): string {
   if (r.reasons.length) out.push(...r.reasons.map((x) => `- ${BAD} ${mdEscape(x)}`), '');
   if (r.nextSteps.length) out.push('### Next steps', '', ...r.nextSteps.map((x) => `- ${mdEscape(x)}`), '');
   if (s.error) out.push(failureSection(s.error));
+  return out.join('\n');
+}
+
+export interface CheckSummaryInput {
+  report?: CheckReport;
+  /** Scrubbed failure message, when the step failed before or after checking. */
+  error?: string;
+}
+
+export function checkSummary(s: CheckSummaryInput): string {
+  const r = s.report;
+  if (!r) {
+    const out = ['## ❌ Check did not run', ''];
+    if (s.error) out.push(failureSection(s.error));
+    return `${out.join('\n')}\n`;
+  }
+  const out = [
+    `## ${r.ok ? `${OK} Setup checked: every check passed` : `${BAD} Setup checked: ${r.failed} check(s) failed`}`,
+    '',
+    `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped. Nothing was posted and no backup was touched.`,
+    '',
+    table(
+      ['Check', 'Result', 'Detail', 'Fix'],
+      r.checks.map((c) => [
+        mdEscape(c.name),
+        c.skipped ? '–' : c.ok ? OK : BAD,
+        mdEscape(c.detail),
+        c.fix && (!c.ok || c.skipped) ? mdEscape(c.fix) : '',
+      ]),
+    ),
+    '',
+  ];
   return out.join('\n');
 }

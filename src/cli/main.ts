@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { RunCommand } from '../catalog/types.js';
 import { runBackup } from '../commands/backup.js';
+import { renderCheckReport, runCheck } from '../commands/check.js';
 import { runDemo } from '../commands/demo.js';
 import { runDrill } from '../commands/drill.js';
 import { renderListTable, runList } from '../commands/list.js';
@@ -26,6 +27,7 @@ import { ConfigError, ConfigErrors, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   backupSettings,
+  checkSettings,
   drillSettings,
   NO_MASK,
   pruneSettings,
@@ -265,6 +267,12 @@ async function restore({ values, logger, g }: RunArgs): Promise<Outcome> {
   return outcome;
 }
 
+async function check({ values, logger }: RunArgs): Promise<Outcome> {
+  const { config } = await checkSettings(values, settingsCtx(logger));
+  const report = await runCheck(config, { logger, env: process.env });
+  return { json: report, text: renderCheckReport(report), exitCode: report.ok ? 0 : 1 };
+}
+
 async function list({ values, logger }: RunArgs): Promise<Outcome> {
   const problems = values.problems;
   const from = values.get('from') ?? [];
@@ -430,6 +438,17 @@ export function buildProgram(): Command {
     fleet: 'each',
     run: prune,
   });
+  addCommand(program, {
+    name: 'check',
+    description:
+      'check every part of a setup before the first night: connection, read access, pg tools, destinations, keys, drill engine, disk, webhooks; a line each with the fix',
+    fleet: 'each',
+    run: check,
+  }).addHelpText(
+    'after',
+    '\nReads the backup: and drill: sections of lms-backup.yml; flags override them.\n' +
+      'Exit codes: 0 every check passed, 1 a check failed, 2 bad configuration.',
+  );
   addCommand(program, {
     name: 'report',
     description:

@@ -44,7 +44,8 @@ export class ProgressLine {
   }
 
   done(): void {
-    if (this.enabled && this.last && !this.drawn) this.stream.write(renderProgress(this.last.label, this.last.state));
+    if (this.enabled && this.last && !this.drawn)
+      this.stream.write(renderProgress(this.last.label, this.last.state));
     if (this.enabled && this.last) this.stream.write('\n');
     this.drawn = false;
     this.last = undefined;

@@ -417,7 +417,7 @@ async function encryptBuffer(data: Buffer, encryption: EncryptionConfig): Promis
  * pg_dump refuses tables whose row-level security would hide rows from the backup user; say so
  * before dumping, with what to grant.
  */
-async function assertNotFilteredByRls(client: PgClient, conn: PgConnection): Promise<void> {
+export async function assertNotFilteredByRls(client: PgClient, conn: PgConnection): Promise<void> {
   const r = await client.query<{ t: string }>(`
     SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS t
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -17,6 +17,7 @@ import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { sweepStagedDumps } from '../storage/staging.js';
 import type { Storage } from '../storage/types.js';
+import { sweepProbes } from './check-probe.js';
 
 export interface PruneConfig {
   storage: Storage;
@@ -36,7 +37,7 @@ export interface PruneDeps {
 
 /** Something prune sweeps that is not a complete backup: leftovers of interrupted runs. */
 export interface SweepItem {
-  kind: 'incomplete backup' | 'staged file' | 'incomplete upload';
+  kind: 'incomplete backup' | 'staged file' | 'incomplete upload' | 'check probe';
   /** A backup id, a file path, or an upload's key. */
   name: string;
   reason: string;
@@ -165,6 +166,10 @@ async function sweepDebris(config: PruneConfig, now: Date, logger: Logger): Prom
       for (const f of result.found) items.push({ kind: 'incomplete upload', name: f.key, reason });
     });
   }
+  await attempt(`check probes in ${storage.display}`, async () => {
+    for (const key of await sweepProbes(storage, before, dryRun))
+      items.push({ kind: 'check probe', name: key, reason });
+  });
   for (const item of items) {
     logger.info(
       `${verb} ${item.kind === 'incomplete upload' ? `incomplete upload of ${item.name} in ${storage.display}` : item.name}, ${reason}`,

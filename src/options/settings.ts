@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { type RetentionPolicy, retentionPolicy } from '../catalog/retention.js';
 import type { BackupConfig } from '../commands/backup.js';
+import type { CheckConfig } from '../commands/check.js';
 import type { DrillConfig } from '../commands/drill.js';
 import { notifiersFromEnv } from '../commands/recorded.js';
 import type { ReportFormat } from '../commands/report.js';
@@ -26,6 +27,7 @@ import { type PgConnection, resolveConnection } from '../postgres/connection.js'
 import { loadHealthChecks } from '../postgres/validate.js';
 import type { FailOnCondition } from '../report/metrics.js';
 import type { NotifierConfig } from '../report/notify.js';
+import { openStorage, storageTimeouts, storageTimeoutsFromEnv } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
 import type { OptionValues } from './values.js';
 
@@ -362,3 +364,87 @@ export async function reportSettings(v: OptionValues, ctx: SettingsContext): Pro
     uploadReport: uploadReport ?? false,
   };
 }
+
+export interface CheckSettings {
+  config: CheckConfig;
+  /** The destinations checked (display form, credentials stripped). */
+  displays: string[];
+}
+
+/** A storage call during a check may wait this long at most (less when LMS_BACKUP_STORAGE_TIMEOUT says so). */
+export const CHECK_STORAGE_TIMEOUT_MS = 30_000;
+
+/**
+ * `check` reads what the backup and the drill would use: its own flags, inputs and check:
+ * section first, then the file's backup: and drill: sections, the environment and the defaults.
+ * Problems of what it checks (recipients, the connection's reachability) become failed checks,
+ * not configuration errors; a value that cannot be parsed at all is one (exit 2).
+ */
+export async function checkSettings(v: OptionValues, ctx: SettingsContext): Promise<CheckSettings> {
+  const b = v.derive('backup');
+  const d = v.derive('drill');
+  const conn = connection(b, ctx, 'database-url');
+  const passphrase = secret(b, ctx, 'passphrase');
+  const encryptionOn = b.get('encryption');
+  const keys = decryption(d, ctx);
+  const engine = d.get('engine');
+  const image = d.get('image');
+  const major = d.get('postgres-major');
+  const recipientsFile = path(b, 'recipients-file');
+  const notify = notifiersFromEnv(ctx.env);
+  for (const n of notify) ctx.mask.add(n.url);
+
+  // The destinations the backup writes and the drill reads, each once.
+  const locations = v.given('destinations')
+    ? (v.get('destinations') ?? [])
+    : [...(b.get('destinations') ?? []), ...(d.given('from') ? (d.get('from') ?? []) : [])];
+  const bound = v.problems.try(() => storageTimeoutsFromEnv(ctx.env));
+  const timeouts = storageTimeouts(
+    Math.min(bound?.totalMs ?? CHECK_STORAGE_TIMEOUT_MS, CHECK_STORAGE_TIMEOUT_MS),
+  );
+  const stores: Storage[] = [];
+  for (const location of locations) {
+    ctx.mask.addStorageLocation(location);
+    const s = await v.problems.tryAsync(() =>
+      openStorage(location, { env: ctx.env, logger: ctx.logger, timeouts }),
+    );
+    if (s && !stores.some((x) => x.kind === s.kind && x.display === s.display)) stores.push(s);
+  }
+  v.problems.throwIfAny();
+  const secretsInEnv = STORAGE_SECRET_ENV.map((k) => ctx.env[k]).filter((x): x is string => Boolean(x));
+  return {
+    config: {
+      connection: conn!,
+      destinations: stores,
+      encryption: {
+        recipients: b.get('recipients') ?? [],
+        recipientsFile,
+        passphrase,
+        noEncryption: encryptionOn === false,
+        names: {
+          recipients: b.nameOf('recipients'),
+          recipientsFile: b.nameOf('recipients-file'),
+          passphrase: b.nameOf('passphrase'),
+          noEncryption:
+            b.raw('encryption')?.origin === 'flag' ? '--no-encryption' : `${b.nameOf('encryption')}: false`,
+        },
+      },
+      keys,
+      engine: engine!,
+      ...(image ? { image } : {}),
+      ...(major ? { postgresMajor: major } : {}),
+      notifiers: notify,
+      secrets: secretsInEnv,
+    },
+    displays: stores.map((s) => s.display),
+  };
+}
+
+/** Storage credentials in the environment: never in a check's output. */
+const STORAGE_SECRET_ENV = [
+  'AZURE_STORAGE_CONNECTION_STRING',
+  'AZURE_STORAGE_SAS_TOKEN',
+  'AZURE_STORAGE_KEY',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+];

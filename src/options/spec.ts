@@ -14,7 +14,7 @@ import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
 import { isSeverity, type Severity } from '../report/notify.js';
 import { parseBool, parseDurationValue, parseEnumList, parseIntValue, parseTimeValue } from './parse.js';
 
-export const COMMANDS = ['backup', 'drill', 'verify', 'restore', 'prune', 'report', 'list'] as const;
+export const COMMANDS = ['backup', 'drill', 'verify', 'restore', 'prune', 'report', 'check', 'list'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 /** The commands that are also action steps (each with its action.yml): all but the CLI's own. */
 export const ACTION_STEPS = COMMANDS.filter((c) => c !== 'list');
@@ -125,6 +125,8 @@ export const OPTIONS = {
         'The destinations to prune, one per line or comma-separated (paths or storage URLs). Default: backups.',
       report:
         'Where the backups and records are, one per line or comma-separated (paths or storage URLs). Default: backups.',
+      check:
+        "The destinations to check (write, read back, list and delete a probe object), one per line or comma-separated. Default: backups; when not given, the configuration file's backup destinations and drill from.",
     },
     help: 'a path, file://, azure://, s3://, gs:// (repeatable, or comma-separated)',
     cliHelp: {
@@ -190,6 +192,8 @@ export const OPTIONS = {
         'The age passphrase, for passphrase-encrypted backups; pass it from a secret. Also read from LMS_BACKUP_PASSPHRASE. Default: none.',
       restore:
         'The age passphrase, for passphrase-encrypted backups; pass it from a secret. Also read from LMS_BACKUP_PASSPHRASE. Default: none.',
+      check:
+        'The age passphrase the backups are encrypted with (instead of recipients), checked against the newest backup; pass it from a secret. Also read from LMS_BACKUP_PASSPHRASE. Default: none.',
     },
     help: 'age passphrase',
     env: ['LMS_BACKUP_PASSPHRASE'],
@@ -286,6 +290,8 @@ export const OPTIONS = {
         'The age identity (AGE-SECRET-KEY-1…); pass it from a secret. Also read from LMS_BACKUP_IDENTITY. Default: none.',
       restore:
         'The age identity (AGE-SECRET-KEY-1…); pass it from a secret. Also read from LMS_BACKUP_IDENTITY. Default: none.',
+      check:
+        "The age identity (AGE-SECRET-KEY-1…) of the drill, checked against the recipients and the newest backup's header; pass it from a secret. Also read from LMS_BACKUP_IDENTITY. Default: none (the identity checks are skipped).",
     },
     help: 'age identity',
     env: ['LMS_BACKUP_IDENTITY'],
@@ -316,9 +322,14 @@ export const OPTIONS = {
   'postgres-major': opt({
     kind: 'string',
     default: '',
-    description:
-      "Restore into this PostgreSQL major version (a cross-version drill). Default: the backup's server major.",
+    description: {
+      drill:
+        "Restore into this PostgreSQL major version (a cross-version drill). Default: the backup's server major.",
+      check:
+        "Start the drill engine's throwaway server of this major. Default: the newest backup's server major, else the database's.",
+    },
     help: "restore into this PostgreSQL major (default: the backup's)",
+    cliHelp: { check: "start the drill engine's throwaway server of this major (default: the newest backup's)" },
     arg: '<n>',
     parse: int(9),
   }),
@@ -684,6 +695,21 @@ export const COMMAND_OPTIONS = {
     'output-dir',
     'formats',
     'upload-report',
+  ],
+  check: [
+    'config',
+    'database',
+    'database-url',
+    'destinations',
+    'recipients',
+    'recipients-file',
+    'passphrase',
+    'encryption',
+    'identity',
+    'identity-file',
+    'engine',
+    'postgres-major',
+    'image',
   ],
   list: ['config', 'database', 'from'],
 } as const satisfies Record<CommandName, readonly OptionName[]>;

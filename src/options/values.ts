@@ -273,6 +273,24 @@ export class OptionValues {
     return r !== undefined && r.origin !== 'default';
   }
 
+  /**
+   * The same run's values as another command reads them (check reads the backup and drill
+   * sections): what was given for this command (flag, input, its own section of the file)
+   * first, then the other command's sections, environment and defaults.
+   */
+  derive(command: CommandName): OptionValues {
+    const mine = COMMAND_OPTIONS[this.o.command] as readonly string[];
+    return new OptionValues({
+      ...this.o,
+      command,
+      direct: (name) => {
+        if (!mine.includes(name)) return undefined;
+        const r = this.raw(name);
+        return r && (r.origin === 'flag' || r.origin === 'input' || r.origin === 'file') ? r : undefined;
+      },
+    });
+  }
+
   /** The parsed value; undefined when it has none or it is bad (the problem is recorded). */
   get<N extends OptionName>(name: N): ValueOf<N> | undefined {
     if (this.parsed.has(name)) return this.parsed.get(name) as ValueOf<N> | undefined;

@@ -346,6 +346,18 @@ describe('the PR-check flow (.github/workflows/pr-check.yml) on the example sche
     );
     const secret = randomBytes(32).toString('hex');
     const dest = join(ws, 'pr-check');
+    // The workflow checks the setup first: every check green (or skipped: no backup yet).
+    const check = await runDistStep(node, 'check', {
+      cwd: ws,
+      inputs: { destinations: dest, passphrase: secret, engine: 'local' },
+      env: { ...env, DATABASE_URL: `postgresql://postgres@127.0.0.1:${src.conn.port}/${db}` },
+    });
+    expect(check.code, `${check.stdout}\n${check.stderr}`).toBe(0);
+    expect(check.outputs.ok).toBe('true');
+    expect(check.summary).toMatch(
+      /identity decrypts the newest backup's header \| – \| no complete backup yet/,
+    );
+    expectNoSecrets(check, [secret, password()]);
     const backup = await runDistStep(node, 'backup', {
       cwd: ws,
       inputs: { destinations: dest, passphrase: secret },

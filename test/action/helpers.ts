@@ -35,7 +35,7 @@ export function readAction(step: string): ActionMeta {
   return parse(readFileSync(actionPath(step), 'utf8')) as ActionMeta;
 }
 
-export const ACTION_STEPS = ['backup', 'drill', 'verify', 'restore', 'prune', 'report'] as const;
+export const ACTION_STEPS = ['backup', 'drill', 'verify', 'restore', 'prune', 'report', 'check'] as const;
 
 /** Node binaries to run the bundles under: this one (20) and the action's runtime (24) when present. */
 export function nodeBinaries(): { label: string; path: string }[] {
@@ -81,7 +81,7 @@ let distDir = join(ROOT, 'dist');
  * step, and node_modules still resolves for the bundle's externals. Returns a remover.
  */
 export async function snapshotDist(): Promise<() => void> {
-  const steps = ['backup', 'drill', 'drill-post', 'prune', 'report', 'verify', 'restore'];
+  const steps = ['backup', 'drill', 'drill-post', 'prune', 'report', 'verify', 'restore', 'check'];
   const complete = (dir: string) =>
     existsSync(join(dir, 'lms-backup.js')) &&
     steps.every((step) => {

@@ -155,7 +155,7 @@ describe('action metadata', () => {
 /** Declared inputs of the action a `uses:` names, when it is this action; else undefined. */
 function ownActionInputs(uses: string): { step: string; meta: ActionMeta } | undefined {
   const m =
-    /^(?:\.\/\.lms-backup-action|your-org\/lms-backup-action)(?:\/(drill|verify|restore|prune|report))?(?:@v1)?$/.exec(
+    /^(?:\.\/\.lms-backup-action|your-org\/lms-backup-action)(?:\/(drill|verify|restore|prune|report|check))?(?:@v1)?$/.exec(
       uses,
     );
   if (!m) return undefined;
