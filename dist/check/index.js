@@ -1,0 +1,3 @@
+// src/entrypoints/check.ts
+import { runAction } from "../lms-backup.js";
+await runAction("check");
