@@ -61,6 +61,8 @@ Environment (secrets never go in flags):
   LMS_BACKUP_PASSPHRASE                         age passphrase (scrypt) instead of recipients
   LMS_BACKUP_IDENTITY                           AGE-SECRET-KEY-1… identity (drill, verify, restore)
   LMS_BACKUP_SLACK_WEBHOOK_URL, LMS_BACKUP_TEAMS_WEBHOOK_URL, LMS_BACKUP_WEBHOOK_URL, LMS_BACKUP_HEARTBEAT_URL
+  LMS_BACKUP_WEBHOOK_AUTHORIZATION              the generic webhook's Authorization header (a secret)
+  LMS_BACKUP_HEARTBEAT_METHOD                   GET or POST (default POST)
   AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_SAS_TOKEN / AZURE_STORAGE_KEY, AWS_*, GOOGLE_APPLICATION_CREDENTIALS
   LMS_BACKUP_STATE_DIR                          local state: the spool of run records a destination could not
                                                 take, and crash logs (default $XDG_STATE_HOME/lms-backup or

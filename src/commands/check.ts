@@ -21,12 +21,18 @@ import { startThrowawayPostgres } from '../engines/index.js';
 import type { EngineChoice } from '../engines/types.js';
 import { probeDirectory } from '../files.js';
 import type { Logger } from '../log.js';
-import { connect, type PgClient, quoteIdent, type ServerInfo, serverInfo } from '../postgres/client.js';
+import {
+  connect,
+  majorOfVersionNum,
+  type PgClient,
+  quoteIdent,
+  type ServerInfo,
+  serverInfo,
+} from '../postgres/client.js';
 import { describeConnection, type PgConnection, redactUrl } from '../postgres/connection.js';
 import { readGlobals } from '../postgres/globals.js';
 import {
   describeTool,
-  majorOfVersionNum,
   type ResolvedTool,
   type ResolveToolOptions,
   resolvePgTool,

@@ -18,7 +18,7 @@ import { registerTeardown } from '../engines/teardown.js';
 import type { EngineChoice, ThrowawayPostgres } from '../engines/types.js';
 import { ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
-import { connect, createDatabaseIfMissing } from '../postgres/client.js';
+import { connect, createDatabaseIfMissing, majorOfVersionNum } from '../postgres/client.js';
 import { withDatabase } from '../postgres/connection.js';
 import { createMissingRoles, type Globals } from '../postgres/globals.js';
 import { listArchive, runPgRestore } from '../postgres/restore.js';
@@ -166,7 +166,7 @@ export async function runDrill(
     report.restore.owners = withOwners;
 
     // 3. pg_restore can read the archive.
-    const major = config.postgresMajor ?? Math.floor(manifest.source.serverVersionNum / 10000);
+    const major = config.postgresMajor ?? majorOfVersionNum(manifest.source.serverVersionNum);
     let pgRestore: Awaited<ReturnType<typeof resolvePgRestore>>;
     try {
       pgRestore = await resolvePgRestore(manifest.tool.pgDumpVersion, { logger });

@@ -84,19 +84,3 @@ export async function recorded<T>(
   if (failure !== undefined) throw failure;
   return { result: result as T, record, notifications };
 }
-
-/** Notifiers from the environment: webhook URLs are secrets and never go on a command line. */
-export function notifiersFromEnv(
-  env: NodeJS.ProcessEnv,
-  minSeverity?: 'critical' | 'warning' | 'info',
-): NotifierConfig[] {
-  const out: NotifierConfig[] = [];
-  const sev = minSeverity ? { minSeverity } : {};
-  if (env.LMS_BACKUP_SLACK_WEBHOOK_URL)
-    out.push({ kind: 'slack', url: env.LMS_BACKUP_SLACK_WEBHOOK_URL, ...sev });
-  if (env.LMS_BACKUP_TEAMS_WEBHOOK_URL)
-    out.push({ kind: 'teams', url: env.LMS_BACKUP_TEAMS_WEBHOOK_URL, ...sev });
-  if (env.LMS_BACKUP_WEBHOOK_URL) out.push({ kind: 'webhook', url: env.LMS_BACKUP_WEBHOOK_URL, ...sev });
-  if (env.LMS_BACKUP_HEARTBEAT_URL) out.push({ kind: 'heartbeat', url: env.LMS_BACKUP_HEARTBEAT_URL });
-  return out;
-}

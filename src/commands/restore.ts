@@ -9,7 +9,13 @@ import { recipientOf } from '../crypto/age.js';
 import { registerTeardown } from '../engines/teardown.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { connect, createDatabaseIfMissing, quoteIdent, serverInfo } from '../postgres/client.js';
+import {
+  connect,
+  createDatabaseIfMissing,
+  majorOfVersionNum,
+  quoteIdent,
+  serverInfo,
+} from '../postgres/client.js';
 import { describeConnection, type PgConnection, withDatabase } from '../postgres/connection.js';
 import { createMissingRoles, type Globals } from '../postgres/globals.js';
 import { listTables } from '../postgres/inventory.js';
@@ -188,7 +194,7 @@ export async function runRestore(
       await c.end();
     }
   }
-  const backupMajor = Math.floor(manifest.source.serverVersionNum / 10000);
+  const backupMajor = majorOfVersionNum(manifest.source.serverVersionNum);
   const versionCheck =
     info.major >= backupMajor
       ? `ok: target ${info.version} >= backup source ${manifest.source.serverVersion}`

@@ -50,10 +50,6 @@ export async function runAllTeardowns(): Promise<void> {
   await Promise.allSettled(all.map((t) => t.run()));
 }
 
-export function pendingTeardowns(): string[] {
-  return [...pending].map((t) => t.name);
-}
-
 /**
  * Runs `hook` (e.g. writing the run's failure record) alongside the teardowns when a signal
  * ends the process, before it exits with 128 + the signal number.

@@ -8,7 +8,6 @@ import { type RetentionPolicy, retentionPolicy } from '../catalog/retention.js';
 import type { BackupConfig } from '../commands/backup.js';
 import type { CheckConfig } from '../commands/check.js';
 import type { DrillConfig } from '../commands/drill.js';
-import { notifiersFromEnv } from '../commands/recorded.js';
 import type { ReportFormat } from '../commands/report.js';
 import type { RestoreConfig } from '../commands/restore.js';
 import { runDestinations } from '../commands/run-context.js';
@@ -26,7 +25,7 @@ import type { Logger } from '../log.js';
 import { type PgConnection, resolveConnection } from '../postgres/connection.js';
 import { loadHealthChecks } from '../postgres/validate.js';
 import type { FailOnCondition } from '../report/metrics.js';
-import type { NotifierConfig } from '../report/notify.js';
+import { type NotifierConfig, validateNotifier } from '../report/notify.js';
 import { openStorage, storageTimeouts, storageTimeoutsFromEnv } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
 import type { OptionValues } from './values.js';
@@ -124,11 +123,65 @@ async function destinations(
   return stores;
 }
 
+/** Where each notifier's URL comes from: webhook URLs are secrets and never go on a command line. */
+const NOTIFIER_ENV = {
+  slack: 'LMS_BACKUP_SLACK_WEBHOOK_URL',
+  teams: 'LMS_BACKUP_TEAMS_WEBHOOK_URL',
+  webhook: 'LMS_BACKUP_WEBHOOK_URL',
+  heartbeat: 'LMS_BACKUP_HEARTBEAT_URL',
+} as const satisfies Record<NotifierConfig['kind'], string>;
+
+/**
+ * The notifiers the environment configures. With `problems`, a URL that cannot be one (not
+ * http(s)) is refused naming its variable, never showing the URL.
+ */
+export function notifiersFromEnv(
+  env: NodeJS.ProcessEnv,
+  minSeverity?: 'critical' | 'warning' | 'info',
+  problems?: OptionValues['problems'],
+): NotifierConfig[] {
+  const out: NotifierConfig[] = [];
+  for (const [kind, name] of Object.entries(NOTIFIER_ENV) as [NotifierConfig['kind'], string][]) {
+    const url = env[name];
+    if (!url) continue;
+    const n: NotifierConfig =
+      kind === 'heartbeat'
+        ? { kind, url, ...(heartbeatMethod(env, problems) ?? {}) }
+        : {
+            kind,
+            url,
+            ...(minSeverity ? { minSeverity } : {}),
+            ...(kind === 'webhook' && env.LMS_BACKUP_WEBHOOK_AUTHORIZATION
+              ? { headers: { authorization: env.LMS_BACKUP_WEBHOOK_AUTHORIZATION } }
+              : {}),
+          };
+    if (problems) {
+      const before = problems.list.length;
+      problems.try(() => validateNotifier(n, name));
+      if (problems.list.length > before) continue;
+    }
+    out.push(n);
+  }
+  return out;
+}
+
+function heartbeatMethod(
+  env: NodeJS.ProcessEnv,
+  problems: OptionValues['problems'] | undefined,
+): { method: 'GET' | 'POST' } | undefined {
+  const m = env.LMS_BACKUP_HEARTBEAT_METHOD?.toUpperCase();
+  if (!m) return undefined;
+  if (m === 'GET' || m === 'POST') return { method: m };
+  problems?.add(`LMS_BACKUP_HEARTBEAT_METHOD must be GET or POST (got "${env.LMS_BACKUP_HEARTBEAT_METHOD}")`);
+  return undefined;
+}
+
 function notifiers(v: OptionValues, ctx: SettingsContext): NotifierConfig[] {
   const sev = v.get('notify-min-severity');
   if (sev === undefined) return [];
-  const list = notifiersFromEnv(ctx.env, sev);
+  const list = notifiersFromEnv(ctx.env, sev, v.problems);
   for (const n of list) ctx.mask.add(n.url);
+  ctx.mask.add(ctx.env.LMS_BACKUP_WEBHOOK_AUTHORIZATION);
   return list;
 }
 

@@ -329,7 +329,9 @@ export const OPTIONS = {
         "Start the drill engine's throwaway server of this major. Default: the newest backup's server major, else the database's.",
     },
     help: "restore into this PostgreSQL major (default: the backup's)",
-    cliHelp: { check: "start the drill engine's throwaway server of this major (default: the newest backup's)" },
+    cliHelp: {
+      check: "start the drill engine's throwaway server of this major (default: the newest backup's)",
+    },
     arg: '<n>',
     parse: int(9),
   }),

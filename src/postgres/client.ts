@@ -4,6 +4,11 @@ import { describeConnection, type PgConnection } from './connection.js';
 
 export type PgClient = pg.Client;
 
+/** Server version number (e.g. 150018) → major (15); 9.x servers (90624) give 9. */
+export function majorOfVersionNum(num: number): number {
+  return Math.floor(num / 10000);
+}
+
 /** Opens a node-postgres client; the password goes in the config object, never argv or logs. */
 export async function connect(conn: PgConnection, options: { timeoutMs?: number } = {}): Promise<pg.Client> {
   const config: pg.ClientConfig = {
@@ -99,7 +104,7 @@ export async function serverInfo(client: pg.Client): Promise<ServerInfo> {
   const row = r.rows[0]!;
   const versionNum = Number(row.n);
   // "15.18 (Debian 15.18-0+deb12u1)" → "15.18"
-  return { version: row.v.split(' ')[0]!, versionNum, major: Math.floor(versionNum / 10000) };
+  return { version: row.v.split(' ')[0]!, versionNum, major: majorOfVersionNum(versionNum) };
 }
 
 /**

@@ -81,11 +81,6 @@ export function parseToolVersion(output: string): { version: string; major: numb
   return { version, major };
 }
 
-/** Server version number (e.g. 150018) → major (15); 9.x servers (90624) give 9. */
-export function majorOfVersionNum(num: number): number {
-  return Math.floor(num / 10000);
-}
-
 const numericDesc = (names: string[]): string[] =>
   names.filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
 

@@ -35,8 +35,6 @@ export interface NotificationEvent {
 }
 
 interface CommonNotifierConfig {
-  /** Shown in logs and results instead of the URL; defaults to the kind. */
-  name?: string;
   url: string;
 }
 
@@ -44,13 +42,13 @@ export interface WebhookNotifierConfig extends CommonNotifierConfig {
   kind: 'slack' | 'teams' | 'webhook';
   /** Events below this severity are not sent. Default "warning". */
   minSeverity?: Severity;
-  /** Extra request headers for the generic webhook (e.g. authorization). Never logged. */
+  /** Extra request headers for the generic webhook (LMS_BACKUP_WEBHOOK_AUTHORIZATION). Never logged. */
   headers?: Record<string, string>;
 }
 
 export interface HeartbeatNotifierConfig extends CommonNotifierConfig {
   kind: 'heartbeat';
-  /** Default POST, with a short plain-text body (healthchecks.io keeps it in its log). */
+  /** LMS_BACKUP_HEARTBEAT_METHOD; default POST, with a short plain-text body (healthchecks.io keeps it in its log). */
   method?: 'GET' | 'POST';
 }
 
@@ -343,11 +341,11 @@ function requestFor(config: NotifierConfig, event: NotificationEvent): Request {
   }
 }
 
-/** Names for results and logs: the configured name or the kind, made unique with "#2", "#3". */
+/** Names for results and logs: the kind, made unique with "#2", "#3". */
 function notifierNames(configs: readonly NotifierConfig[]): string[] {
   const seen = new Map<string, number>();
   return configs.map((c) => {
-    const base = c.name ?? c.kind;
+    const base = c.kind;
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
     return n === 1 ? base : `${base}#${n}`;

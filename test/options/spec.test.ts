@@ -9,6 +9,7 @@ import { Secrets } from '../../src/action/secrets.js';
 import { Problems } from '../../src/config.js';
 import { ConfigErrors } from '../../src/errors.js';
 import { configSchemaText } from '../../src/options/schema.js';
+import { notifiersFromEnv } from '../../src/options/settings.js';
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -170,5 +171,53 @@ describe('validation merged from main, now for every surface', () => {
       'rto 0 is zero: no recovery can meet it',
       expect.stringMatching(/^before 2999-01-01T00:00Z is in the future/),
     ]);
+  });
+});
+
+describe('notifiers from the environment', () => {
+  it('reads every notifier, the webhook authorization and the heartbeat method', () => {
+    const problems = new Problems();
+    const list = notifiersFromEnv(
+      {
+        LMS_BACKUP_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x',
+        LMS_BACKUP_WEBHOOK_URL: 'https://ops.example/hook',
+        LMS_BACKUP_WEBHOOK_AUTHORIZATION: 'Bearer s3cret',
+        LMS_BACKUP_HEARTBEAT_URL: 'https://hc-ping.com/uuid',
+        LMS_BACKUP_HEARTBEAT_METHOD: 'get',
+      },
+      'info',
+      problems,
+    );
+    expect(problems.list).toEqual([]);
+    expect(list).toEqual([
+      { kind: 'slack', url: 'https://hooks.slack.com/services/T/B/x', minSeverity: 'info' },
+      {
+        kind: 'webhook',
+        url: 'https://ops.example/hook',
+        minSeverity: 'info',
+        headers: { authorization: 'Bearer s3cret' },
+      },
+      { kind: 'heartbeat', url: 'https://hc-ping.com/uuid', method: 'GET' },
+    ]);
+  });
+
+  it('refuses a URL that cannot be a webhook, naming its variable and never showing it', () => {
+    const problems = new Problems();
+    const list = notifiersFromEnv(
+      {
+        LMS_BACKUP_TEAMS_WEBHOOK_URL: 'ftp://x/token-abc',
+        LMS_BACKUP_HEARTBEAT_URL: 'https://hc-ping.com/uuid',
+        LMS_BACKUP_HEARTBEAT_METHOD: 'PUT',
+      },
+      'warning',
+      problems,
+    );
+    expect(list).toEqual([{ kind: 'heartbeat', url: 'https://hc-ping.com/uuid' }]);
+    const messages = problems.list.map((p) => p.message);
+    expect(messages).toEqual([
+      expect.stringMatching(/^LMS_BACKUP_TEAMS_WEBHOOK_URL must be an http\(s\) URL/),
+      'LMS_BACKUP_HEARTBEAT_METHOD must be GET or POST (got "PUT")',
+    ]);
+    expect(messages.join(' ')).not.toContain('token-abc');
   });
 });

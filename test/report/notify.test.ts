@@ -84,11 +84,7 @@ describe('payloads', () => {
   });
 
   it('Teams gets an Adaptive Card in a message attachment', async () => {
-    await notifyAll(
-      [{ kind: 'teams', url: `${rx.url}/workflows/${SECRET}`, name: 'ops-teams' }],
-      failure,
-      fast,
-    );
+    await notifyAll([{ kind: 'teams', url: `${rx.url}/workflows/${SECRET}` }], failure, fast);
     const body = JSON.parse(rx.on(`/workflows/${SECRET}`)[0]!.body);
     expect(body.type).toBe('message');
     expect(body.attachments).toHaveLength(1);
