@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { stateDir } from './catalog/spool.js';
 import { describeError, JobFailedError, LmsError } from './errors.js';
 import { directoryError, fsCause } from './files.js';
-import { redactUrl } from './postgres/connection.js';
+import { redactUrl } from './redact.js';
 import { TOOL_VERSION } from './version.js';
 
 /** Our own error for a foreign one whose cause is known, or null when it is a bug. */

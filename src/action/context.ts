@@ -1,7 +1,7 @@
 import { recorded } from '../commands/recorded.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { redactUrl } from '../postgres/connection.js';
+import { redactUrl } from '../redact.js';
 import type { ActionIO } from './io.js';
 import type { Secrets } from './secrets.js';
 

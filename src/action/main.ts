@@ -6,7 +6,7 @@ import type { RunCommand } from '../catalog/types.js';
 import { beginRun, endRunAbnormally } from '../commands/run-context.js';
 import { explainError } from '../crash.js';
 import { onSignal } from '../engines/teardown.js';
-import { redactUrl } from '../postgres/connection.js';
+import { redactUrl } from '../redact.js';
 import type { StepContext } from './context.js';
 import { type ActionIO, coreIO } from './io.js';
 import { actionLogger } from './logger.js';

@@ -3,6 +3,8 @@
  * (core.setSecret), and this process scrubs it from everything it prints itself (log lines,
  * the failure message, summaries, outputs), so a secret stays hidden outside a runner too.
  */
+
+import { isSecretParam, redactValue, safeDecode } from '../redact.js';
 import type { ActionIO } from './io.js';
 
 /** Environment variables that hold credentials (PostgreSQL, age, storage). */
@@ -16,16 +18,13 @@ export const SECRET_ENV = [
   'AZURE_CLIENT_SECRET',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
+  'LMS_BACKUP_WEBHOOK_AUTHORIZATION',
   // webhook URLs carry their token in the path
   'LMS_BACKUP_SLACK_WEBHOOK_URL',
   'LMS_BACKUP_TEAMS_WEBHOOK_URL',
   'LMS_BACKUP_WEBHOOK_URL',
   'LMS_BACKUP_HEARTBEAT_URL',
 ] as const;
-
-/** Connection-string / query parameters whose values are secrets. */
-const SECRET_PARAMS =
-  /^(?:password|sig|signature|accountkey|sharedaccesssignature|secret|token|key|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
 
 /** Shorter values would mask ordinary words in every log line. */
 const MIN_SECRET_LENGTH = 4;
@@ -61,7 +60,7 @@ export class Secrets {
     }
     try {
       const u = new URL(url.trim());
-      for (const [k, v] of u.searchParams) if (SECRET_PARAMS.test(k)) this.add(v);
+      for (const [k, v] of u.searchParams) if (isSecretParam(k)) this.add(v);
     } catch {
       // not a URL: the parser reports it (redacted)
     }
@@ -74,7 +73,7 @@ export class Secrets {
     const params = new URLSearchParams(location.slice(q + 1));
     let hasSas = false;
     for (const [k, v] of params) {
-      if (SECRET_PARAMS.test(k)) {
+      if (isSecretParam(k)) {
         this.add(v);
         this.add(encodeURIComponent(v));
         if (k === 'sig') hasSas = true;
@@ -89,7 +88,7 @@ export class Secrets {
     this.add(value);
     for (const part of value.split(';')) {
       const eq = part.indexOf('=');
-      if (eq > 0 && SECRET_PARAMS.test(part.slice(0, eq).trim())) this.add(part.slice(eq + 1).trim());
+      if (eq > 0 && isSecretParam(part.slice(0, eq).trim())) this.add(part.slice(eq + 1).trim());
     }
   }
 
@@ -110,15 +109,7 @@ export class Secrets {
   /** Replaces every registered secret in `text` with ***. Longest first, so parts never leak. */
   scrub(text: string): string {
     let out = text;
-    for (const v of [...this.values].sort((a, b) => b.length - a.length)) out = out.split(v).join('***');
+    for (const v of [...this.values].sort((a, b) => b.length - a.length)) out = redactValue(out, v);
     return out;
-  }
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
   }
 }

@@ -38,7 +38,7 @@ import {
 } from '../options/settings.js';
 import { type CommandName, specOf } from '../options/spec.js';
 import { type OptionValues, selectDatabases } from '../options/values.js';
-import { redactUrl } from '../postgres/connection.js';
+import { redactUrl } from '../redact.js';
 import { formatBytes, formatDuration } from '../report/format.js';
 import { TOOL_VERSION } from '../version.js';
 import { cliLogger } from './logger.js';

@@ -29,7 +29,7 @@ import {
   type ServerInfo,
   serverInfo,
 } from '../postgres/client.js';
-import { describeConnection, type PgConnection, redactUrl } from '../postgres/connection.js';
+import { describeConnection, type PgConnection } from '../postgres/connection.js';
 import { readGlobals } from '../postgres/globals.js';
 import {
   describeTool,
@@ -38,6 +38,7 @@ import {
   resolvePgTool,
   toolWhere,
 } from '../postgres/tools.js';
+import { redactUrl, redactValue } from '../redact.js';
 import { formatBytes, webhookDisplay } from '../report/format.js';
 import type { NotifierConfig } from '../report/notify.js';
 import { bufferSource } from '../storage/source.js';
@@ -174,7 +175,7 @@ export async function runCheck(config: CheckConfig, deps: CheckDeps): Promise<Ch
   ].filter((s) => s.length >= 4);
   const scrub = (text: string) => {
     let out = redactUrl(text);
-    for (const s of secrets) out = out.split(s).join('***');
+    for (const s of secrets) out = redactValue(out, s);
     return out;
   };
 

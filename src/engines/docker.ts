@@ -8,6 +8,7 @@ import { nullLogger } from '../log.js';
 import { connect, serverInfo } from '../postgres/client.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { dockerCliProblem } from '../postgres/exec.js';
+import { redactValue } from '../redact.js';
 import { dockerRunId, RUN_ID_LABEL, THROWAWAY_LABEL } from './labels.js';
 import { registerTeardown } from './teardown.js';
 import type { StartOptions, ThrowawayPostgres } from './types.js';
@@ -252,10 +253,6 @@ function durabilityArgs(durable: boolean | undefined): string[] {
   return ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off'];
 }
 
-function redact(text: string, secret: string): string {
-  return text.split(secret).join('***');
-}
-
 /**
  * Whether the engine publishes ports in this machine's own network namespace, so that a port
  * bound to 127.0.0.1 is reachable here. Testcontainers reports the bridge gateway instead of
@@ -354,7 +351,7 @@ export async function startDockerPostgres(opts: StartOptions = {}): Promise<Thro
     if (!hadImage && !(await dockerImageExists(image))) {
       throw new DockerImageUnavailableError(image, { cause: error });
     }
-    const message = redact(error instanceof Error ? error.message : String(error), password);
+    const message = redactValue(error instanceof Error ? error.message : String(error), password);
     if (/ryuk/i.test(message)) {
       throw new DockerUnavailableError(`Testcontainers' Ryuk reaper could not start: ${message}`, {
         hint: 'set TESTCONTAINERS_RYUK_DISABLED=true where its image cannot be pulled (lms-backup removes its own containers)',
@@ -387,7 +384,7 @@ export async function startDockerPostgres(opts: StartOptions = {}): Promise<Thro
     }
   } catch (error) {
     await teardown.run().catch(() => {});
-    const message = redact(error instanceof Error ? error.message : String(error), password);
+    const message = redactValue(error instanceof Error ? error.message : String(error), password);
     throw new JobFailedError(`PostgreSQL container from ${image} started but does not answer: ${message}`);
   }
   if (opts.major !== undefined && info.major !== opts.major) {

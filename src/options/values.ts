@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { Problems } from '../config.js';
+import { hasSecretParam } from '../redact.js';
 import { splitItems } from './parse.js';
 import {
   COMMAND_OPTIONS,
@@ -104,7 +105,6 @@ function isMap(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const SECRET_QUERY = /[?&;](?:sig|x-amz-signature|x-amz-credential|x-goog-signature|accountkey|password)=/i;
 const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@?#]*:[^@/?#]*@/i;
 
 function readSections(
@@ -155,7 +155,7 @@ function readSections(
             `${where} holds a password, and a password never goes in the config file`,
             'remove it from the URL and set PGPASSWORD (or a ~/.pgpass file) instead',
           );
-        } else if (SECRET_QUERY.test(item)) {
+        } else if (hasSecretParam(item)) {
           problems.add(
             `${where} holds a credential in its query, and a secret never goes in the config file`,
             'put storage credentials in the environment (e.g. AZURE_STORAGE_SAS_TOKEN, AWS_*) or use an OIDC login',

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { JobFailedError, PgConnectionConfigError, PgUnreachableError } from '../errors.js';
+import { redactValue } from '../redact.js';
 import { describeConnection, type PgConnection } from './connection.js';
 
 export type PgClient = pg.Client;
@@ -88,7 +89,7 @@ export function connectionError(error: unknown, conn: PgConnection): Error {
 }
 
 function scrub(text: string, conn: PgConnection): string {
-  return conn.password ? text.split(conn.password).join('***') : text;
+  return redactValue(text, conn.password ?? '');
 }
 
 export interface ServerInfo {

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { redactUrl } from '../redact.js';
 
 /** Where a PostgreSQL server is and who we are there. The password never goes into argv. */
 export interface PgConnection {
@@ -129,16 +130,6 @@ export function pgToolEnv(conn: PgConnection, base: NodeJS.ProcessEnv = process.
 export function describeConnection(conn: PgConnection): string {
   const host = conn.host.includes(':') ? `[${conn.host}]` : conn.host;
   return `postgresql://${encodeURIComponent(conn.user)}@${host.startsWith('/') ? encodeURIComponent(host) : host}:${conn.port}/${encodeURIComponent(conn.database)}`;
-}
-
-/** Strips userinfo passwords and well-known secret query parameters from any URL-ish string. */
-export function redactUrl(text: string): string {
-  return text
-    .replace(/(\/\/[^:/?#@\s]*):[^@/\s]*@/g, '$1:***@')
-    .replace(
-      /([?&](?:password|sig|secret|token|key|AccountKey|X-Amz-Signature|X-Amz-Credential)=)[^&\s]*/gi,
-      '$1***',
-    );
 }
 
 /** The same connection pointed at another database on the same server. */

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { ConfigError, PgToolFailedError } from '../errors.js';
+import { redactValue } from '../redact.js';
 import { type PgConnection, pgToolEnv } from './connection.js';
 import { spawnPgTool } from './exec.js';
 import { describeTool, type ToolInfo } from './tools.js';
@@ -92,7 +93,7 @@ export function startPgDump(
     child.once('close', (code, signal) => {
       if (code === 0) return resolve();
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const text = conn.password ? stderr.split(conn.password).join('***') : stderr;
+      const text = redactValue(stderr, conn.password ?? '');
       reject(
         new PgToolFailedError(
           `pg_dump ${how}${text.trim() ? `: ${text.trim().split('\n').slice(-5).join(' | ')}` : ''}`,

@@ -1,4 +1,5 @@
 import { JobFailedError, PgToolFailedError } from '../errors.js';
+import { redactValue } from '../redact.js';
 import { type PgConnection, pgToolEnv } from './connection.js';
 import { runPgTool, spawnPgTool } from './exec.js';
 import type { ToolInfo } from './tools.js';
@@ -184,7 +185,7 @@ export async function runPgRestore(
     );
     child.once('close', (c, signal) => resolve(signal ? null : c));
   });
-  const scrubbed = conn.password ? stderr.split(conn.password).join('***') : stderr;
+  const scrubbed = redactValue(stderr, conn.password ?? '');
   const errors = scrubbed
     .split('\n')
     .map((l) => l.trim())

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConfigError, ConfigErrors } from '../errors.js';
-import { redactUrl } from '../postgres/connection.js';
+import { isSecretParam, redactUrl, safeDecode } from '../redact.js';
 import { StorageConfigError, StorageKeyError } from './errors.js';
 import { normaliseRoot } from './keys.js';
 
@@ -40,10 +40,6 @@ export const LOCATION_FORMS = [
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
 const KNOWN_SCHEMES = /^(file|azure|az|s3|gs|gcs|https?|wasbs?|abfss?):/i;
 const WINDOWS_PATH = /^[A-Za-z]:[\\/]/;
-
-/** Secret-looking query parameters (SAS signatures, keys, tokens, passwords). */
-const SECRET_PARAM =
-  /^(sig|signature|key|accountkey|secret|token|password|x-amz-signature|x-amz-credential|x-amz-security-token|sas)$/i;
 
 /** SAS query parameters (service and account SAS, user delegation SAS). */
 const SAS_PARAMS = new Set([
@@ -284,14 +280,14 @@ export function redactLocation(text: string): string {
   }
   if (!url)
     return redactUrl(text).replace(/(^|[\s?&;])([\w-]+)=([^&\s;]*)/g, (m, lead: string, k: string) =>
-      SECRET_PARAM.test(k) ? `${lead}${k}=***` : m,
+      isSecretParam(k) ? `${lead}${k}=***` : m,
     );
   if (url.password) url.password = '***';
   const params = [...url.searchParams];
   if (params.length) {
     url.search = params
       .map(([k, v]) => {
-        const value = SECRET_PARAM.test(k) ? '***' : k === 'endpoint' ? redactLocation(v) : v;
+        const value = isSecretParam(k) ? '***' : k === 'endpoint' ? redactLocation(v) : v;
         return `${encodeURIComponent(k)}=${k === 'endpoint' ? value : encodeURIComponent(value)}`;
       })
       .join('&');
@@ -305,14 +301,6 @@ function safeEndpoint(endpoint: string): string {
     return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
   } catch {
     return '<invalid endpoint>';
-  }
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
   }
 }
 
@@ -400,7 +388,7 @@ function rejectUnknown(
   problem: (m: string, h: string) => void,
 ): void {
   for (const name of params.keys()) {
-    const shownName = SECRET_PARAM.test(name) ? name : name.slice(0, 40);
+    const shownName = isSecretParam(name) ? name : name.slice(0, 40);
     problem(`unknown parameter "${shownName}"`, `known parameters: ${known.join(', ')}`);
   }
 }
