@@ -1,4 +1,5 @@
 import { ConfigError, JobFailedError } from '../errors.js';
+import { forEachLimited, STORAGE_READ_CONCURRENCY } from '../pool.js';
 import type { Storage } from '../storage/types.js';
 import { compareBackupIds, parseBackupId } from './names.js';
 import { manifestProblems } from './objects.js';
@@ -164,10 +165,7 @@ export async function listBackups(
     }
     entries.push(entry);
   };
-  const workers = Array.from({ length: Math.min(8, work.length) }, async () => {
-    for (let next = work.shift(); next; next = work.shift()) await readOne(next);
-  });
-  await Promise.all(workers);
+  await forEachLimited(work, STORAGE_READ_CONCURRENCY, readOne);
   return entries.sort((a, b) => b.time.getTime() - a.time.getTime() || compareBackupIds(b.id, a.id));
 }
 

@@ -4,6 +4,7 @@
  * format this version does not know is skipped with a warning, never hiding the others.
  */
 import type { Logger } from '../log.js';
+import { forEachLimited, STORAGE_READ_CONCURRENCY } from '../pool.js';
 import type { Storage } from '../storage/types.js';
 import { readObjectText } from './runs.js';
 import {
@@ -64,22 +65,18 @@ async function readJsonFiles<T>(
   const keys: string[] = [];
   for await (const obj of storage.list(prefix)) if (obj.key.endsWith(suffix)) keys.push(obj.key);
   const out: T[] = [];
-  const queue = [...keys].sort();
-  const worker = async () => {
-    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
-      try {
-        const checked = check(JSON.parse(await readObjectText(storage, key, limit)));
-        if (typeof checked === 'string')
-          logger?.warn(`skipping ${what} ${key} in ${storage.display}: ${checked}`);
-        else out.push(checked);
-      } catch (error) {
-        logger?.warn(
-          `skipping ${what} ${key} in ${storage.display}: unreadable (${error instanceof Error ? error.message : String(error)})`,
-        );
-      }
+  await forEachLimited([...keys].sort(), STORAGE_READ_CONCURRENCY, async (key) => {
+    try {
+      const checked = check(JSON.parse(await readObjectText(storage, key, limit)));
+      if (typeof checked === 'string')
+        logger?.warn(`skipping ${what} ${key} in ${storage.display}: ${checked}`);
+      else out.push(checked);
+    } catch (error) {
+      logger?.warn(
+        `skipping ${what} ${key} in ${storage.display}: unreadable (${error instanceof Error ? error.message : String(error)})`,
+      );
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, keys.length) }, worker));
+  });
   return out;
 }
 

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
+import { forEachLimited, STORAGE_READ_CONCURRENCY } from '../pool.js';
 import { StorageConflictError } from '../storage/errors.js';
 import { bufferSource } from '../storage/source.js';
 import type { Storage } from '../storage/types.js';
@@ -223,30 +224,25 @@ export async function readRunRecords(
     keys.push(obj.key);
   }
   const records: RunRecord[] = [];
-  // A few at a time: remote backends pay a round trip per file.
-  const queue = [...keys];
-  const worker = async () => {
-    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
-      let value: unknown;
-      try {
-        value = JSON.parse(await readObjectText(storage, key));
-      } catch (error) {
-        logger?.warn(`skipping run record ${key} in ${storage.display}: unreadable (${messageOf(error)})`);
-        continue;
-      }
-      const parsed = parseRunRecord(value);
-      if (typeof parsed === 'string') {
-        logger?.warn(`skipping run record ${key} in ${storage.display}: ${parsed}`);
-        continue;
-      }
-      if (sinceMs !== undefined) {
-        const latest = Math.max(Date.parse(parsed.startedAt), Date.parse(parsed.finishedAt));
-        if (latest < sinceMs) continue;
-      }
-      records.push(parsed);
+  await forEachLimited(keys, STORAGE_READ_CONCURRENCY, async (key) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(await readObjectText(storage, key));
+    } catch (error) {
+      logger?.warn(`skipping run record ${key} in ${storage.display}: unreadable (${messageOf(error)})`);
+      return;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, keys.length) }, worker));
+    const parsed = parseRunRecord(value);
+    if (typeof parsed === 'string') {
+      logger?.warn(`skipping run record ${key} in ${storage.display}: ${parsed}`);
+      return;
+    }
+    if (sinceMs !== undefined) {
+      const latest = Math.max(Date.parse(parsed.startedAt), Date.parse(parsed.finishedAt));
+      if (latest < sinceMs) return;
+    }
+    records.push(parsed);
+  });
   return records.sort(
     (a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt) || a.id.localeCompare(b.id),
   );
