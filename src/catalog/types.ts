@@ -307,6 +307,16 @@ export interface DrillReport {
   objects?: ObjectCheck[];
   /** Roles the drill created in the throwaway server from the backup's globals (NOLOGIN). */
   rolesCreated?: string[];
+  /** The files part: extracted into the drill's work directory, every digest compared with the index. */
+  files?: { ok: boolean; entries: number; files: number; filesOk: number; bytes: number; detail: string };
+  /** The Redis part: loaded into a throwaway redis-server, its key count compared. */
+  redis?: {
+    ok: boolean;
+    expectedKeys: number;
+    foundKeys: number | null;
+    serverVersion: string;
+    detail: string;
+  };
   /** Milliseconds per phase: download, verify, decrypt, start, restore, validate, teardown. */
   phases: Record<string, number>;
   rto: { objectiveSeconds: number; measuredSeconds: number; ok: boolean };
