@@ -43,7 +43,9 @@ import { isSeverity } from '../report/notify.js';
 import { TOOL_VERSION } from '../version.js';
 import { cliLogger } from './logger.js';
 import { cliValues } from './options.js';
+import { cliRestoreParts } from './parts.js';
 import { ProgressLine } from './progress.js';
+import { partsLines } from '../parts/restore.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -196,6 +198,9 @@ export function buildProgram(): Command {
     .option('--recipients-file <path>', 'file with one age1… recipient per line')
     .option('--no-encryption', 'store the dump unencrypted (explicit opt-out)')
     .option('--min-bytes <n>', 'fail when the stored backup is smaller than this', '1')
+    .option('--files <path>', 'a file or directory to archive into the backup (repeatable)', collect)
+    .option('--files-exclude <glob>', 'leave out what matches this glob (repeatable)', collect)
+    .option('--redis-url <url>', 'a Redis to snapshot into the backup (password: $LMS_BACKUP_REDIS_PASSWORD)')
     .option(
       '--notify-min-severity <s>',
       'lowest severity sent to webhooks: critical, warning, info',
@@ -232,6 +237,8 @@ export function buildProgram(): Command {
           `in ${formatDuration(result.durationMs / 1000)}\n` +
           result.stored.map((s) => `  ${s.destination}/${s.key}\n`).join('') +
           `  sha256 ${m.object.sha256}\n` +
+          (m.files ? `  files: ${m.files.files} files, ${formatBytes(m.files.bytes)} (${m.files.entries} entries)\n` : '') +
+          (m.redis ? `  redis: ${m.redis.keys} keys, Redis ${m.redis.serverVersion}\n` : '') +
           result.warnings.map((w) => `  warning: ${w}\n`).join(''),
       );
     });
@@ -357,17 +364,18 @@ export function buildProgram(): Command {
     .option('--no-privileges', 'do not restore grants (GRANT/REVOKE)')
     .option('--jobs <n>', 'pg_restore parallel jobs (default: CPUs)')
     .option('--min-tables <n>', 'validation: fail when fewer tables are restored', '8')
+    .option('--files-to <dir>', "restore the backup's files into this directory")
+    .option('--files-path <path>', 'with --files-to: only what lies under this path')
+    .option('--redis-to <url>', "restore the backup's Redis snapshot into this Redis")
     .action(async (opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const logger = cliLogger(g);
       const problems = new Problems();
       const keys = decryptionFrom(opts, problems);
-      const target = connectionFrom(
-        opts.targetUrl ?? process.env.LMS_BACKUP_TARGET_URL,
-        '--target-url',
-        problems,
-        logger,
-      );
+      const parts = cliRestoreParts(opts, problems);
+      const target = parts.partsOnly
+        ? undefined
+        : connectionFrom(opts.targetUrl ?? process.env.LMS_BACKUP_TARGET_URL, '--target-url', problems, logger);
       const selection = selectionFrom(opts, problems);
       const jobs = opts.jobs === undefined ? undefined : parsePositiveInt(opts.jobs, '--jobs', problems);
       const minTables = parsePositiveInt(opts.minTables, '--min-tables', problems, 0);
@@ -399,6 +407,7 @@ export function buildProgram(): Command {
               createRoles: Boolean(opts.createRoles),
               noOwner: opts.owner === false,
               noPrivileges: opts.privileges === false,
+              ...parts,
             },
             { logger },
           ),
@@ -602,6 +611,7 @@ function renderRestore(r: Awaited<ReturnType<typeof runRestore>>): string {
       `  objects       ${ok}/${r.objects.length} owners, privileges, policies and other objects match`,
     );
   }
+  for (const x of partsLines(r.parts)) lines.push(`  ${x}`);
   for (const x of r.reasons) lines.push(`  ! ${x}`);
   for (const s of r.nextSteps) lines.push(`  → ${s}`);
   return `${lines.join('\n')}\n`;
