@@ -36,6 +36,7 @@ import { onSignal } from '../engines/teardown.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { backupSettings, drillSettings, NO_MASK } from '../options/settings.js';
+import { partsLines } from '../parts/restore.js';
 import { type PgConnection, redactUrl, resolveConnection } from '../postgres/connection.js';
 import { formatBytes, formatDuration } from '../report/format.js';
 import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
@@ -45,7 +46,6 @@ import { cliLogger } from './logger.js';
 import { cliValues } from './options.js';
 import { cliRestoreParts } from './parts.js';
 import { ProgressLine } from './progress.js';
-import { partsLines } from '../parts/restore.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -237,7 +237,9 @@ export function buildProgram(): Command {
           `in ${formatDuration(result.durationMs / 1000)}\n` +
           result.stored.map((s) => `  ${s.destination}/${s.key}\n`).join('') +
           `  sha256 ${m.object.sha256}\n` +
-          (m.files ? `  files: ${m.files.files} files, ${formatBytes(m.files.bytes)} (${m.files.entries} entries)\n` : '') +
+          (m.files
+            ? `  files: ${m.files.files} files, ${formatBytes(m.files.bytes)} (${m.files.entries} entries)\n`
+            : '') +
           (m.redis ? `  redis: ${m.redis.keys} keys, Redis ${m.redis.serverVersion}\n` : '') +
           result.warnings.map((w) => `  warning: ${w}\n`).join(''),
       );
@@ -375,7 +377,12 @@ export function buildProgram(): Command {
       const parts = cliRestoreParts(opts, problems);
       const target = parts.partsOnly
         ? undefined
-        : connectionFrom(opts.targetUrl ?? process.env.LMS_BACKUP_TARGET_URL, '--target-url', problems, logger);
+        : connectionFrom(
+            opts.targetUrl ?? process.env.LMS_BACKUP_TARGET_URL,
+            '--target-url',
+            problems,
+            logger,
+          );
       const selection = selectionFrom(opts, problems);
       const jobs = opts.jobs === undefined ? undefined : parsePositiveInt(opts.jobs, '--jobs', problems);
       const minTables = parsePositiveInt(opts.minTables, '--min-tables', problems, 0);

@@ -21,16 +21,16 @@ import {
   resolveDecryption,
   resolveEncryption,
 } from '../config.js';
+import { checkRoots } from '../files/archive.js';
 import type { Logger } from '../log.js';
+import type { PartsRestoreConfig } from '../parts/restore.js';
 import { type PgConnection, resolveConnection } from '../postgres/connection.js';
 import { loadHealthChecks } from '../postgres/validate.js';
+import { parseRedisUrl } from '../redis/client.js';
 import type { FailOnCondition } from '../report/metrics.js';
 import type { NotifierConfig } from '../report/notify.js';
 import type { Storage } from '../storage/types.js';
 import type { OptionValues } from './values.js';
-import { checkRoots } from '../files/archive.js';
-import type { PartsRestoreConfig } from '../parts/restore.js';
-import { parseRedisUrl } from '../redis/client.js';
 
 /** Registers secrets as they are read (the action masks them; the CLI has nothing to mask). */
 export interface Masker {
@@ -81,7 +81,10 @@ function backupParts(v: OptionValues, ctx: SettingsContext): Pick<BackupConfig, 
   ctx.mask.add(ctx.env.LMS_BACKUP_REDIS_PASSWORD);
   const roots = files.length ? v.problems.try(() => checkRoots(files, v.nameOf('files'))) : undefined;
   if (excludes.length && !files.length) {
-    v.problems.add(`${v.nameOf('files-exclude')} is given without files`, `give ${v.nameOf('files')} <path> too, or leave it out`);
+    v.problems.add(
+      `${v.nameOf('files-exclude')} is given without files`,
+      `give ${v.nameOf('files')} <path> too, or leave it out`,
+    );
   }
   const redis = url ? v.problems.try(() => parseRedisUrl(url, v.nameOf('redis-url'), ctx.env)) : undefined;
   return { ...(roots ? { files: { roots, excludes } } : {}), ...(redis ? { redis } : {}) };
@@ -95,7 +98,10 @@ function restoreParts(v: OptionValues, ctx: SettingsContext): PartsRestoreConfig
   ctx.mask.addConnectionUrl(url);
   ctx.mask.add(ctx.env.LMS_BACKUP_REDIS_PASSWORD);
   if (path && !to) {
-    v.problems.add(`${v.nameOf('files-path')} is given without files-to`, `give ${v.nameOf('files-to')} <dir> too`);
+    v.problems.add(
+      `${v.nameOf('files-path')} is given without files-to`,
+      `give ${v.nameOf('files-to')} <dir> too`,
+    );
   }
   const redis = url ? v.problems.try(() => parseRedisUrl(url, v.nameOf('redis-to'), ctx.env)) : undefined;
   const any = Boolean(to || url);

@@ -440,7 +440,8 @@ export const OPTIONS = {
   'files-path': opt({
     kind: 'string',
     default: '',
-    description: 'With files-to: restore only what lies under this path (e.g. /etc/nginx). Default: everything.',
+    description:
+      'With files-to: restore only what lies under this path (e.g. /etc/nginx). Default: everything.',
     help: 'with --files-to: only what lies under this path',
     arg: '<path>',
     parse: str,

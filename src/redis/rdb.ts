@@ -188,7 +188,16 @@ export async function startThrowawayRedis(rdb: string, dir: string): Promise<Thr
       try {
         const client = await Promise.race([Client.open(target, 2000), spawnError]);
         const r = await client.call('PING').catch((e: Error) => e);
-        if (r === 'PONG') return { target, client, stop: async () => (client.close(), stop()) };
+        if (r === 'PONG') {
+          return {
+            target,
+            client,
+            stop: async () => {
+              client.close();
+              await stop();
+            },
+          };
+        }
         client.close();
       } catch (error) {
         if (error instanceof RedisToolMissingError) throw error;
@@ -235,7 +244,7 @@ export async function copyKeys(
         const dump = await from.call('DUMP', key);
         if (dump === null) continue; // expired meanwhile
         const pttl = Number(await from.call('PTTL', key));
-        const args: (string | Buffer)[] = ['RESTORE', key, String(pttl > 0 ? pttl : 0), dump as Buffer];
+        const args: (string | Buffer)[] = ['RESTORE', key, String(Math.max(pttl, 0)), dump as Buffer];
         if (options.replace) args.push('REPLACE');
         await to.call(...args);
         copied++;

@@ -367,14 +367,13 @@ export function renderDrillReportMarkdown(report: DrillReport): string {
 /** The files and Redis parts' rows of the drill's checks (src/parts/proofs.ts fills them). */
 function partRows(report: DrillReport): [string, boolean, string][] {
   const rows: [string, boolean, string][] = [];
-  if (report.files) rows.push(['Files (restored, every SHA-256 compared)', report.files.ok, report.files.detail]);
+  if (report.files)
+    rows.push(['Files (restored, every SHA-256 compared)', report.files.ok, report.files.detail]);
   if (report.redis)
     rows.push([
       `Redis ${report.redis.serverVersion} (loaded in a throwaway redis-server)`,
       report.redis.ok,
-      report.redis.ok
-        ? `${report.redis.foundKeys} keys, as the manifest says`
-        : report.redis.detail,
+      report.redis.ok ? `${report.redis.foundKeys} keys, as the manifest says` : report.redis.detail,
     ]);
   return rows;
 }

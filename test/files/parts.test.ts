@@ -51,7 +51,8 @@ beforeAll(async () => {
   redis = await startRedis({ password: PASSWORD, tcp: true });
   // Keys of every type, in two databases, some with a TTL, one with a binary name.
   for (let i = 0; i < 300; i++) await redis.client.call('SET', `session:${i}`, `user-${i}`);
-  for (let i = 0; i < 50; i++) await redis.client.call('HSET', `course:${i}`, 'title', `Course ${i}`, 'seats', '30');
+  for (let i = 0; i < 50; i++)
+    await redis.client.call('HSET', `course:${i}`, 'title', `Course ${i}`, 'seats', '30');
   await redis.client.call('RPUSH', 'queue:mail', 'a', 'b', 'c');
   await redis.client.call('SADD', 'online', 'u1', 'u2');
   await redis.client.call('ZADD', 'leaderboard', '10', 'u1', '20', 'u2');
@@ -109,7 +110,10 @@ describe('files and Redis in the backup', () => {
     const rel = tree.slice(1);
     const byPath = new Map(manifest.files!.index.map((e) => [e.path, e]));
     expect(byPath.get(`${rel}/.env`)?.mode).toBe('0600');
-    expect(byPath.get(`${rel}/nginx/default.conf`)).toMatchObject({ type: 'symlink', target: 'conf.d/lms.conf' });
+    expect(byPath.get(`${rel}/nginx/default.conf`)).toMatchObject({
+      type: 'symlink',
+      target: 'conf.d/lms.conf',
+    });
     expect(byPath.get(`${rel}/uploads/empty-course`)?.type).toBe('dir');
     expect(byPath.get(`${rel}/uploads/Übung 1 – Lösungen.pdf`)?.size).toBe(200_000);
     expect(byPath.get(`${rel}/uploads/video.sparse`)?.size).toBe(SPARSE);
@@ -117,7 +121,9 @@ describe('files and Redis in the backup', () => {
     expect(manifest.redis).toMatchObject({ keys: 355 + 20, keyspace: { db0: 355, db2: 20 } });
     expect(manifest.redis!.serverVersion).toMatch(/^\d+\.\d+/);
     // The password never reached the manifest.
-    expect(readFileSync(join(backupDir, 'db', `${manifest.id}.manifest.json`), 'utf8')).not.toContain(PASSWORD);
+    expect(readFileSync(join(backupDir, 'db', `${manifest.id}.manifest.json`), 'utf8')).not.toContain(
+      PASSWORD,
+    );
   });
 
   it('verify checks every file digest from the archive and the RDB with redis-check-rdb', async () => {
@@ -150,7 +156,11 @@ describe('files and Redis in the backup', () => {
     );
     expect(r.report.reasons).toEqual([]);
     expect(r.report.verdict).toBe('pass');
-    expect(r.report.files).toMatchObject({ ok: true, files: manifest.files!.files, filesOk: manifest.files!.files });
+    expect(r.report.files).toMatchObject({
+      ok: true,
+      files: manifest.files!.files,
+      filesOk: manifest.files!.files,
+    });
     expect(r.report.redis).toMatchObject({ ok: true, expectedKeys: 375, foundKeys: 375 });
     expect(r.markdown).toMatch(/Files/);
     expect(r.markdown).toMatch(/Redis/);
@@ -182,9 +192,13 @@ describe('files and Redis in the backup', () => {
       expect(r.ok).toBe(true);
       expect(r.parts?.files?.ok).toBe(true);
       expect(r.parts?.redis).toMatchObject({ ok: true, keys: 375 });
-      const diff = spawnSync('diff', ['-r', '--no-dereference', '--exclude=*.log', tree, join(out, tree.slice(1))], {
-        encoding: 'utf8',
-      });
+      const diff = spawnSync(
+        'diff',
+        ['-r', '--no-dereference', '--exclude=*.log', tree, join(out, tree.slice(1))],
+        {
+          encoding: 'utf8',
+        },
+      );
       expect(diff.stdout + diff.stderr).toBe('');
       expect(diff.status).toBe(0);
       // The sparse file came back sparse.
@@ -203,9 +217,9 @@ describe('files and Redis in the backup', () => {
 
       // Again into the same, now non-empty, targets: refused, nothing changed.
       writeFileSync(join(out, tree.slice(1), '.env'), 'CHANGED\n');
-      await expect(runRestore({ ...base, files: { to: out } }, { logger: new MemoryLogger() })).rejects.toThrow(
-        FilesTargetNotEmptyError,
-      );
+      await expect(
+        runRestore({ ...base, files: { to: out } }, { logger: new MemoryLogger() }),
+      ).rejects.toThrow(FilesTargetNotEmptyError);
       expect(readFileSync(join(out, tree.slice(1), '.env'), 'utf8')).toBe('CHANGED\n');
       await expect(
         runRestore({ ...base, redis: { to: fresh.target, url: fresh.url } }, { logger: new MemoryLogger() }),

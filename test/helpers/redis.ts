@@ -17,14 +17,33 @@ export async function startRedis(options: { password?: string; tcp?: boolean } =
   const dir = mkdtempSync(join(tmpdir(), 'lms-test-redis-'));
   const socket = join(dir, 'redis.sock');
   const port = options.tcp ? await freePort() : 0;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--unixsocket', socket, '--dir', dir, '--save', '', '--appendonly', 'no'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--unixsocket',
+    socket,
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ];
   // The password reaches redis-server on stdin (a config file), never its argv.
   const child: ChildProcess = spawn('redis-server', ['-', ...args], { stdio: ['pipe', 'ignore', 'ignore'] });
   child.stdin!.end(options.password ? `requirepass ${options.password}\n` : '\n');
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = options.tcp ? `redis://127.0.0.1:${port}` : `unix://${socket}`;
   const target: RedisTarget = options.tcp
-    ? { host: '127.0.0.1', port, db: 0, display: url, ...(options.password ? { password: options.password } : {}) }
+    ? {
+        host: '127.0.0.1',
+        port,
+        db: 0,
+        display: url,
+        ...(options.password ? { password: options.password } : {}),
+      }
     : { socket, db: 0, display: url, ...(options.password ? { password: options.password } : {}) };
   const deadline = Date.now() + 20_000;
   for (;;) {
