@@ -97,6 +97,8 @@ async function readFilesPart(
   work: string,
   logger: Logger,
   consume: (tar: AsyncIterable<Buffer>) => Promise<ArchiveCheck>,
+  /** Files expected (a restore of part of the archive: those under its path). */
+  expectedFiles?: number,
 ): Promise<FilesProof> {
   const obj = partObject(manifest, 'files');
   const files = manifest.files;
@@ -128,15 +130,21 @@ async function readFilesPart(
     problems.push(`the files archive cannot be read: ${describe(error)}`);
   }
   if (check) problems.push(...check.problems);
-  return summarise(problems, check?.entries ?? 0, check?.filesOk ?? 0, files);
+  return summarise(problems, check?.entries ?? 0, check?.filesOk ?? 0, files, expectedFiles);
 }
 
-function summarise(problems: string[], entries: number, filesOk: number, files: FilesManifest): FilesProof {
+function summarise(
+  problems: string[],
+  entries: number,
+  filesOk: number,
+  files: FilesManifest,
+  expectedFiles = files.files,
+): FilesProof {
   const ok = problems.length === 0;
   return {
     ok,
     detail: ok
-      ? `${entries} entries, ${filesOk} of ${files.files} files with the indexed SHA-256`
+      ? `${entries} entries read, ${filesOk} of ${expectedFiles} files with the indexed SHA-256`
       : `${problems.length} problem(s): ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}`,
     problems,
     entries,
@@ -206,12 +214,20 @@ export async function restoreFilesPart(
   const index = manifest.files!.index.filter(
     (e) => !prefix || e.path === prefix || e.path.startsWith(`${prefix}/`),
   );
-  return readFilesPart(storage, manifest, keys, work, logger, async (tar) => {
-    const r = await extractArchive(tar, index, options.resolvedDir, {
-      ...(prefix ? { prefix } : {}),
-      overwrite: !empty,
-    });
-    logger.info(`files: ${r.written} entries written under ${r.dir}`);
-    return r;
-  });
+  return readFilesPart(
+    storage,
+    manifest,
+    keys,
+    work,
+    logger,
+    async (tar) => {
+      const r = await extractArchive(tar, index, options.resolvedDir, {
+        ...(prefix ? { prefix } : {}),
+        overwrite: !empty,
+      });
+      logger.info(`files: ${r.written} entries written under ${r.dir}`);
+      return r;
+    },
+    index.filter((e) => e.type === 'file').length,
+  );
 }

@@ -193,7 +193,7 @@ export async function restorePartsOnly(
       checksumOk: true,
       decryptionOk: true,
       target: 'none: files and Redis only (no target-url given)',
-      targetServerVersion: '',
+      targetServerVersion: 'not used',
       backupServerVersion: manifest.source.serverVersion,
       versionCheck: 'not checked: the database is not restored',
       targetExists: false,

@@ -11,12 +11,14 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listBackups } from '../../src/catalog/catalog.js';
 import type { Manifest } from '../../src/catalog/types.js';
 import { runBackup } from '../../src/commands/backup.js';
 import { runDrill } from '../../src/commands/drill.js';
@@ -239,6 +241,19 @@ describe('files and Redis in the backup', () => {
       await fresh.stop();
     }
   }, 600_000);
+
+  it('is one backup to list and prune: every part counted in its keys, a missing part makes it damaged', async () => {
+    const entries = await listBackups(await openStorage(backupDir));
+    expect(entries[0]!.state).toBe('complete');
+    // prune deletes entry.keys: every object and sidecar of the backup, the parts included.
+    expect(entries[0]!.keys.filter((k) => /\.(files\.tar\.gz|redis\.rdb)\.age(\.sha256)?$/.test(k))).toHaveLength(4);
+    const copy = mk();
+    cpSync(backupDir, copy, { recursive: true });
+    rmSync(join(copy, 'db', `${manifest.id}.redis.rdb.age`));
+    const [damaged] = await listBackups(await openStorage(copy));
+    expect(damaged!.state).toBe('damaged');
+    expect(damaged!.damage).toMatch(/redis object .*redis\.rdb\.age is missing/);
+  });
 
   it('a flipped byte in the stored archive fails verify and the drill', async () => {
     const copy = mk();
