@@ -94,6 +94,8 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
   const phases: Record<string, number> = {};
   if (config.destinations.length === 0) throw new JobFailedError('no destination to back up to');
 
+  // Redis answers (and takes the password) before anything else is done.
+  await checkParts(config);
   const client = await connect(config.connection);
   let staged: string | undefined;
   let stagedTeardown: TeardownHandle | undefined;
@@ -134,8 +136,6 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
         return [];
       },
     );
-
-    await checkParts(config);
 
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const snap = await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s');

@@ -246,7 +246,9 @@ describe('files and Redis in the backup', () => {
     const entries = await listBackups(await openStorage(backupDir));
     expect(entries[0]!.state).toBe('complete');
     // prune deletes entry.keys: every object and sidecar of the backup, the parts included.
-    expect(entries[0]!.keys.filter((k) => /\.(files\.tar\.gz|redis\.rdb)\.age(\.sha256)?$/.test(k))).toHaveLength(4);
+    expect(
+      entries[0]!.keys.filter((k) => /\.(files\.tar\.gz|redis\.rdb)\.age(\.sha256)?$/.test(k)),
+    ).toHaveLength(4);
     const copy = mk();
     cpSync(backupDir, copy, { recursive: true });
     rmSync(join(copy, 'db', `${manifest.id}.redis.rdb.age`));
