@@ -20,6 +20,7 @@ const E2E = [
   'test/commands/offsite.test.ts',
   'test/commands/restore.test.ts',
   'test/faults/**/*.test.ts',
+  'test/files/cli.test.ts',
   'test/majors/matrix.test.ts',
   'test/options/cli-config.test.ts',
   'test/options/fleet.test.ts',
@@ -27,6 +28,8 @@ const E2E = [
 const INTEGRATION = [
   'test/crypto/age-interop.test.ts',
   'test/engines/**/*.test.ts',
+  'test/files/parts.test.ts',
+  'test/files/tar.test.ts',
   'test/majors/tools.test.ts',
   'test/report/html.test.ts',
   'test/report/notify.test.ts',

@@ -3,6 +3,7 @@
  * locations and facts from manifests and reports go in: never an input value that could hold a
  * credential. The step writes them in `finally`, so a failed step still explains itself.
  */
+
 import type { DrillReport } from '../catalog/types.js';
 import type { BackupResult } from '../commands/backup.js';
 import type { CheckReport } from '../commands/check.js';
@@ -10,6 +11,7 @@ import type { PruneResult } from '../commands/prune.js';
 import type { ReportResult } from '../commands/report.js';
 import type { RestoreResult } from '../commands/restore.js';
 import type { VerifyResult } from '../commands/verify.js';
+import { backupPartRows, restorePartRows } from '../parts/summary.js';
 import { formatBytes, formatDuration, formatPercent } from '../report/format.js';
 import { mdEscape, renderDrillReportMarkdown } from '../report/markdown.js';
 
@@ -77,6 +79,7 @@ export function backupSummary(s: BackupSummaryInput): string {
       `${formatBytes(m.dump.bytes)} (pg_dump ${mdEscape(m.tool.pgDumpVersion)}${m.tool.pgDump?.image ? ` in a container from ${mdEscape(m.tool.pgDump.image)}` : ''}, custom format, ${mdEscape(m.dump.compression)})`,
     ],
     ['Stored', `${formatBytes(m.object.bytes)}, ${encryption}`],
+    ...backupPartRows(m),
   ];
   const median = r.medianBytes;
   const sizeWarnings = r.warnings.filter((w) => /^The backup (shrank|grew)/.test(w));
@@ -258,6 +261,7 @@ export function restoreSummary(s: RestoreSummaryInput): string {
     `${p.owners ? 'kept' : 'not restored (no-owner)'} / ${p.privileges ? 'kept' : 'not restored (no-privileges)'}` +
       (p.missingRoles.length ? `; the target lacked ${p.missingRoles.map(code).join(', ')}` : ''),
   ]);
+  rows.push(...restorePartRows(r.parts));
   if (r.createdRoles?.length)
     rows.push(['Roles created', `${r.createdRoles.map(code).join(', ')} (NOLOGIN, no passwords)`]);
   if (r.safetyBackup)

@@ -105,7 +105,8 @@ export interface Inventory {
 
 /** One stored object of a backup, as listed in the manifest (manifest@2). */
 export interface BackupObject {
-  role: 'dump' | 'globals';
+  /** files and redis: the files archive and the Redis snapshot, when the backup took them. */
+  role: 'dump' | 'globals' | 'files' | 'redis';
   /** Key relative to the destination root. */
   key: string;
   /** Stored bytes and SHA-256 (what the sidecar records). */
@@ -165,6 +166,10 @@ export interface Manifest {
   objects?: BackupObject[];
   /** manifest@2: the roles and tablespaces in the globals object (names only). */
   globals?: { roles: string[]; tablespaces: string[] };
+  /** The files archive (object role "files"), when `files` was given: its index of every entry. */
+  files?: FilesManifest;
+  /** The Redis snapshot (object role "redis"), when `redis-url` was given. */
+  redis?: RedisManifest;
   encryption: {
     scheme: EncryptionScheme;
     /** Public recipients (`age1…`); never a secret. */
@@ -173,6 +178,48 @@ export interface Manifest {
     passphrase: boolean;
   };
   inventory: Inventory;
+}
+
+/** The files part of a backup: a pax tar, gzip-compressed, then encrypted like the dump. */
+export interface FilesManifest {
+  format: 'tar';
+  compression: 'gzip';
+  takenAt: string;
+  /** The paths given, absolute; entries are stored as these paths without the leading '/'. */
+  roots: string[];
+  excludes: string[];
+  entries: number;
+  files: number;
+  /** Bytes of every file together. */
+  bytes: number;
+  index: FileIndexEntry[];
+  skipped: { path: string; reason: string }[];
+  changed: { path: string; detail: string }[];
+}
+
+export interface FileIndexEntry {
+  path: string;
+  type: 'file' | 'dir' | 'symlink';
+  size: number;
+  /** Octal permission bits, "0644". */
+  mode: string;
+  uid: number;
+  gid: number;
+  mtime: string;
+  sha256?: string;
+  target?: string;
+}
+
+/** The Redis part: an RDB snapshot as the server sent it (redis-cli --rdb). */
+export interface RedisManifest {
+  takenAt: string;
+  /** The server, without credentials. */
+  source: string;
+  serverVersion: string;
+  /** Keys over every database (INFO keyspace) when the snapshot was taken. */
+  keys: number;
+  /** Keys per database, e.g. { db0: 12 }. */
+  keyspace: Record<string, number>;
 }
 
 /** A pg tool that ran: its version, and a local binary or a container from `image`. */
@@ -264,6 +311,16 @@ export interface DrillReport {
   objects?: ObjectCheck[];
   /** Roles the drill created in the throwaway server from the backup's globals (NOLOGIN). */
   rolesCreated?: string[];
+  /** The files part: extracted into the drill's work directory, every digest compared with the index. */
+  files?: { ok: boolean; entries: number; files: number; filesOk: number; bytes: number; detail: string };
+  /** The Redis part: loaded into a throwaway redis-server, its key count compared. */
+  redis?: {
+    ok: boolean;
+    expectedKeys: number;
+    foundKeys: number | null;
+    serverVersion: string;
+    detail: string;
+  };
   /** Milliseconds per phase: download, verify, decrypt, start, restore, validate, teardown. */
   phases: Record<string, number>;
   rto: { objectiveSeconds: number; measuredSeconds: number; ok: boolean };

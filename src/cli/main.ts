@@ -38,6 +38,7 @@ import {
 } from '../options/settings.js';
 import { type CommandName, specOf } from '../options/spec.js';
 import { type OptionValues, selectDatabases } from '../options/values.js';
+import { partsLines } from '../parts/restore.js';
 import { redactUrl } from '../redact.js';
 import { formatBytes, formatDuration } from '../report/format.js';
 import { TOOL_VERSION } from '../version.js';
@@ -219,6 +220,10 @@ async function backup({ values, logger, g }: RunArgs): Promise<Outcome> {
       `in ${formatDuration(result.durationMs / 1000)}\n` +
       result.stored.map((s) => `  ${s.destination}/${s.key}\n`).join('') +
       `  sha256 ${m.object.sha256}\n` +
+      (m.files
+        ? `  files: ${m.files.files} files, ${formatBytes(m.files.bytes)} (${m.files.entries} entries)\n`
+        : '') +
+      (m.redis ? `  redis: ${m.redis.keys} keys, Redis ${m.redis.serverVersion}\n` : '') +
       result.warnings.map((w) => `  warning: ${w}\n`).join(''),
   };
 }
@@ -543,6 +548,7 @@ function renderRestore(r: Awaited<ReturnType<typeof runRestore>>): string {
       `  objects       ${ok}/${r.objects.length} owners, privileges, policies and other objects match`,
     );
   }
+  for (const x of partsLines(r.parts)) lines.push(`  ${x}`);
   for (const x of r.reasons) lines.push(`  ! ${x}`);
   for (const s of r.nextSteps) lines.push(`  → ${s}`);
   return `${lines.join('\n')}\n`;

@@ -14,12 +14,15 @@ import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import { ensureDirectory, writeFailure } from '../files.js';
 import type { Logger } from '../log.js';
+import { checkParts, partSections, type StagedParts, stageParts, storeStagedParts } from '../parts/backup.js';
+import type { FilesConfig } from '../parts/files.js';
 import { connect, type PgClient, quoteIdent, serverInfo } from '../postgres/client.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { type Compression, compressionLabel, resolveCompression, startPgDump } from '../postgres/dump.js';
 import { readGlobals, renderGlobalsSql } from '../postgres/globals.js';
 import { takeInventory } from '../postgres/inventory.js';
 import { describeTool, resolvePgTool, toolRecord } from '../postgres/tools.js';
+import type { RedisTarget } from '../redis/client.js';
 import { checkRowDrops, checkSizeAnomaly } from '../report/anomaly.js';
 import { formatBytes } from '../report/format.js';
 import { StorageConflictError, StorageUnavailableError } from '../storage/errors.js';
@@ -38,6 +41,10 @@ export interface BackupConfig {
   encryption: EncryptionConfig;
   /** Where to stage the dump when no destination is local (default: the OS temp dir). */
   stagingDir?: string;
+  /** Files and directories archived into the backup (object role files). */
+  files?: FilesConfig;
+  /** A Redis whose RDB snapshot goes into the backup (object role redis). */
+  redis?: RedisTarget;
   /** Size and row-count anomaly thresholds (defaults: median of 7, 50 %-200 %, 20 % row drop). */
   anomaly?: {
     historySize?: number;
@@ -98,9 +105,12 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
   const phases: Record<string, number> = {};
   if (config.destinations.length === 0) throw new JobFailedError('no destination to back up to');
 
+  // Redis answers (and takes the password) before anything else is done.
+  await checkParts(config);
   const client = await connect(config.connection);
   let staged: string | undefined;
   let stagedTeardown: TeardownHandle | undefined;
+  let parts: StagedParts | undefined;
   try {
     const server = await serverInfo(client);
     await assertNotFilteredByRls(client, config.connection);
@@ -202,6 +212,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       renderGlobalsSql(globals, { database: config.connection.database, takenAt: snapshotAt.toISOString() }),
     );
     const globalsStored = await encryptBuffer(globalsText, config.encryption);
+    parts = await stageParts(config, stagingDir, logger, now);
     logger.info(
       `dumped ${plain.bytes} bytes (stored ${stored.bytes}); ${inventory.tableCount} tables, ${inventory.totalRows} rows`,
     );
@@ -232,6 +243,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       }
     }
     for (const w of warnings) logger.warn(w);
+    warnings.push(...parts.warnings);
 
     const encrypted = config.encryption.mode === 'age';
     const source: PutSource = {
@@ -246,8 +258,9 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const id = await logger.group('store', () =>
       storeEverywhere(config, source, globalsSource, encrypted, snapshotAt, logger),
     );
-    phases.storeMs = Date.now() - uploadStarted;
     const keys = backupKeys(id, encrypted);
+    const partObjects = await storeStagedParts(config.destinations, id, encrypted, parts, logger);
+    phases.storeMs = Date.now() - uploadStarted;
 
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
@@ -295,11 +308,13 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
           plainBytes: globalsText.length,
           plainSha256: createHash('sha256').update(globalsText).digest('hex'),
         },
+        ...partObjects,
       ],
       globals: {
         roles: globals.roles.map((r) => r.name),
         tablespaces: globals.tablespaces.map((t) => t.name),
       },
+      ...partSections(parts),
       encryption:
         config.encryption.mode === 'age'
           ? {
@@ -329,6 +344,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
   } finally {
     await client.end().catch(() => {});
     if (stagedTeardown) await stagedTeardown.run();
+    await parts?.cleanup();
   }
 }
 

@@ -18,6 +18,7 @@ import { registerTeardown } from '../engines/teardown.js';
 import type { EngineChoice, ThrowawayPostgres } from '../engines/types.js';
 import { ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
+import { drillParts } from '../parts/proofs.js';
 import { connect, createDatabaseIfMissing, majorOfVersionNum } from '../postgres/client.js';
 import { withDatabase } from '../postgres/connection.js';
 import { createMissingRoles, type Globals } from '../postgres/globals.js';
@@ -285,10 +286,24 @@ export async function runDrill(
   }
 
   async function finish(): Promise<DrillResult> {
-    const recoveryMs = ['download', 'decrypt', 'list', 'start', 'restore', 'validate'].reduce(
-      (s, p) => s + (phases.ms[p] ?? 0),
-      0,
-    );
+    // The files and Redis parts are proven whatever became of the database's restore.
+    if (!notRun) {
+      reasons.push(
+        ...(await drillParts(report, config.storage, manifest, config.keys, work, phases, logger).catch(
+          (error: unknown) => [`the files and Redis parts could not be drilled: ${describe(error)}`],
+        )),
+      );
+    }
+    const recoveryMs = [
+      'download',
+      'decrypt',
+      'list',
+      'start',
+      'restore',
+      'validate',
+      'files',
+      'redis',
+    ].reduce((s, p) => s + (phases.ms[p] ?? 0), 0);
     if (server) await phases.time('teardown', () => server!.stop());
     await cleanupWork.run();
     const finishedAt = now();

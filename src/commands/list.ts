@@ -1,6 +1,8 @@
 /** `list`: the backups in one destination with their state, newest first. */
+
 import { listBackups } from '../catalog/catalog.js';
 import type { Logger } from '../log.js';
+import { partNames } from '../parts/summary.js';
 import { formatBytes } from '../report/format.js';
 import type { Storage } from '../storage/types.js';
 
@@ -21,6 +23,8 @@ export interface ListRow {
   /** From the manifest's inventory; absent for incomplete backups. */
   tables?: number;
   rows?: number;
+  /** The backup's parts beside the database: "files", "redis". */
+  parts?: string[];
 }
 
 export interface ListConfig {
@@ -55,6 +59,8 @@ export async function runList(config: ListConfig, deps: ListDeps): Promise<ListR
     if (m) {
       row.tables = m.inventory.tableCount;
       row.rows = m.inventory.totalRows;
+      const parts = partNames(m);
+      if (parts.length) row.parts = parts;
     }
     return row;
   });
@@ -90,6 +96,11 @@ export function renderListTable(rows: readonly ListRow[]): string {
     r.tables === undefined ? '-' : groupDigits(r.tables),
     r.rows === undefined ? '-' : groupDigits(r.rows),
   ]);
+  // Backups with files or Redis: a column naming them (absent when no backup has any).
+  if (rows.some((r) => r.parts?.length)) {
+    header.push('PARTS');
+    for (const [i, r] of rows.entries()) cells[i]!.push(['db', ...(r.parts ?? [])].join('+'));
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) =>
     c

@@ -16,6 +16,16 @@ export function backupOutcome(r: BackupResult): RunOutcome {
       phases: r.phases,
       tables: r.manifest.inventory.tableCount,
       rows: r.manifest.inventory.totalRows,
+      ...(r.manifest.files
+        ? {
+            files: {
+              files: r.manifest.files.files,
+              bytes: r.manifest.files.bytes,
+              changed: r.manifest.files.changed.length,
+            },
+          }
+        : {}),
+      ...(r.manifest.redis ? { redis: { keys: r.manifest.redis.keys } } : {}),
     },
   };
 }
@@ -26,7 +36,13 @@ export function drillOutcome({ report }: DrillResult): RunOutcome {
     status: passed ? 'success' : 'failure',
     ...(passed ? {} : { reason: report.reasons.join('; ') }),
     backupId: report.backupId,
-    details: { drillId: report.id, verdict: report.verdict, recoverySeconds: report.rto.measuredSeconds },
+    details: {
+      drillId: report.id,
+      verdict: report.verdict,
+      recoverySeconds: report.rto.measuredSeconds,
+      ...(report.files ? { files: { ok: report.files.ok, filesOk: report.files.filesOk } } : {}),
+      ...(report.redis ? { redis: { ok: report.redis.ok, keys: report.redis.foundKeys } } : {}),
+    },
   };
 }
 

@@ -10,6 +10,13 @@ import { registerTeardown } from '../engines/teardown.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
+  checkPartsRestore,
+  type PartsRestoreConfig,
+  type PartsRestoreResult,
+  restoreParts,
+  restorePartsOnly,
+} from '../parts/restore.js';
+import {
   connect,
   createDatabaseIfMissing,
   majorOfVersionNum,
@@ -34,7 +41,8 @@ import { type BackupResult, runBackup } from './backup.js';
 import { describe, fetchVerifiedDump, fetchVerifiedGlobals, Phases } from './fetch.js';
 import { resolveSelection, type TableName } from './selection.js';
 
-export interface RestoreConfig {
+/** files and redis (restore --files-to, --redis-to): the backup's other parts, see src/parts/restore.ts. */
+export interface RestoreConfig extends PartsRestoreConfig {
   storage: Storage;
   selection: Selection;
   keys: DecryptionKeys;
@@ -95,6 +103,8 @@ export interface RestoreResult {
   objects?: ObjectCheck[];
   /** Roles --create-roles created in the target (NOLOGIN, no passwords). */
   createdRoles?: string[];
+  /** The files and Redis parts restored (--files-to, --redis-to). */
+  parts?: PartsRestoreResult;
   ok: boolean;
   reasons: string[];
   /** What the operator does next (selective restore: how to compare and merge). */
@@ -167,6 +177,9 @@ export async function runRestore(
   const chosenTables = selective ? resolveSelection(manifest, config.tables, config.schemas) : [];
   const reasons: string[] = [];
   const keep = { owners: !config.noOwner, privileges: !config.noPrivileges };
+  // Files and Redis: refused (nothing changed) when the backup lacks them or the target is not empty.
+  await checkPartsRestore(config, manifest);
+  if (config.partsOnly) return restorePartsOnly(config, manifest, now(), logger);
 
   // The target server: version, whether the database exists and holds user tables.
   const admin = await connect(withDatabase(config.target, 'postgres')).catch(async () =>
@@ -371,6 +384,9 @@ export async function runRestore(
         }
       }
     }
+    const partsDone = await restoreParts(config, manifest, logger);
+    if (config.files || config.redis) result.parts = partsDone.parts;
+    reasons.push(...partsDone.reasons);
     result.ok = result.restored && reasons.length === 0;
     return result;
   } finally {

@@ -13,6 +13,7 @@ import type { DecryptionKeys } from '../config.js';
 import { claimTempDir } from '../engines/local.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { Logger } from '../log.js';
+import { verifyParts } from '../parts/proofs.js';
 import { listArchive, summariseToc } from '../postgres/restore.js';
 import { resolvePgRestore } from '../postgres/tools.js';
 import type { Storage } from '../storage/types.js';
@@ -126,6 +127,9 @@ export async function runVerify(config: VerifyConfig, deps: { logger: Logger }):
         add('pg_restore --list reads the archive', false, describe(error));
       }
     }
+    // The files archive and the Redis snapshot, when the backup has them.
+    for (const c of await verifyParts(config.storage, manifest, config.keys, work, logger))
+      add(c.name, c.ok, c.detail);
   } finally {
     await cleanup.run();
   }

@@ -21,9 +21,12 @@ import {
   resolveDecryption,
   resolveEncryption,
 } from '../config.js';
+import { checkRoots } from '../files/archive.js';
 import type { Logger } from '../log.js';
+import type { PartsRestoreConfig } from '../parts/restore.js';
 import { type PgConnection, resolveConnection } from '../postgres/connection.js';
 import { loadHealthChecks } from '../postgres/validate.js';
+import { parseRedisUrl } from '../redis/client.js';
 import type { FailOnCondition } from '../report/metrics.js';
 import { type NotifierConfig, validateNotifier } from '../report/notify.js';
 import { openStorage, storageTimeouts, storageTimeoutsFromEnv } from '../storage/index.js';
@@ -68,6 +71,46 @@ function connection(
     );
   }
   return v.problems.try(() => resolveConnection(url, ctx.env, label));
+}
+
+/** files, files-exclude, redis-url: the backup's other parts (src/parts). */
+function backupParts(v: OptionValues, ctx: SettingsContext): Pick<BackupConfig, 'files' | 'redis'> {
+  const files = v.get('files') ?? [];
+  const excludes = v.get('files-exclude') ?? [];
+  const url = v.get('redis-url');
+  ctx.mask.addConnectionUrl(url);
+  ctx.mask.add(ctx.env.LMS_BACKUP_REDIS_PASSWORD);
+  const roots = files.length ? v.problems.try(() => checkRoots(files, v.nameOf('files'))) : undefined;
+  if (excludes.length && !files.length) {
+    v.problems.add(
+      `${v.nameOf('files-exclude')} is given without files`,
+      `give ${v.nameOf('files')} <path> too, or leave it out`,
+    );
+  }
+  const redis = url ? v.problems.try(() => parseRedisUrl(url, v.nameOf('redis-url'), ctx.env)) : undefined;
+  return { ...(roots ? { files: { roots, excludes } } : {}), ...(redis ? { redis } : {}) };
+}
+
+/** files-to, files-path, redis-to; without target-url (flag, input, file or env) only these are restored. */
+function restoreParts(v: OptionValues, ctx: SettingsContext): PartsRestoreConfig {
+  const to = v.get('files-to');
+  const path = v.get('files-path');
+  const url = v.get('redis-to');
+  ctx.mask.addConnectionUrl(url);
+  ctx.mask.add(ctx.env.LMS_BACKUP_REDIS_PASSWORD);
+  if (path && !to) {
+    v.problems.add(
+      `${v.nameOf('files-path')} is given without files-to`,
+      `give ${v.nameOf('files-to')} <dir> too`,
+    );
+  }
+  const redis = url ? v.problems.try(() => parseRedisUrl(url, v.nameOf('redis-to'), ctx.env)) : undefined;
+  const any = Boolean(to || url);
+  return {
+    ...(to ? { files: { to, ...(path ? { path } : {}) } } : {}),
+    ...(redis && url ? { redis: { to: redis, url } } : {}),
+    ...(any && !v.given('target-url') ? { partsOnly: true } : {}),
+  };
 }
 
 function secret(v: OptionValues, ctx: SettingsContext, name: 'passphrase' | 'identity'): string | undefined {
@@ -239,6 +282,7 @@ export async function backupSettings(v: OptionValues, ctx: SettingsContext): Pro
           v.problems,
         );
   const notify = notifiers(v, ctx);
+  const parts = backupParts(v, ctx);
   const stores = await destinations(v, ctx, 'destinations', false);
   runDestinations(recordableDestinations(stores));
   v.problems.throwIfAny();
@@ -251,6 +295,7 @@ export async function backupSettings(v: OptionValues, ctx: SettingsContext): Pro
       compression: compression!,
       encryption: encryption!,
       anomaly: { minBytes: minBytes! },
+      ...parts,
     },
     notifiers: notify,
     displays: stores.map((d) => d.display),
@@ -317,7 +362,9 @@ export async function verifySettings(v: OptionValues, ctx: SettingsContext): Pro
 
 export async function restoreSettings(v: OptionValues, ctx: SettingsContext): Promise<RestoreConfig> {
   const keys = decryption(v, ctx);
-  const target = connection(v, ctx, 'target-url');
+  const parts = restoreParts(v, ctx);
+  // Only files and Redis (no target-url): no database connection is needed.
+  const target = parts.partsOnly ? undefined : connection(v, ctx, 'target-url');
   const sel = selection(v, v.get('verified-only') === true);
   const jobs = v.get('jobs');
   const minTables = v.get('min-tables');
@@ -348,6 +395,7 @@ export async function restoreSettings(v: OptionValues, ctx: SettingsContext): Pr
     createRoles: createRoles!,
     noOwner: noOwner!,
     noPrivileges: noPrivileges!,
+    ...parts,
   };
 }
 

@@ -211,6 +211,34 @@ export const OPTIONS = {
     help: 'store the dump unencrypted (explicit opt-out)',
     parse: bool,
   }),
+  files: opt({
+    kind: 'list',
+    default: '',
+    description:
+      "Files and directories to archive into the same backup (.env files, nginx and compose configuration, uploaded course files), one per line or comma-separated: a pax tar with every file's path, size, mode and SHA-256 in the manifest, gzip-compressed, encrypted and checksummed as its own object. Sockets, FIFOs and devices are skipped with a note. Default: none.",
+    help: 'a file or directory to archive into the backup (repeatable)',
+    arg: '<path>',
+    parse: list,
+  }),
+  'files-exclude': opt({
+    kind: 'list',
+    default: '',
+    description:
+      'Globs left out of files, one per line or comma-separated: a glob without "/" matches a base name (*.log, node_modules), one with "/" the whole path without its leading "/" (srv/app/cache/**). Default: none.',
+    help: 'leave out what matches this glob (repeatable; *.log, srv/app/cache/**)',
+    arg: '<glob>',
+    parse: list,
+  }),
+  'redis-url': opt({
+    kind: 'string',
+    default: '',
+    description:
+      'A Redis to snapshot into the same backup (redis-cli --rdb over the replication protocol): redis://[user@]host:6379 or unix:///path/redis.sock. The password goes in LMS_BACKUP_REDIS_PASSWORD (or REDISCLI_AUTH) in the step env, never in the URL. Default: none, then LMS_BACKUP_REDIS_URL.',
+    help: 'a Redis to snapshot into the backup (password: $LMS_BACKUP_REDIS_PASSWORD)',
+    arg: '<url>',
+    env: ['LMS_BACKUP_REDIS_URL'],
+    parse: str,
+  }),
   'min-bytes': opt({
     kind: 'string',
     default: '1',
@@ -432,11 +460,38 @@ export const OPTIONS = {
     env: ['LMS_BACKUP_TARGET_URL'],
     parse: str,
   }),
+  'files-to': opt({
+    kind: 'string',
+    default: '',
+    description:
+      "Restore the backup's files into this directory (each under its original path, without the leading /). A directory that is not empty is refused unless confirm names it. Without target-url, only the files (and Redis) are restored. Default: none.",
+    help: "restore the backup's files into this directory",
+    arg: '<dir>',
+    parse: str,
+  }),
+  'files-path': opt({
+    kind: 'string',
+    default: '',
+    description:
+      'With files-to: restore only what lies under this path (e.g. /etc/nginx). Default: everything.',
+    help: 'with --files-to: only what lies under this path',
+    arg: '<path>',
+    parse: str,
+  }),
+  'redis-to': opt({
+    kind: 'string',
+    default: '',
+    description:
+      "Restore the backup's Redis snapshot into this Redis (redis://host:6379; password in LMS_BACKUP_REDIS_PASSWORD or REDISCLI_AUTH): loaded into a throwaway redis-server, then every key copied with DUMP/RESTORE. A Redis that holds keys is refused unless confirm names it. Default: none.",
+    help: "restore the backup's Redis snapshot into this Redis (password: $LMS_BACKUP_REDIS_PASSWORD)",
+    arg: '<url>',
+    parse: str,
+  }),
   confirm: opt({
     kind: 'string',
     default: '',
     description:
-      'The exact name of the target database, to allow restoring over a database that holds tables. Default: none (such a target is refused).',
+      'The exact name of the target database, to allow restoring over a database that holds tables; with files-to, the directory, to allow restoring into one that is not empty; with redis-to, the Redis URL, to allow restoring into one that holds keys. Default: none (such a target is refused).',
     help: 'required to overwrite a database that holds tables: its exact name',
     arg: '<database>',
     parse: str,
@@ -626,6 +681,9 @@ export const COMMAND_OPTIONS = {
     'passphrase',
     'encryption',
     'min-bytes',
+    'files',
+    'files-exclude',
+    'redis-url',
     'notify-min-severity',
   ],
   drill: [
@@ -673,6 +731,9 @@ export const COMMAND_OPTIONS = {
     'no-privileges',
     'jobs',
     'min-tables',
+    'files-to',
+    'files-path',
+    'redis-to',
   ],
   prune: [
     'config',

@@ -292,6 +292,7 @@ export function renderDrillReportMarkdown(report: DrillReport): string {
               ],
             ]
           : []),
+        ...partRows(report).map(([name, ok, detail]) => [name, ok ? OK : BAD, mdEscape(detail)]),
         ...report.checks.map((c) => [
           `Health check: ${mdEscape(c.name)}`,
           c.ok ? OK : BAD,
@@ -366,4 +367,18 @@ export function renderDrillReportMarkdown(report: DrillReport): string {
   if (phases.length) out.push('', '### Phase times', '', table(['Phase', 'Time'], phases));
   out.push('');
   return out.join('\n');
+}
+
+/** The files and Redis parts' rows of the drill's checks (src/parts/proofs.ts fills them). */
+function partRows(report: DrillReport): [string, boolean, string][] {
+  const rows: [string, boolean, string][] = [];
+  if (report.files)
+    rows.push(['Files (restored, every SHA-256 compared)', report.files.ok, report.files.detail]);
+  if (report.redis)
+    rows.push([
+      `Redis ${report.redis.serverVersion} (loaded in a throwaway redis-server)`,
+      report.redis.ok,
+      report.redis.ok ? `${report.redis.foundKeys} keys, as the manifest says` : report.redis.detail,
+    ]);
+  return rows;
 }

@@ -290,7 +290,8 @@ function normalize(input: ReadinessInput): Normalized {
     stored.push({
       id: m.id,
       at,
-      bytes: nonNegative(m.object?.bytes),
+      // Every object of the backup: the dump, the globals, and the files and Redis parts.
+      bytes: nonNegative(storedBytes(m)),
       durationSeconds: runDurations.get(m.id) ?? wall ?? (dumpMs === null ? null : dumpMs / 1000),
       stored: true,
     });
@@ -728,4 +729,15 @@ export function summarizeReadiness(r: Readiness): string {
         : 'no drill',
   ];
   return `${r.status}: ${parts.join(', ')}`;
+}
+
+/** A backup's stored bytes over all its objects (manifest@1: the dump alone). */
+function storedBytes(m: Manifest): number | undefined {
+  if (!Array.isArray(m.objects)) return m.object?.bytes;
+  let total = 0;
+  for (const o of m.objects) {
+    if (typeof o?.bytes !== 'number') return m.object?.bytes;
+    total += o.bytes;
+  }
+  return total;
 }
