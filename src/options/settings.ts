@@ -83,7 +83,7 @@ function backupParts(v: OptionValues, ctx: SettingsContext): Pick<BackupConfig, 
   const roots = files.length ? v.problems.try(() => checkRoots(files, v.nameOf('files'))) : undefined;
   if (excludes.length && !files.length) {
     v.problems.add(
-      `${v.nameOf('files-exclude')} is given without files`,
+      `${v.nameOf('files-exclude')} is given without ${v.nameOf('files')}`,
       `give ${v.nameOf('files')} <path> too, or leave it out`,
     );
   }
@@ -100,7 +100,7 @@ function restoreParts(v: OptionValues, ctx: SettingsContext): PartsRestoreConfig
   ctx.mask.add(ctx.env.LMS_BACKUP_REDIS_PASSWORD);
   if (path && !to) {
     v.problems.add(
-      `${v.nameOf('files-path')} is given without files-to`,
+      `${v.nameOf('files-path')} is given without ${v.nameOf('files-to')}`,
       `give ${v.nameOf('files-to')} <dir> too`,
     );
   }

@@ -48,7 +48,7 @@ describe('files and Redis options on the CLI', () => {
     const to = mk();
     const a = await runCli(['backup', '--to', to, '--no-encryption', '--files-exclude', '*.log']);
     expect(a.code).toBe(2);
-    expect(a.stderr).toContain('--files-exclude is given without files');
+    expect(a.stderr).toContain('--files-exclude is given without --files');
     const b = await runCli(['restore', '--from', to, '--files-path', '/etc/nginx']);
     expect(b.code).toBe(2);
     expect(b.stderr).toContain('--files-path is given without --files-to');
