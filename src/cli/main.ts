@@ -176,6 +176,17 @@ export function buildProgram(): Command {
       '--database-url <url>',
       'postgresql://user@host:5432/db (default: $LMS_BACKUP_DATABASE_URL, $DATABASE_URL, the PG* variables)',
     )
+    .option(
+      '--compose-file <file>',
+      'compose mode: the compose file of the database service (repeatable, for override files)',
+      collect,
+    )
+    .option(
+      '--compose-service <service>',
+      'compose mode: the service running PostgreSQL (default: the one with a postgres image)',
+    )
+    .option('--compose-project <name>', 'compose mode: the project name (as docker compose -p)')
+    .option('--compose-profile <profile>', 'compose mode: a profile to enable (repeatable)', collect)
     .option('--destinations <destination>', 'where to store (repeatable, or comma-separated)', collect)
     .option(
       '--to <destination>',

@@ -15,6 +15,7 @@ import { ConfigError, JobFailedError } from '../errors.js';
 import { ensureDirectory, writeFailure } from '../files.js';
 import type { Logger } from '../log.js';
 import { connect, type PgClient, quoteIdent, serverInfo } from '../postgres/client.js';
+import { resolveCompose } from '../postgres/compose.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { type Compression, compressionLabel, resolveCompression, startPgDump } from '../postgres/dump.js';
 import { readGlobals, renderGlobalsSql } from '../postgres/globals.js';
@@ -86,6 +87,8 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
   const started = Date.now();
   const phases: Record<string, number> = {};
   if (config.destinations.length === 0) throw new JobFailedError('no destination to back up to');
+  // Compose mode: the service, its credentials and the route into it, found now (postgres/compose.ts).
+  config = { ...config, connection: await resolveCompose(config.connection, { logger, env: deps.env }) };
 
   const client = await connect(config.connection);
   let staged: string | undefined;
@@ -97,6 +100,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const pgDump = await resolvePgTool('pg_dump', server.major, `a PostgreSQL ${server.version} server`, {
       ...(deps.env ? { env: deps.env } : {}),
       logger,
+      ...(config.connection.via ? { via: config.connection.via } : {}),
     });
     const compression = resolveCompression(config.compression, pgDump);
     logger.info(

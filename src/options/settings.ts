@@ -22,6 +22,7 @@ import {
   resolveEncryption,
 } from '../config.js';
 import type { Logger } from '../log.js';
+import { type ComposeOptions, composeRequestConnection } from '../postgres/compose.js';
 import { type PgConnection, resolveConnection } from '../postgres/connection.js';
 import { loadHealthChecks } from '../postgres/validate.js';
 import type { FailOnCondition } from '../report/metrics.js';
@@ -60,6 +61,8 @@ function connection(
     );
   }
   const label = v.nameOf(name);
+  const compose = composeOptions(v);
+  if (compose) return v.problems.try(() => composeRequestConnection(compose, url, ctx.env, label));
   if (ctx.requireConnection && !url && !ctx.env.PGHOST && !ctx.env.PGDATABASE) {
     v.problems.add(
       `${label} is required (no ${label} input, and no ${[...(name === 'database-url' ? ['LMS_BACKUP_DATABASE_URL', 'DATABASE_URL'] : ['LMS_BACKUP_TARGET_URL']), 'PGHOST', 'PGDATABASE'].join(', ')} in the environment)`,
@@ -67,6 +70,20 @@ function connection(
     );
   }
   return v.problems.try(() => resolveConnection(url, ctx.env, label));
+}
+
+/** Compose mode, when any of compose-file, compose-service, compose-project is given. */
+function composeOptions(v: OptionValues): ComposeOptions | undefined {
+  const files = v.get('compose-file') ?? [];
+  const service = v.get('compose-service');
+  const project = v.get('compose-project');
+  if (files.length === 0 && !service && !project) return undefined;
+  return {
+    files: files.map((f) => resolve(f)),
+    ...(service ? { service } : {}),
+    ...(project ? { project } : {}),
+    profiles: v.get('compose-profile') ?? [],
+  };
 }
 
 function secret(v: OptionValues, ctx: SettingsContext, name: 'passphrase' | 'identity'): string | undefined {

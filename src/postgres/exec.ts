@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { dockerRunId, RUN_ID_LABEL, THROWAWAY_LABEL } from '../engines/labels.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { Logger } from '../log.js';
+import { spawnComposeTool } from './compose.js';
 import { parseToolVersion, type ResolvedTool, type ToolInfo } from './tools.js';
 
 /**
@@ -166,6 +167,7 @@ export function containerRunArgs(
  * for a container the host files among them are replaced by their mounted paths.
  */
 export function spawnPgTool(tool: ResolvedTool, args: string[], options: PgToolSpawnOptions): ChildProcess {
+  if (tool.compose) return spawnComposeTool({ ...tool, compose: tool.compose }, args, options);
   if (tool.image === undefined) return spawn(tool.path, args, { env: options.env, stdio: options.stdio });
   const name = `lms-backup-tool-${randomBytes(6).toString('hex')}`;
   const remove = () => spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore', timeout: 15_000 });
