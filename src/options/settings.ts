@@ -81,6 +81,7 @@ function composeOptions(v: OptionValues): ComposeOptions | undefined {
   return {
     files: files.map((f) => resolve(f)),
     ...(service ? { service } : {}),
+    serviceInput: v.nameOf('compose-service'),
     ...(project ? { project } : {}),
     profiles: v.get('compose-profile') ?? [],
   };

@@ -1,27 +1,32 @@
-import { type ChildProcess, execFile, type StdioOptions, spawn } from 'node:child_process';
-import { createReadStream, statSync } from 'node:fs';
-import { basename } from 'node:path';
-import { Duplex, PassThrough, type Readable } from 'node:stream';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Duplex } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, JobFailedError } from '../errors.js';
+import { dockerRunId, RUN_ID_LABEL, THROWAWAY_LABEL } from '../engines/labels.js';
+import { registerTeardown } from '../engines/teardown.js';
+import { ConfigError, JobFailedError, PgUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type PgConnection, parseConnectionUrl } from './connection.js';
 import { parseToolVersion, type ToolInfo } from './tools.js';
 
 /**
  * Compose mode: the database is a service of a docker compose project, often with no port
- * published to the host. Everything goes through `docker compose exec -T <service>` (or
- * `docker-compose exec -T` with compose v1):
+ * published to the host. Compose (`docker compose`, or `docker-compose` v1) finds the project's
+ * service and its container; then everything runs in sidecar containers of the service's own
+ * image that join the service container's network namespace (`docker run --network
+ * container:<id>`), so 127.0.0.1:<port> there is the database:
  *
- * - pg_dump, pg_restore and psql are the service's own binaries, run inside its container;
- *   the PG* variables are passed by name (`-e PGPASSWORD`), their values only in the
- *   environment of the compose CLI, never in an argv.
+ * - pg_dump, pg_restore and psql are the binaries of the image the database runs, the PG*
+ *   variables passed by name (`-e PGPASSWORD`), their values only in the environment of the
+ *   docker CLI, never in an argv; host files a tool reads are mounted read-only.
  * - lms-backup's own SQL session (the exporting snapshot, the exact row counts, the globals)
- *   is the same node-postgres client as for any server, over a byte bridge: bash inside the
- *   container opens the server's TCP port there (`/dev/tcp`), and the exec's stdin and stdout
- *   carry the protocol. No port has to be published.
- * - Host files a tool reads (an archive, a restore list) go in on the exec's stdin as a tar
- *   stream, unpacked into a temporary directory that is removed when the tool exits.
+ *   is the same node-postgres client as for any server, over a byte bridge: perl (or bash's
+ *   /dev/tcp) in a sidecar opens the server's port, and the sidecar's stdin and stdout carry
+ *   the protocol.
+ *
+ * Nothing runs inside the database's own container: there the postmaster is often PID 1 and
+ * adopts orphaned processes, and one that ends by a signal (a killed `compose exec`, a Ctrl-C)
+ * makes it crash-restart the whole server (measured: docs/architecture.md).
  */
 
 /** How compose is invoked: `docker compose` (v2) or `docker-compose` (v1). */
@@ -41,6 +46,8 @@ export interface ComposeOptions {
   project?: string;
   profiles: string[];
   service?: string;
+  /** How the user names the service setting (--compose-service, or the compose-service input), for messages. */
+  serviceInput?: string;
 }
 
 /** Compose mode as the settings give it: resolved when the run starts ({@link resolveCompose}). */
@@ -56,6 +63,9 @@ export interface ComposeRoute {
   project?: string;
   profiles: string[];
   service: string;
+  /** The service's running container (id) and the image it runs. */
+  container: string;
+  image: string;
 }
 
 /** For logs, errors and the manifest: "service db of compose project shop". */
@@ -64,6 +74,8 @@ export function describeRoute(route: ComposeRoute): string {
 }
 
 /** The compose CLI's arguments up to the subcommand: files, project and profiles. */
+export type ComposeProjectArgs = Pick<ComposeRoute, 'cli' | 'files' | 'project' | 'profiles'>;
+
 export function composeGlobalArgs(
   route: Pick<ComposeRoute, 'cli' | 'files' | 'project' | 'profiles'>,
 ): string[] {
@@ -72,21 +84,6 @@ export function composeGlobalArgs(
     ...route.files.flatMap((f) => ['-f', f]),
     ...(route.project ? ['-p', route.project] : []),
     ...route.profiles.flatMap((p) => ['--profile', p]),
-  ];
-}
-
-/**
- * `exec -T` of `command` in the service: no TTY (the bytes are the tool's own), stdin attached,
- * the variables in `envNames` passed by name only (their values come from the CLI's environment).
- */
-export function composeExecArgs(route: ComposeRoute, envNames: string[], command: string[]): string[] {
-  return [
-    ...composeGlobalArgs(route),
-    'exec',
-    '-T',
-    ...[...envNames].sort().flatMap((n) => ['-e', n]),
-    route.service,
-    ...command,
   ];
 }
 
@@ -134,7 +131,7 @@ export async function detectComposeCli(env: NodeJS.ProcessEnv = process.env): Pr
 }
 
 async function compose(
-  route: ComposeRoute | Omit<ComposeRoute, 'service'>,
+  route: ComposeProjectArgs,
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs?: number,
@@ -146,17 +143,23 @@ interface ServiceInfo {
   name: string;
   image?: string;
   entrypoint?: unknown;
-  environment?: unknown;
+  profiles?: string[];
 }
 
-/** Services whose image is a PostgreSQL one (postgres, postgis, timescaledb, …). */
-export function postgresServices(services: ServiceInfo[]): ServiceInfo[] {
+/**
+ * Services whose image is a PostgreSQL one (postgres, postgis, timescaledb, …), among those
+ * enabled: a service with profiles only when one of them is active (compose v1's `config`
+ * lists every service, whatever the profiles).
+ */
+export function postgresServices(services: ServiceInfo[], activeProfiles: string[] = []): ServiceInfo[] {
   const isPg = (image: string | undefined) => {
     if (!image) return false;
     const name = image.split('@')[0]!.split('/').pop()!.split(':')[0]!;
     return /postgres|postgis|timescale|pgvector|supabase\/postgres/i.test(name);
   };
-  const pg = services.filter((s) => isPg(s.image));
+  const enabled = (s: ServiceInfo) =>
+    !s.profiles?.length || s.profiles.some((p) => activeProfiles.includes(p));
+  const pg = services.filter((s) => enabled(s) && isPg(s.image));
   // The same image run as something else (a sleep, a one-off psql) is not the database.
   const servers = pg.filter((s) => s.entrypoint === undefined);
   return servers.length > 0 ? servers : pg;
@@ -164,7 +167,7 @@ export function postgresServices(services: ServiceInfo[]): ServiceInfo[] {
 
 /** The project's services from `compose config` (the merged model of every file and profile). */
 export async function composeServices(
-  project: Omit<ComposeRoute, 'service'>,
+  project: ComposeProjectArgs,
   env: NodeJS.ProcessEnv,
 ): Promise<ServiceInfo[]> {
   const r = await compose(project, ['config'], env);
@@ -186,23 +189,25 @@ export async function composeServices(
 
 /** The service the route takes: the one given, else the one service running a PostgreSQL image. */
 export async function chooseService(
-  project: Omit<ComposeRoute, 'service'>,
+  project: ComposeProjectArgs,
   given: string | undefined,
   env: NodeJS.ProcessEnv,
+  inputName = 'compose-service',
 ): Promise<string> {
   const services = await composeServices(project, env);
   if (given) {
     if (!services.some((s) => s.name === given)) {
       throw new ConfigError(
-        `compose-service "${given}" is not a service of this compose project (services: ${services.map((s) => s.name).join(', ') || 'none'})`,
+        `${inputName} "${given}" is not a service of this compose project (services: ${services.map((s) => s.name).join(', ') || 'none'})`,
         { hint: 'give the name of the service running PostgreSQL, as in the compose file' },
       );
     }
     return given;
   }
-  const pg = postgresServices(services);
+  const active = [...project.profiles, ...(env.COMPOSE_PROFILES ?? '').split(',').filter(Boolean)];
+  const pg = postgresServices(services, active);
   if (pg.length === 1) return pg[0]!.name;
-  const hint = 'name the service running PostgreSQL with --compose-service (action input compose-service)';
+  const hint = `name the service running PostgreSQL with ${inputName}`;
   if (pg.length === 0) {
     throw new ConfigError(
       `no service of this compose project runs a PostgreSQL image (services: ${services.map((s) => `${s.name}${s.image ? ` (${s.image})` : ''}`).join(', ') || 'none'})`,
@@ -215,50 +220,95 @@ export async function chooseService(
   );
 }
 
-/** Runs `command` in the service, collecting its output; `input` goes to its stdin. */
-export async function composeExec(
-  route: ComposeRoute,
-  command: string[],
-  options: { env?: NodeJS.ProcessEnv; envNames?: string[]; timeoutMs?: number } = {},
-): Promise<Run> {
-  const env = options.env ?? process.env;
-  return run(
-    route.cli.command,
-    composeExecArgs(route, options.envNames ?? [], command),
-    env,
-    options.timeoutMs,
-  );
+/** The sidecar's `docker run` arguments up to the image: the service's network, our labels, PG* by name. */
+export function sidecarArgs(
+  route: Pick<ComposeRoute, 'container'>,
+  name: string,
+  envNames: string[],
+  extra: string[] = [],
+): string[] {
+  return [
+    'run',
+    '--rm',
+    '-i',
+    '--name',
+    name,
+    '--label',
+    `${THROWAWAY_LABEL}=true`,
+    '--label',
+    `${RUN_ID_LABEL}=${dockerRunId()}`,
+    '--network',
+    `container:${route.container}`,
+    ...[...envNames].sort().flatMap((n) => ['-e', n]),
+    ...extra,
+  ];
 }
 
-/** A clear error for an exec that did not start: the service is not running, or compose failed. */
-function execProblem(route: ComposeRoute, r: Run): ConfigError {
-  const text = lastLines(r.stderr || r.stdout);
-  if (/no container|not running|is not running|service .* is not running/i.test(text)) {
-    return new ConfigError(`${describeRoute(route)} is not running (${text})`, {
-      hint: `start it: ${[route.cli.command, ...composeGlobalArgs(route), 'up', '-d', route.service].join(' ')}`,
+const sidecarName = (what: string) => `lms-backup-${what}-${randomBytes(6).toString('hex')}`;
+
+/** The service's running container: `compose ps -q <service>`, then `docker inspect`. */
+async function serviceContainer(
+  project: ComposeProjectArgs,
+  service: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ id: string; image: string; env: Record<string, string>; running: boolean }> {
+  const where = `service ${service} of compose ${project.project ? `project ${project.project}` : 'project'}`;
+  const startHint = `start it: ${[project.cli.command, ...composeGlobalArgs(project), 'up', '-d', service].join(' ')}`;
+  const ps = await compose(project, ['ps', '-q', service], env, 30_000);
+  const id = ps.stdout.trim().split('\n')[0]?.trim();
+  if (ps.code !== 0 || !id) {
+    throw new PgUnreachableError(`${where} has no container (${lastLines(ps.stderr) || 'not created'})`, {
+      hint: startHint,
     });
   }
-  return new ConfigError(`cannot run a command in ${describeRoute(route)} (${text || `exit ${r.code}`})`, {
-    hint: 'check that the service is up (compose ps) and that its image has bash',
-  });
+  const r = await run('docker', ['inspect', '--format', '{{json .}}', id], env, 30_000);
+  if (r.code !== 0) throw new JobFailedError(`docker inspect ${id} failed (${lastLines(r.stderr)})`);
+  const info = JSON.parse(r.stdout) as {
+    Image: string;
+    Config: { Image: string; Env?: string[] };
+    State: { Running: boolean };
+  };
+  const vars: Record<string, string> = {};
+  for (const pair of info.Config.Env ?? []) {
+    const i = pair.indexOf('=');
+    if (i > 0) vars[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  if (!info.State.Running) throw new PgUnreachableError(`${where} is not running`, { hint: startHint });
+  // The image id, not its tag: the very binaries the database runs, even if the tag moved since.
+  return { id, image: info.Image, env: vars, running: true };
 }
 
-/** The service container's own PostgreSQL variables (POSTGRES_USER, _DB, _PASSWORD or _PASSWORD_FILE, PGPORT). */
-export async function serviceEnvironment(
+/**
+ * The service's PostgreSQL variables (POSTGRES_USER, _DB, _PASSWORD, PGPORT, …) from its
+ * container's configuration; POSTGRES_PASSWORD_FILE is read in a sidecar that mounts the
+ * service's volumes, since the file lives there.
+ */
+async function serviceCredentials(
   route: ComposeRoute,
+  vars: Record<string, string>,
   env: NodeJS.ProcessEnv,
 ): Promise<Record<string, string>> {
-  const script =
-    'for v in POSTGRES_USER POSTGRES_DB POSTGRES_PASSWORD PGPORT PGUSER PGDATABASE; do ' +
-    'eval "x=\\${$v-}"; [ -n "$x" ] && printf "%s=%s\\0" "$v" "$x"; done; ' +
-    'if [ -n "${POSTGRES_PASSWORD_FILE-}" ] && [ -r "$POSTGRES_PASSWORD_FILE" ]; then ' +
-    'printf "POSTGRES_PASSWORD=%s\\0" "$(cat "$POSTGRES_PASSWORD_FILE")"; fi; true';
-  const r = await composeExec(route, ['sh', '-c', script], { env });
-  if (r.code !== 0) throw execProblem(route, r);
   const out: Record<string, string> = {};
-  for (const pair of r.stdout.split('\0')) {
-    const i = pair.indexOf('=');
-    if (i > 0) out[pair.slice(0, i)] = pair.slice(i + 1).replace(/\n$/, '');
+  for (const k of ['POSTGRES_USER', 'POSTGRES_DB', 'POSTGRES_PASSWORD', 'PGPORT', 'PGUSER', 'PGDATABASE']) {
+    if (vars[k]) out[k] = vars[k];
+  }
+  const file = vars.POSTGRES_PASSWORD_FILE;
+  if (!out.POSTGRES_PASSWORD && file) {
+    const r = await run(
+      'docker',
+      [
+        ...sidecarArgs(
+          route,
+          sidecarName('secret'),
+          [],
+          ['--volumes-from', route.container, '--entrypoint', 'cat'],
+        ),
+        route.image,
+        file,
+      ],
+      env,
+    );
+    if (r.code === 0) out.POSTGRES_PASSWORD = r.stdout.replace(/\r?\n$/, '');
   }
   return out;
 }
@@ -309,9 +359,10 @@ export async function resolveCompose(
     ...(request.project ? { project: request.project } : {}),
     profiles: request.profiles,
   };
-  const service = await chooseService(project, request.service, env);
-  const route: ComposeRoute = { ...project, service };
-  const inside = await serviceEnvironment(route, env);
+  const service = await chooseService(project, request.service, env, request.serviceInput);
+  const container = await serviceContainer(project, service, env);
+  const route: ComposeRoute = { ...project, service, container: container.id, image: container.image };
+  const inside = await serviceCredentials(route, container.env, env);
   const given = request.given;
   const user = given.user ?? inside.POSTGRES_USER ?? inside.PGUSER ?? 'postgres';
   const resolved: PgConnection = {
@@ -334,12 +385,36 @@ export async function resolveCompose(
 // --- the SQL session's bridge ------------------------------------------------------------------
 
 /**
- * bash inside the service connects to the server's TCP port and copies bytes both ways; when
- * either side ends, both copies stop and the socket closes (a killed client leaves no session).
+ * The bridge inside the service: connects to the server's TCP port there and copies bytes both
+ * ways. With perl (in the Debian-based postgres images): one process; when the client's side
+ * ends (stdin EOF, also when the compose CLI is killed), it half-closes the socket, so the
+ * server ends the session, and exits when the server closes. Without perl: bash's /dev/tcp and
+ * two cats (no half-close: a client killed without saying goodbye leaves its session until the
+ * server notices). Exit 97: the server's port cannot be opened. Nothing is ever killed inside the
+ * service's container: signals there could reach the database's own processes.
  */
+export const PERL_BRIDGE = [
+  'use IO::Socket::INET;',
+  'my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => $ARGV[1], Proto => "tcp") or exit 97;',
+  'binmode STDIN; binmode STDOUT; binmode $s;',
+  'my $open = 1;',
+  'sub put { my ($fh, $buf) = @_; while (length $buf) { my $w = syswrite($fh, $buf); return 0 unless defined $w; substr($buf, 0, $w, "") } 1 }',
+  'while (1) {',
+  '  my $rin = ""; vec($rin, fileno($s), 1) = 1; vec($rin, fileno(STDIN), 1) = 1 if $open;',
+  '  my $n = select(my $rout = $rin, undef, undef, undef); next if $n < 0 && $!{EINTR}; last if $n < 0;',
+  '  if (vec($rout, fileno($s), 1)) { my $r = sysread($s, my $buf, 65536); last unless $r; put(*STDOUT, $buf) or last }',
+  '  if ($open && vec($rout, fileno(STDIN), 1)) { my $r = sysread(STDIN, my $buf, 65536);',
+  '    if (!$r) { shutdown($s, 1); $open = 0 } else { put($s, $buf) or last } }',
+  '}',
+].join('\n');
+
+export const BASH_BRIDGE = 'exec 3<>"/dev/tcp/$1/$2" || exit 97; cat <&3 & cat >&3; wait';
+
+/** Runs under sh: perl when the image has it, else bash. Arguments: host port. */
 export const BRIDGE_SCRIPT =
-  'exec 3<>"/dev/tcp/$1/$2" || exit 97; exec 4<&0; cat <&3 & r=$!; cat <&4 >&3 & w=$!; ' +
-  'exec 3>&- 4<&-; wait -n; kill $r $w 2>/dev/null; exit 0';
+  'if command -v perl >/dev/null 2>&1; then exec perl -e "$BRIDGE_PERL" "$@"; fi; ' +
+  'if command -v bash >/dev/null 2>&1; then exec bash -c "$BRIDGE_BASH" lms-backup-bridge "$@"; fi; ' +
+  'echo "the service image has neither perl nor bash for the bridge" >&2; exit 98';
 
 /**
  * A socket-like stream for node-postgres (`Client({ stream })`): `connect(port, host)` starts
@@ -370,12 +445,28 @@ export class ComposeBridge extends Duplex {
   }
 
   connect(port: number, host: string): this {
+    const name = sidecarName('bridge');
     const child = spawn(
-      this.route.cli.command,
-      composeExecArgs(this.route, [], ['bash', '-c', BRIDGE_SCRIPT, 'lms-backup-bridge', host, String(port)]),
-      { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] },
+      'docker',
+      [
+        ...sidecarArgs(this.route, name, ['BRIDGE_PERL', 'BRIDGE_BASH'], ['--entrypoint', 'sh']),
+        this.route.image,
+        '-c',
+        BRIDGE_SCRIPT,
+        'lms-backup-bridge',
+        host,
+        String(port),
+      ],
+      {
+        env: { ...this.env, BRIDGE_PERL: PERL_BRIDGE, BRIDGE_BASH: BASH_BRIDGE },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
     );
     this.child = child;
+    // A killed run must not leave the sidecar (and its session) behind.
+    const remove = () => spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore', timeout: 15_000 });
+    const teardown = registerTeardown(`bridge container ${name}`, async () => void remove(), remove);
+    child.once('close', () => teardown.release());
     child.stdout!.on('data', (d: Buffer) => {
       if (!this.push(d)) child.stdout!.pause();
     });
@@ -392,9 +483,11 @@ export class ComposeBridge extends Duplex {
       const why = lastLines(this.stderr) || `exit ${code}`;
       const e = Object.assign(
         new Error(
-          code === 97
-            ? `cannot reach PostgreSQL at ${host}:${port} inside ${describeRoute(this.route)} (${why})`
-            : `the bridge into ${describeRoute(this.route)} ended (${why})`,
+          code === 98
+            ? `the bridge into ${describeRoute(this.route)} needs perl or bash in the service image (${why})`
+            : code === 97
+              ? `cannot reach PostgreSQL at ${host}:${port} inside ${describeRoute(this.route)} (${why})`
+              : `the bridge into ${describeRoute(this.route)} ended (${why})`,
         ),
         { code: code === 97 ? 'ECONNREFUSED' : 'ECONNRESET' },
       );
@@ -421,139 +514,46 @@ export class ComposeBridge extends Duplex {
   }
 
   override _destroy(error: Error | null, cb: (error?: Error | null) => void): void {
-    if (this.child && this.child.exitCode === null) this.child.kill('SIGTERM');
+    // Ending stdin ends the bridge and so the session; a sidecar that hangs on is killed.
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGTERM'), 10_000);
+      timer.unref();
+      child.once('close', () => clearTimeout(timer));
+    }
     cb(error);
   }
 }
 
-// --- pg tools in the service ------------------------------------------------------------------
+// --- pg tools of the service's image ------------------------------------------------------------
 
-/** The service's own `tool`, when it runs and is of `minMajor` or newer. */
+/** The `tool` of the service's image, when it runs and is of `minMajor` or newer. */
 export async function composeTool(
   tool: string,
   minMajor: number,
   route: ComposeRoute,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ToolInfo> {
-  const r = await composeExec(route, [tool, '--version'], { env });
+  const r = await run(
+    'docker',
+    ['run', '--rm', '--network', 'none', '--entrypoint', tool, route.image, '--version'],
+    env,
+  );
   const v = r.code === 0 ? parseToolVersion(r.stdout) : null;
   if (!v) {
-    if (r.code !== 0 && !/not found|no such file/i.test(r.stderr + r.stdout)) throw execProblem(route, r);
     throw new ConfigError(
-      `${describeRoute(route)} has no runnable ${tool} (${lastLines(r.stderr || r.stdout) || `exit ${r.code}`})`,
+      `the image of ${describeRoute(route)} has no runnable ${tool} (${lastLines(r.stderr || r.stdout) || `exit ${r.code}`})`,
       {
-        hint: "compose mode runs the service image's own pg tools: use an image that has them (the official postgres images do)",
+        hint: "compose mode runs the service image's own pg tools: use an image that has them (the postgres images do)",
       },
     );
   }
   if (v.major < minMajor) {
     throw new ConfigError(
-      `${tool} ${v.version} in ${describeRoute(route)} is older than ${minMajor}, the major it must serve`,
+      `${tool} ${v.version} of ${describeRoute(route)} is older than ${minMajor}, the major it must serve`,
       { hint: `restore into a service of PostgreSQL ${minMajor} or newer` },
     );
   }
-  return { path: tool, ...v, compose: route };
-}
-
-/** Extracts a tar stream from stdin into a temporary directory, runs the tool there, removes the directory. */
-const FILES_SCRIPT =
-  'd=$(mktemp -d) || exit 125; trap \'rm -rf "$d"\' EXIT; tar -x -C "$d" || exit 125; cd "$d" || exit 125; "$@"';
-
-/**
- * Spawns a pg tool in the service as a local binary would run with `args`. `files` (host paths
- * among `args`) are sent as a tar stream on stdin and replaced by their names in the unpacked
- * directory; the tool's stdin is then not available (no tool here reads both).
- */
-export function spawnComposeTool(
-  tool: ToolInfo & { compose: ComposeRoute },
-  args: string[],
-  options: { env: NodeJS.ProcessEnv; stdio: StdioOptions; files?: string[] },
-): ChildProcess {
-  const envNames = Object.keys(options.env).filter((k) => k.startsWith('PG'));
-  const files = options.files ?? [];
-  if (files.length === 0) {
-    return spawn(tool.compose.cli.command, composeExecArgs(tool.compose, envNames, [tool.path, ...args]), {
-      env: options.env,
-      stdio: options.stdio,
-    });
-  }
-  const mapped = [...args];
-  const names = files.map((file, i) => `${i}-${basename(file).replace(/[^A-Za-z0-9._-]/g, '_')}`);
-  files.forEach((file, i) => {
-    for (let j = 0; j < mapped.length; j++) if (mapped[j] === file) mapped[j] = names[i]!;
-  });
-  const stdio = Array.isArray(options.stdio)
-    ? [...options.stdio]
-    : [options.stdio, options.stdio, options.stdio];
-  stdio[0] = 'pipe';
-  const child = spawn(
-    tool.compose.cli.command,
-    composeExecArgs(tool.compose, envNames, [
-      'sh',
-      '-c',
-      FILES_SCRIPT,
-      'lms-backup-tool',
-      tool.path,
-      ...mapped,
-    ]),
-    { env: options.env, stdio },
-  );
-  child.stdin!.on('error', () => {});
-  const tar = tarStream(files.map((path, i) => ({ path, name: names[i]! })));
-  tar.on('error', (error) => child.kill('SIGTERM') && child.emit('error', error));
-  tar.pipe(child.stdin!);
-  return child;
-}
-
-/** A ustar stream of host files under the given names (regular files, no directories). */
-export function tarStream(entries: { path: string; name: string }[]): Readable {
-  const out = new PassThrough();
-  void (async () => {
-    try {
-      for (const e of entries) {
-        const size = statSync(e.path).size;
-        out.write(tarHeader(e.name, size));
-        for await (const chunk of createReadStream(e.path)) {
-          if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
-        }
-        const pad = (512 - (size % 512)) % 512;
-        if (pad) out.write(Buffer.alloc(pad));
-      }
-      out.end(Buffer.alloc(1024));
-    } catch (error) {
-      out.destroy(error as Error);
-    }
-  })();
-  return out;
-}
-
-export function tarHeader(name: string, size: number): Buffer {
-  if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long: ${name}`);
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100, 'utf8');
-  h.write('0000600\0', 100, 8, 'ascii');
-  h.write('0000000\0', 108, 8, 'ascii');
-  h.write('0000000\0', 116, 8, 'ascii');
-  // Sizes up to 8 GiB fit 11 octal digits; larger ones use the base-256 form GNU tar reads.
-  if (size < 0o77777777777) h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 12, 'ascii');
-  else {
-    h[124] = 0x80;
-    h.writeBigUInt64BE(BigInt(size), 128);
-  }
-  h.write(
-    `${Math.floor(Date.now() / 1000)
-      .toString(8)
-      .padStart(11, '0')}\0`,
-    136,
-    12,
-    'ascii',
-  );
-  h.write('        ', 148, 8, 'ascii');
-  h.write('0', 156, 1, 'ascii');
-  h.write('ustar\0', 257, 6, 'ascii');
-  h.write('00', 263, 2, 'ascii');
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
-  return h;
+  return { path: tool, ...v, image: route.image, compose: route };
 }

@@ -4,7 +4,6 @@ import { basename } from 'node:path';
 import { dockerRunId, RUN_ID_LABEL, THROWAWAY_LABEL } from '../engines/labels.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { Logger } from '../log.js';
-import { spawnComposeTool } from './compose.js';
 import { parseToolVersion, type ResolvedTool, type ToolInfo } from './tools.js';
 
 /**
@@ -118,6 +117,11 @@ export interface PgToolSpawnOptions {
   files?: string[];
 }
 
+/** The container's network: the host's, or a compose service's (compose mode: postgres/compose.ts). */
+function networkOf(tool: ResolvedTool): string {
+  return tool.compose ? `container:${tool.compose.container}` : 'host';
+}
+
 /**
  * The `docker run` arguments that run `tool` from its image as the local binary would run with
  * `args`: host files among `args` mounted read-only and replaced by their paths inside, a Unix
@@ -138,9 +142,10 @@ export function containerRunArgs(
     `${THROWAWAY_LABEL}=true`,
     '--label',
     `${RUN_ID_LABEL}=${dockerRunId()}`,
-    // The source or target is wherever this host reaches it (localhost included).
+    // The source or target is wherever this host reaches it (localhost included); in compose
+    // mode, the service's own network namespace (its 127.0.0.1 is the database).
     '--network',
-    'host',
+    networkOf(tool),
     '--entrypoint',
     tool.path,
   ];
@@ -167,7 +172,6 @@ export function containerRunArgs(
  * for a container the host files among them are replaced by their mounted paths.
  */
 export function spawnPgTool(tool: ResolvedTool, args: string[], options: PgToolSpawnOptions): ChildProcess {
-  if (tool.compose) return spawnComposeTool({ ...tool, compose: tool.compose }, args, options);
   if (tool.image === undefined) return spawn(tool.path, args, { env: options.env, stdio: options.stdio });
   const name = `lms-backup-tool-${randomBytes(6).toString('hex')}`;
   const remove = () => spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore', timeout: 15_000 });
