@@ -3,7 +3,13 @@
  * argv is checked as data; v1 runs for real in compose.test.ts), the choice of the service, the
  * sidecar's arguments, and which credentials win.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseBackupInputs } from '../../src/action/inputs.js';
+import { actionLogger } from '../../src/action/logger.js';
+import { Secrets } from '../../src/action/secrets.js';
 import { ConfigError } from '../../src/errors.js';
 import {
   COMPOSE_V1,
@@ -15,6 +21,7 @@ import {
   sidecarArgs,
 } from '../../src/postgres/compose.js';
 import { describeConnection } from '../../src/postgres/connection.js';
+import { FakeIO } from '../action/fake-io.js';
 
 const project = {
   files: ['/srv/shop/compose.yml', '/srv/shop/compose.prod.yml'],
@@ -150,5 +157,37 @@ describe('credentials in compose mode', () => {
       },
     });
     expect(text).toBe('compose://shop/db/shop (user shop)');
+  });
+});
+
+describe('compose inputs through the one spec', () => {
+  it('the action backup step takes compose-file (lines) with no database-url and resolves nothing before the run', async () => {
+    const dest = mkdtempSync(join(tmpdir(), 'lms-compose-inputs-'));
+    try {
+      const io = new FakeIO({
+        'compose-file': 'deploy/compose.yml\ndeploy/compose.prod.yml',
+        'compose-profile': 'db',
+        destinations: dest,
+        encryption: 'false',
+      });
+      const secrets = new Secrets(io);
+      const s = await parseBackupInputs({ io, secrets, logger: actionLogger(io, secrets), env: {} });
+      expect(s.config.connection.compose).toMatchObject({
+        files: [resolve('deploy/compose.yml'), resolve('deploy/compose.prod.yml')],
+        profiles: ['db'],
+        given: {},
+      });
+      expect(s.config.connection.via).toBeUndefined();
+    } finally {
+      rmSync(dest, { recursive: true, force: true });
+    }
+  });
+
+  it('without compose inputs the action still requires a database', async () => {
+    const io = new FakeIO({ destinations: tmpdir(), encryption: 'false' });
+    const secrets = new Secrets(io);
+    await expect(
+      parseBackupInputs({ io, secrets, logger: actionLogger(io, secrets), env: {} }),
+    ).rejects.toThrow(/database-url is required/);
   });
 });
