@@ -257,9 +257,12 @@ async function serviceContainer(
   const ps = await compose(project, ['ps', '-q', service], env, 30_000);
   const id = ps.stdout.trim().split('\n')[0]?.trim();
   if (ps.code !== 0 || !id) {
-    throw new PgUnreachableError(`${where} has no container (${lastLines(ps.stderr) || 'not created'})`, {
-      hint: startHint,
-    });
+    throw new PgUnreachableError(
+      `${where} is not running (${lastLines(ps.stderr) || 'compose lists no running container for it'})`,
+      {
+        hint: startHint,
+      },
+    );
   }
   const r = await run('docker', ['inspect', '--format', '{{json .}}', id], env, 30_000);
   if (r.code !== 0) throw new JobFailedError(`docker inspect ${id} failed (${lastLines(r.stderr)})`);
