@@ -13,6 +13,7 @@ const E2E = [
   'test/commands/alerts.test.ts',
   'test/commands/backup.test.ts',
   'test/commands/check.test.ts',
+  'test/commands/compose.test.ts',
   'test/commands/cli.test.ts',
   'test/commands/demo.test.ts',
   'test/commands/drill.test.ts',
@@ -26,6 +27,7 @@ const E2E = [
   'test/options/fleet.test.ts',
 ];
 const INTEGRATION = [
+  'test/commands/compose-args.test.ts',
   'test/crypto/age-interop.test.ts',
   'test/engines/**/*.test.ts',
   'test/files/parts.test.ts',

@@ -225,8 +225,10 @@ export interface RedisManifest {
 /** A pg tool that ran: its version, and a local binary or a container from `image`. */
 export interface ToolRecord {
   version: string;
-  where: 'local' | 'container';
+  where: 'local' | 'container' | 'compose';
   image?: string;
+  /** where = compose: the service whose own tool ran (`compose exec`). */
+  compose?: { service: string; project?: string };
 }
 
 /**

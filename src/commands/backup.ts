@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import { checkParts, partSections, type StagedParts, stageParts, storeStagedParts } from '../parts/backup.js';
 import type { FilesConfig } from '../parts/files.js';
 import { connect, type PgClient, quoteIdent, serverInfo } from '../postgres/client.js';
+import { resolveCompose } from '../postgres/compose.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { type Compression, compressionLabel, resolveCompression, startPgDump } from '../postgres/dump.js';
 import { readGlobals, renderGlobalsSql } from '../postgres/globals.js';
@@ -104,6 +105,8 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
   const started = Date.now();
   const phases: Record<string, number> = {};
   if (config.destinations.length === 0) throw new JobFailedError('no destination to back up to');
+  // Compose mode: the service, its credentials and the route into it, found now (postgres/compose.ts).
+  config = { ...config, connection: await resolveCompose(config.connection, { logger, env: deps.env }) };
 
   // Redis answers (and takes the password) before anything else is done.
   await checkParts(config);
@@ -118,6 +121,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const pgDump = await resolvePgTool('pg_dump', server.major, `a PostgreSQL ${server.version} server`, {
       ...(deps.env ? { env: deps.env } : {}),
       logger,
+      ...(config.connection.via ? { via: config.connection.via } : {}),
     });
     const compression = resolveCompression(config.compression, pgDump);
     logger.info(

@@ -23,6 +23,7 @@ import {
   quoteIdent,
   serverInfo,
 } from '../postgres/client.js';
+import { resolveCompose } from '../postgres/compose.js';
 import { describeConnection, type PgConnection, withDatabase } from '../postgres/connection.js';
 import { createMissingRoles, type Globals } from '../postgres/globals.js';
 import { listTables } from '../postgres/inventory.js';
@@ -170,6 +171,8 @@ export async function runRestore(
   const { logger } = deps;
   const now = deps.now ?? (() => new Date());
   const phases = new Phases();
+  // Compose mode: the target service, its credentials and the route into it (postgres/compose.ts).
+  config = { ...config, target: await resolveCompose(config.target, { logger }) };
   const entry = selectBackup(await listBackups(config.storage), config.selection, config.storage.display);
   const manifest = entry.manifest as Manifest;
   const selective = config.tables.length > 0 || config.schemas.length > 0;
@@ -221,7 +224,10 @@ export async function runRestore(
   );
   try {
     const fetched = await fetchVerifiedDump(config.storage, manifest, config.keys, work, phases, logger);
-    const pgRestore = await resolvePgRestore(manifest.tool.pgDumpVersion, { logger });
+    const pgRestore = await resolvePgRestore(manifest.tool.pgDumpVersion, {
+      logger,
+      ...(config.target.via ? { via: config.target.via } : {}),
+    });
     const tocLines = fetched.dumpFile ? await listArchive(pgRestore, fetched.dumpFile) : [];
     const toc = summariseToc(tocLines);
     const missingRoles = neededRoles(manifest, tocLines, keep).filter((r) => !targetRoles.has(r));

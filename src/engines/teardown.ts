@@ -59,17 +59,30 @@ export function onSignal(hook: (signal: NodeJS.Signals) => Promise<unknown>): vo
   signalHooks.push(hook);
 }
 
-/** Installs the SIGINT/SIGTERM/SIGHUP handlers now (the CLI does, before any work starts). */
+/**
+ * The signals that tear down: SIGINT (Ctrl+C), SIGTERM, SIGHUP (on Windows: the console closed),
+ * and on Windows SIGBREAK (Ctrl+Break). Windows delivers no SIGTERM: a stopped task is killed.
+ */
+export function teardownSignals(platform: NodeJS.Platform = process.platform): NodeJS.Signals[] {
+  return ['SIGINT', 'SIGTERM', 'SIGHUP', ...(platform === 'win32' ? (['SIGBREAK'] as const) : [])];
+}
+
+/** The exit code after a signal: 128 + its number, as shells report it. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return { SIGINT: 130, SIGTERM: 143, SIGHUP: 129, SIGBREAK: 149 }[signal as string] ?? 1;
+}
+
+/** Installs the teardown signal handlers now (the CLI does, before any work starts). */
 export function installHandlers(): void {
   if (installed) return;
   installed = true;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  for (const signal of teardownSignals()) {
     process.on(signal, () => {
       if (signalled) return;
       signalled = true;
       if (pending.size)
         process.stderr.write(`lms-backup: ${signal} received, tearing down ${pending.size} resource(s)\n`);
-      const code = signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 129;
+      const code = signalExitCode(signal);
       void Promise.allSettled([runAllTeardowns(), ...signalHooks.map((h) => h(signal))]).finally(() =>
         process.exit(code),
       );

@@ -24,6 +24,7 @@ import {
 import { checkRoots } from '../files/archive.js';
 import type { Logger } from '../log.js';
 import type { PartsRestoreConfig } from '../parts/restore.js';
+import { type ComposeOptions, composeRequestConnection } from '../postgres/compose.js';
 import { type PgConnection, resolveConnection } from '../postgres/connection.js';
 import { loadHealthChecks } from '../postgres/validate.js';
 import { parseRedisUrl } from '../redis/client.js';
@@ -64,6 +65,8 @@ function connection(
     );
   }
   const label = v.nameOf(name);
+  const compose = composeOptions(v);
+  if (compose) return v.problems.try(() => composeRequestConnection(compose, url, ctx.env, label));
   if (ctx.requireConnection && !url && !ctx.env.PGHOST && !ctx.env.PGDATABASE) {
     v.problems.add(
       `${label} is required (no ${label} input, and no ${[...(name === 'database-url' ? ['LMS_BACKUP_DATABASE_URL', 'DATABASE_URL'] : ['LMS_BACKUP_TARGET_URL']), 'PGHOST', 'PGDATABASE'].join(', ')} in the environment)`,
@@ -110,6 +113,21 @@ function restoreParts(v: OptionValues, ctx: SettingsContext): PartsRestoreConfig
     ...(to ? { files: { to, ...(path ? { path } : {}) } } : {}),
     ...(redis && url ? { redis: { to: redis, url } } : {}),
     ...(any && !v.given('target-url') ? { partsOnly: true } : {}),
+  };
+}
+
+/** Compose mode, when any of compose-file, compose-service, compose-project is given. */
+function composeOptions(v: OptionValues): ComposeOptions | undefined {
+  const files = v.get('compose-file') ?? [];
+  const service = v.get('compose-service');
+  const project = v.get('compose-project');
+  if (files.length === 0 && !service && !project) return undefined;
+  return {
+    files: files.map((f) => resolve(f)),
+    ...(service ? { service } : {}),
+    serviceInput: v.nameOf('compose-service'),
+    ...(project ? { project } : {}),
+    profiles: v.get('compose-profile') ?? [],
   };
 }
 

@@ -115,6 +115,46 @@ export const OPTIONS = {
     env: ['LMS_BACKUP_DATABASE_URL', 'DATABASE_URL'],
     parse: str,
   }),
+  'compose-file': opt({
+    kind: 'list',
+    default: '',
+    description: {
+      backup:
+        'Compose mode: the compose file of the project whose service runs the database, one per line or comma-separated for override files (as docker compose -f). pg_dump runs inside the service (docker compose exec -T, or docker-compose with compose v1) and the snapshot session goes through it too, so the database port need not be published. Default: none (compose mode is on when compose-file, compose-service or compose-project is given; compose itself then reads COMPOSE_FILE or ./compose.yaml).',
+      restore:
+        'Compose mode: the compose file of the project whose service runs the target database, one per line or comma-separated for override files (as docker compose -f). pg_restore runs inside the service (docker compose exec -T, or docker-compose with compose v1); the database port need not be published. Default: none (compose mode is on when compose-file, compose-service or compose-project is given).',
+    },
+    help: 'compose mode: the compose file of the database service (repeatable, for override files)',
+    arg: '<file>',
+    parse: list,
+  }),
+  'compose-service': opt({
+    kind: 'string',
+    default: '',
+    description:
+      'Compose mode: the service running PostgreSQL. Its POSTGRES_USER, POSTGRES_DB and POSTGRES_PASSWORD (or POSTGRES_PASSWORD_FILE) are the credentials unless a URL or PG* variables give them. Default: the one service whose image is a PostgreSQL image.',
+    help: 'compose mode: the service running PostgreSQL (default: the one with a postgres image)',
+    arg: '<service>',
+    parse: str,
+  }),
+  'compose-project': opt({
+    kind: 'string',
+    default: '',
+    description:
+      'Compose mode: the compose project name (as docker compose -p). Default: none (compose uses COMPOSE_PROJECT_NAME or the directory name).',
+    help: 'compose mode: the project name (as docker compose -p)',
+    arg: '<name>',
+    parse: str,
+  }),
+  'compose-profile': opt({
+    kind: 'list',
+    default: '',
+    description:
+      'Compose mode: compose profiles to enable, one per line or comma-separated (as docker compose --profile), for a database service that belongs to a profile. Default: none (compose uses COMPOSE_PROFILES).',
+    help: 'compose mode: a profile to enable (repeatable, as docker compose --profile)',
+    arg: '<profile>',
+    parse: list,
+  }),
   destinations: opt({
     kind: 'list',
     default: 'backups',
@@ -673,6 +713,10 @@ export const COMMAND_OPTIONS = {
     'config',
     'database',
     'database-url',
+    'compose-file',
+    'compose-service',
+    'compose-project',
+    'compose-profile',
     'destinations',
     'prefix',
     'compression',
@@ -716,6 +760,10 @@ export const COMMAND_OPTIONS = {
     'before',
     'verified-only',
     'target-url',
+    'compose-file',
+    'compose-service',
+    'compose-project',
+    'compose-profile',
     'identity',
     'identity-file',
     'passphrase',

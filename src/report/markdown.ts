@@ -2,7 +2,7 @@
  * Markdown renderings: the DR readiness report and a drill report. GitHub-flavoured (job
  * summaries, drill_logs/*.md), readable as plain text too. Every value from a record is escaped.
  */
-import type { DrillReport } from '../catalog/types.js';
+import type { DrillReport, ToolRecord } from '../catalog/types.js';
 import { formatDuration, formatPercent, formatUtc } from './format.js';
 import type { Finding, Readiness } from './metrics.js';
 
@@ -167,7 +167,9 @@ function count(n: number | null): string {
   return n === null ? NONE : n.toLocaleString('en-US');
 }
 
-function toolLine(t: { version: string; where: 'local' | 'container'; image?: string }): string {
+function toolLine(t: ToolRecord): string {
+  if (t.where === 'compose')
+    return `${mdEscape(t.version)} in compose service ${code(t.compose?.service ?? '?')}`;
   return t.where === 'container'
     ? `${mdEscape(t.version)} in a container from ${code(t.image ?? '?')}`
     : `${mdEscape(t.version)} (local)`;
