@@ -15,6 +15,7 @@ import {
   backupSettings,
   type DrillSettings,
   drillSettings,
+  forgetSettings,
   type PruneSettings,
   pruneSettings,
   type ReportSettings,
@@ -46,6 +47,7 @@ export const STEP_OUTPUTS = {
   restore: ['ok', 'backup-id', 'restored', 'mode', 'side-database', 'safety-backup-id'],
   prune: ['removed', 'kept', 'deleted-objects'],
   report: ['status', 'failed-conditions', 'report-dir', 'html-path'],
+  forget: ['erasure-id', 'keys', 'rows-removed'],
 } as const satisfies Record<InputStep, readonly string[]>;
 
 /** Items separated by newlines or commas; blank items and surrounding spaces dropped. */
@@ -114,6 +116,10 @@ export function parseVerifyInputs(ctx: ParseContext) {
 
 export function parseRestoreInputs(ctx: ParseContext) {
   return restoreSettings(stepValues(ctx, 'restore', new Problems()), settingsContext(ctx));
+}
+
+export function parseForgetInputs(ctx: ParseContext) {
+  return forgetSettings(stepValues(ctx, 'forget', new Problems()), settingsContext(ctx));
 }
 
 export function parsePruneInputs(ctx: ParseContext): Promise<PruneInputs> {

@@ -33,6 +33,7 @@ import { explainError } from '../crash.js';
 import { generateIdentity } from '../crypto/age.js';
 import { parseEngine } from '../engines/index.js';
 import { onSignal } from '../engines/teardown.js';
+import { describeReplay } from '../erasure/replay.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { backupSettings, drillSettings, NO_MASK } from '../options/settings.js';
@@ -41,6 +42,7 @@ import { formatBytes, formatDuration } from '../report/format.js';
 import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
 import { isSeverity } from '../report/notify.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerForget } from './forget.js';
 import { cliLogger } from './logger.js';
 import { cliValues } from './options.js';
 import { ProgressLine } from './progress.js';
@@ -264,6 +266,7 @@ export function buildProgram(): Command {
       "also write the report here (it always goes to the destination's drill_logs/)",
     )
     .option('--notify-min-severity <s>', 'lowest severity sent to webhooks', 'warning')
+    .option('--no-erasures', 'do not replay the erasure ledger (the drill then fails on any erased key)')
     .action(async (_opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const logger = cliLogger(g);
@@ -357,6 +360,7 @@ export function buildProgram(): Command {
     .option('--no-privileges', 'do not restore grants (GRANT/REVOKE)')
     .option('--jobs <n>', 'pg_restore parallel jobs (default: CPUs)')
     .option('--min-tables <n>', 'validation: fail when fewer tables are restored', '8')
+    .option('--no-erasures', 'forensics only: do not replay the erasure ledger (said loudly)')
     .action(async (opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const logger = cliLogger(g);
@@ -399,6 +403,7 @@ export function buildProgram(): Command {
               createRoles: Boolean(opts.createRoles),
               noOwner: opts.owner === false,
               noPrivileges: opts.privileges === false,
+              noErasures: opts.erasures === false,
             },
             { logger },
           ),
@@ -568,6 +573,7 @@ export function buildProgram(): Command {
       if (!result.passed) process.exitCode = 1;
     });
 
+  registerForget(program);
   return program;
 }
 
@@ -602,6 +608,7 @@ function renderRestore(r: Awaited<ReturnType<typeof runRestore>>): string {
       `  objects       ${ok}/${r.objects.length} owners, privileges, policies and other objects match`,
     );
   }
+  if (r.erasures) lines.push(`  erasures      ${describeReplay(r.erasures)}`);
   for (const x of r.reasons) lines.push(`  ! ${x}`);
   for (const s of r.nextSteps) lines.push(`  → ${s}`);
   return `${lines.join('\n')}\n`;

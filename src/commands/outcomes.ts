@@ -26,7 +26,21 @@ export function drillOutcome({ report }: DrillResult): RunOutcome {
     status: passed ? 'success' : 'failure',
     ...(passed ? {} : { reason: report.reasons.join('; ') }),
     backupId: report.backupId,
-    details: { drillId: report.id, verdict: report.verdict, recoverySeconds: report.rto.measuredSeconds },
+    details: {
+      drillId: report.id,
+      verdict: report.verdict,
+      recoverySeconds: report.rto.measuredSeconds,
+      ...(report.erasures
+        ? {
+            erasures: {
+              replayed: report.erasures.replayed,
+              entries: report.erasures.entries,
+              rowsRemoved: report.erasures.rowsRemoved,
+              keysStillPresent: report.erasures.keysStillPresent,
+            },
+          }
+        : {}),
+    },
   };
 }
 
@@ -44,7 +58,24 @@ export function restoreOutcome(r: RestoreResult): RunOutcome {
     status: r.ok ? 'success' : 'failure',
     backupId: r.plan.backupId,
     ...(r.ok ? {} : { reason: r.reasons.join('; ') }),
-    details: { dryRun: r.dryRun, mode: r.plan.mode },
+    details: {
+      dryRun: r.dryRun,
+      mode: r.plan.mode,
+      ...(r.erasures
+        ? {
+            erasures: {
+              replayed: r.erasures.replayed,
+              entries: r.erasures.entries,
+              rowsRemoved: r.erasures.rowsRemoved,
+              cascadedRows: r.erasures.cascadedRows,
+              keysStillPresent: r.erasures.keysStillPresent,
+            },
+          }
+        : {}),
+    },
+    ...(r.erasures && !r.erasures.replayed
+      ? { warnings: [`ERASURES NOT REPLAYED (--no-erasures): ${r.erasures.entries} ledger entries skipped`] }
+      : {}),
   };
 }
 

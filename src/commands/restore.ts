@@ -7,6 +7,7 @@ import type { Inventory, Manifest, ObjectCheck } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
 import { recipientOf } from '../crypto/age.js';
 import { registerTeardown } from '../engines/teardown.js';
+import { type ErasureReplay, refuseUnerasedOverwrite, restoreErasures } from '../erasure/restore-hook.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { connect, createDatabaseIfMissing, quoteIdent, serverInfo } from '../postgres/client.js';
@@ -53,6 +54,8 @@ export interface RestoreConfig {
   noOwner?: boolean;
   /** pg_restore --no-privileges: no GRANT/REVOKE. */
   noPrivileges?: boolean;
+  /** Forensics only: do not replay the erasure ledger (said loudly; refused over a database holding tables). */
+  noErasures?: boolean;
 }
 
 export interface RestorePlan {
@@ -89,6 +92,8 @@ export interface RestoreResult {
   objects?: ObjectCheck[];
   /** Roles --create-roles created in the target (NOLOGIN, no passwords). */
   createdRoles?: string[];
+  /** The erasure ledger replayed into the restored data (or, with noErasures, only looked up). */
+  erasures?: ErasureReplay;
   ok: boolean;
   reasons: string[];
   /** What the operator does next (selective restore: how to compare and merge). */
@@ -256,6 +261,7 @@ export async function runRestore(
         },
       );
     }
+    refuseUnerasedOverwrite(config.noErasures, selective, userTables, config.target.database);
     if (missingRoles.length && !config.createRoles && !config.dryRun) {
       throw new MissingRolesError(
         missingRoles,
@@ -364,6 +370,10 @@ export async function runRestore(
           await c.end();
         }
       }
+    }
+    if (result.restored) {
+      const target = selective ? withDatabase(config.target, side!) : config.target;
+      await restoreErasures(config.storage, config.keys, target, config.noErasures, result, logger);
     }
     result.ok = result.restored && reasons.length === 0;
     return result;

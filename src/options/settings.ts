@@ -21,6 +21,7 @@ import {
   resolveDecryption,
   resolveEncryption,
 } from '../config.js';
+import type { ForgetConfig } from '../erasure/forget.js';
 import type { Logger } from '../log.js';
 import { type PgConnection, resolveConnection } from '../postgres/connection.js';
 import { loadHealthChecks } from '../postgres/validate.js';
@@ -230,10 +231,12 @@ export async function drillSettings(
   const reportDir =
     path(v, 'report-dir') ?? (options.defaultReportDir ? resolve(options.defaultReportDir) : undefined);
   const notify = notifiers(v, ctx);
+  const noErasures = v.get('erasures') === false;
   const [storage] = await destinations(v, ctx, 'from', true);
   v.problems.throwIfAny();
   return {
     config: {
+      ...(noErasures ? { noErasures: true } : {}),
       storage: storage!,
       selection: sel,
       keys,
@@ -273,6 +276,7 @@ export async function restoreSettings(v: OptionValues, ctx: SettingsContext): Pr
   const createRoles = v.get('create-roles');
   const noOwner = v.get('no-owner');
   const noPrivileges = v.get('no-privileges');
+  const noErasures = v.get('erasures') === false;
   const [storage] = await destinations(v, ctx, 'from', true);
   const [safety] = v.get('safety-to')?.length ? await destinations(v, ctx, 'safety-to', true) : [undefined];
   v.problems.throwIfAny();
@@ -293,6 +297,84 @@ export async function restoreSettings(v: OptionValues, ctx: SettingsContext): Pr
     createRoles: createRoles!,
     noOwner: noOwner!,
     noPrivileges: noPrivileges!,
+    ...(noErasures ? { noErasures: true } : {}),
+  };
+}
+
+/**
+ * `forget`: the live database is used only when one is named (database-url, its environment
+ * variables, PGHOST or PGDATABASE): to check the keys, and for `apply`.
+ */
+export async function forgetSettings(v: OptionValues, ctx: SettingsContext): Promise<ForgetConfig> {
+  const named = v.given('database-url') || Boolean(ctx.env.PGHOST || ctx.env.PGDATABASE);
+  const conn = named ? connection(v, ctx, 'database-url') : undefined;
+  const tables = v.get('tables') ?? [];
+  if (tables.length !== 1) {
+    v.problems.add(
+      tables.length === 0
+        ? `${v.nameOf('tables')} is required: the table the erased rows are in`
+        : `${v.nameOf('tables')} takes one table per erasure request (got ${tables.length})`,
+      'e.g. --table public.users; run forget once per table',
+    );
+  }
+  const reference = v.get('reference');
+  if (!reference) {
+    v.problems.add(
+      `${v.nameOf('reference')} is required: the erasure request's reference`,
+      'give its ticket id, e.g. --reference GDPR-2024-017',
+    );
+  }
+  const keys = v.get('keys') ?? [];
+  const keysFile = v.get('keys-file');
+  if (keys.length === 0 && !keysFile) {
+    v.problems.add(
+      `no key to erase: give ${v.nameOf('keys')} column=value or ${v.nameOf('keys-file')}`,
+      'e.g. --key id=42 (repeatable), or --keys-file keys.csv with a header row naming the key columns',
+    );
+  }
+  const apply = v.get('apply') ?? false;
+  if (apply && !conn) {
+    v.problems.add(
+      `${v.nameOf('apply')} needs the live database`,
+      `give ${v.nameOf('database-url')} (or the PG* variables), or leave ${v.nameOf('apply')} out to record the erasure only`,
+    );
+  }
+  const passphrase = secret(v, ctx, 'passphrase');
+  const encryptionOn = v.get('encryption');
+  const encryption =
+    encryptionOn === undefined
+      ? undefined
+      : resolveEncryption(
+          {
+            recipients: v.get('recipients') ?? [],
+            recipientsFile: path(v, 'recipients-file'),
+            passphrase,
+            noEncryption: !encryptionOn,
+            names: {
+              recipients: v.nameOf('recipients'),
+              recipientsFile: v.nameOf('recipients-file'),
+              passphrase: v.nameOf('passphrase'),
+              noEncryption:
+                v.raw('encryption')?.origin === 'flag'
+                  ? '--no-encryption'
+                  : `${v.nameOf('encryption')}: false`,
+            },
+          },
+          v.problems,
+        );
+  const stores = await destinations(v, ctx, 'destinations', false);
+  requireExistingDestinations(stores, v.nameOf('destinations'), v.problems);
+  runDestinations(recordableDestinations(stores));
+  v.problems.throwIfAny();
+  return {
+    destinations: stores,
+    encryption: encryption!,
+    table: tables[0]!,
+    keys,
+    ...(keysFile ? { keysFile: resolve(keysFile) } : {}),
+    reference: reference!,
+    apply,
+    ...(conn ? { database: conn } : {}),
   };
 }
 

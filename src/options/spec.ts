@@ -14,7 +14,7 @@ import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
 import { isSeverity, type Severity } from '../report/notify.js';
 import { parseBool, parseDurationValue, parseEnumList, parseIntValue, parseTimeValue } from './parse.js';
 
-export const COMMANDS = ['backup', 'drill', 'verify', 'restore', 'prune', 'report'] as const;
+export const COMMANDS = ['backup', 'drill', 'verify', 'restore', 'prune', 'report', 'forget'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** How a raw value is read: one string, a list (repeatable flag, lines/commas, a YAML list), a boolean. */
@@ -113,6 +113,8 @@ export const OPTIONS = {
         'The destinations to prune, one per line or comma-separated (paths or storage URLs). Default: backups.',
       report:
         'Where the backups and records are, one per line or comma-separated (paths or storage URLs). Default: backups.',
+      forget:
+        'The destinations whose erasure ledger (erasures/) records the request: every destination that holds backups, one per line or comma-separated (paths or storage URLs). Default: backups.',
     },
     help: 'a path, file://, azure://, s3://, gs:// (repeatable, or comma-separated)',
     arg: '<destination>',
@@ -172,6 +174,8 @@ export const OPTIONS = {
         'The age passphrase, for passphrase-encrypted backups; pass it from a secret. Also read from LMS_BACKUP_PASSPHRASE. Default: none.',
       restore:
         'The age passphrase, for passphrase-encrypted backups; pass it from a secret. Also read from LMS_BACKUP_PASSPHRASE. Default: none.',
+      forget:
+        'Encrypt the ledger entry with an age passphrase (scrypt) instead of recipients, as the backups are; pass it from a secret. Also read from LMS_BACKUP_PASSPHRASE. Default: none.',
     },
     help: 'age passphrase',
     env: ['LMS_BACKUP_PASSPHRASE'],
@@ -444,9 +448,12 @@ export const OPTIONS = {
   tables: opt({
     kind: 'list',
     default: '',
-    description:
-      'Restore only these tables (schema.table), one per line or comma-separated, into a side database. Default: none (the whole database).',
-    help: 'restore only these tables (schema.table), into a side database (repeatable)',
+    description: {
+      restore:
+        'Restore only these tables (schema.table), one per line or comma-separated, into a side database. Default: none (the whole database).',
+      forget: 'The table the erased rows are in, as schema.table (one table per request). Required.',
+    },
+    help: 'restore only these tables (schema.table), into a side database (repeatable); forget: the table of the erased rows',
     arg: '<name>',
     aliases: ['--table'],
     parse: list,
@@ -482,6 +489,54 @@ export const OPTIONS = {
     default: 'false',
     description: 'Do not restore grants (pg_restore --no-privileges). Default: false (grants are kept).',
     help: 'do not restore grants (pg_restore --no-privileges)',
+    parse: bool,
+  }),
+  keys: opt({
+    kind: 'list',
+    default: '',
+    description:
+      'The keys of the rows to erase, one per line: column=value, several columns of one key joined by ";" (org_id=1;user_id=7). Values with commas go in keys-file. Default: none.',
+    help: 'a key to erase: column=value (repeatable; a key of several columns: "a=1;b=2")',
+    arg: '<column=value>',
+    aliases: ['--key'],
+    parse: list,
+  }),
+  'keys-file': opt({
+    kind: 'string',
+    default: '',
+    description:
+      'A CSV file of keys to erase: a header row naming the key columns, then one row per key. Default: none.',
+    help: 'a CSV file of keys: a header row naming the key columns, then one row per key',
+    arg: '<file>',
+    parse: str,
+  }),
+  reference: opt({
+    kind: 'string',
+    default: '',
+    description:
+      "The erasure request's reference, e.g. its ticket id; recorded in the ledger entry. Required.",
+    help: "the request's reference, e.g. a ticket id (required)",
+    arg: '<ref>',
+    parse: str,
+  }),
+  apply: opt({
+    kind: 'bool',
+    default: 'false',
+    description:
+      'Also delete the rows in the live database (database-url), in one transaction, after the ledger entry is stored; the rows removed are reported. Default: false (the live database is not touched).',
+    help: 'also delete the rows in the live database, in one transaction',
+    parse: bool,
+  }),
+  erasures: opt({
+    kind: 'bool',
+    default: 'true',
+    description: {
+      restore:
+        'Replay the erasure ledger (erasures/) into the restored data before reporting success. false (--no-erasures) is for forensics only: erased rows come back, which the output and the run record say loudly, and it is refused over a database that holds tables (restore into an empty or a side database). Default: true.',
+      drill:
+        'Replay the erasure ledger in the throwaway server. With false (--no-erasures) the drill still looks every erased key up, and fails when one is present. Default: true.',
+    },
+    help: 'do not replay the erasure ledger (forensics, into an isolated database; said loudly)',
     parse: bool,
   }),
   'keep-days': opt({
@@ -616,6 +671,7 @@ export const COMMAND_OPTIONS = {
     'report-dir',
     'upload-report',
     'notify-min-severity',
+    'erasures',
   ],
   verify: ['config', 'database', 'from', 'backup', 'before', 'identity', 'identity-file', 'passphrase'],
   restore: [
@@ -641,6 +697,7 @@ export const COMMAND_OPTIONS = {
     'no-privileges',
     'jobs',
     'min-tables',
+    'erasures',
   ],
   prune: [
     'config',
@@ -665,6 +722,21 @@ export const COMMAND_OPTIONS = {
     'output-dir',
     'formats',
     'upload-report',
+  ],
+  forget: [
+    'config',
+    'database',
+    'database-url',
+    'destinations',
+    'tables',
+    'keys',
+    'keys-file',
+    'reference',
+    'recipients',
+    'recipients-file',
+    'passphrase',
+    'encryption',
+    'apply',
   ],
 } as const satisfies Record<CommandName, readonly OptionName[]>;
 
