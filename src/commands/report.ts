@@ -5,6 +5,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { DEFAULT_RETENTION_POLICY, type RetentionPolicy } from '../catalog/retention.js';
+import { type ErasureStatus, erasureStatus, renderErasureStatusMarkdown } from '../erasure/status.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import { directoryError, ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
@@ -41,6 +43,8 @@ export interface ReportConfig {
   keepDays: number;
   /** Scheduler lateness accepted on top of the RPO (default 1 h; 0 for strict). */
   rpoToleranceSeconds?: number;
+  /** The rest of prune's retention policy, for erasure completion dates (default: prune's defaults). */
+  retention?: Partial<RetentionPolicy>;
 }
 
 export interface ReportDeps {
@@ -58,6 +62,8 @@ export interface ReportResult {
   htmlPath?: string;
   /** The `failOn` conditions that tripped; the adapters turn a non-empty list into exit 1. */
   failed: FailOnCondition[];
+  /** The erasure ledger: which backups still hold each erasure, and when they expire. */
+  erasures: ErasureStatus;
 }
 
 const FILE_NAMES: Record<ReportFormat, string> = {
@@ -122,8 +128,14 @@ export async function runReport(config: ReportConfig, deps: ReportDeps): Promise
   };
   const readiness = computeReadiness(input);
   const series = buildReportSeries(input);
-  const markdown = renderReadinessMarkdown(readiness);
-  const json = `${JSON.stringify({ ...readiness, sources: read, series }, null, 2)}\n`;
+  const erasures = await erasureStatus(
+    config.storages,
+    { ...DEFAULT_RETENTION_POLICY, ...config.retention, keepDays: config.keepDays },
+    now,
+    logger,
+  );
+  const markdown = renderReadinessMarkdown(readiness) + renderErasureStatusMarkdown(erasures);
+  const json = `${JSON.stringify({ ...readiness, sources: read, series, erasures }, null, 2)}\n`;
   logger.info(summarizeReadiness(readiness));
 
   const files: string[] = [];
@@ -156,7 +168,7 @@ export async function runReport(config: ReportConfig, deps: ReportDeps): Promise
 
   const failed = trippedConditions(readiness, config.failOn);
   for (const c of failed) logger.warn(`fail-on ${c}: ${readiness.conditions[c].message}`);
-  const result: ReportResult = { readiness, series, markdown, json, files, failed };
+  const result: ReportResult = { readiness, series, markdown, json, files, failed, erasures };
   if (htmlPath) result.htmlPath = htmlPath;
   return result;
 }

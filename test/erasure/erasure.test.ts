@@ -8,13 +8,17 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackupEntry } from '../../src/catalog/catalog.js';
+import { backupId } from '../../src/catalog/names.js';
 import { runBackup } from '../../src/commands/backup.js';
 import { runDrill } from '../../src/commands/drill.js';
 import { runPrune } from '../../src/commands/prune.js';
+import { runReport } from '../../src/commands/report.js';
 import { runRestore } from '../../src/commands/restore.js';
 import { generateIdentity } from '../../src/crypto/age.js';
 import { ForgetRefusedError, parseCsv, runForget } from '../../src/erasure/forget.js';
 import { listLedger, readLedger } from '../../src/erasure/ledger.js';
+import { expiryOf } from '../../src/erasure/status.js';
 import { MemoryLogger } from '../../src/log.js';
 import { withDatabase } from '../../src/postgres/connection.js';
 import { renderDrillReportMarkdown } from '../../src/report/markdown.js';
@@ -102,12 +106,10 @@ beforeAll(async () => {
   } finally {
     await client.end();
   }
-  for (const _ of [1, 2]) {
-    const d = tempDir();
-    cleanup.push(d);
-  }
-  dir = (cleanup[0] as { path: string }).path;
-  dir2 = (cleanup[1] as { path: string }).path;
+  const [d1, d2] = [tempDir(), tempDir()];
+  cleanup.push(d1, d2);
+  dir = d1.path;
+  dir2 = d2.path;
   // The old backup: taken before any erasure, it holds everyone.
   oldBackup = (await backup([dir, dir2])).id;
 });
@@ -299,5 +301,57 @@ describe('prune and the ledger', () => {
     expect(r.deleted.some((k) => k.startsWith(`db/${oldBackup}.`))).toBe(true);
     expect(r.deleted.filter((k) => k.startsWith('erasures/'))).toEqual([]);
     expect(readdirSync(join(dir2, 'erasures')).sort()).toEqual(before);
+  });
+});
+
+describe('the report says when each erasure is complete in backups', () => {
+  it('lists the backups taken before it and the date the last of them expires', async () => {
+    const now = new Date();
+    const r = await runReport(
+      {
+        storages: [await openStorage(dir)],
+        windowDays: 7,
+        now,
+        formats: [],
+        failOn: [],
+        rpoSeconds: 86_400,
+        rtoSeconds: 3600,
+        keepDays: 2,
+        retention: { keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepMin: 0 },
+      },
+      { logger: logger() },
+    );
+    expect(r.erasures.entries).toBe(1);
+    expect(r.erasures.outstanding).toBe(1);
+    const [e] = r.erasures.perEntry;
+    expect(e!.heldBy).toEqual([`${dir}: ${oldBackup}`]);
+    // keep-days 2 and nothing else: the old backup (taken minutes ago) leaves at the prune 2 days on.
+    const expected = new Date(now.getTime() + 2 * 86_400_000).toISOString().slice(0, 10);
+    expect(e!.completeBy).toBe(expected);
+    expect(r.erasures.allCompleteBy).toBe(expected);
+    expect(r.markdown).toContain(`erasure complete in backups by ${expected}`);
+    expect(r.markdown).toContain('### Erasures');
+  });
+});
+
+describe('expiryOf', () => {
+  const day = 86_400_000;
+  const now = new Date('2026-03-01T02:00:00Z');
+  const entry = (daysAgo: number): BackupEntry => {
+    const time = new Date(now.getTime() - daysAgo * day);
+    return { id: backupId('lms', time), time, state: 'complete', keys: [], bytes: 0 };
+  };
+  it('simulates daily backups and prunes until the last holding backup leaves', () => {
+    const old = [entry(2), entry(1)];
+    const policy = { keepDays: 7, keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepMin: 3 };
+    // The older one is 7 days old 5 days from now; the newer one a day later.
+    expect(expiryOf(old, new Set([old[0]!.id]), policy, now)).toEqual(new Date(now.getTime() + 5 * day));
+    expect(expiryOf(old, new Set(old.map((b) => b.id)), policy, now)).toEqual(
+      new Date(now.getTime() + 6 * day),
+    );
+    // Monthly keeps hold a backup far longer: the newest of February survives 12 months.
+    const monthly = { ...policy, keepMonthly: 12 };
+    const d = expiryOf(old, new Set([old[1]!.id]), monthly, now)!;
+    expect(d.getTime() - now.getTime()).toBeGreaterThan(300 * day);
   });
 });
