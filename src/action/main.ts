@@ -14,6 +14,7 @@ import { Secrets } from './secrets.js';
 import { backupStep } from './steps/backup.js';
 import { drillStep } from './steps/drill.js';
 import { drillPostStep } from './steps/drill-post.js';
+import { forgetStep } from './steps/forget.js';
 import { pruneStep } from './steps/prune.js';
 import { reportStep } from './steps/report.js';
 import { restoreStep } from './steps/restore.js';
@@ -27,6 +28,7 @@ export const STEPS: Record<string, (ctx: StepContext) => Promise<void>> = {
   report: reportStep,
   verify: verifyStep,
   restore: restoreStep,
+  forget: forgetStep,
 };
 
 /** Runs one step; returns the exit code. For tests: runAction adds the process exit. */
@@ -70,7 +72,14 @@ const SETTING_ENV =
   /^(?:PG[A-Z]+|LMS_BACKUP_[A-Z_]+|AWS_[A-Z0-9_]+|AZURE_[A-Z_]+|GOOGLE_[A-Z_]+|DATABASE_URL|STORAGE_EMULATOR_HOST)$/;
 
 /** Steps that leave a run record (the post step and report do not). */
-const RECORDED_STEPS: ReadonlySet<string> = new Set(['backup', 'drill', 'verify', 'restore', 'prune']);
+const RECORDED_STEPS: ReadonlySet<string> = new Set([
+  'backup',
+  'drill',
+  'verify',
+  'restore',
+  'prune',
+  'forget',
+]);
 
 export async function runAction(step: string): Promise<void> {
   // A cancelled job (SIGINT, then SIGTERM) still leaves the run's failure record.

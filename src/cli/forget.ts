@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { recorded } from '../commands/recorded.js';
 import { beginRun } from '../commands/run-context.js';
 import { Problems } from '../config.js';
-import { type ForgetResult, runForget } from '../erasure/forget.js';
+import { runForget } from '../erasure/forget.js';
+import { forgetOutcome, renderForget } from '../erasure/outcome.js';
 import { forgetSettings, NO_MASK } from '../options/settings.js';
 import { COMMAND_OPTIONS, FILE_OPTIONS, specOf } from '../options/spec.js';
 import { cliLogger } from './logger.js';
@@ -15,42 +16,6 @@ interface GlobalOpts {
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
-}
-
-export function forgetOutcome(r: ForgetResult) {
-  return {
-    status: 'success' as const,
-    warnings: r.warnings,
-    details: {
-      erasureId: r.id,
-      table: r.table,
-      keys: r.keys,
-      reference: r.reference,
-      destinations: r.stored.length,
-      ...(r.applied
-        ? {
-            appliedIn: r.applied.database,
-            rowsRemoved: r.applied.replay.rowsRemoved,
-            cascadedRows: r.applied.replay.cascadedRows,
-          }
-        : {}),
-    },
-  };
-}
-
-export function renderForget(r: ForgetResult): string {
-  const lines = [
-    `erasure ${r.id} recorded: ${r.keys} key(s) of ${r.table} (${r.columns.join(', ')}), reference ${r.reference}`,
-    `  requested   ${r.requestedAt}`,
-    `  checked     against the ${r.validatedAgainst}`,
-    ...r.stored.map((s) => `  ledger      ${s.destination}/${s.key}`),
-    r.applied
-      ? `  live        ${r.applied.database}: ${r.applied.replay.rowsRemoved} row(s) removed, ${r.applied.replay.cascadedRows} more by cascade`
-      : '  live        not touched (pass --apply to delete there too)',
-    '  → every restore and drill replays this erasure; backups taken before it hold the data until they expire (lms-backup report says when)',
-    ...r.warnings.map((w) => `  warning: ${w}`),
-  ];
-  return `${lines.join('\n')}\n`;
 }
 
 export function registerForget(program: Command): void {
