@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/crypto/age.js';
 import { withDatabase } from '../../src/postgres/connection.js';
+import { removeRunDirs, runDistStep } from '../action/helpers.js';
 import { pgEnv, query, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
 
 let src: SourceDb;
@@ -24,6 +25,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
+  removeRunDirs();
   await src?.stop();
   dir.remove();
 });
@@ -99,5 +101,42 @@ describe('forget, then restore an older backup (CLI)', () => {
     expect(
       await query(withDatabase(src.conn, 'forensic'), 'SELECT id FROM users WHERE id = 900001'),
     ).toHaveLength(1);
+  });
+});
+
+describe('the forget action step', () => {
+  it('records the erasure, applies it to the live database with apply: true, and sets its outputs', async () => {
+    await query(
+      src.conn,
+      "INSERT INTO users (id, email, full_name, role) VALUES (900002, 'also.me@example.org', 'Also Me', 'student')",
+    );
+    const url = `postgresql://${src.conn.user}@${src.conn.host}:${src.conn.port}/${src.conn.database}`;
+    const run = await runDistStep(process.execPath, 'forget', {
+      inputs: {
+        'database-url': url,
+        destinations: dir.path,
+        tables: 'public.users',
+        keys: 'email=also.me@example.org',
+        reference: 'GDPR-8',
+        recipients: keys.recipient,
+        apply: 'true',
+      },
+      env: { PGPASSWORD: src.conn.password ?? '' },
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.outputs['erasure-id']).toMatch(/^erasure_\d{8}_\d{6}_[0-9a-f]{8}$/);
+    expect(run.outputs.keys).toBe('1');
+    expect(run.outputs['rows-removed']).toBe('1');
+    expect(run.summary).toContain('Applied in the live database: 1 row(s) removed');
+    expect(await query(src.conn, 'SELECT id FROM users WHERE id = 900002')).toEqual([]);
+    // The key's value (personal data) is in no log, summary or output.
+    expect(run.stdout + run.stderr + run.summary).not.toContain('also.me@example.org');
+
+    const refused = await runDistStep(process.execPath, 'forget', {
+      inputs: { destinations: dir.path, tables: 'public.users', keys: 'id=1', recipients: keys.recipient },
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.errors.join('\n')).toMatch(/reference is required/);
   });
 });
