@@ -7,7 +7,12 @@ import type { Inventory, Manifest, ObjectCheck } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
 import { recipientOf } from '../crypto/age.js';
 import { registerTeardown } from '../engines/teardown.js';
-import { type ErasureReplay, refuseUnerasedOverwrite, restoreErasures } from '../erasure/restore-hook.js';
+import {
+  type ErasureReplay,
+  erasurePlanNote,
+  refuseUnerasedOverwrite,
+  restoreErasures,
+} from '../erasure/restore-hook.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { connect, createDatabaseIfMissing, quoteIdent, serverInfo } from '../postgres/client.js';
@@ -282,6 +287,7 @@ export async function runRestore(
           `the target lacks role(s) ${missingRoles.join(', ')}: the restore needs --create-roles (or --no-owner / --no-privileges)`,
         );
       }
+      result.nextSteps.push(await erasurePlanNote(config.storage, config.noErasures));
       result.nextSteps.push('dry run: nothing was changed');
       return result;
     }

@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PgConnection } from '../postgres/connection.js';
 import type { Storage } from '../storage/types.js';
+import { listLedger } from './ledger.js';
 import { describeReplay, type ErasureReplay, erasureReasons, replayLedger } from './replay.js';
 
 export type { ErasureReplay } from './replay.js';
@@ -83,4 +84,13 @@ export async function drillErasures(
     );
     return undefined;
   }
+}
+
+/** What a dry run says about the ledger (from the listing: nothing is decrypted). */
+export async function erasurePlanNote(storage: Storage, noErasures: boolean | undefined): Promise<string> {
+  const n = (await listLedger(storage)).length;
+  if (noErasures) {
+    return `ERASURES WILL NOT BE REPLAYED (--no-erasures): ${n} ledger entr${n === 1 ? 'y' : 'ies'} would be skipped`;
+  }
+  return `${n} erasure(s) in the ledger will be replayed into the restored data`;
 }

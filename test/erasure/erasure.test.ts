@@ -217,6 +217,8 @@ describe('restore replays the ledger', () => {
   });
 
   it('--no-erasures brings them back, says so loudly, and is refused over a database with tables', async () => {
+    const plan = await restoreInto(dir, 'planned', { dryRun: true });
+    expect(plan.nextSteps).toContain('1 erasure(s) in the ledger will be replayed into the restored data');
     const f = await restoreInto(dir, 'forensic2', { noErasures: true });
     expect(f.ok).toBe(true);
     expect(await ids('forensic2', 'SELECT id FROM people WHERE id IN (1, 2) ORDER BY id')).toEqual([1, 2]);
