@@ -496,12 +496,22 @@ export function buildProgram(): Command {
     .option('--rpo <duration>', 'recovery point objective', '24h')
     .option('--rto <duration>', 'recovery time objective', '4h')
     .option('--keep-days <n>', 'the retention in days, for retention compliance', '30')
+    .option('--keep-daily <n>', "prune's keep-daily, for the dates erasures leave the backups", '7')
+    .option('--keep-weekly <n>', "prune's keep-weekly, for the dates erasures leave the backups", '4')
+    .option('--keep-monthly <n>', "prune's keep-monthly, for the dates erasures leave the backups", '12')
+    .option('--keep-min <n>', "prune's keep-min, for the dates erasures leave the backups", '7')
     .action(async (opts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const logger = cliLogger(g);
       const problems = new Problems();
       const windowDays = parsePositiveInt(opts.window, '--window', problems);
       const keepDays = parsePositiveInt(opts.keepDays, '--keep-days', problems);
+      const retention = {
+        keepDaily: parsePositiveInt(opts.keepDaily, '--keep-daily', problems, 0)!,
+        keepWeekly: parsePositiveInt(opts.keepWeekly, '--keep-weekly', problems, 0)!,
+        keepMonthly: parsePositiveInt(opts.keepMonthly, '--keep-monthly', problems, 0)!,
+        keepMin: parsePositiveInt(opts.keepMin, '--keep-min', problems, 0)!,
+      };
       const rpo = parseObjective(opts.rpo, '--rpo', problems);
       const rto = parseObjective(opts.rto, '--rto', problems);
       const formats = splitList(opts.format).filter((f) => {
@@ -530,6 +540,7 @@ export function buildProgram(): Command {
           rpoSeconds: rpo!,
           rtoSeconds: rto!,
           keepDays: keepDays!,
+          retention,
         },
         { logger },
       );

@@ -414,6 +414,8 @@ export interface ReportSettings {
   rpoSeconds: number;
   rtoSeconds: number;
   keepDays: number;
+  /** prune's other keeps, for the dates erasures leave the backups. */
+  retention: Partial<RetentionPolicy>;
   failOn: FailOnCondition[];
   /** No directory: no files (the CLI's default). */
   outDir?: string;
@@ -426,6 +428,16 @@ export async function reportSettings(v: OptionValues, ctx: SettingsContext): Pro
   const rpo = v.get('rpo');
   const rto = v.get('rto');
   const keepDays = v.get('keep-days');
+  const retention: Partial<RetentionPolicy> = {};
+  for (const [field, name] of [
+    ['keepDaily', 'keep-daily'],
+    ['keepWeekly', 'keep-weekly'],
+    ['keepMonthly', 'keep-monthly'],
+    ['keepMin', 'keep-min'],
+  ] as const) {
+    const n = v.get(name);
+    if (n !== undefined) retention[field] = n;
+  }
   const failOn = v.get('fail-on') ?? [];
   const formats = v.get('formats') ?? [];
   const uploadReport = v.get('upload-report');
@@ -438,6 +450,7 @@ export async function reportSettings(v: OptionValues, ctx: SettingsContext): Pro
     rpoSeconds: rpo!,
     rtoSeconds: rto!,
     keepDays: keepDays!,
+    retention,
     failOn,
     ...(outDir ? { outDir: resolve(outDir) } : {}),
     formats,
