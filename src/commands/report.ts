@@ -154,7 +154,7 @@ export async function runReport(config: ReportConfig, deps: ReportDeps): Promise
           ? markdown
           : format === 'json'
             ? json
-            : renderReadinessHtml(readiness, series, { sources: read });
+            : renderReadinessHtml(readiness, series, { sources: read, erasures });
       try {
         await writeFile(path, content, 'utf8');
       } catch (error) {

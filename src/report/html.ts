@@ -4,10 +4,13 @@
  * an artifact or a storage bucket. Every chart has a title, a description and its data as a
  * table for screen readers.
  */
+import type { ErasureStatus } from '../erasure/status.js';
 import { formatBytes, formatDuration, formatPercent, formatUtc } from './format.js';
 import type { Readiness, ReportSeries } from './metrics.js';
 
 export interface HtmlReportOptions {
+  /** The erasure ledger's status (the section is left out when the ledger is empty). */
+  erasures?: ErasureStatus;
   /** Page title; default "DR readiness report". */
   title?: string;
   /** Where the records were read from (credential-free display strings). */
@@ -606,6 +609,23 @@ footer{margin-top:30px;color:var(--muted);font-size:13px}
 @media (max-width:560px){.charts{grid-template-columns:1fr}main{padding:18px 12px}}
 `;
 
+/** The ledger's totals and, per erasure, when the backups holding it are gone. */
+function erasuresHtml(e: ErasureStatus): string {
+  const rows = e.perEntry
+    .map(
+      (x) =>
+        `<tr><td>${esc(x.id)}</td><td>${esc(x.requestedAt)}</td><td>${x.heldBy.length}</td><td>${esc(
+          x.heldBy.length === 0 ? 'complete' : (x.completeBy ?? `never: ${x.note ?? ''}`),
+        )}</td></tr>`,
+    )
+    .join('');
+  return `<h2>Erasures</h2>
+<p>${e.entries} erasure(s) in the ledger; ${e.outstanding} still held by backups taken before them${
+    e.oldestOutstanding ? ` (oldest outstanding: requested ${esc(e.oldestOutstanding)})` : ''
+  }${e.allCompleteBy ? `; every erasure complete in backups by ${esc(e.allCompleteBy)}` : ''}. Every restore and drill replays the ledger.</p>
+<div class="table-wrap"><table><thead><tr><th>Erasure</th><th>Requested</th><th>Backups holding it</th><th>Complete in backups by</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
 export function renderReadinessHtml(
   readiness: Readiness,
   series: ReportSeries,
@@ -650,6 +670,7 @@ ${figure('Backup and drill durations', durationChart(series))}
 ${figure('Backup and drill results over time', resultsChart(series))}
 ${figure('Gaps between backups against the RPO', gapChart(series))}
 </div>
+${options.erasures?.entries ? erasuresHtml(options.erasures) : ''}
 <footer>Generated ${esc(formatUtc(r.generatedAt))} by lms-backup${options.version ? ` ${esc(options.version)}` : ''}. Format ${esc(r.format)}.</footer>
 </main>
 </body>

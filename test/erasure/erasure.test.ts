@@ -21,6 +21,7 @@ import { listLedger, readLedger } from '../../src/erasure/ledger.js';
 import { expiryOf } from '../../src/erasure/status.js';
 import { MemoryLogger } from '../../src/log.js';
 import { withDatabase } from '../../src/postgres/connection.js';
+import { renderReadinessHtml } from '../../src/report/html.js';
 import { renderDrillReportMarkdown } from '../../src/report/markdown.js';
 import { openStorage } from '../../src/storage/index.js';
 import { query, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
@@ -333,6 +334,9 @@ describe('the report says when each erasure is complete in backups', () => {
     expect(r.erasures.allCompleteBy).toBe(expected);
     expect(r.markdown).toContain(`erasure complete in backups by ${expected}`);
     expect(r.markdown).toContain('### Erasures');
+    const html = renderReadinessHtml(r.readiness, r.series, { erasures: r.erasures });
+    expect(html).toContain('<h2>Erasures</h2>');
+    expect(html).toContain(`every erasure complete in backups by ${expected}`);
   });
 });
 
