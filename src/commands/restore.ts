@@ -10,7 +10,7 @@ import { registerTeardown } from '../engines/teardown.js';
 import {
   type ErasureReplay,
   erasurePlanNote,
-  refuseUnerasedOverwrite,
+  prepareErasures,
   restoreErasures,
 } from '../erasure/restore-hook.js';
 import { ConfigError, JobFailedError } from '../errors.js';
@@ -266,7 +266,14 @@ export async function runRestore(
         },
       );
     }
-    refuseUnerasedOverwrite(config.noErasures, selective, userTables, config.target.database);
+    // The ledger is read and decrypted before anything changes: a restore that could not replay it must not start.
+    const ledger = await prepareErasures(config.storage, config.keys, {
+      noErasures: config.noErasures,
+      selective,
+      userTables,
+      database: config.target.database,
+      logger,
+    });
     if (missingRoles.length && !config.createRoles && !config.dryRun) {
       throw new MissingRolesError(
         missingRoles,
@@ -287,7 +294,7 @@ export async function runRestore(
           `the target lacks role(s) ${missingRoles.join(', ')}: the restore needs --create-roles (or --no-owner / --no-privileges)`,
         );
       }
-      result.nextSteps.push(await erasurePlanNote(config.storage, config.noErasures));
+      result.nextSteps.push(erasurePlanNote(ledger.length, config.noErasures));
       result.nextSteps.push('dry run: nothing was changed');
       return result;
     }
@@ -379,7 +386,7 @@ export async function runRestore(
     }
     if (result.restored) {
       const target = selective ? withDatabase(config.target, side!) : config.target;
-      await restoreErasures(config.storage, config.keys, target, config.noErasures, result, logger);
+      await restoreErasures(ledger, target, config.noErasures, result, logger);
     }
     result.ok = result.restored && reasons.length === 0;
     return result;

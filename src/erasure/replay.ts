@@ -10,12 +10,10 @@
  * Messages name entries, tables and constraints, never a key's values (they are personal data).
  */
 import type { EntryReplay, ErasureReplay } from '../catalog/types.js';
-import type { DecryptionKeys } from '../config.js';
 import type { Logger } from '../log.js';
 import { connect, type PgClient, quoteIdent } from '../postgres/client.js';
 import type { PgConnection } from '../postgres/connection.js';
-import type { Storage } from '../storage/types.js';
-import { type ErasureEntry, keyCount, readLedger } from './ledger.js';
+import { type ErasureEntry, keyCount } from './ledger.js';
 
 export type { EntryReplay, ErasureReplay } from '../catalog/types.js';
 
@@ -201,14 +199,12 @@ export async function replayEntries(
   return out;
 }
 
-/** Reads the ledger in `storage` and replays it (or with `replay: false` only checks) in `target`. */
+/** Replays the ledger's entries (or with `replay: false` only checks them) in `target`. */
 export async function replayLedger(
-  storage: Storage,
-  keys: DecryptionKeys,
+  entries: readonly ErasureEntry[],
   target: PgConnection,
   opts: { replay: boolean; logger: Logger },
 ): Promise<ErasureReplay> {
-  const entries = await readLedger(storage, keys, opts.logger);
   const client = await connect(target);
   try {
     const r = await replayEntries(client, entries, opts);

@@ -1,32 +1,52 @@
 /** The erasure ledger's part in `restore` and `drill`, kept here so those commands only call in. */
 import type { DecryptionKeys } from '../config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, LmsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PgConnection } from '../postgres/connection.js';
 import type { Storage } from '../storage/types.js';
-import { listLedger } from './ledger.js';
+import { type ErasureEntry, LedgerError, readLedger } from './ledger.js';
 import { describeReplay, type ErasureReplay, erasureReasons, replayLedger } from './replay.js';
 
 export type { ErasureReplay } from './replay.js';
 
 /**
- * `--no-erasures` is for forensic restores into an isolated database: a selective restore (a side
- * database) or a full restore into an empty or new database. Over a database that holds tables
- * (a live one, most likely) it is refused before anything changes.
+ * Before a restore changes anything: `--no-erasures` is for forensic restores into an isolated
+ * database (a selective restore's side database, or an empty or new one) and is refused over a
+ * database that holds tables; otherwise the whole ledger is read, checked and decrypted now, so a
+ * ledger that cannot be replayed stops the restore before it starts (exit 1, nothing changed).
  */
-export function refuseUnerasedOverwrite(
-  noErasures: boolean | undefined,
-  selective: boolean,
-  userTables: number,
-  database: string,
-): void {
-  if (!noErasures || selective || userTables === 0) return;
-  throw new ConfigError(
-    `refusing --no-erasures over "${database}": it holds ${userTables} table(s), and a restore without the erasure ledger brings erased people back`,
-    {
-      hint: 'restore forensically into an empty database or a side database (--table/--schema), or leave --no-erasures out',
-    },
-  );
+export async function prepareErasures(
+  storage: Storage,
+  keys: DecryptionKeys,
+  o: {
+    noErasures: boolean | undefined;
+    selective: boolean;
+    userTables: number;
+    database: string;
+    logger: Logger;
+  },
+): Promise<ErasureEntry[]> {
+  if (o.noErasures && !o.selective && o.userTables > 0) {
+    throw new ConfigError(
+      `refusing --no-erasures over "${o.database}": it holds ${o.userTables} table(s), and a restore without the erasure ledger brings erased people back`,
+      {
+        hint: 'restore forensically into an empty database or a side database (--table/--schema), or leave --no-erasures out',
+      },
+    );
+  }
+  try {
+    return await readLedger(storage, keys, o.logger);
+  } catch (error) {
+    if (error instanceof LmsError) {
+      throw new LedgerError(
+        `refusing to restore: the erasure ledger cannot be replayed (${error.message}); nothing was changed`,
+        {
+          hint: error.hint ?? 'fix the ledger (every destination holds a copy) and restore again',
+        },
+      );
+    }
+    throw error;
+  }
 }
 
 /**
@@ -35,8 +55,7 @@ export function refuseUnerasedOverwrite(
  * with `noErasures` the keys are only counted, and the output says so loudly.
  */
 export async function restoreErasures(
-  storage: Storage,
-  keys: DecryptionKeys,
+  entries: readonly ErasureEntry[],
   target: PgConnection,
   noErasures: boolean | undefined,
   result: { erasures?: ErasureReplay; reasons: string[]; nextSteps: string[] },
@@ -44,7 +63,7 @@ export async function restoreErasures(
 ): Promise<void> {
   const r = await logger.group(
     noErasures ? 'erasure ledger: NOT replayed (--no-erasures), keys looked up' : 'replay the erasure ledger',
-    () => replayLedger(storage, keys, target, { replay: !noErasures, logger }),
+    () => replayLedger(entries, target, { replay: !noErasures, logger }),
   );
   result.erasures = r;
   if (noErasures) {
@@ -74,7 +93,8 @@ export async function drillErasures(
       noErasures
         ? 'erasure ledger: NOT replayed (--no-erasures), keys looked up'
         : 'replay the erasure ledger',
-      () => replayLedger(storage, keys, target, { replay: !noErasures, logger }),
+      async () =>
+        replayLedger(await readLedger(storage, keys, logger), target, { replay: !noErasures, logger }),
     );
     reasons.push(...erasureReasons(r));
     return r;
@@ -86,9 +106,8 @@ export async function drillErasures(
   }
 }
 
-/** What a dry run says about the ledger (from the listing: nothing is decrypted). */
-export async function erasurePlanNote(storage: Storage, noErasures: boolean | undefined): Promise<string> {
-  const n = (await listLedger(storage)).length;
+/** What a dry run says about the ledger (read and decrypted: the restore would replay it). */
+export function erasurePlanNote(n: number, noErasures: boolean | undefined): string {
   if (noErasures) {
     return `ERASURES WILL NOT BE REPLAYED (--no-erasures): ${n} ledger entr${n === 1 ? 'y' : 'ies'} would be skipped`;
   }

@@ -30,6 +30,7 @@ let src: SourceDb;
 let dir: string;
 let dir2: string;
 let oldBackup: string;
+let oldBackupIn3: string;
 const keys = generateIdentity();
 const cleanup: { remove(): void }[] = [];
 const logger = () => new MemoryLogger();
@@ -243,6 +244,41 @@ describe('restore replays the ledger', () => {
     expect(await ids('restored_restrict', 'SELECT id FROM people ORDER BY id')).toEqual([3, 4, 5, 6]);
     // No personal data in the messages: the key's value is not named.
     expect(r.reasons.join('\n')).not.toMatch(/\(id\)=\(4\)/);
+  });
+});
+
+describe('a ledger that cannot be replayed', () => {
+  it('stops the restore before anything changes: a damaged entry, then one it cannot decrypt', async () => {
+    const d = tempDir();
+    cleanup.push(d);
+    oldBackupIn3 = (await backup([d.path])).id;
+    const f = await forget([d.path], 'public.people', ['id=5']);
+    const entry = join(d.path, 'erasures', `${f.id}.json.age`);
+    const good = readFileSync(entry);
+    const bad = Buffer.from(good);
+    bad[bad.length - 5]! ^= 1;
+    writeFileSync(entry, bad);
+    const e = await restoreInto(d.path, 'never_made', { selection: { name: oldBackupIn3 } }).catch(
+      (x: unknown) => x,
+    );
+    expect((e as Error).message).toMatch(
+      /refusing to restore: the erasure ledger cannot be replayed .*SHA-256.*nothing was changed/s,
+    );
+    expect((e as { exitCode: number }).exitCode).toBe(1);
+    expect(await query(src.conn, "SELECT 1 FROM pg_database WHERE datname = 'never_made'")).toEqual([]);
+
+    // Repaired, plus an entry encrypted to a key the restore does not hold (a forget with the wrong recipients).
+    writeFileSync(entry, good);
+    const other = generateIdentity();
+    await forget([d.path], 'public.people', ['id=6'], {
+      encryption: { mode: 'age', recipients: [other.recipient] },
+    });
+    const e2 = await restoreInto(d.path, 'never_made', { selection: { name: oldBackupIn3 } }).catch(
+      (x: unknown) => x,
+    );
+    expect((e2 as Error).message).toMatch(/cannot decrypt ledger entry .*nothing was changed/s);
+    expect((e2 as { hint?: string }).hint).toMatch(/identity/);
+    expect(await query(src.conn, "SELECT 1 FROM pg_database WHERE datname = 'never_made'")).toEqual([]);
   });
 });
 
