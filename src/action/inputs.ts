@@ -16,6 +16,7 @@ import {
   checkSettings,
   type DrillSettings,
   drillSettings,
+  forgetSettings,
   type PruneSettings,
   pruneSettings,
   type ReportSettings,
@@ -48,6 +49,7 @@ export const STEP_OUTPUTS = {
   prune: ['removed', 'kept', 'deleted-objects'],
   report: ['status', 'failed-conditions', 'report-dir', 'html-path'],
   check: ['ok', 'failed-checks'],
+  forget: ['erasure-id', 'keys', 'rows-removed'],
 } as const satisfies Record<InputStep, readonly string[]>;
 
 /** Items separated by newlines or commas; blank items and surrounding spaces dropped. */
@@ -116,6 +118,10 @@ export function parseVerifyInputs(ctx: ParseContext) {
 
 export function parseRestoreInputs(ctx: ParseContext) {
   return restoreSettings(stepValues(ctx, 'restore', new Problems()), settingsContext(ctx));
+}
+
+export function parseForgetInputs(ctx: ParseContext) {
+  return forgetSettings(stepValues(ctx, 'forget', new Problems()), settingsContext(ctx));
 }
 
 export function parsePruneInputs(ctx: ParseContext): Promise<PruneInputs> {

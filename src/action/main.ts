@@ -15,6 +15,7 @@ import { backupStep } from './steps/backup.js';
 import { checkStep } from './steps/check.js';
 import { drillStep } from './steps/drill.js';
 import { drillPostStep } from './steps/drill-post.js';
+import { forgetStep } from './steps/forget.js';
 import { pruneStep } from './steps/prune.js';
 import { reportStep } from './steps/report.js';
 import { restoreStep } from './steps/restore.js';
@@ -29,6 +30,7 @@ export const STEPS: Record<string, (ctx: StepContext) => Promise<void>> = {
   verify: verifyStep,
   restore: restoreStep,
   check: checkStep,
+  forget: forgetStep,
 };
 
 /** Runs one step; returns the exit code. For tests: runAction adds the process exit. */
@@ -72,7 +74,14 @@ const SETTING_ENV =
   /^(?:PG[A-Z]+|LMS_BACKUP_[A-Z_]+|AWS_[A-Z0-9_]+|AZURE_[A-Z_]+|GOOGLE_[A-Z_]+|DATABASE_URL|STORAGE_EMULATOR_HOST)$/;
 
 /** Steps that leave a run record (the post step and report do not). */
-const RECORDED_STEPS: ReadonlySet<string> = new Set(['backup', 'drill', 'verify', 'restore', 'prune']);
+const RECORDED_STEPS: ReadonlySet<string> = new Set([
+  'backup',
+  'drill',
+  'verify',
+  'restore',
+  'prune',
+  'forget',
+]);
 
 export async function runAction(step: string): Promise<void> {
   // A cancelled job (SIGINT, then SIGTERM) still leaves the run's failure record.

@@ -11,6 +11,7 @@ import type { PruneResult } from '../commands/prune.js';
 import type { ReportResult } from '../commands/report.js';
 import type { RestoreResult } from '../commands/restore.js';
 import type { VerifyResult } from '../commands/verify.js';
+import { describeReplay } from '../erasure/replay.js';
 import { backupPartRows, restorePartRows } from '../parts/summary.js';
 import { formatBytes, formatDuration, formatPercent } from '../report/format.js';
 import { mdEscape, renderDrillReportMarkdown } from '../report/markdown.js';
@@ -273,6 +274,12 @@ export function restoreSummary(s: RestoreSummaryInput): string {
   if (r.objects) {
     const ok = r.objects.filter((o) => o.ok).length;
     rows.push(['Objects', `${ok}/${r.objects.length} owners, privileges, policies and other objects match`]);
+  }
+  if (r.erasures) {
+    rows.push([
+      'Erasures',
+      `${r.erasures.replayed && r.erasures.keysStillPresent === 0 && r.erasures.violations.length === 0 ? OK : BAD} ${mdEscape(describeReplay(r.erasures))}`,
+    ]);
   }
   const out = [`## ${title}`, '', table(['', ''], rows), ''];
   if (r.reasons.length) out.push(...r.reasons.map((x) => `- ${BAD} ${mdEscape(x)}`), '');

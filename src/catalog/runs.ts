@@ -24,6 +24,7 @@ const RUN_COMMANDS: ReadonlySet<string> = new Set<RunCommand>([
   'prune',
   'report',
   'demo',
+  'forget',
 ]);
 
 function pad(n: number, width = 2): string {

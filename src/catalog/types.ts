@@ -327,9 +327,45 @@ export interface DrillReport {
   phases: Record<string, number>;
   rto: { objectiveSeconds: number; measuredSeconds: number; ok: boolean };
   rpo: { objectiveSeconds: number; backupAgeSeconds: number; ok: boolean };
+  /** The erasure ledger replayed in the throwaway server, and the proof that no erased key remains. */
+  erasures?: ErasureReplay;
 }
 
-export type RunCommand = 'backup' | 'verify' | 'drill' | 'restore' | 'prune' | 'report' | 'demo';
+/** The erasure ledger replayed into restored data (drill reports, restore results, run records). */
+export interface EntryReplay {
+  id: string;
+  requestedAt: string;
+  reference: string;
+  table: string;
+  keys: number;
+  /** applied; absent (the table is not in this database: nothing to erase); failed (some key not applied). */
+  status: 'applied' | 'absent' | 'failed';
+  /** Rows the entry's own DELETEs removed. */
+  rowsRemoved: number;
+  /** Rows removed in other tables by ON DELETE CASCADE. */
+  cascadedRows: number;
+  /** Keys found after the replay (null: could not be looked up, e.g. a key column is missing). */
+  stillPresent: number | null;
+  problems: string[];
+}
+
+export interface ErasureReplay {
+  /** False when the replay was turned off (--no-erasures): the keys were only looked up. */
+  replayed: boolean;
+  entries: number;
+  keys: number;
+  rowsRemoved: number;
+  cascadedRows: number;
+  /** Erased keys found in the database afterwards: must be 0. */
+  keysStillPresent: number;
+  /** Constraints that refused a deletion (NO ACTION / RESTRICT) and other keys not applied. */
+  violations: string[];
+  perEntry: EntryReplay[];
+  /** With allOrNothing: a violation rolled every deletion back. */
+  rolledBack?: boolean;
+}
+
+export type RunCommand = 'backup' | 'verify' | 'drill' | 'restore' | 'prune' | 'report' | 'demo' | 'forget';
 
 export interface RunRecord {
   format: typeof RUN_RECORD_FORMAT;

@@ -23,12 +23,16 @@ import { explainError } from '../crash.js';
 import { generateIdentity } from '../crypto/age.js';
 import { parseEngine } from '../engines/index.js';
 import { onSignal } from '../engines/teardown.js';
+import { runForget } from '../erasure/forget.js';
+import { forgetOutcome, renderForget } from '../erasure/outcome.js';
+import { describeReplay } from '../erasure/replay.js';
 import { ConfigError, ConfigErrors, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   backupSettings,
   checkSettings,
   drillSettings,
+  forgetSettings,
   NO_MASK,
   pruneSettings,
   type ReportSettings,
@@ -280,6 +284,16 @@ async function check({ values, logger }: RunArgs): Promise<Outcome> {
   return { json: report, text: renderCheckReport(report), exitCode: report.ok ? 0 : 1 };
 }
 
+async function forget({ values, logger }: RunArgs): Promise<Outcome> {
+  const config = await forgetSettings(values, settingsCtx(logger));
+  const { result } = await recorded(
+    { command: 'forget', storages: config.destinations, notifiers: [], logger },
+    () => runForget(config, { logger }),
+    forgetOutcome,
+  );
+  return { json: result, text: renderForget(result), exitCode: 0 };
+}
+
 async function list({ values, logger }: RunArgs): Promise<Outcome> {
   const problems = values.problems;
   const from = values.get('from') ?? [];
@@ -384,6 +398,7 @@ function reportConfig(s: ReportSettings): ReportConfig {
     rpoSeconds: s.rpoSeconds,
     rtoSeconds: s.rtoSeconds,
     keepDays: s.keepDays,
+    retention: s.retention,
   };
 }
 
@@ -456,6 +471,13 @@ export function buildProgram(): Command {
     '\nReads the backup: and drill: sections of lms-backup.yml; flags override them.\n' +
       'Exit codes: 0 every check passed, 1 a check failed, 2 bad configuration.',
   );
+  addCommand(program, {
+    name: 'forget',
+    description:
+      'record an erasure request (GDPR) in the erasure ledger of every destination; every restore and drill replays it',
+    fleet: 'one',
+    run: forget,
+  });
   addCommand(program, {
     name: 'report',
     description:
@@ -548,6 +570,7 @@ function renderRestore(r: Awaited<ReturnType<typeof runRestore>>): string {
       `  objects       ${ok}/${r.objects.length} owners, privileges, policies and other objects match`,
     );
   }
+  if (r.erasures) lines.push(`  erasures      ${describeReplay(r.erasures)}`);
   for (const x of partsLines(r.parts)) lines.push(`  ${x}`);
   for (const x of r.reasons) lines.push(`  ! ${x}`);
   for (const s of r.nextSteps) lines.push(`  → ${s}`);
@@ -555,7 +578,14 @@ function renderRestore(r: Awaited<ReturnType<typeof runRestore>>): string {
 }
 
 /** Commands that leave a run record, and so begin a run (run-context.ts) before they parse. */
-const RECORDED_COMMANDS: ReadonlySet<string> = new Set(['backup', 'drill', 'verify', 'restore', 'prune']);
+const RECORDED_COMMANDS: ReadonlySet<string> = new Set([
+  'backup',
+  'drill',
+  'verify',
+  'restore',
+  'prune',
+  'forget',
+]);
 
 /**
  * Keeps the process alive long enough to leave its record: stdout closed by the reader

@@ -16,6 +16,7 @@ import { EngineStartError, startThrowawayPostgres } from '../engines/index.js';
 import { claimTempDir, sweepDrillDebris } from '../engines/local.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { EngineChoice, ThrowawayPostgres } from '../engines/types.js';
+import { drillErasures } from '../erasure/restore-hook.js';
 import { ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
 import { drillParts } from '../parts/proofs.js';
@@ -54,6 +55,8 @@ export interface DrillConfig {
   rpoSeconds: number;
   /** Also write the report files here (e.g. backups/drill_logs when the storage is remote). */
   localReportDir?: string;
+  /** Do not replay the erasure ledger: the drill still looks every erased key up, and fails on one. */
+  noErasures?: boolean;
 }
 
 export interface DrillResult {
@@ -279,6 +282,10 @@ export async function runDrill(
         }
       }),
     );
+    const erasures = await phases.time('erasures', () =>
+      drillErasures(config.storage, config.keys, target, config.noErasures, reasons, logger),
+    );
+    if (erasures) report.erasures = erasures;
     return await finish();
   } catch (error) {
     reasons.push(`the drill could not complete: ${describe(error)}`);
@@ -303,6 +310,7 @@ export async function runDrill(
       'validate',
       'files',
       'redis',
+      'erasures',
     ].reduce((s, p) => s + (phases.ms[p] ?? 0), 0);
     if (server) await phases.time('teardown', () => server!.stop());
     await cleanupWork.run();

@@ -42,6 +42,16 @@ export function drillOutcome({ report }: DrillResult): RunOutcome {
       recoverySeconds: report.rto.measuredSeconds,
       ...(report.files ? { files: { ok: report.files.ok, filesOk: report.files.filesOk } } : {}),
       ...(report.redis ? { redis: { ok: report.redis.ok, keys: report.redis.foundKeys } } : {}),
+      ...(report.erasures
+        ? {
+            erasures: {
+              replayed: report.erasures.replayed,
+              entries: report.erasures.entries,
+              rowsRemoved: report.erasures.rowsRemoved,
+              keysStillPresent: report.erasures.keysStillPresent,
+            },
+          }
+        : {}),
     },
   };
 }
@@ -60,7 +70,24 @@ export function restoreOutcome(r: RestoreResult): RunOutcome {
     status: r.ok ? 'success' : 'failure',
     backupId: r.plan.backupId,
     ...(r.ok ? {} : { reason: r.reasons.join('; ') }),
-    details: { dryRun: r.dryRun, mode: r.plan.mode },
+    details: {
+      dryRun: r.dryRun,
+      mode: r.plan.mode,
+      ...(r.erasures
+        ? {
+            erasures: {
+              replayed: r.erasures.replayed,
+              entries: r.erasures.entries,
+              rowsRemoved: r.erasures.rowsRemoved,
+              cascadedRows: r.erasures.cascadedRows,
+              keysStillPresent: r.erasures.keysStillPresent,
+            },
+          }
+        : {}),
+    },
+    ...(r.erasures && !r.erasures.replayed
+      ? { warnings: [`ERASURES NOT REPLAYED (--no-erasures): ${r.erasures.entries} ledger entries skipped`] }
+      : {}),
   };
 }
 

@@ -5,6 +5,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { DEFAULT_RETENTION_POLICY, type RetentionPolicy } from '../catalog/retention.js';
+import { type ErasureStatus, erasureStatus, renderErasureStatusMarkdown } from '../erasure/status.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import { directoryError, ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
@@ -41,6 +43,8 @@ export interface ReportConfig {
   keepDays: number;
   /** Scheduler lateness accepted on top of the RPO (default 1 h; 0 for strict). */
   rpoToleranceSeconds?: number;
+  /** The rest of prune's retention policy, for erasure completion dates (default: prune's defaults). */
+  retention?: Partial<RetentionPolicy>;
 }
 
 export interface ReportDeps {
@@ -60,6 +64,8 @@ export interface ReportResult {
   failed: FailOnCondition[];
   /** Each tripped condition with its reason, e.g. "stale: the newest complete backup is 2d old". */
   failedMessages: string[];
+  /** The erasure ledger: which backups still hold each erasure, and when they expire. */
+  erasures: ErasureStatus;
 }
 
 const FILE_NAMES: Record<ReportFormat, string> = {
@@ -124,20 +130,35 @@ export async function runReport(config: ReportConfig, deps: ReportDeps): Promise
   };
   const readiness = computeReadiness(input);
   const series = buildReportSeries(input);
-  const markdown = renderReadinessMarkdown(readiness);
-  const json = `${JSON.stringify({ ...readiness, sources: read, series }, null, 2)}\n`;
+  const erasures = await erasureStatus(
+    config.storages,
+    { ...DEFAULT_RETENTION_POLICY, ...config.retention, keepDays: config.keepDays },
+    now,
+    logger,
+  );
+  const markdown = renderReadinessMarkdown(readiness) + renderErasureStatusMarkdown(erasures);
+  const json = `${JSON.stringify({ ...readiness, sources: read, series, erasures }, null, 2)}\n`;
   logger.info(summarizeReadiness(readiness));
 
   const { files, htmlPath } = await writeReportFiles(
     config,
-    { markdown, json, html: () => renderReadinessHtml(readiness, series, { sources: read }) },
+    { markdown, json, html: () => renderReadinessHtml(readiness, series, { sources: read, erasures }) },
     logger,
   );
 
   const failed = trippedConditions(readiness, config.failOn);
   for (const c of failed) logger.warn(`fail-on ${c}: ${readiness.conditions[c].message}`);
   const failedMessages = failed.map((c) => `${c}: ${readiness.conditions[c].message}`);
-  const result: ReportResult = { readiness, series, markdown, json, files, failed, failedMessages };
+  const result: ReportResult = {
+    readiness,
+    series,
+    markdown,
+    json,
+    files,
+    failed,
+    failedMessages,
+    erasures,
+  };
   if (htmlPath) result.htmlPath = htmlPath;
   return result;
 }
@@ -251,6 +272,7 @@ export async function runFleetReport(
             readiness: d.result!.readiness,
             series: d.result!.series,
             sources: (JSON.parse(d.result!.json) as { sources: string[] }).sources,
+            erasures: d.result!.erasures,
           })),
           { status: worst, generatedAt: now.toISOString() },
         ),
@@ -277,6 +299,7 @@ export async function runFleetReport(
     ...(htmlPath ? { htmlPath } : {}),
     failed: databases.some((d) => d.error) && !failed.includes('stale') ? failed : failed,
     failedMessages,
+    erasures: first.erasures,
     databases,
   };
 }

@@ -7,6 +7,12 @@ import type { Inventory, Manifest, ObjectCheck } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
 import { recipientOf } from '../crypto/age.js';
 import { registerTeardown } from '../engines/teardown.js';
+import {
+  type ErasureReplay,
+  erasurePlanNote,
+  prepareErasures,
+  restoreErasures,
+} from '../erasure/restore-hook.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
@@ -68,6 +74,8 @@ export interface RestoreConfig extends PartsRestoreConfig {
   noOwner?: boolean;
   /** pg_restore --no-privileges: no GRANT/REVOKE. */
   noPrivileges?: boolean;
+  /** Forensics only: do not replay the erasure ledger (said loudly; refused over a database holding tables). */
+  noErasures?: boolean;
 }
 
 export interface RestorePlan {
@@ -106,6 +114,8 @@ export interface RestoreResult {
   createdRoles?: string[];
   /** The files and Redis parts restored (--files-to, --redis-to). */
   parts?: PartsRestoreResult;
+  /** The erasure ledger replayed into the restored data (or, with noErasures, only looked up). */
+  erasures?: ErasureReplay;
   ok: boolean;
   reasons: string[];
   /** What the operator does next (selective restore: how to compare and merge). */
@@ -281,6 +291,14 @@ export async function runRestore(
         },
       );
     }
+    // The ledger is read and decrypted before anything changes: a restore that could not replay it must not start.
+    const ledger = await prepareErasures(config.storage, config.keys, {
+      noErasures: config.noErasures,
+      selective,
+      userTables,
+      database: config.target.database,
+      logger,
+    });
     if (missingRoles.length && !config.createRoles && !config.dryRun) {
       throw new MissingRolesError(
         missingRoles,
@@ -301,6 +319,7 @@ export async function runRestore(
           `the target lacks role(s) ${missingRoles.join(', ')}: the restore needs --create-roles (or --no-owner / --no-privileges)`,
         );
       }
+      result.nextSteps.push(erasurePlanNote(ledger.length, config.noErasures));
       result.nextSteps.push('dry run: nothing was changed');
       return result;
     }
@@ -393,6 +412,10 @@ export async function runRestore(
     const partsDone = await restoreParts(config, manifest, logger);
     if (config.files || config.redis) result.parts = partsDone.parts;
     reasons.push(...partsDone.reasons);
+    if (result.restored) {
+      const target = selective ? withDatabase(config.target, side!) : config.target;
+      await restoreErasures(ledger, target, config.noErasures, result, logger);
+    }
     result.ok = result.restored && reasons.length === 0;
     return result;
   } finally {

@@ -21,6 +21,7 @@ import {
   resolveDecryption,
   resolveEncryption,
 } from '../config.js';
+import type { ForgetConfig } from '../erasure/forget.js';
 import { checkRoots } from '../files/archive.js';
 import type { Logger } from '../log.js';
 import type { PartsRestoreConfig } from '../parts/restore.js';
@@ -348,10 +349,12 @@ export async function drillSettings(
   const reportDir =
     path(v, 'report-dir') ?? (options.defaultReportDir ? resolve(options.defaultReportDir) : undefined);
   const notify = notifiers(v, ctx);
+  const noErasures = v.get('erasures') === false;
   const [storage] = await destinations(v, ctx, 'from', true);
   v.problems.throwIfAny();
   return {
     config: {
+      ...(noErasures ? { noErasures: true } : {}),
       storage: storage!,
       selection: sel,
       keys,
@@ -393,6 +396,7 @@ export async function restoreSettings(v: OptionValues, ctx: SettingsContext): Pr
   const createRoles = v.get('create-roles');
   const noOwner = v.get('no-owner');
   const noPrivileges = v.get('no-privileges');
+  const noErasures = v.get('erasures') === false;
   const [storage] = await destinations(v, ctx, 'from', true);
   const [safety] = v.get('safety-to')?.length ? await destinations(v, ctx, 'safety-to', true) : [undefined];
   v.problems.throwIfAny();
@@ -414,6 +418,84 @@ export async function restoreSettings(v: OptionValues, ctx: SettingsContext): Pr
     noOwner: noOwner!,
     noPrivileges: noPrivileges!,
     ...parts,
+    ...(noErasures ? { noErasures: true } : {}),
+  };
+}
+
+/**
+ * `forget`: the live database is used only when one is named (database-url, its environment
+ * variables, PGHOST or PGDATABASE): to check the keys, and for `apply`.
+ */
+export async function forgetSettings(v: OptionValues, ctx: SettingsContext): Promise<ForgetConfig> {
+  const named = v.given('database-url') || Boolean(ctx.env.PGHOST || ctx.env.PGDATABASE);
+  const conn = named ? connection(v, ctx, 'database-url') : undefined;
+  const tables = v.get('tables') ?? [];
+  if (tables.length !== 1) {
+    v.problems.add(
+      tables.length === 0
+        ? `${v.nameOf('tables')} is required: the table the erased rows are in`
+        : `${v.nameOf('tables')} takes one table per erasure request (got ${tables.length})`,
+      'e.g. --table public.users; run forget once per table',
+    );
+  }
+  const reference = v.get('reference');
+  if (!reference) {
+    v.problems.add(
+      `${v.nameOf('reference')} is required: the erasure request's reference`,
+      'give its ticket id, e.g. --reference GDPR-2024-017',
+    );
+  }
+  const keys = v.get('keys') ?? [];
+  const keysFile = v.get('keys-file');
+  if (keys.length === 0 && !keysFile) {
+    v.problems.add(
+      `no key to erase: give ${v.nameOf('keys')} column=value or ${v.nameOf('keys-file')}`,
+      'e.g. --key id=42 (repeatable), or --keys-file keys.csv with a header row naming the key columns',
+    );
+  }
+  const apply = v.get('apply') ?? false;
+  if (apply && !conn) {
+    v.problems.add(
+      `${v.nameOf('apply')} needs the live database`,
+      `give ${v.nameOf('database-url')} (or the PG* variables), or leave ${v.nameOf('apply')} out to record the erasure only`,
+    );
+  }
+  const passphrase = secret(v, ctx, 'passphrase');
+  const encryptionOn = v.get('encryption');
+  const encryption =
+    encryptionOn === undefined
+      ? undefined
+      : resolveEncryption(
+          {
+            recipients: v.get('recipients') ?? [],
+            recipientsFile: path(v, 'recipients-file'),
+            passphrase,
+            noEncryption: !encryptionOn,
+            names: {
+              recipients: v.nameOf('recipients'),
+              recipientsFile: v.nameOf('recipients-file'),
+              passphrase: v.nameOf('passphrase'),
+              noEncryption:
+                v.raw('encryption')?.origin === 'flag'
+                  ? '--no-encryption'
+                  : `${v.nameOf('encryption')}: false`,
+            },
+          },
+          v.problems,
+        );
+  const stores = await destinations(v, ctx, 'destinations', false);
+  requireExistingDestinations(stores, v.nameOf('destinations'), v.problems);
+  runDestinations(recordableDestinations(stores));
+  v.problems.throwIfAny();
+  return {
+    destinations: stores,
+    encryption: encryption!,
+    table: tables[0]!,
+    keys,
+    ...(keysFile ? { keysFile: resolve(keysFile) } : {}),
+    reference: reference!,
+    apply,
+    ...(conn ? { database: conn } : {}),
   };
 }
 
@@ -453,6 +535,8 @@ export interface ReportSettings {
   rpoSeconds: number;
   rtoSeconds: number;
   keepDays: number;
+  /** prune's other keeps, for the dates erasures leave the backups. */
+  retention: Partial<RetentionPolicy>;
   failOn: FailOnCondition[];
   /** No directory: no files (the CLI's default). */
   outDir?: string;
@@ -465,6 +549,16 @@ export async function reportSettings(v: OptionValues, ctx: SettingsContext): Pro
   const rpo = v.get('rpo');
   const rto = v.get('rto');
   const keepDays = v.get('keep-days');
+  const retention: Partial<RetentionPolicy> = {};
+  for (const [field, name] of [
+    ['keepDaily', 'keep-daily'],
+    ['keepWeekly', 'keep-weekly'],
+    ['keepMonthly', 'keep-monthly'],
+    ['keepMin', 'keep-min'],
+  ] as const) {
+    const n = v.get(name);
+    if (n !== undefined) retention[field] = n;
+  }
   const failOn = v.get('fail-on') ?? [];
   const formats = v.get('formats') ?? [];
   const uploadReport = v.get('upload-report');
@@ -477,6 +571,7 @@ export async function reportSettings(v: OptionValues, ctx: SettingsContext): Pro
     rpoSeconds: rpo!,
     rtoSeconds: rto!,
     keepDays: keepDays!,
+    retention,
     failOn,
     ...(outDir ? { outDir: resolve(outDir) } : {}),
     formats,

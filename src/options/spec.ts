@@ -14,7 +14,17 @@ import { FAIL_ON_CONDITIONS, type FailOnCondition } from '../report/metrics.js';
 import { isSeverity, type Severity } from '../report/notify.js';
 import { parseBool, parseDurationValue, parseEnumList, parseIntValue, parseTimeValue } from './parse.js';
 
-export const COMMANDS = ['backup', 'drill', 'verify', 'restore', 'prune', 'report', 'check', 'list'] as const;
+export const COMMANDS = [
+  'backup',
+  'drill',
+  'verify',
+  'restore',
+  'prune',
+  'report',
+  'check',
+  'forget',
+  'list',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 /** The commands that are also action steps (each with its action.yml): all but the CLI's own. */
 export const ACTION_STEPS = COMMANDS.filter((c) => c !== 'list');
@@ -167,6 +177,8 @@ export const OPTIONS = {
         'Where the backups and records are, one per line or comma-separated (paths or storage URLs). Default: backups.',
       check:
         "The destinations to check (write, read back, list and delete a probe object), one per line or comma-separated. Default: backups; when not given, the configuration file's backup destinations and drill from.",
+      forget:
+        'The destinations whose erasure ledger (erasures/) records the request: every destination that holds backups, one per line or comma-separated (paths or storage URLs). Default: backups.',
     },
     help: 'a path, file://, azure://, s3://, gs:// (repeatable, or comma-separated)',
     cliHelp: {
@@ -234,6 +246,8 @@ export const OPTIONS = {
         'The age passphrase, for passphrase-encrypted backups; pass it from a secret. Also read from LMS_BACKUP_PASSPHRASE. Default: none.',
       check:
         'The age passphrase the backups are encrypted with (instead of recipients), checked against the newest backup; pass it from a secret. Also read from LMS_BACKUP_PASSPHRASE. Default: none.',
+      forget:
+        'Encrypt the ledger entry with an age passphrase (scrypt) instead of recipients, as the backups are; pass it from a secret. Also read from LMS_BACKUP_PASSPHRASE. Default: none.',
     },
     help: 'age passphrase',
     env: ['LMS_BACKUP_PASSPHRASE'],
@@ -571,9 +585,12 @@ export const OPTIONS = {
   tables: opt({
     kind: 'list',
     default: '',
-    description:
-      'Restore only these tables (schema.table), one per line or comma-separated, into a side database. Default: none (the whole database).',
-    help: 'restore only these tables (schema.table), into a side database (repeatable)',
+    description: {
+      restore:
+        'Restore only these tables (schema.table), one per line or comma-separated, into a side database. Default: none (the whole database).',
+      forget: 'The table the erased rows are in, as schema.table (one table per request). Required.',
+    },
+    help: 'restore only these tables (schema.table), into a side database (repeatable); forget: the table of the erased rows',
     arg: '<name>',
     aliases: ['--table'],
     parse: list,
@@ -609,6 +626,54 @@ export const OPTIONS = {
     default: 'false',
     description: 'Do not restore grants (pg_restore --no-privileges). Default: false (grants are kept).',
     help: 'do not restore grants (pg_restore --no-privileges)',
+    parse: bool,
+  }),
+  keys: opt({
+    kind: 'list',
+    default: '',
+    description:
+      'The keys of the rows to erase, one per line: column=value, several columns of one key joined by ";" (org_id=1;user_id=7). Values with commas go in keys-file. Default: none.',
+    help: 'a key to erase: column=value (repeatable; a key of several columns: "a=1;b=2")',
+    arg: '<column=value>',
+    aliases: ['--key'],
+    parse: list,
+  }),
+  'keys-file': opt({
+    kind: 'string',
+    default: '',
+    description:
+      'A CSV file of keys to erase: a header row naming the key columns, then one row per key. Default: none.',
+    help: 'a CSV file of keys: a header row naming the key columns, then one row per key',
+    arg: '<file>',
+    parse: str,
+  }),
+  reference: opt({
+    kind: 'string',
+    default: '',
+    description:
+      "The erasure request's reference, e.g. its ticket id; recorded in the ledger entry. Required.",
+    help: "the request's reference, e.g. a ticket id (required)",
+    arg: '<ref>',
+    parse: str,
+  }),
+  apply: opt({
+    kind: 'bool',
+    default: 'false',
+    description:
+      'Also delete the rows in the live database (database-url), in one transaction, after the ledger entry is stored; the rows removed are reported. Default: false (the live database is not touched).',
+    help: 'also delete the rows in the live database, in one transaction',
+    parse: bool,
+  }),
+  erasures: opt({
+    kind: 'bool',
+    default: 'true',
+    description: {
+      restore:
+        'Replay the erasure ledger (erasures/) into the restored data before reporting success. false (--no-erasures) is for forensics only: erased rows come back, which the output and the run record say loudly, and it is refused over a database that holds tables (restore into an empty or a side database). Default: true.',
+      drill:
+        'Replay the erasure ledger in the throwaway server. With false (--no-erasures) the drill still looks every erased key up, and fails when one is present. Default: true.',
+    },
+    help: 'do not replay the erasure ledger (forensics, into an isolated database; said loudly)',
     parse: bool,
   }),
   'keep-days': opt({
@@ -750,6 +815,7 @@ export const COMMAND_OPTIONS = {
     'report-dir',
     'upload-report',
     'notify-min-severity',
+    'erasures',
   ],
   verify: ['config', 'database', 'from', 'backup', 'before', 'identity', 'identity-file', 'passphrase'],
   restore: [
@@ -782,6 +848,7 @@ export const COMMAND_OPTIONS = {
     'files-to',
     'files-path',
     'redis-to',
+    'erasures',
   ],
   prune: [
     'config',
@@ -802,6 +869,10 @@ export const COMMAND_OPTIONS = {
     'rpo',
     'rto',
     'keep-days',
+    'keep-daily',
+    'keep-weekly',
+    'keep-monthly',
+    'keep-min',
     'fail-on',
     'output-dir',
     'formats',
@@ -821,6 +892,21 @@ export const COMMAND_OPTIONS = {
     'engine',
     'postgres-major',
     'image',
+  ],
+  forget: [
+    'config',
+    'database',
+    'database-url',
+    'destinations',
+    'tables',
+    'keys',
+    'keys-file',
+    'reference',
+    'recipients',
+    'recipients-file',
+    'passphrase',
+    'encryption',
+    'apply',
   ],
   list: ['config', 'database', 'from'],
 } as const satisfies Record<CommandName, readonly OptionName[]>;

@@ -4,10 +4,13 @@
  * an artifact or a storage bucket. Every chart has a title, a description and its data as a
  * table for screen readers.
  */
+import type { ErasureStatus } from '../erasure/status.js';
 import { formatBytes, formatDuration, formatPercent, formatUtc } from './format.js';
 import type { Readiness, ReportSeries } from './metrics.js';
 
 export interface HtmlReportOptions {
+  /** The erasure ledger's status (the section is left out when the ledger is empty). */
+  erasures?: ErasureStatus;
   /** Page title; default "DR readiness report". */
   title?: string;
   /** Where the records were read from (credential-free display strings). */
@@ -639,6 +642,23 @@ table.drills td{white-space:normal}section{margin-top:34px;border-top:2px solid 
 @media (max-width:560px){.charts{grid-template-columns:1fr}main{padding:18px 12px}}
 `;
 
+/** The ledger's totals and, per erasure, when the backups holding it are gone. */
+function erasuresHtml(e: ErasureStatus): string {
+  const rows = e.perEntry
+    .map(
+      (x) =>
+        `<tr><td>${esc(x.id)}</td><td>${esc(x.requestedAt)}</td><td>${x.heldBy.length}</td><td>${esc(
+          x.heldBy.length === 0 ? 'complete' : (x.completeBy ?? `never: ${x.note ?? ''}`),
+        )}</td></tr>`,
+    )
+    .join('');
+  return `<h2>Erasures</h2>
+<p>${e.entries} erasure(s) in the ledger; ${e.outstanding} still held by backups taken before them${
+    e.oldestOutstanding ? ` (oldest outstanding: requested ${esc(e.oldestOutstanding)})` : ''
+  }${e.allCompleteBy ? `; every erasure complete in backups by ${esc(e.allCompleteBy)}` : ''}. Every restore and drill replays the ledger.</p>
+<div class="table-wrap"><table><thead><tr><th>Erasure</th><th>Requested</th><th>Backups holding it</th><th>Complete in backups by</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
 export function renderReadinessHtml(
   readiness: Readiness,
   series: ReportSeries,
@@ -653,7 +673,8 @@ export function renderReadinessHtml(
     r.status,
     `<header><h1>${esc(title)}${options.database ? `: ${esc(options.database)}` : ''}</h1><span class="badge ${r.status}" role="status">${STATUS_TEXT[r.status]}</span></header>
 <p class="meta">${meta(r)}${covers}${sources}</p>
-${readinessBody(r, series, 'h2')}`,
+${readinessBody(r, series, 'h2')}
+${options.erasures?.entries ? erasuresHtml(options.erasures) : ''}`,
     r.generatedAt,
     r.format,
     options.version,
@@ -662,7 +683,13 @@ ${readinessBody(r, series, 'h2')}`,
 
 /** One page for a fleet: a table of every database's status, then each database's report. */
 export function renderFleetHtml(
-  entries: readonly { database: string; readiness: Readiness; series: ReportSeries; sources: string[] }[],
+  entries: readonly {
+    database: string;
+    readiness: Readiness;
+    series: ReportSeries;
+    sources: string[];
+    erasures?: ErasureStatus;
+  }[],
   options: { status: Readiness['status']; generatedAt: string; version?: string },
 ): string {
   const rows = entries
@@ -676,10 +703,11 @@ export function renderFleetHtml(
     .join('');
   const sections = entries
     .map(
-      ({ database, readiness: r, series, sources }) =>
+      ({ database, readiness: r, series, sources, erasures }) =>
         `<section id="db-${esc(database)}"><h2>${esc(database)} <span class="badge ${r.status}">${STATUS_TEXT[r.status]}</span></h2>
 <p class="meta">${meta(r)}${sources.length ? ` Records from ${sources.map(esc).join(', ')}.` : ''}</p>
-${readinessBody(r, series, 'h3')}</section>`,
+${readinessBody(r, series, 'h3')}
+${erasures?.entries ? erasuresHtml(erasures) : ''}</section>`,
     )
     .join('\n');
   const names = entries.map((e) => e.database);

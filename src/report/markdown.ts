@@ -44,6 +44,41 @@ const STATUS_LINE: Record<Readiness['status'], string> = {
 
 const FINDING_MARK: Record<Finding['severity'], string> = { critical: BAD, warning: WARN, info: 'ℹ️' };
 
+/** The drill's "Erasures" section: what the ledger replay did, and the proof (keys still present: 0). */
+function erasureSection(e: NonNullable<DrillReport['erasures']>): string[] {
+  const out = [
+    `### Erasures: ${e.keysStillPresent === 0 && e.violations.length === 0 ? OK : BAD} ${e.keysStillPresent} erased key(s) still present`,
+    '',
+    e.replayed
+      ? `${e.entries} ledger entr${e.entries === 1 ? 'y' : 'ies'} (${e.keys} key(s)) replayed; ${e.rowsRemoved} row(s) removed, ${e.cascadedRows} more by ON DELETE CASCADE.`
+      : `${WARN} The ledger was NOT replayed (--no-erasures): ${e.entries} entr${e.entries === 1 ? 'y' : 'ies'} only looked up.`,
+  ];
+  if (e.perEntry.length) {
+    out.push(
+      '',
+      table(
+        ['Entry', 'Reference', 'Table', 'Keys', 'Rows removed', 'Cascaded', 'Still present', ''],
+        e.perEntry.map((x) => [
+          code(x.id),
+          mdEscape(x.reference),
+          code(x.table),
+          String(x.keys),
+          String(x.rowsRemoved),
+          String(x.cascadedRows),
+          x.stillPresent === null ? 'unknown' : String(x.stillPresent),
+          x.status === 'absent'
+            ? 'table not in this backup'
+            : x.stillPresent === 0 && x.status === 'applied'
+              ? OK
+              : BAD,
+        ]),
+      ),
+    );
+  }
+  for (const v of e.violations) out.push('', `- ${BAD} ${mdEscape(v)}`);
+  return out;
+}
+
 function rate(n: number, of: number, r: number | null): string {
   return r === null ? NONE : `${n}/${of} (${formatPercent(r)})`;
 }
@@ -364,6 +399,8 @@ export function renderDrillReportMarkdown(report: DrillReport): string {
       ),
     );
   }
+
+  if (report.erasures) out.push('', ...erasureSection(report.erasures));
 
   const phases = phaseRows(report.phases);
   if (phases.length) out.push('', '### Phase times', '', table(['Phase', 'Time'], phases));

@@ -35,7 +35,16 @@ export function readAction(step: string): ActionMeta {
   return parse(readFileSync(actionPath(step), 'utf8')) as ActionMeta;
 }
 
-export const ACTION_STEPS = ['backup', 'drill', 'verify', 'restore', 'prune', 'report', 'check'] as const;
+export const ACTION_STEPS = [
+  'backup',
+  'drill',
+  'verify',
+  'restore',
+  'prune',
+  'report',
+  'check',
+  'forget',
+] as const;
 
 /** Node binaries to run the bundles under: this one (20) and the action's runtime (24) when present. */
 export function nodeBinaries(): { label: string; path: string }[] {

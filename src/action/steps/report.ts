@@ -23,6 +23,7 @@ export async function reportStep(ctx: StepContext): Promise<void> {
         rpoSeconds: p.rpoSeconds,
         rtoSeconds: p.rtoSeconds,
         keepDays: p.keepDays,
+        retention: p.retention,
       },
       { logger },
     );
