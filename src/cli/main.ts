@@ -185,7 +185,7 @@ export function buildProgram(): Command {
     .option('--prefix <prefix>', 'backup name prefix', 'lms')
     .option(
       '--compression <c>',
-      'auto (gzip:1, or zstd:1 with pg_dump 16+), none, gzip[:1-9], lz4[:N], zstd[:N]',
+      'auto (zstd:1 outside the archive when zstd is at hand), none, gzip[:1-9], lz4[:N], zstd[:N]',
       'auto',
     )
     .option(
