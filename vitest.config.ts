@@ -19,6 +19,7 @@ const E2E = [
   'test/commands/drill.test.ts',
   'test/commands/fidelity.test.ts',
   'test/commands/offsite.test.ts',
+  'test/commands/outer-zstd.test.ts',
   'test/commands/restore.test.ts',
   'test/erasure/cli.test.ts',
   'test/faults/**/*.test.ts',

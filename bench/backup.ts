@@ -1,7 +1,7 @@
 /**
- * Backup speed and memory: bare `pg_dump -Fc > file` against `lms-backup backup` at its default
- * compression and at the same compression as the bare run, and with encryption on vs off, on a
- * generated LMS database of at least 0.5 GB. Alternating runs; medians, ratios, peak RSS.
+ * Backup speed and memory against the floor (pg_dump -Z0 to /dev/null) and the one-line zstd
+ * pipe, on a generated LMS database of at least 0.5 GB. Alternating runs; medians, ratios with
+ * their targets, throughput, peak RSS.
  * Run alone with `npx tsx bench/backup.ts`.
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { startLocalPostgres } from '../src/engines/local.js';
 import type { ThrowawayPostgres } from '../src/engines/types.js';
 import { connect } from '../src/postgres/client.js';
 import { withDatabase } from '../src/postgres/connection.js';
+import { containerTool } from '../src/postgres/exec.js';
 import { tempDir } from '../test/helpers/pg.js';
 import { alternate, type Measured, measure, median, table } from './common.js';
 
@@ -44,76 +45,144 @@ export async function startBenchDb(minBytes = 512 * 1024 * 1024): Promise<BenchD
   return { server, env, bytes: Number(r.rows[0]!.b) };
 }
 
+/** Bytes of table data (heap + TOAST, no indexes) of the bench database: the throughput base. */
+export async function tableDataBytes(db: BenchDb): Promise<number> {
+  const client = await connect(withDatabase(db.server.connection, 'lms'));
+  try {
+    const r = await client.query<{ b: string }>(
+      `SELECT coalesce(sum(pg_table_size(c.oid)), 0) AS b FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')`,
+    );
+    return Number(r.rows[0]!.b);
+  } finally {
+    await client.end();
+  }
+}
+
+const MIB = 1024 * 1024;
+const fmt = (x: number, d = 2) => x.toFixed(d);
+const verdict = (value: number, target: number) => (value <= target ? 'met' : '**missed**');
+
+/**
+ * The backup against the floor (`pg_dump -Fc -Z0 > /dev/null`: reading the data and nothing
+ * else) and against what a user writes in one line (`pg_dump -Fc -Z0 | zstd -1 -T0 > file`),
+ * with lms-backup's default (zstd outside the archive, age, exact counts, both checksums,
+ * fsync, manifest) and, beside it, gzip:1 and pg_dump 17's own zstd:1 (from the
+ * lms-backup/postgres:17 image, when present). Alternating runs; medians.
+ */
 export async function benchBackup(opts: { runs?: number; db?: BenchDb } = {}): Promise<string> {
   const runs = opts.runs ?? 3;
   const db = opts.db ?? (await startBenchDb());
   const work = tempDir('lms-bench-');
   const { recipient } = generateIdentity();
   try {
+    const dataBytes = await tableDataBytes(db);
     process.stderr.write(
-      `backup bench on ${(db.bytes / 1024 / 1024).toFixed(0)} MiB of tables and indexes\n`,
+      `backup bench on ${fmt(db.bytes / MIB, 0)} MiB (${fmt(dataBytes / MIB, 0)} MiB of table data)\n`,
     );
     let n = 0;
     const out = () => join(work.path, `d${n++}`);
     const sizes: Record<string, number> = {};
-    const lms = (name: string, extra: string[]) => async () => {
-      const dir = out();
-      const m = await measure(process.execPath, [CLI, '-q', 'backup', '--to', dir, ...extra], db.env);
-      const dump = readdirSync(join(dir, 'db')).find((f) => /\.dump(\.age)?$/.test(f))!;
-      sizes[name] = statSync(join(dir, 'db', dump)).size;
-      rmSync(dir, { recursive: true, force: true });
-      return m;
-    };
-    const bare = (name: string, z: string[]) => async () => {
+    const lms =
+      (name: string, extra: string[], env: NodeJS.ProcessEnv = db.env) =>
+      async () => {
+        const dir = out();
+        const m = await measure(process.execPath, [CLI, '-q', 'backup', '--to', dir, ...extra], env);
+        const dump = readdirSync(join(dir, 'db')).find((f) => /\.dump(\.age)?$/.test(f))!;
+        sizes[name] = statSync(join(dir, 'db', dump)).size;
+        rmSync(dir, { recursive: true, force: true });
+        return m;
+      };
+    const shell = (name: string, script: (file: string) => string) => async () => {
       const file = out();
-      const m = await measure('sh', ['-c', `pg_dump -Fc ${z.join(' ')} > "${file}"`], db.env);
-      sizes[name] = statSync(file).size;
+      const m = await measure('sh', ['-c', script(file)], db.env);
+      try {
+        sizes[name] = statSync(file).size;
+      } catch {
+        // the floor writes nothing
+      }
       rmSync(file, { force: true });
       return m;
     };
-    const variants = {
-      'pg_dump -Fc (default gzip:6)': (n: string) => bare(n, []),
-      'lms-backup, gzip:6, encrypted': (n: string) =>
-        lms(n, ['--compression', 'gzip:6', '--recipient', recipient]),
-      'pg_dump -Fc -Z1': (n: string) => bare(n, ['-Z1']),
-      'lms-backup, default (gzip:1), encrypted': (n: string) => lms(n, ['--recipient', recipient]),
-      'lms-backup, default (gzip:1), not encrypted': (n: string) => lms(n, ['--no-encryption']),
+    const FLOOR = 'floor: pg_dump -Fc -Z0 > /dev/null';
+    const PIPE = 'pg_dump -Fc -Z0 | zstd -1 -T0 > file';
+    const OURS = 'lms-backup default (zstd:1 outside the archive, age, counts, checksums, fsync, manifest)';
+    const GZ = 'lms-backup --compression gzip:1 (pg_dump 15 native)';
+    const PG17 = 'lms-backup --compression zstd:1 (pg_dump 17 native, in a container)';
+    const variants: Record<string, () => Promise<Measured>> = {
+      [FLOOR]: shell(FLOOR, () => 'pg_dump -Fc -Z0 > /dev/null'),
+      [PIPE]: shell(PIPE, (f) => `pg_dump -Fc -Z0 | zstd -1 -T0 -q > "${f}"`),
+      [OURS]: lms(OURS, ['--recipient', recipient]),
+      [GZ]: lms(GZ, ['--recipient', recipient, '--compression', 'gzip:1']),
     };
-    const r = await alternate(
-      runs,
-      Object.fromEntries(Object.entries(variants).map(([n, f]) => [n, f(n)])) as Record<
-        keyof typeof variants,
-        () => Promise<Measured>
-      >,
-    );
-    const med = (k: keyof typeof r) => median(r[k].map((m) => m.seconds));
-    const rss = (k: keyof typeof r) => Math.max(...r[k].map((m) => m.peakRssMiB));
-    const base = med('pg_dump -Fc (default gzip:6)');
-    const rows = (Object.keys(r) as (keyof typeof r)[]).map((k) => [
+    const pg17 = await containerTool('pg_dump', 17, {});
+    if (pg17.tool) {
+      variants[PG17] = lms(PG17, ['--recipient', recipient, '--compression', 'zstd:1'], {
+        ...db.env,
+        LMS_PG_TOOLS: 'container',
+        LMS_PG_TOOL_IMAGE: pg17.tool.image,
+      });
+    }
+    const r = await alternate(runs, variants);
+    const med = (k: string) => median(r[k]!.map((m) => m.seconds));
+    const rss = (k: string) => Math.max(...r[k]!.map((m) => m.peakRssMiB));
+    const floor = med(FLOOR);
+    const rows = Object.keys(r).map((k) => [
       k,
-      med(k).toFixed(2),
-      (med(k) / base).toFixed(2),
-      ((sizes[k] ?? 0) / 1024 / 1024).toFixed(0),
-      rss(k).toFixed(0),
+      fmt(med(k)),
+      fmt(med(k) / floor),
+      sizes[k] === undefined ? '–' : fmt(sizes[k]! / MIB, 1),
+      fmt(dataBytes / 1e6 / med(k), 0),
+      fmt(rss(k), 0),
     ]);
-    const same = med('lms-backup, gzip:6, encrypted') / base;
-    const sameZ1 = med('lms-backup, default (gzip:1), encrypted') / med('pg_dump -Fc -Z1');
-    const enc =
-      med('lms-backup, default (gzip:1), encrypted') / med('lms-backup, default (gzip:1), not encrypted');
+    const vsFloor = med(OURS) / floor;
+    const vsPipe = med(OURS) / med(PIPE);
+    const size = (sizes[OURS] ?? 0) / (sizes[PIPE] ?? 1);
     return [
-      `### Backup (${(db.bytes / 1024 / 1024).toFixed(0)} MiB database, median of ${runs} alternating runs)`,
+      `### Backup (${fmt(db.bytes / MIB, 0)} MiB database, ${fmt(dataBytes / MIB, 0)} MiB of table data; median of ${runs} alternating runs)`,
       '',
-      table(['variant', 'median s', 'vs bare pg_dump -Fc', 'output MiB', 'peak RSS MiB'], rows),
+      table(['variant', 'median s', 'vs floor', 'output MiB', 'table data MB/s', 'peak RSS MiB'], rows),
       '',
-      `- lms-backup at its default compression vs bare \`pg_dump -Fc\`: **${(med('lms-backup, default (gzip:1), encrypted') / base).toFixed(2)}x** the time`,
-      `- lms-backup vs bare pg_dump at the same compression: gzip:6 **${same.toFixed(2)}x**, gzip:1 **${sameZ1.toFixed(2)}x** (checksum + age encryption + fsync + manifest on top)`,
-      `- encryption on vs off: **${enc.toFixed(3)}x** (target <= 1.05)`,
-      '- peak RSS is the largest process in the run (GNU time %M): for lms-backup, the Node process or its pg_dump child',
+      `- backup / floor: **${fmt(vsFloor)}x** (target <= 1.15: ${verdict(vsFloor, 1.15)})`,
+      `- backup / zstd pipe: **${fmt(vsPipe)}x** (target <= 1.05: ${verdict(vsPipe, 1.05)})`,
+      `- output / zstd pipe output: **${fmt(size, 3)}x** (target <= 1.00: ${verdict(size, 1)}; age adds 16 bytes per 64 KiB chunk)`,
+      `- peak RSS of lms-backup: **${fmt(rss(OURS), 0)} MiB** (target <= 150: ${verdict(rss(OURS), 150)})`,
+      `- throughput: **${fmt(dataBytes / 1e6 / med(OURS), 0)} MB/s** of table data${pg17.tool ? '' : `; no pg_dump 17 row: ${pg17.tried.join('; ')}`}`,
+      '- peak RSS is the largest process in the run (GNU time %M): for lms-backup, the Node process or a child',
       '',
     ].join('\n');
   } finally {
     work.remove();
     if (!opts.db) await db.server.stop();
+  }
+}
+
+/** The default backup only, for the throughput line at another size. */
+export async function benchThroughput(db: BenchDb, runs: number): Promise<{ line: string; rss: number }> {
+  const work = tempDir('lms-bench-tp-');
+  const { recipient } = generateIdentity();
+  try {
+    const dataBytes = await tableDataBytes(db);
+    let n = 0;
+    const r = await alternate(runs, {
+      floor: () => measure('sh', ['-c', 'pg_dump -Fc -Z0 > /dev/null'], db.env),
+      ours: () =>
+        measure(
+          process.execPath,
+          [CLI, '-q', 'backup', '--to', join(work.path, `d${n++}`), '--recipient', recipient],
+          db.env,
+        ),
+    });
+    const ours = median(r.ours.map((m) => m.seconds));
+    const floor = median(r.floor.map((m) => m.seconds));
+    const rss = Math.max(...r.ours.map((m) => m.peakRssMiB));
+    return {
+      rss,
+      line: `| ${fmt(db.bytes / MIB, 0)} | ${fmt(dataBytes / MIB, 0)} | ${fmt(ours)} | ${fmt(dataBytes / 1e6 / ours, 0)} | ${fmt(dataBytes / 1e6 / floor, 0)} | ${fmt(ours / floor)} | ${fmt(rss, 0)} |`,
+    };
+  } finally {
+    work.remove();
   }
 }
 

@@ -32,7 +32,13 @@ export async function benchDrill(opts: { runs?: number; db?: BenchDb } = {}): Pr
     const keyFile = join(work.path, 'key.txt');
     writeFileSync(keyFile, `${keys.identity}\n`, { mode: 0o600 });
     const plain = join(work.path, 'plain.dump');
-    execFileSync('age', ['-d', '-i', keyFile, '-o', plain, join(dest, manifest.object.key)]);
+    // The naive side starts from the ready archive (decrypted and decompressed, untimed).
+    if (manifest.dump.outerCompression) {
+      execFileSync('age', ['-d', '-i', keyFile, '-o', `${plain}.zst`, join(dest, manifest.object.key)]);
+      execFileSync('zstd', ['-q', '-d', '--rm', `${plain}.zst`, '-o', plain]);
+    } else {
+      execFileSync('age', ['-d', '-i', keyFile, '-o', plain, join(dest, manifest.object.key)]);
+    }
 
     const counts = manifest.inventory.tables
       .map((t) => `SELECT count(*) FROM "${t.schema}"."${t.name}";`)
@@ -61,6 +67,8 @@ export async function benchDrill(opts: { runs?: number; db?: BenchDb } = {}): Pr
     });
     const keys2 = Object.keys(r) as (keyof typeof r)[];
     const [naive, ours] = keys2.map((k) => median(r[k].map((m) => m.seconds))) as [number, number];
+    // download = the one pass (download, checksum, decryption, decompression); start = the wait
+    // for the server that is left after it (it starts during the download).
     const phases = ['download', 'decrypt', 'list', 'start', 'restore', 'validate', 'teardown'];
     const phaseRows = phases.map((p) => [
       p,
@@ -78,7 +86,8 @@ export async function benchDrill(opts: { runs?: number; db?: BenchDb } = {}): Pr
         ]),
       ),
       '',
-      `- drill / naive baseline: **${(ours / naive).toFixed(2)}x** the time, while also proving the checksum, the decryption and every exact row count, on its own server`,
+      `- drill / naive baseline: **${(ours / naive).toFixed(2)}x** the time (target <= 0.70: ${ours / naive <= 0.7 ? 'met' : '**missed**'}), while also proving the checksum, the decryption and every exact row count, on its own server started during the download`,
+      `- backup compression: ${manifest.dump.outerCompression ? `${manifest.dump.outerCompression} outside a -Z0 archive` : manifest.dump.compression}`,
       '',
       'Drill phases (median seconds):',
       '',

@@ -1,6 +1,6 @@
 /**
- * `compression: auto` with pg_dump 16+ (zstd:1) against gzip:1, size and time, on the bench
- * database: both through lms-backup with the same pg_dump (the newest major's image, run in a
+ * `compression: auto` (zstd:1 outside a -Z0 archive) and pg_dump 16+'s own zstd:1 against
+ * gzip:1, size and time, on the bench database: all through lms-backup with the same pg_dump (the newest major's image, run in a
  * container by the pg tool resolver, LMS_PG_TOOLS=container), alternating runs. Needs Docker and
  * lms-backup/postgres:<major> or postgres:<major> (scripts/build-postgres-image.sh).
  * Run alone with `npx tsx bench/zstd.ts` (BENCH_ZSTD_MIB sets the database size, default 512).
@@ -47,7 +47,11 @@ export async function benchZstd(opts: { runs?: number; db?: BenchDb; major?: num
     };
     const r = await alternate(runs, {
       'gzip:1': lms('gzip:1', ['--compression', 'gzip:1']),
-      'auto (zstd:1)': lms('auto (zstd:1)', ['--compression', 'auto']),
+      'auto (zstd:1 outside the -Z0 archive)': lms('auto (zstd:1 outside the -Z0 archive)', [
+        '--compression',
+        'auto',
+      ]),
+      'pg_dump native zstd:1': lms('pg_dump native zstd:1', ['--compression', 'zstd:1']),
     });
     const med = (k: keyof typeof r) => median(r[k].map((m) => m.seconds));
     const rows = (Object.keys(r) as (keyof typeof r)[]).map((k) => [
@@ -58,7 +62,7 @@ export async function benchZstd(opts: { runs?: number; db?: BenchDb; major?: num
       ((sizes[k] ?? 0) / (sizes['gzip:1'] ?? 1)).toFixed(3),
     ]);
     return [
-      `### zstd vs gzip:1 (${(db.bytes / 1024 / 1024).toFixed(0)} MiB database, pg_dump ${found.tool.version} in a container, encrypted, median of ${runs} alternating runs)`,
+      `### auto, pg_dump-native zstd:1 and gzip:1 (${(db.bytes / 1024 / 1024).toFixed(0)} MiB database, pg_dump ${found.tool.version} in a container, encrypted, median of ${runs} alternating runs)`,
       '',
       table(['compression', 'median s', 'time vs gzip:1', 'output MiB', 'size vs gzip:1'], rows),
       '',

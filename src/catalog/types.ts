@@ -113,9 +113,18 @@ export interface BackupObject {
   bytes: number;
   sha256: string;
   sidecarKey: string;
-  /** Plaintext bytes and SHA-256 (before encryption). */
+  /**
+   * Plaintext bytes and SHA-256: what age encrypted, i.e. what `age -d` gives back (the zstd
+   * stream when `compression` is set, else the payload itself).
+   */
   plainBytes: number;
   plainSha256: string;
+  /**
+   * Compression outside the payload's own format, applied before encryption: `zstd:<level>`
+   * (`zstd -d` restores the payload, e.g. a pg_dump custom archive). Absent: none (the
+   * plaintext is the payload). Added within manifest@2; older readers never wrote it.
+   */
+  compression?: string;
 }
 
 export type EncryptionScheme = 'age' | 'none';
@@ -147,7 +156,13 @@ export interface Manifest {
     format: 'custom';
     /** pg_dump's --compress value, e.g. "gzip:1", "zstd:1", "none". */
     compression: string;
-    /** Plaintext dump bytes and SHA-256. */
+    /**
+     * zstd outside the archive (`zstd:1`), when the archive was written with -Z0 and compressed
+     * by zstd beside pg_dump: then `age -d` gives a zstd stream and `zstd -d` the archive.
+     * Absent: the decrypted bytes are the archive (every backup before this field existed).
+     */
+    outerCompression?: string;
+    /** Plaintext dump bytes and SHA-256: what `age -d` gives back (see outerCompression). */
     bytes: number;
     sha256: string;
     durationMs: number;

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, rmSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { createReadStream, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, type Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { recentManifests } from '../catalog/catalog.js';
 import { backupId, backupKeys } from '../catalog/names.js';
 import { MANIFEST_FORMAT, type Manifest } from '../catalog/types.js';
+import { describeZstd } from '../compress/zstd.js';
 import { createAgeEncryptStream } from '../crypto/age.js';
-import { Sha256Meter, sha256Sidecar } from '../crypto/hash.js';
+import { sha256Sidecar } from '../crypto/hash.js';
 import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import { ensureDirectory, writeFailure } from '../files.js';
@@ -19,7 +20,7 @@ import type { FilesConfig } from '../parts/files.js';
 import { connect, type PgClient, quoteIdent, serverInfo } from '../postgres/client.js';
 import { resolveCompose } from '../postgres/compose.js';
 import type { PgConnection } from '../postgres/connection.js';
-import { type Compression, compressionLabel, resolveCompression, startPgDump } from '../postgres/dump.js';
+import { type Compression, compressionLabel, planCompression, startPgDump } from '../postgres/dump.js';
 import { readGlobals, renderGlobalsSql } from '../postgres/globals.js';
 import { takeInventory } from '../postgres/inventory.js';
 import { describeTool, resolvePgTool, toolRecord } from '../postgres/tools.js';
@@ -30,8 +31,9 @@ import { StorageConflictError, StorageUnavailableError } from '../storage/errors
 import { bufferSource, stagedDumpName, sweepStagedDumps } from '../storage/index.js';
 import type { PutSource, Storage } from '../storage/types.js';
 import { TOOL_VERSION } from '../version.js';
+import { type ObjectEncryption, type StagedObject, stageObject } from './stage-object.js';
 
-export type EncryptionConfig = { mode: 'age'; recipients: string[]; passphrase?: string } | { mode: 'none' };
+export type EncryptionConfig = ObjectEncryption;
 
 export interface BackupConfig {
   connection: PgConnection;
@@ -123,9 +125,14 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       logger,
       ...(config.connection.via ? { via: config.connection.via } : {}),
     });
-    const compression = resolveCompression(config.compression, pgDump);
+    const plan = planCompression(config.compression, pgDump, deps.env ?? process.env);
+    const compression = plan.archive;
     logger.info(
-      `source PostgreSQL ${server.version}; ${describeTool(pgDump)}; compression ${compressionLabel(compression)}`,
+      `source PostgreSQL ${server.version}; ${describeTool(pgDump)}; compression ${
+        plan.outer
+          ? `zstd:${plan.outer.level} outside the archive (${describeZstd(plan.outer.engine)}; pg_dump -Z0)`
+          : compressionLabel(compression)
+      }`,
     );
 
     const stagingDir = stagingDirFor(config);
@@ -158,19 +165,19 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const snapshotAt = now();
 
     const dumpStarted = Date.now();
+    let stagedDump: StagedObject | undefined;
     const dump = startPgDump(pgDump, config.connection, { compression, snapshot });
-    const plain = new Sha256Meter();
-    const stored = new Sha256Meter();
-    const stages: Transform[] = [plain];
-    if (config.encryption.mode === 'age') {
-      const { recipients, passphrase } = config.encryption;
-      stages.push(createAgeEncryptStream(passphrase ? { passphrase } : { recipients }));
-    }
-    stages.push(stored);
+    // pg_dump → [zstd] → SHA-256 → age → SHA-256 → the staged file, in one pass.
+    const staging = stageObject({
+      payload: dump,
+      ...(plan.outer ? { compression: plan.outer } : {}),
+      encryption: config.encryption,
+      path: staged,
+    });
     const estimate = dumpEstimate(history[0]);
     const progress = (done: boolean) =>
       deps.onProgress?.({
-        bytes: plain.bytes,
+        bytes: staging.plainBytes,
         elapsedMs: Date.now() - dumpStarted,
         ...(estimate ? { estimatedBytes: estimate } : {}),
         ...(done ? { done } : {}),
@@ -183,22 +190,12 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     // If the dump fails first, this promise is abandoned: its rejection must not go unhandled.
     inventoryPromise.catch(() => {});
     try {
-      await logger.group('dump, checksum and encrypt', async () => {
+      stagedDump = await logger.group('dump, checksum and encrypt', async () => {
         try {
-          const out = createWriteStream(staged!, { flags: 'wx', mode: 0o600 });
-          const piped = pipeline([dump.stdout, ...stages, out]);
-          // If pg_dump dies, the pipeline may still end cleanly: its exit status decides.
-          await Promise.all([
-            piped.catch((error: unknown) => {
-              dump.kill();
-              throw error;
-            }),
-            dump.done,
-          ]);
-          await fsyncFile(staged!);
+          return await staging.done;
         } catch (error) {
           throw writeFailure(error, stagingDir, 'the staged dump', {
-            written: stored.bytes,
+            written: staging.storedBytes,
             ...(history[0] ? { needed: history[0].object.bytes } : {}),
             format: formatBytes,
           });
@@ -209,6 +206,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       progress(true);
     }
     phases.dumpMs = Date.now() - dumpStarted;
+    const stored = stagedDump!;
     const inventory = await inventoryPromise;
     const globals = await readGlobals(client);
     await client.query('COMMIT');
@@ -218,7 +216,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const globalsStored = await encryptBuffer(globalsText, config.encryption);
     parts = await stageParts(config, stagingDir, logger, now);
     logger.info(
-      `dumped ${plain.bytes} bytes (stored ${stored.bytes}); ${inventory.tableCount} tables, ${inventory.totalRows} rows`,
+      `dumped ${stored.plainBytes} bytes${stored.compression ? ` (${stored.compression})` : ''} (stored ${stored.bytes}); ${inventory.tableCount} tables, ${inventory.totalRows} rows`,
     );
 
     // A dump of zero bytes (or under the minimum) is a failure: it is never stored as complete.
@@ -253,7 +251,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const source: PutSource = {
       open: () => createReadStream(staged!),
       size: stored.bytes,
-      sha256: stored.digest(),
+      sha256: stored.sha256,
       path: staged,
     };
 
@@ -288,20 +286,22 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       dump: {
         format: 'custom',
         compression: compressionLabel(compression),
-        bytes: plain.bytes,
-        sha256: plain.digest(),
+        ...(stored.compression ? { outerCompression: stored.compression } : {}),
+        bytes: stored.plainBytes,
+        sha256: stored.plainSha256,
         durationMs: phases.dumpMs,
       },
-      object: { key: keys.dump, bytes: stored.bytes, sha256: stored.digest(), sidecarKey: keys.sidecar },
+      object: { key: keys.dump, bytes: stored.bytes, sha256: stored.sha256, sidecarKey: keys.sidecar },
       objects: [
         {
           role: 'dump',
           key: keys.dump,
           bytes: stored.bytes,
-          sha256: stored.digest(),
+          sha256: stored.sha256,
           sidecarKey: keys.sidecar,
-          plainBytes: plain.bytes,
-          plainSha256: plain.digest(),
+          plainBytes: stored.plainBytes,
+          plainSha256: stored.plainSha256,
+          ...(stored.compression ? { compression: stored.compression } : {}),
         },
         {
           role: 'globals',
@@ -361,15 +361,6 @@ function stagingDirFor(config: BackupConfig): string {
   const local = config.destinations.find((d) => d.kind === 'local');
   if (local) return join(local.display, 'db');
   return config.stagingDir ?? tmpdir();
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /**

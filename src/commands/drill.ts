@@ -112,6 +112,7 @@ export async function runDrill(
     () => rmSync(work, { recursive: true, force: true }),
   );
   let server: ThrowawayPostgres | undefined;
+  let serverStart: Promise<ThrowawayPostgres> | undefined;
   const report: DrillReport = {
     format: DRILL_REPORT_FORMAT,
     id: drillReportId(startedAt),
@@ -149,6 +150,21 @@ export async function runDrill(
     });
   }
 
+  // The throwaway server starts while the object downloads (it is torn down whatever happens);
+  // the phase `start` is only the wait that is left once the dump is ready.
+  const major = config.postgresMajor ?? majorOfVersionNum(manifest.source.serverVersionNum);
+  serverStart = startThrowawayPostgres(config.engine, {
+    major,
+    ...(config.image ? { image: config.image } : {}),
+    restore: true,
+    logger,
+  });
+  serverStart.then(
+    (s) => {
+      server = s;
+    },
+    () => {},
+  );
   try {
     // 1-2. The sidecar and the stored object's SHA-256 equal the manifest's; decryption authenticates.
     const fetched = await fetchVerifiedDump(config.storage, manifest, config.keys, work, phases, logger);
@@ -170,7 +186,6 @@ export async function runDrill(
     report.restore.owners = withOwners;
 
     // 3. pg_restore can read the archive.
-    const major = config.postgresMajor ?? majorOfVersionNum(manifest.source.serverVersionNum);
     let pgRestore: Awaited<ReturnType<typeof resolvePgRestore>>;
     try {
       pgRestore = await resolvePgRestore(manifest.tool.pgDumpVersion, { logger });
@@ -193,13 +208,7 @@ export async function runDrill(
     // 4. A throwaway server, the restore, and validation.
     try {
       server = await logger.group(`start a throwaway PostgreSQL ${major} (engine ${config.engine})`, () =>
-        phases.time('start', () =>
-          startThrowawayPostgres(config.engine, {
-            major,
-            ...(config.image ? { image: config.image } : {}),
-            logger,
-          }),
-        ),
+        phases.time('start', () => serverStart!),
       );
     } catch (error) {
       if (error instanceof EngineStartError) report.engine.fallbacks = error.attempts;
@@ -312,6 +321,7 @@ export async function runDrill(
       'redis',
       'erasures',
     ].reduce((s, p) => s + (phases.ms[p] ?? 0), 0);
+    if (!server && serverStart) server = await serverStart.catch(() => undefined);
     if (server) await phases.time('teardown', () => server!.stop());
     await cleanupWork.run();
     const finishedAt = now();

@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readObjectText } from '../catalog/runs.js';
 import type { BackupObject, Manifest } from '../catalog/types.js';
+import { type OuterCompression, parseOuter, unzstdBuffer } from '../compress/zstd.js';
 import type { DecryptionKeys } from '../config.js';
-import { createAgeDecryptStream, decryptToFile } from '../crypto/age.js';
-import { parseSha256Sidecar, Sha256Meter } from '../crypto/hash.js';
+import { createAgeDecryptStream } from '../crypto/age.js';
+import { parseSha256Sidecar } from '../crypto/hash.js';
 import { ChecksumMismatchError, ConfigError, JobFailedError, LmsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type Globals, parseGlobalsSql } from '../postgres/globals.js';
 import type { Storage } from '../storage/types.js';
+import { fetchInOnePass } from './fetch-pass.js';
 
 export class Phases {
   readonly ms: Record<string, number> = {};
@@ -90,10 +91,18 @@ export async function checkSidecar(
   }
 }
 
+/** The dump object's outer compression (manifest field), or undefined for none. */
+export function dumpOuterCompression(manifest: Manifest): OuterCompression | undefined {
+  const obj = manifest.objects?.find((o) => o.role === 'dump');
+  return parseOuter(obj?.compression ?? manifest.dump.outerCompression);
+}
+
 /**
- * Downloads a backup's stored object into `work`, checks its size and SHA-256 against the
- * manifest, and decrypts it (authenticated, to a file that appears only when the whole
- * payload authenticated). Nothing unverified is ever handed on: dumpFile is set only on success.
+ * Downloads a backup's stored object, checks its size and SHA-256 against the manifest, decrypts
+ * it (authenticated) and, when it has an outer zstd, decompresses it, all in one pass
+ * (fetch-pass.ts), into `work/dump`: the file appears only when every check passed. Nothing
+ * unverified is ever handed on: dumpFile is set only on success. The phase `download` is the
+ * pass, `decrypt` the part of it after the last stored byte arrived.
  */
 export async function fetchVerifiedDump(
   storage: Storage,
@@ -111,69 +120,73 @@ export async function fetchVerifiedDump(
     decryption: { ok: false },
     reasons,
   };
-  const stored = join(work, 'object');
   out.sidecar = await checkSidecar(storage, manifest.object);
   if (!out.sidecar.ok) reasons.push(out.sidecar.detail);
+  let outer: OuterCompression | undefined;
   try {
-    await logger.group(`download ${manifest.object.key} and verify its checksum`, () =>
-      phases.time('download', async () => {
-        const meter = new Sha256Meter();
-        await pipeline(
-          await storage.get(manifest.object.key),
-          meter,
-          createWriteStream(stored, { mode: 0o600 }),
-        );
-        out.checksum.actual = meter.digest();
-        out.checksum.ok = meter.digest() === manifest.object.sha256 && meter.bytes === manifest.object.bytes;
-        if (!out.checksum.ok) {
-          reasons.push(
-            `checksum mismatch: the stored object ${manifest.object.key} (${meter.bytes} bytes) has SHA-256 ` +
-              `${meter.digest()}; the manifest says ${manifest.object.sha256} (${manifest.object.bytes} bytes)`,
-          );
-        }
-      }),
-    );
+    outer = dumpOuterCompression(manifest);
   } catch (error) {
-    reasons.push(`cannot read ${manifest.object.key} from ${storage.display}: ${describe(error)}`);
+    reasons.push(describe(error));
+    return out;
+  }
+  const encrypted = manifest.encryption.scheme === 'age';
+  const dumpFile = join(work, 'dump');
+  const what = [encrypted ? 'decrypt (authenticated)' : '', outer ? 'decompress (zstd -d)' : '']
+    .filter(Boolean)
+    .join(', ');
+  const started = Date.now();
+  const r = await logger.group(
+    `download ${manifest.object.key}, verify its checksum${what ? `, ${what}` : ''} (one pass)`,
+    () =>
+      fetchInOnePass(
+        () => storage.get(manifest.object.key),
+        dumpFile,
+        { ...(encrypted ? { keys } : {}), zstd: outer !== undefined },
+        (x) =>
+          out.sidecar.ok &&
+          !x.readError &&
+          x.stored.bytes === manifest.object.bytes &&
+          x.stored.sha256 === manifest.object.sha256 &&
+          !x.decryptError &&
+          !x.decompressError &&
+          x.plain?.sha256 === manifest.dump.sha256,
+      ),
+  );
+  const ended = Date.now();
+  phases.ms.download = (phases.ms.download ?? 0) + (r.readEndedAt || ended) - started;
+  phases.ms.decrypt = (phases.ms.decrypt ?? 0) + ended - (r.readEndedAt || ended);
+  if (r.readError) {
+    reasons.push(`cannot read ${manifest.object.key} from ${storage.display}: ${describe(r.readError)}`);
+    return out;
+  }
+  out.checksum.actual = r.stored.sha256;
+  out.checksum.ok = r.stored.sha256 === manifest.object.sha256 && r.stored.bytes === manifest.object.bytes;
+  if (!out.checksum.ok) {
+    reasons.push(
+      `checksum mismatch: the stored object ${manifest.object.key} (${r.stored.bytes} bytes) has SHA-256 ` +
+        `${r.stored.sha256}; the manifest says ${manifest.object.sha256} (${manifest.object.bytes} bytes)`,
+    );
   }
   // Nothing is handed on unless the sidecar agrees too: `sha256sum -c` is the runbook's first step.
-  if (!out.checksum.ok || !out.sidecar.ok) {
-    rmSync(stored, { force: true });
+  if (!out.checksum.ok || !out.sidecar.ok) return out;
+  if (r.decryptError) {
+    out.decryption.error = describe(r.decryptError);
+    reasons.push(`decryption failed: ${describe(r.decryptError)}`);
     return out;
   }
-
-  if (manifest.encryption.scheme !== 'age') {
-    out.decryption.ok = true;
-    out.dumpFile = stored;
+  if (r.plain && r.plain.sha256 !== manifest.dump.sha256) {
+    reasons.push(
+      `the decrypted dump's SHA-256 ${r.plain.sha256} differs from the manifest's ${manifest.dump.sha256}`,
+    );
     return out;
   }
-  const dumpFile = join(work, 'dump');
-  await logger.group('decrypt (authenticated)', () =>
-    phases.time('decrypt', async () => {
-      // Opened here and always closed: a decrypt that fails before reading must not leave a
-      // stream opening a file that is removed under it (an unhandled ENOENT crash).
-      const input = createReadStream(stored);
-      input.on('error', () => {});
-      try {
-        const plain = await decryptToFile(input, dumpFile, keys);
-        if (plain.sha256 !== manifest.dump.sha256) {
-          rmSync(dumpFile, { force: true });
-          reasons.push(
-            `the decrypted dump's SHA-256 ${plain.sha256} differs from the manifest's ${manifest.dump.sha256}`,
-          );
-          return;
-        }
-        out.decryption.ok = true;
-        out.dumpFile = dumpFile;
-      } catch (error) {
-        out.decryption.error = describe(error);
-        reasons.push(`decryption failed: ${describe(error)}`);
-      } finally {
-        input.destroy();
-      }
-    }),
-  );
-  rmSync(stored, { force: true });
+  out.decryption.ok = true;
+  if (r.decompressError) {
+    reasons.push(`decompression (zstd -d) of the decrypted dump failed: ${describe(r.decompressError)}`);
+    return out;
+  }
+  if (r.accepted) out.dumpFile = dumpFile;
+  else reasons.push('the dump could not be written to the work directory');
   return out;
 }
 
@@ -217,6 +230,8 @@ export async function fetchVerifiedGlobals(
       `the decrypted globals' SHA-256 ${plainSha} differs from the manifest's ${obj.plainSha256}`,
     );
   }
+  // An object with an outer zstd (the plaintext digest covers the zstd stream).
+  if (parseOuter(obj.compression)) plain = await unzstdBuffer(plain);
   const text = plain.toString('utf8');
   return { text, globals: parseGlobalsSql(text) };
 }

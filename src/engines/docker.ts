@@ -11,6 +11,7 @@ import { dockerCliProblem } from '../postgres/exec.js';
 import { redactValue } from '../redact.js';
 import { dockerRunId, RUN_ID_LABEL, THROWAWAY_LABEL } from './labels.js';
 import { registerTeardown } from './teardown.js';
+import { restoreTuningArgs } from './tuning.js';
 import type { StartOptions, ThrowawayPostgres } from './types.js';
 
 export { dockerRunId, RUN_ID_LABEL, THROWAWAY_LABEL } from './labels.js';
@@ -317,7 +318,7 @@ export async function startDockerPostgres(opts: StartOptions = {}): Promise<Thro
     .withUsername('postgres')
     .withPassword(password)
     .withDatabase(opts.database ?? 'postgres')
-    .withCommand(['postgres', ...durabilityArgs(opts.durable)])
+    .withCommand(['postgres', ...durabilityArgs(opts.durable), ...(opts.restore ? restoreTuningArgs() : [])])
     // The default health check carries the password in the container's config; pg_isready
     // needs none. TCP to localhost: an entrypoint's socket-only setup server does not count.
     .withHealthCheck({

@@ -26,6 +26,7 @@ import type { PgConnection } from '../postgres/connection.js';
 import { findServerBinaries, type ServerBinaries } from '../postgres/tools.js';
 import { isProcessAlive } from '../processes.js';
 import { registerTeardown } from './teardown.js';
+import { restoreTuningArgs } from './tuning.js';
 import type { StartOptions, ThrowawayPostgres } from './types.js';
 
 export class NoLocalServerError extends ConfigError {}
@@ -242,6 +243,7 @@ export async function startLocalPostgres(
         ...(options.durable
           ? []
           : ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off']),
+        ...(options.restore ? restoreTuningArgs() : []),
       ];
       const fd = openSync(logFile, 'a');
       if (user) chownSync(logFile, user.uid, user.gid);

@@ -31,6 +31,8 @@ export interface StartOptions {
   image?: string;
   /** Keep fsync/full_page_writes/synchronous_commit on. Default false: it is thrown away. */
   durable?: boolean;
+  /** Tune the server for one bulk restore (engines/tuning.ts): a drill's server. */
+  restore?: boolean;
   /** Database to create besides `postgres`. */
   database?: string;
   logger?: Logger;

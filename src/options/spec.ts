@@ -208,8 +208,8 @@ export const OPTIONS = {
     kind: 'string',
     default: 'auto',
     description:
-      'pg_dump compression: auto, none, gzip[:1-9], lz4[:N] or zstd[:N] (lz4 and zstd need pg_dump 16+). Default: auto (zstd:1 with pg_dump 16+, else gzip:1).',
-    help: 'auto (gzip:1, or zstd:1 with pg_dump 16+), none, gzip[:1-9], lz4[:N], zstd[:N]',
+      'Compression: auto, none, gzip[:1-9], lz4[:N] or zstd[:N] (done by pg_dump; lz4 and zstd need pg_dump 16+). Default: auto (zstd:1 outside a pg_dump -Z0 archive, on its own core, when the zstd binary or Node 22.15+ is at hand; else zstd:1 with pg_dump 16+, else gzip:1).',
+    help: 'auto (zstd:1 outside the archive when zstd is at hand), none, gzip[:1-9], lz4[:N], zstd[:N]',
     arg: '<c>',
     parse: (raw, name, problems) => problems.try(() => parseCompression(raw as string, name)),
   }),

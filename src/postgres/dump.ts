@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { findZstd, type ZstdEngine } from '../compress/zstd.js';
 import { ConfigError, PgToolFailedError } from '../errors.js';
 import { redactValue } from '../redact.js';
 import { type PgConnection, pgToolEnv } from './connection.js';
@@ -41,6 +42,31 @@ export function resolveCompression(choice: Compression | 'auto', pgDump: ToolInf
     );
   }
   return choice;
+}
+
+/**
+ * What compresses a backup: pg_dump itself (`archive`), and optionally zstd outside the archive
+ * (`outer`, then the archive is written with `-Z0`). `auto` takes the outer zstd:1 whenever a
+ * zstd is at hand (the binary, else Node 22.15+'s zlib): it runs beside pg_dump on another core,
+ * so the backup goes at the speed pg_dump reads, and the bytes are fewer than pg_dump's gzip:1.
+ * Without one (Node 20 and no `zstd` binary) `auto` is pg_dump's own zstd:1 (16+) or gzip:1.
+ * An explicit setting (gzip:1, zstd:3, none…) is always pg_dump's own.
+ */
+export interface CompressionPlan {
+  archive: Compression;
+  outer?: { engine: ZstdEngine; level: number };
+}
+
+export function planCompression(
+  choice: Compression | 'auto',
+  pgDump: ToolInfo,
+  env: NodeJS.ProcessEnv = process.env,
+): CompressionPlan {
+  if (choice === 'auto') {
+    const engine = findZstd(env);
+    if (engine) return { archive: { method: 'none' }, outer: { engine, level: 1 } };
+  }
+  return { archive: resolveCompression(choice, pgDump) };
 }
 
 export function compressionLabel(c: Compression): string {

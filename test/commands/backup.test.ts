@@ -75,7 +75,9 @@ describe('backup to a local destination', () => {
       );
       expect(t.rows, `${t.schema}.${t.name}`).toBe(Number(row!.n));
     }
-    expect(manifest.dump.compression).toBe('gzip:1');
+    // auto with a zstd binary at hand: pg_dump -Z0, zstd:1 outside the archive.
+    expect(manifest.dump.compression).toBe('none');
+    expect(manifest.dump.outerCompression).toBe('zstd:1');
     expect(manifest.encryption.scheme).toBe('none');
 
     // sha256sum -c passes on the sidecar, from inside db/.
@@ -85,8 +87,10 @@ describe('backup to a local destination', () => {
       `${manifest.object.sha256}  ${result.id}.dump\n`,
     );
 
-    // Plain pg_restore reads the archive.
-    const toc = execFileSync('pg_restore', ['--list', join(dir, 'db', `${result.id}.dump`)]).toString();
+    // zstd -d, then a plain pg_restore reads the archive.
+    const archive = join(dir, 'archive.dump');
+    execFileSync('zstd', ['-q', '-d', join(dir, 'db', `${result.id}.dump`), '-o', archive]);
+    const toc = execFileSync('pg_restore', ['--list', archive]).toString();
     expect(toc).toContain('TABLE DATA public users');
 
     // No secret anywhere we wrote or said.
@@ -139,7 +143,10 @@ describe('backup to a local destination', () => {
     execFileSync('age', ['-d', '-i', keyFile, '-o', plain, join(dir, m.object.key)]);
     const sha = execFileSync('sha256sum', [plain]).toString().split(' ')[0];
     expect(sha).toBe(m.dump.sha256);
-    expect(execFileSync('pg_restore', ['--list', plain]).toString()).toContain('TABLE DATA public grades');
+    execFileSync('zstd', ['-q', '-d', plain, '-o', `${plain}.archive`]);
+    expect(execFileSync('pg_restore', ['--list', `${plain}.archive`]).toString()).toContain(
+      'TABLE DATA public grades',
+    );
     const check = spawnSync('sha256sum', ['-c', `${result.id}.dump.age.sha256`], { cwd: join(dir, 'db') });
     expect(check.status).toBe(0);
   });

@@ -1,0 +1,122 @@
+/**
+ * One stored object, made in one pass: a plaintext payload (pg_dump's stdout, a file archive, a
+ * snapshot…) → optional zstd outside it → SHA-256 of the plaintext → age → SHA-256 of the stored
+ * bytes → a staged file (created only if absent, 0600, fsynced). Every object of a backup goes
+ * through here; the manifest records what each digest covers (docs/storage-layout.md):
+ *
+ * - `sha256`/`bytes`: the stored bytes (what the `.sha256` sidecar says, `sha256sum -c` checks);
+ * - `plainSha256`/`plainBytes`: what age encrypted, i.e. what `age -d` gives back: the zstd
+ *   stream when the object has an outer `compression`, else the payload itself.
+ */
+import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { outerLabel, startZstdCompress, type ZstdEngine } from '../compress/zstd.js';
+import { createAgeEncryptStream } from '../crypto/age.js';
+import { Sha256Meter } from '../crypto/hash.js';
+
+export type ObjectEncryption = { mode: 'age'; recipients: string[]; passphrase?: string } | { mode: 'none' };
+
+/** Where the payload comes from: a stream and, for a process, its exit and a way to stop it. */
+export interface PayloadSource {
+  stdout: Readable;
+  /** Resolves when the producer finished cleanly (pg_dump exited 0); rejects otherwise. */
+  done?: Promise<void>;
+  kill?: () => void;
+}
+
+export interface StageObjectOptions {
+  payload: PayloadSource;
+  /** zstd outside the payload, on its own core; absent: the payload is encrypted as it is. */
+  compression?: { engine: ZstdEngine; level: number };
+  encryption: ObjectEncryption;
+  /** The staged file; it must not exist yet. */
+  path: string;
+}
+
+export interface StagedObject {
+  path: string;
+  /** Stored bytes and their SHA-256. */
+  bytes: number;
+  sha256: string;
+  /** What age encrypted (what `age -d` gives back) and its SHA-256. */
+  plainBytes: number;
+  plainSha256: string;
+  /** The outer compression label (`zstd:1`), when there is one. */
+  compression?: string;
+}
+
+export interface StagingObject {
+  /** Plaintext bytes so far (for progress). */
+  readonly plainBytes: number;
+  /** Stored bytes so far. */
+  readonly storedBytes: number;
+  readonly done: Promise<StagedObject>;
+}
+
+export function stageObject(options: StageObjectOptions): StagingObject {
+  const plain = new Sha256Meter();
+  const stored = new Sha256Meter();
+  const stages: Transform[] = [plain];
+  if (options.encryption.mode === 'age') {
+    const { recipients, passphrase } = options.encryption;
+    stages.push(createAgeEncryptStream(passphrase ? { passphrase } : { recipients }));
+  }
+  stages.push(stored);
+  const { payload } = options;
+  const compressor = options.compression
+    ? startZstdCompress(options.compression.engine, payload.stdout, options.compression.level)
+    : undefined;
+  const source = compressor ? compressor.stdout : payload.stdout;
+  const stopAll = () => {
+    payload.kill?.();
+    compressor?.kill();
+  };
+  const done = (async (): Promise<StagedObject> => {
+    const out = createWriteStream(options.path, { flags: 'wx', mode: 0o600 });
+    const piped = pipeline([source, ...stages, out]);
+    // A producer that dies may still leave a cleanly ending stream: its exit status decides.
+    const waits: Promise<void>[] = [
+      piped.catch((error: unknown) => {
+        stopAll();
+        throw error;
+      }),
+    ];
+    for (const p of [payload.done, compressor?.done]) {
+      if (p)
+        waits.push(
+          p.catch((error: unknown) => {
+            stopAll();
+            throw error;
+          }),
+        );
+    }
+    await Promise.all(waits);
+    const fh = await open(options.path, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return {
+      path: options.path,
+      bytes: stored.bytes,
+      sha256: stored.digest(),
+      plainBytes: plain.bytes,
+      plainSha256: plain.digest(),
+      ...(options.compression
+        ? { compression: outerLabel({ method: 'zstd', level: options.compression.level }) }
+        : {}),
+    };
+  })();
+  return {
+    get plainBytes() {
+      return plain.bytes;
+    },
+    get storedBytes() {
+      return stored.bytes;
+    },
+    done,
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * zstd outside the archive: the stored object is age(zstd(payload)), the payload being e.g. a
+ * `pg_dump -Fc -Z0` archive. Compression runs in the `zstd` binary (Debian, Ubuntu and GitHub's
+ * runners have it), a process of its own, so it uses a core pg_dump and Node leave idle. Any
+ * `zstd -d` reads the result: recovery needs no lms-backup.
+ *
+ * Which zstd: `LMS_ZSTD` names the binary (default `zstd` on PATH); `LMS_ZSTD=none` turns the
+ * binary off. Without the binary, Node 22.15+ (and 24, the action's runtime) compresses with
+ * its own zlib zstd on the libuv thread pool; Node 20 without the binary falls back to pg_dump's
+ * own compression (`compressionFor` in src/postgres/dump.ts decides).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { Readable, type Transform } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { JobFailedError } from '../errors.js';
+
+/** What compresses: the zstd binary, or Node's zlib (22.15+). */
+export type ZstdEngine =
+  | { kind: 'binary'; path: string; version: string }
+  | { kind: 'node'; version: string };
+
+/** The outer compression of an object as the manifest records it: `zstd:<level>`. */
+export interface OuterCompression {
+  method: 'zstd';
+  level: number;
+}
+
+export function outerLabel(c: OuterCompression): string {
+  return `${c.method}:${c.level}`;
+}
+
+/** Parses a manifest's `zstd:1`; undefined for absent or `none`; throws on anything else. */
+export function parseOuter(value: string | undefined): OuterCompression | undefined {
+  if (value === undefined || value === 'none' || value === '') return undefined;
+  const m = /^zstd(?::(\d{1,2}))?$/.exec(value);
+  if (!m) {
+    throw new JobFailedError(`the manifest names an outer compression "${value}" this version cannot read`, {
+      hint: 'use a newer lms-backup, or follow the disaster-day runbook with the matching decompressor',
+    });
+  }
+  return { method: 'zstd', level: m[1] === undefined ? 3 : Number(m[1]) };
+}
+
+type ZlibWithZstd = typeof zlib & {
+  createZstdCompress?: (o?: { params?: Record<number, number> }) => Transform;
+  createZstdDecompress?: () => Transform;
+  constants: typeof zlib.constants & { ZSTD_c_compressionLevel?: number; ZSTD_c_checksumFlag?: number };
+};
+const z = zlib as ZlibWithZstd;
+
+/** Node's own zstd (22.15+, 24); undefined on Node 20. */
+export function nodeHasZstd(): boolean {
+  return typeof z.createZstdCompress === 'function' && typeof z.createZstdDecompress === 'function';
+}
+
+const found = new Map<string, ZstdEngine | null>();
+
+/** The zstd binary (`LMS_ZSTD` or `zstd` on PATH) when it runs; null when absent or turned off. */
+export function findZstdBinary(env: NodeJS.ProcessEnv = process.env): ZstdEngine | null {
+  const wanted = env.LMS_ZSTD?.trim() || 'zstd';
+  if (wanted === 'none') return null;
+  const key = `${wanted}\0${env.PATH ?? ''}`;
+  if (found.has(key)) return found.get(key)!;
+  const r = spawnSync(wanted, ['-V'], { env, encoding: 'utf8', timeout: 10_000 });
+  const m = r.status === 0 ? /v(\d+\.\d+\.\d+)/.exec(r.stdout) : null;
+  const engine: ZstdEngine | null = m ? { kind: 'binary', path: wanted, version: m[1]! } : null;
+  found.set(key, engine);
+  return engine;
+}
+
+/** The binary, else Node's zlib zstd; null when neither (Node 20 without the binary). */
+export function findZstd(env: NodeJS.ProcessEnv = process.env): ZstdEngine | null {
+  return (
+    findZstdBinary(env) ?? (nodeHasZstd() ? { kind: 'node', version: `node ${process.versions.node}` } : null)
+  );
+}
+
+export function describeZstd(e: ZstdEngine): string {
+  return e.kind === 'binary' ? `zstd ${e.version} (${e.path})` : `zstd of ${e.version} (zlib)`;
+}
+
+/** A running compressor or decompressor: bytes out on `stdout`, `done` when it ended cleanly. */
+export interface ZstdProcess {
+  stdout: Readable;
+  /** Where to write when the input is not handed over at spawn (undefined when it was). */
+  stdin?: NodeJS.WritableStream;
+  done: Promise<void>;
+  kill(): void;
+}
+
+function fromChild(child: ChildProcess, what: string): ZstdProcess {
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    child.once('error', (error) =>
+      reject(new JobFailedError(`${what} could not start: ${error.message}`, { cause: error })),
+    );
+    child.once('close', (code, signal) => {
+      if (code === 0) return resolve();
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      reject(
+        new JobFailedError(`${what} ${how}${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`),
+      );
+    });
+  });
+  done.catch(() => {});
+  return {
+    stdout: child.stdout!,
+    ...(child.stdin ? { stdin: child.stdin } : {}),
+    done,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    },
+  };
+}
+
+/** zstd's own framing with its content checksum on, so `zstd -d` (and we) detect damage. */
+function levelArgs(level: number): string[] {
+  return [`-${level}`, '--check', '-q', '-c'];
+}
+
+/**
+ * Compresses `input` (a child's stdout: handed to zstd as its stdin, a kernel pipe Node never
+ * copies; or any readable, written through Node) with `level`, using every core (`-T0`).
+ */
+export function startZstdCompress(engine: ZstdEngine, input: Readable, level: number): ZstdProcess {
+  if (engine.kind === 'binary') {
+    const fd = (input as Readable & { _handle?: { fd?: number } })._handle?.fd;
+    const direct = typeof fd === 'number' && fd >= 0;
+    const child = spawn(engine.path, [...levelArgs(level), '-T0'], {
+      stdio: [direct ? input : 'pipe', 'pipe', 'pipe'],
+    });
+    const proc = fromChild(child, `zstd -${level}`);
+    // zstd holds its own copy of the pipe: close ours, or the producer's 'close' never fires.
+    if (direct) input.destroy();
+    else input.pipe(child.stdin!);
+    return proc;
+  }
+  const params: Record<number, number> = {};
+  if (z.constants.ZSTD_c_compressionLevel !== undefined) params[z.constants.ZSTD_c_compressionLevel] = level;
+  if (z.constants.ZSTD_c_checksumFlag !== undefined) params[z.constants.ZSTD_c_checksumFlag] = 1;
+  const t = z.createZstdCompress!({ params });
+  const done = new Promise<void>((resolve, reject) => {
+    t.once('end', resolve);
+    t.once('error', reject);
+    input.once('error', reject);
+  });
+  done.catch(() => {});
+  input.pipe(t);
+  return { stdout: t, done, kill: () => t.destroy() };
+}
+
+/** A decompressor fed through `stdin`: the binary when present, else Node's zlib zstd. */
+export function startZstdDecompress(env: NodeJS.ProcessEnv = process.env): ZstdProcess {
+  const engine = findZstd(env);
+  if (!engine) {
+    throw new JobFailedError(
+      'this backup is zstd-compressed outside the archive, and there is no zstd here to decompress it',
+      { hint: 'install zstd (Debian/Ubuntu: "apt-get install zstd") or run on Node 22.15 or newer' },
+    );
+  }
+  if (engine.kind === 'binary') {
+    const child = spawn(engine.path, ['-d', '-q', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin!.on('error', () => {}); // an early exit is reported through `done`
+    return fromChild(child, 'zstd -d');
+  }
+  const t = z.createZstdDecompress!();
+  const done = new Promise<void>((resolve, reject) => {
+    t.once('end', resolve);
+    t.once('error', (e: Error) =>
+      reject(new JobFailedError(`zstd decompression failed: ${e.message}`, { cause: e })),
+    );
+  });
+  done.catch(() => {});
+  return { stdout: t, stdin: t, done, kill: () => t.destroy() };
+}
+
+/** Decompresses a whole (small) buffer, e.g. a globals object. */
+export async function unzstdBuffer(data: Buffer, env: NodeJS.ProcessEnv = process.env): Promise<Buffer> {
+  const d = startZstdDecompress(env);
+  const chunks: Buffer[] = [];
+  d.stdout.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise<void>((resolve) => d.stdout.once('end', resolve));
+  Readable.from([data]).pipe(d.stdin as NodeJS.WritableStream);
+  await Promise.all([d.done, ended]);
+  return Buffer.concat(chunks);
+}
