@@ -66,7 +66,8 @@ function connection(
     );
   }
   const label = v.nameOf(name);
-  const compose = composeOptions(v);
+  // Compose mode for the commands that take it (backup, restore), which resolve the route when they run.
+  const compose = v.takes('compose-file') ? composeOptions(v) : undefined;
   if (compose) return v.problems.try(() => composeRequestConnection(compose, url, ctx.env, label));
   if (ctx.requireConnection && !url && !ctx.env.PGHOST && !ctx.env.PGDATABASE) {
     v.problems.add(

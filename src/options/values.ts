@@ -209,6 +209,11 @@ export class OptionValues {
     return this.o.problems;
   }
 
+  /** Does this command take the option? */
+  takes(name: OptionName): boolean {
+    return (COMMAND_OPTIONS[this.o.command] as readonly string[]).includes(name);
+  }
+
   /** Where the option's value comes from, undefined when it has none (no default either). */
   raw(name: OptionName): RawValue | undefined {
     if (!(COMMAND_OPTIONS[this.o.command] as readonly string[]).includes(name)) {

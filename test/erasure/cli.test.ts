@@ -49,7 +49,7 @@ describe('forget, then restore an older backup (CLI)', () => {
       ],
       env(),
     );
-    expect(bad.code).toBe(2);
+    expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toMatch(/does not parse as bigint/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
 
