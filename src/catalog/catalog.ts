@@ -1,6 +1,7 @@
 import { ConfigError, JobFailedError } from '../errors.js';
 import { forEachLimited, STORAGE_READ_CONCURRENCY } from '../pool.js';
 import type { Storage } from '../storage/types.js';
+import { DB_PREFIX, manifestKey, nameInDb } from './layout.js';
 import { compareBackupIds, parseBackupId } from './names.js';
 import { manifestProblems } from './objects.js';
 import { checkManifest, MAX_MANIFEST_BYTES, readDrillReports } from './read.js';
@@ -44,7 +45,7 @@ export class DamagedBackupError extends JobFailedError {}
 export class NoBackupBeforeError extends ConfigError {}
 
 export async function readManifest(storage: Storage, id: string): Promise<Manifest> {
-  const key = `db/${id}.manifest.json`;
+  const key = manifestKey(id);
   const text = await readObjectText(storage, key, MAX_MANIFEST_BYTES);
   let value: unknown;
   try {
@@ -71,7 +72,7 @@ export async function readManifest(storage: Storage, id: string): Promise<Manife
 export async function recentManifests(storage: Storage, count: number): Promise<Manifest[]> {
   const ids: string[] = [];
   const sizes = new Map<string, number>();
-  for await (const obj of storage.list('db/')) {
+  for await (const obj of storage.list(DB_PREFIX)) {
     sizes.set(obj.key, obj.size);
     const m = /^db\/(.+)\.manifest\.json$/.exec(obj.key);
     if (m && parseBackupId(m[1]!)) ids.push(m[1]!);
@@ -92,8 +93,8 @@ export async function recentManifests(storage: Storage, count: number): Promise<
 
 /** `db/<id>.<anything>`: the backup a stored key belongs to, or null. */
 function backupIdOfKey(key: string): string | null {
-  if (!key.startsWith('db/')) return null;
-  const name = key.slice('db/'.length);
+  if (!key.startsWith(DB_PREFIX)) return null;
+  const name = nameInDb(key);
   const dot = name.indexOf('.');
   if (dot <= 0) return null;
   const id = name.slice(0, dot);
@@ -111,14 +112,14 @@ export async function listBackups(
 ): Promise<BackupEntry[]> {
   const groups = new Map<string, { keys: string[]; bytes: number; hasManifest: boolean }>();
   const sizes = new Map<string, number>();
-  for await (const obj of storage.list('db/')) {
+  for await (const obj of storage.list(DB_PREFIX)) {
     const id = backupIdOfKey(obj.key);
     if (!id) continue;
     sizes.set(obj.key, obj.size);
     const g = groups.get(id) ?? { keys: [], bytes: 0, hasManifest: false };
     g.keys.push(obj.key);
     g.bytes += obj.size;
-    if (obj.key === `db/${id}.manifest.json`) g.hasManifest = true;
+    if (obj.key === manifestKey(id)) g.hasManifest = true;
     groups.set(id, g);
   }
   const drills = options.withDrills === false ? [] : await readDrillReports(storage);

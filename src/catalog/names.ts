@@ -1,4 +1,5 @@
 /** Names of backups and drill reports: `<prefix>_YYYYMMDD_HHmmss` in UTC (docs/storage-layout.md). */
+import { backupObjectKey, manifestKey } from './layout.js';
 
 const ID_RE = /^([A-Za-z0-9][A-Za-z0-9-]*)_(\d{8})_(\d{6})(?:_(\d+))?$/;
 
@@ -52,14 +53,14 @@ export const PREFIX_RE = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
 
 /** Object keys of one backup, relative to the destination root. */
 export function backupKeys(id: string, encrypted: boolean) {
-  const dump = `db/${id}.dump${encrypted ? '.age' : ''}`;
-  const globals = `db/${id}.globals.sql${encrypted ? '.age' : ''}`;
+  const dump = backupObjectKey(id, `dump${encrypted ? '.age' : ''}`);
+  const globals = backupObjectKey(id, `globals.sql${encrypted ? '.age' : ''}`);
   return {
     dump,
     sidecar: `${dump}.sha256`,
     globals,
     globalsSidecar: `${globals}.sha256`,
-    manifest: `db/${id}.manifest.json`,
+    manifest: manifestKey(id),
   };
 }
 

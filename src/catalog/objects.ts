@@ -5,6 +5,8 @@
  * `manifestProblems`; every object of a backup is named by `manifestObjects`, the one place a
  * new kind of object is added.
  */
+
+import { backupKeyPrefix } from './layout.js';
 import type { Manifest } from './types.js';
 
 export interface ManifestObject {
@@ -67,7 +69,7 @@ export function manifestProblems(
       problems.push(`the manifest's ${o.role} entry has no key, size or SHA-256`);
       continue;
     }
-    if (!o.key.startsWith(`db/${id}.`)) {
+    if (!o.key.startsWith(backupKeyPrefix(id))) {
       problems.push(`the manifest's ${o.role} object ${o.key} belongs to another backup`);
       continue;
     }

@@ -6,6 +6,7 @@
 import type { Logger } from '../log.js';
 import { forEachLimited, STORAGE_READ_CONCURRENCY } from '../pool.js';
 import type { Storage } from '../storage/types.js';
+import { DB_PREFIX, DRILL_LOGS_PREFIX } from './layout.js';
 import { readObjectText } from './runs.js';
 import {
   DRILL_REPORT_FORMAT,
@@ -83,7 +84,7 @@ async function readJsonFiles<T>(
 export function readManifests(storage: Storage, logger?: Logger): Promise<Manifest[]> {
   return readJsonFiles(
     storage,
-    'db/',
+    DB_PREFIX,
     '.manifest.json',
     MAX_MANIFEST_BYTES,
     checkManifest,
@@ -95,7 +96,7 @@ export function readManifests(storage: Storage, logger?: Logger): Promise<Manife
 export function readDrillReports(storage: Storage, logger?: Logger): Promise<DrillReport[]> {
   return readJsonFiles(
     storage,
-    'drill_logs/',
+    DRILL_LOGS_PREFIX,
     '.json',
     MAX_DRILL_REPORT_BYTES,
     checkDrillReport,

@@ -8,10 +8,9 @@ import { forEachLimited, STORAGE_READ_CONCURRENCY } from '../pool.js';
 import { StorageConflictError } from '../storage/errors.js';
 import { bufferSource } from '../storage/source.js';
 import type { Storage } from '../storage/types.js';
+import { RUNS_PREFIX } from './layout.js';
 import { spooledRecords, spoolRecord, unspool } from './spool.js';
 import { RUN_RECORD_FORMAT, type RunCommand, type RunRecord } from './types.js';
-
-export const RUNS_PREFIX = 'runs/';
 
 /** Run records are small; anything bigger than this is not one of ours. */
 const MAX_RECORD_BYTES = 1024 * 1024;

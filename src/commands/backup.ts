@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { recentManifests } from '../catalog/catalog.js';
+import { nameInDb } from '../catalog/layout.js';
 import { backupId, backupKeys } from '../catalog/names.js';
 import { MANIFEST_FORMAT, type Manifest } from '../catalog/types.js';
 import { describeZstd } from '../compress/zstd.js';
@@ -395,8 +396,8 @@ async function storeEverywhere(
       if (error instanceof StorageConflictError) continue;
       throw error;
     }
-    const sidecar = bufferSource(sha256Sidecar(source.sha256, keys.dump.slice('db/'.length)));
-    const globalsSidecar = bufferSource(sha256Sidecar(globals.sha256, keys.globals.slice('db/'.length)));
+    const sidecar = bufferSource(sha256Sidecar(source.sha256, nameInDb(keys.dump)));
+    const globalsSidecar = bufferSource(sha256Sidecar(globals.sha256, nameInDb(keys.globals)));
     // Every object and its sidecar, confirmed by each put, before any manifest is written.
     const putAll = async (dest: Storage, withDump: boolean) => {
       if (withDump) await dest.put(keys.dump, source);

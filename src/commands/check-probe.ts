@@ -6,10 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { PROBE_PREFIX } from '../catalog/layout.js';
 import { isProcessAlive } from '../processes.js';
 import type { Storage } from '../storage/types.js';
-
-export const PROBE_PREFIX = 'check/';
 
 const HOST =
   hostname()

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { listBackups } from '../catalog/catalog.js';
+import { PROBE_PREFIX } from '../catalog/layout.js';
 import type { Manifest } from '../catalog/types.js';
 import { type DecryptionKeys, type EncryptionInput, Problems, resolveEncryption } from '../config.js';
 import { createAgeDecryptStream, recipientOf } from '../crypto/age.js';
@@ -45,7 +46,7 @@ import { bufferSource } from '../storage/source.js';
 import { formatSeconds } from '../storage/timeouts.js';
 import type { Storage } from '../storage/types.js';
 import { assertNotFilteredByRls } from './backup.js';
-import { PROBE_PREFIX, probeKey } from './check-probe.js';
+import { probeKey } from './check-probe.js';
 
 export interface CheckResult {
   name: string;

@@ -9,6 +9,7 @@ import {
   type Selection,
   selectBackup,
 } from '../catalog/catalog.js';
+import { drillReportKey } from '../catalog/layout.js';
 import { drillReportId } from '../catalog/names.js';
 import { DRILL_REPORT_FORMAT, type DrillReport, type Manifest } from '../catalog/types.js';
 import type { DecryptionKeys } from '../config.js';
@@ -366,11 +367,13 @@ async function writeDrillReport(
 ): Promise<string[]> {
   const written: string[] = [];
   const json = `${JSON.stringify(report, null, 2)}\n`;
-  const base = `drill_logs/${report.id}`;
   try {
-    await config.storage.put(`${base}.json`, bufferSource(json));
-    await config.storage.put(`${base}.md`, bufferSource(markdown));
-    written.push(`${config.storage.display}/${base}.json`, `${config.storage.display}/${base}.md`);
+    await config.storage.put(drillReportKey(report.id, 'json'), bufferSource(json));
+    await config.storage.put(drillReportKey(report.id, 'md'), bufferSource(markdown));
+    written.push(
+      `${config.storage.display}/${drillReportKey(report.id, 'json')}`,
+      `${config.storage.display}/${drillReportKey(report.id, 'md')}`,
+    );
   } catch (error) {
     logger.warn(`could not store the drill report in ${config.storage.display}: ${describe(error)}`);
   }

@@ -5,13 +5,14 @@
  */
 import { tmpdir } from 'node:os';
 import { listBackups } from '../catalog/catalog.js';
+import { RUNS_PREFIX } from '../catalog/layout.js';
 import {
   planRetention,
   type RetentionPlan,
   type RetentionPolicy,
   validateRetentionPolicy,
 } from '../catalog/retention.js';
-import { parseRunRecord, RUNS_PREFIX, readObjectText, runIdTime } from '../catalog/runs.js';
+import { parseRunRecord, readObjectText, runIdTime } from '../catalog/runs.js';
 import type { RunRecord } from '../catalog/types.js';
 import { ConfigError, JobFailedError } from '../errors.js';
 import type { Logger } from '../log.js';

@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ERASURES_PREFIX } from '../catalog/layout.js';
 import { utcStamp } from '../catalog/names.js';
 import type { EncryptionConfig } from '../commands/backup.js';
 import type { DecryptionKeys } from '../config.js';
@@ -21,7 +22,6 @@ import { bufferSource } from '../storage/source.js';
 import type { Storage } from '../storage/types.js';
 
 export const ERASURE_FORMAT = 'lms-backup/erasure@1';
-export const ERASURES_PREFIX = 'erasures/';
 /** An entry is small: a table, its key columns and the keys' values. */
 const MAX_ENTRY_BYTES = 64 * 1024 * 1024;
 const NAME_RE = /^erasure_(\d{8})_(\d{6})_([0-9a-f]{8})$/;

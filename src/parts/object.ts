@@ -11,6 +11,7 @@ import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { backupObjectKey, nameInDb } from '../catalog/layout.js';
 import type { BackupObject, Manifest } from '../catalog/types.js';
 import type { EncryptionConfig } from '../commands/backup.js';
 import { checkSidecar, describe } from '../commands/fetch.js';
@@ -29,7 +30,7 @@ export type PartRole = 'files' | 'redis';
 export const PART_SUFFIX: Record<PartRole, string> = { files: 'files.tar.gz', redis: 'redis.rdb' };
 
 export function partKey(id: string, role: PartRole, encrypted: boolean): string {
-  return `db/${id}.${PART_SUFFIX[role]}${encrypted ? '.age' : ''}`;
+  return backupObjectKey(id, `${PART_SUFFIX[role]}${encrypted ? '.age' : ''}`);
 }
 
 export interface StagedPart {
@@ -102,7 +103,7 @@ export async function storeParts(
   for (const p of parts) {
     const key = partKey(id, p.role, encrypted);
     const sidecarKey = `${key}.sha256`;
-    const sidecar = bufferSource(sha256Sidecar(p.source.sha256, key.slice('db/'.length)));
+    const sidecar = bufferSource(sha256Sidecar(p.source.sha256, nameInDb(key)));
     for (const dest of destinations) {
       await dest.put(key, p.source);
       await dest.put(sidecarKey, sidecar);
