@@ -414,8 +414,10 @@ describe('drill post step', () => {
           for (const e of readdirSync(workRoot)) {
             const pidFile = join(workRoot, e, 'data', 'postmaster.pid');
             if (e.startsWith('lms-pg-') && existsSync(pidFile)) {
-              const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-              if (pid > 0) {
+              // Once it accepts connections: postmaster.pid's status line says "ready".
+              const lines = readFileSync(pidFile, 'utf8').split('\n');
+              const pid = Number(lines[0]);
+              if (pid > 0 && lines[7]?.trim() === 'ready') {
                 postmaster = pid;
                 clearInterval(poll);
                 child.kill('SIGKILL');
