@@ -109,7 +109,10 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
   const phases: Record<string, number> = {};
   if (config.destinations.length === 0) throw new JobFailedError('no destination to back up to');
   // Compose mode: the service, its credentials and the route into it, found now (postgres/compose.ts).
-  config = { ...config, connection: await resolveCompose(config.connection, { logger, env: deps.env }) };
+  config = {
+    ...config,
+    connection: await resolveCompose(config.connection, { logger, ...(deps.env ? { env: deps.env } : {}) }),
+  };
 
   // Redis answers (and takes the password) before anything else is done.
   await checkParts(config);

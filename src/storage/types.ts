@@ -21,7 +21,8 @@ export interface PutSource {
 
 /** One storage interface; every backend passes the same contract suite (test/storage). */
 export interface Storage {
-  readonly kind: 'local' | 'azure' | 's3' | 'gcs';
+  /** 'memory': the tests' in-process store (the same contract, nothing kept). */
+  readonly kind: 'local' | 'azure' | 's3' | 'gcs' | 'memory';
   /**
    * The location for logs and reports, with every credential stripped. For kind 'local' it is
    * the absolute root directory (backup stages its dump there, so the store can hard-link it).

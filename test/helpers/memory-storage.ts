@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { StorageConflictError, StorageNotFoundError } from '../../src/storage/errors.js';
+import {
+  StorageConflictError,
+  StorageIntegrityError,
+  StorageNotFoundError,
+} from '../../src/storage/errors.js';
+import { validateKey, validatePrefix } from '../../src/storage/keys.js';
 import type { PutSource, Storage, StoredObject } from '../../src/storage/types.js';
 
 /**
@@ -12,7 +17,7 @@ import type { PutSource, Storage, StoredObject } from '../../src/storage/types.j
 type Method = 'put' | 'get' | 'head' | 'list' | 'delete';
 
 export class MemoryStorage implements Storage {
-  readonly kind = 'local' as const;
+  readonly kind = 'memory' as const;
   readonly display: string;
   readonly objects = new Map<string, { data: Buffer; lastModified: Date }>();
   /** Calls per method, for assertions. */
@@ -48,6 +53,9 @@ export class MemoryStorage implements Storage {
 
   private fault(method: Method, key: string): void {
     this.calls[method] += 1;
+    // Keys are checked before the store is touched, as every backend does.
+    if (method === 'list') validatePrefix(key);
+    else validateKey(key);
     const error = this.faults.get(method)?.(key);
     if (error) throw error;
   }
@@ -62,10 +70,16 @@ export class MemoryStorage implements Storage {
     const chunks: Buffer[] = [];
     for await (const chunk of source.open()) chunks.push(Buffer.from(chunk as Uint8Array));
     const data = Buffer.concat(chunks);
-    if (data.length !== source.size)
-      throw new Error(`${key}: read ${data.length} bytes, the source promised ${source.size}`);
     const sha256 = createHash('sha256').update(data).digest('hex');
-    if (sha256 !== source.sha256) throw new Error(`${key}: SHA-256 ${sha256} != promised ${source.sha256}`);
+    if (data.length !== source.size || sha256 !== source.sha256) {
+      // Nothing is kept of a source whose bytes are not the ones it recorded.
+      throw new StorageIntegrityError(`${this.display}: ${key} does not match its source`, {
+        location: this.display,
+        key,
+        expected: { size: source.size, sha256: source.sha256 },
+        actual: { size: data.length, sha256 },
+      });
+    }
     // Re-check after the async read: create-only must hold against a concurrent put too.
     if (this.objects.has(key))
       throw new StorageConflictError(`${this.display}: ${key} already exists`, {
