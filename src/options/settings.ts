@@ -273,34 +273,35 @@ export interface BackupSettings {
   displays: string[];
 }
 
+/** recipients, recipients-file, passphrase, encryption: how backups (and ledger entries) are encrypted. */
+function encryptionOf(v: OptionValues, ctx: SettingsContext) {
+  const passphrase = secret(v, ctx, 'passphrase');
+  const on = v.get('encryption');
+  if (on === undefined) return undefined;
+  return resolveEncryption(
+    {
+      recipients: v.get('recipients') ?? [],
+      recipientsFile: path(v, 'recipients-file'),
+      passphrase,
+      noEncryption: !on,
+      names: {
+        recipients: v.nameOf('recipients'),
+        recipientsFile: v.nameOf('recipients-file'),
+        passphrase: v.nameOf('passphrase'),
+        noEncryption:
+          v.raw('encryption')?.origin === 'flag' ? '--no-encryption' : `${v.nameOf('encryption')}: false`,
+      },
+    },
+    v.problems,
+  );
+}
+
 export async function backupSettings(v: OptionValues, ctx: SettingsContext): Promise<BackupSettings> {
   const conn = connection(v, ctx, 'database-url');
   const prefix = v.get('prefix');
   const compression = v.get('compression');
   const minBytes = v.get('min-bytes');
-  const passphrase = secret(v, ctx, 'passphrase');
-  const encryptionOn = v.get('encryption');
-  const encryption =
-    encryptionOn === undefined
-      ? undefined
-      : resolveEncryption(
-          {
-            recipients: v.get('recipients') ?? [],
-            recipientsFile: path(v, 'recipients-file'),
-            passphrase,
-            noEncryption: !encryptionOn,
-            names: {
-              recipients: v.nameOf('recipients'),
-              recipientsFile: v.nameOf('recipients-file'),
-              passphrase: v.nameOf('passphrase'),
-              noEncryption:
-                v.raw('encryption')?.origin === 'flag'
-                  ? '--no-encryption'
-                  : `${v.nameOf('encryption')}: false`,
-            },
-          },
-          v.problems,
-        );
+  const encryption = encryptionOf(v, ctx);
   const notify = notifiers(v, ctx);
   const parts = backupParts(v, ctx);
   const stores = await destinations(v, ctx, 'destinations', false);
@@ -461,29 +462,7 @@ export async function forgetSettings(v: OptionValues, ctx: SettingsContext): Pro
       `give ${v.nameOf('database-url')} (or the PG* variables), or leave ${v.nameOf('apply')} out to record the erasure only`,
     );
   }
-  const passphrase = secret(v, ctx, 'passphrase');
-  const encryptionOn = v.get('encryption');
-  const encryption =
-    encryptionOn === undefined
-      ? undefined
-      : resolveEncryption(
-          {
-            recipients: v.get('recipients') ?? [],
-            recipientsFile: path(v, 'recipients-file'),
-            passphrase,
-            noEncryption: !encryptionOn,
-            names: {
-              recipients: v.nameOf('recipients'),
-              recipientsFile: v.nameOf('recipients-file'),
-              passphrase: v.nameOf('passphrase'),
-              noEncryption:
-                v.raw('encryption')?.origin === 'flag'
-                  ? '--no-encryption'
-                  : `${v.nameOf('encryption')}: false`,
-            },
-          },
-          v.problems,
-        );
+  const encryption = encryptionOf(v, ctx);
   const stores = await destinations(v, ctx, 'destinations', false);
   requireExistingDestinations(stores, v.nameOf('destinations'), v.problems);
   runDestinations(recordableDestinations(stores));
