@@ -1,5 +1,14 @@
 #!/usr/bin/env node
+import { createRequire as __lmsCreateRequire } from 'node:module';
+import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
+import { dirname as __lmsDirname } from 'node:path';
+const require = __lmsCreateRequire(import.meta.url);
+const __filename = __lmsFileURLToPath(import.meta.url);
+const __dirname = __lmsDirname(__filename);
+import {
+  runCli
+} from "../chunks/chunk-EBQF6OLY.js";
+import "../chunks/chunk-QDARLWRL.js";
 
 // src/entrypoints/cli.ts
-import { runCli } from "../lms-backup.js";
 await runCli(process.argv.slice(2));

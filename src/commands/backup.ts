@@ -24,7 +24,7 @@ import type { PgConnection } from '../postgres/connection.js';
 import { type Compression, compressionLabel, planCompression, startPgDump } from '../postgres/dump.js';
 import { readGlobals, renderGlobalsSql } from '../postgres/globals.js';
 import { takeInventory } from '../postgres/inventory.js';
-import { describeTool, resolvePgTool, toolRecord } from '../postgres/tools.js';
+import { describeTool, findAllTools, resolvePgTool, toolRecord } from '../postgres/tools.js';
 import type { RedisTarget } from '../redis/client.js';
 import { checkRowDrops, checkSizeAnomaly } from '../report/anomaly.js';
 import { formatBytes } from '../report/format.js';
@@ -114,6 +114,8 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     connection: await resolveCompose(config.connection, { logger, ...(deps.env ? { env: deps.env } : {}) }),
   };
 
+  // The local pg_dump binaries answer --version while the server is asked who it is.
+  if (!config.connection.via) findAllTools('pg_dump', deps.env ?? process.env).catch(() => {});
   // Redis answers (and takes the password) before anything else is done.
   await checkParts(config);
   const client = await connect(config.connection);
@@ -257,6 +259,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       size: stored.bytes,
       sha256: stored.sha256,
       path: staged,
+      witness: stored.witness,
     };
 
     const uploadStarted = Date.now();

@@ -8,13 +8,13 @@
  * - `plainSha256`/`plainBytes`: what age encrypted, i.e. what `age -d` gives back: the zstd
  *   stream when the object has an outer `compression`, else the payload itself.
  */
-import { createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { outerLabel, startZstdCompress, type ZstdEngine } from '../compress/zstd.js';
 import { createAgeEncryptStream } from '../crypto/age.js';
 import { Sha256Meter } from '../crypto/hash.js';
+import { createDurableFile } from '../durable-file.js';
+import type { FileWitness } from '../storage/types.js';
 
 export type ObjectEncryption = { mode: 'age'; recipients: string[]; passphrase?: string } | { mode: 'none' };
 
@@ -40,6 +40,8 @@ export interface StagedObject {
   /** Stored bytes and their SHA-256. */
   bytes: number;
   sha256: string;
+  /** The staged file as it was when hashed (see PutSource.witness). */
+  witness: FileWitness;
   /** What age encrypted (what `age -d` gives back) and its SHA-256. */
   plainBytes: number;
   plainSha256: string;
@@ -57,13 +59,11 @@ export interface StagingObject {
 
 export function stageObject(options: StageObjectOptions): StagingObject {
   const plain = new Sha256Meter();
-  const stored = new Sha256Meter();
   const stages: Transform[] = [plain];
   if (options.encryption.mode === 'age') {
     const { recipients, passphrase } = options.encryption;
     stages.push(createAgeEncryptStream(passphrase ? { passphrase } : { recipients }));
   }
-  stages.push(stored);
   const { payload } = options;
   const compressor = options.compression
     ? startZstdCompress(options.compression.engine, payload.stdout, options.compression.level)
@@ -73,8 +73,8 @@ export function stageObject(options: StageObjectOptions): StagingObject {
     payload.kill?.();
     compressor?.kill();
   };
+  const out = createDurableFile(options.path);
   const done = (async (): Promise<StagedObject> => {
-    const out = createWriteStream(options.path, { flags: 'wx', mode: 0o600 });
     const piped = pipeline([source, ...stages, out]);
     // A producer that dies may still leave a cleanly ending stream: its exit status decides.
     const waits: Promise<void>[] = [
@@ -93,16 +93,11 @@ export function stageObject(options: StageObjectOptions): StagingObject {
         );
     }
     await Promise.all(waits);
-    const fh = await open(options.path, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
     return {
       path: options.path,
-      bytes: stored.bytes,
-      sha256: stored.digest(),
+      bytes: out.bytes,
+      sha256: out.digest(),
+      witness: out.witness,
       plainBytes: plain.bytes,
       plainSha256: plain.digest(),
       ...(options.compression
@@ -115,7 +110,7 @@ export function stageObject(options: StageObjectOptions): StagingObject {
       return plain.bytes;
     },
     get storedBytes() {
-      return stored.bytes;
+      return out.bytes;
     },
     done,
   };

@@ -10,6 +10,7 @@
  * own compression (`compressionFor` in src/postgres/dump.ts decides).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { JobFailedError } from '../errors.js';
@@ -123,14 +124,24 @@ function levelArgs(level: number): string[] {
 }
 
 /**
+ * zstd's worker threads: one on a machine of two cores or fewer (a 2-core runner, where the
+ * database server's COPY already takes a core: a second worker only adds its overhead; one
+ * zstd -1 worker outpaces a COPY stream), else one per core (`-T0`). The output is the same
+ * either way: zstd frames the data the same with one worker or more.
+ */
+export function compressThreads(cores = availableParallelism()): number {
+  return cores <= 2 ? 1 : 0;
+}
+
+/**
  * Compresses `input` (a child's stdout: handed to zstd as its stdin, a kernel pipe Node never
- * copies; or any readable, written through Node) with `level`, using every core (`-T0`).
+ * copies; or any readable, written through Node) with `level`.
  */
 export function startZstdCompress(engine: ZstdEngine, input: Readable, level: number): ZstdProcess {
   if (engine.kind === 'binary') {
     const fd = (input as Readable & { _handle?: { fd?: number } })._handle?.fd;
     const direct = typeof fd === 'number' && fd >= 0;
-    const child = spawn(engine.path, [...levelArgs(level), '-T0'], {
+    const child = spawn(engine.path, [...levelArgs(level), `-T${compressThreads()}`], {
       stdio: [direct ? input : 'pipe', 'pipe', 'pipe'],
     });
     const proc = fromChild(child, `zstd -${level}`);

@@ -182,37 +182,58 @@ export function embeddedPostgresBinDirs(): string[] {
   return found;
 }
 
-const versionCache = new Map<string, ToolInfo | null>();
+const versionCache = new Map<string, Promise<ToolInfo | null>>();
 
-export async function toolVersion(path: string): Promise<ToolInfo | null> {
-  if (versionCache.has(path)) return versionCache.get(path)!;
-  let info: ToolInfo | null = null;
-  try {
-    const { stdout } = await run(path, ['--version'], { timeout: 10_000 });
-    const v = parseToolVersion(stdout);
-    if (v) info = { path, ...v };
-  } catch {
-    info = null;
+/** `<path> --version`, parsed (null when it does not run); asked once per path and process. */
+export function toolVersion(path: string): Promise<ToolInfo | null> {
+  let info = versionCache.get(path);
+  if (!info) {
+    info = run(path, ['--version'], { timeout: 10_000 }).then(
+      ({ stdout }) => {
+        const v = parseToolVersion(stdout);
+        return v ? { path, ...v } : null;
+      },
+      () => null,
+    );
+    versionCache.set(path, info);
   }
-  versionCache.set(path, info);
   return info;
 }
 
-/** Every installed copy of a tool, one per distinct path. */
+/**
+ * Every installed copy of a tool, one per distinct file (symlinks resolved: /bin and /usr/bin
+ * are one directory on merged-/usr systems), asked for their versions at once. Debian's
+ * pg_wrapper (/usr/bin/pg_dump there) is passed over: it only picks one of the binaries in
+ * /usr/lib/postgresql/<major>/bin, which are candidates themselves, and each run through it
+ * starts a Perl interpreter first.
+ */
 export async function findAllTools(
   tool: PgClientTool | PgServerTool,
   env: NodeJS.ProcessEnv = process.env,
-  host: ToolHost = realToolHost,
+  host: ToolHost & { realpath?: (path: string) => string } = realToolHost,
 ): Promise<ToolInfo[]> {
-  const out: ToolInfo[] = [];
   const join = host.platform === 'win32' ? win32.join : posix.join;
+  const realpath = host.realpath ?? (host === realToolHost ? safeRealpath : (p: string) => p);
+  const files: string[] = [];
   for (const dir of candidateBinDirs(env, host)) {
     const path = join(dir, toolFileName(tool, host.platform));
     if (!host.exists(path)) continue;
-    const info = await host.version(path);
-    if (info && !out.some((o) => o.path === info.path)) out.push(info);
+    const real = realpath(path);
+    if (posix.basename(real) === 'pg_wrapper' || files.includes(real)) continue;
+    files.push(real);
   }
+  const infos = await Promise.all(files.map((f) => host.version(f)));
+  const out: ToolInfo[] = [];
+  for (const info of infos) if (info && !out.some((o) => o.path === info.path)) out.push(info);
   return out;
+}
+
+function safeRealpath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 export function installHint(tool: PgClientTool, major: number): string {

@@ -15,7 +15,7 @@ import { classifyFault } from './faults.js';
 import { TEMP_PREFIX, validateKey, validatePrefix } from './keys.js';
 import { HashingStream, hashStream } from './source.js';
 import { sweepTemporaryFiles, temporaryName } from './staging.js';
-import type { PutSource, Storage, StoredObject } from './types.js';
+import { matchesWitness, type PutSource, type Storage, type StoredObject } from './types.js';
 import { integrityError } from './verify.js';
 
 const TRANSIENT_FS = new Set(['EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EINTR']);
@@ -71,10 +71,17 @@ export class LocalStorage implements Storage {
   ): Promise<StoredObject | undefined> {
     const [src, parent] = await Promise.all([stat(sourcePath), stat(dir)]);
     if (src.dev !== parent.dev || !src.isFile()) return undefined;
-    // Check before linking so a wrong source never becomes visible under the final name.
-    const actual = await hashStream(createReadStream(sourcePath));
-    if (actual.size !== source.size || actual.sha256 !== source.sha256) {
-      throw integrityError(this.display, key, source, actual, 'source file for');
+    // Check before linking so a wrong source never becomes visible under the final name: a
+    // file untouched since its bytes were hashed on the way in needs no second read.
+    const untouched =
+      source.witness !== undefined &&
+      source.witness.size === BigInt(source.size) &&
+      matchesWitness(await stat(sourcePath, { bigint: true }), source.witness);
+    if (!untouched) {
+      const actual = await hashStream(createReadStream(sourcePath));
+      if (actual.size !== source.size || actual.sha256 !== source.sha256) {
+        throw integrityError(this.display, key, source, actual, 'source file for');
+      }
     }
     try {
       await link(sourcePath, target);

@@ -17,6 +17,34 @@ export interface PutSource {
   sha256: string;
   /** A local file holding the bytes, when there is one (lets the local backend hard-link). */
   path?: string;
+  /**
+   * How `path` looked when the bytes were hashed on their way into it: while the file still
+   * matches (same inode, size, modification and change time to the nanosecond: any write,
+   * truncation or replacement changes the change time), the hash needs no second read.
+   */
+  witness?: FileWitness;
+}
+
+export interface FileWitness {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+/** Whether a file's `stat(…, { bigint: true })` still matches its witness. */
+export function matchesWitness(
+  st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint },
+  w: FileWitness,
+): boolean {
+  return (
+    st.dev === w.dev &&
+    st.ino === w.ino &&
+    st.size === w.size &&
+    st.mtimeNs === w.mtimeNs &&
+    st.ctimeNs === w.ctimeNs
+  );
 }
 
 /** One storage interface; every backend passes the same contract suite (test/storage). */

@@ -91,11 +91,18 @@ let distDir = join(ROOT, 'dist');
  */
 export async function snapshotDist(): Promise<() => void> {
   const steps = ['backup', 'drill', 'drill-post', 'prune', 'report', 'verify', 'restore', 'check'];
+  // Every step's entry, and the shared chunks it imports (dist/chunks/, scripts/build.mjs).
   const complete = (dir: string) =>
-    existsSync(join(dir, 'lms-backup.js')) &&
     steps.every((step) => {
       const entry = join(dir, step, 'index.js');
-      return existsSync(entry) && readFileSync(entry, 'utf8').includes(`runAction("${step}")`);
+      if (!existsSync(entry)) return false;
+      const text = readFileSync(entry, 'utf8');
+      const chunks = [...text.matchAll(/from "\.\.\/chunks\/([^"]+)"/g)].map((m) => m[1]!);
+      return (
+        text.includes(`runAction("${step}")`) &&
+        chunks.length > 0 &&
+        chunks.every((c) => existsSync(join(dir, 'chunks', c)))
+      );
     });
   const base = join(ROOT, '.tmp');
   mkdirSync(base, { recursive: true });

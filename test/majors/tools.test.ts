@@ -89,6 +89,47 @@ describe('where pg tools are looked for', () => {
     ]);
   });
 
+  it('Debian: pg_wrapper and the merged-/usr symlinks are passed over, each real binary asked once', async () => {
+    const files = {
+      '/usr/bin/pg_dump': 'wrapper',
+      '/bin/pg_dump': 'wrapper',
+      '/usr/local/bin/pg_dump': 'link',
+      '/usr/lib/postgresql/15/bin/pg_dump': '15.8',
+      '/usr/lib/postgresql/17/bin/pg_dump': '17.2',
+    };
+    const asked: string[] = [];
+    const base = fakeHost('linux', files);
+    const host = {
+      ...base,
+      realpath: (p: string) =>
+        ({
+          '/usr/bin/pg_dump': '/usr/share/postgresql-common/pg_wrapper',
+          '/bin/pg_dump': '/usr/share/postgresql-common/pg_wrapper',
+          '/usr/local/bin/pg_dump': '/usr/lib/postgresql/17/bin/pg_dump',
+        })[p] ?? p,
+      version: (p: string) => {
+        asked.push(p);
+        return base.version(p);
+      },
+    };
+    const env = { PATH: '/usr/local/bin:/usr/bin:/bin' };
+    const tools = await findAllTools('pg_dump', env, host);
+    expect(tools.map((t) => t.path)).toEqual([
+      '/usr/lib/postgresql/17/bin/pg_dump',
+      '/usr/lib/postgresql/15/bin/pg_dump',
+    ]);
+    expect(asked.sort()).toEqual([
+      '/usr/lib/postgresql/15/bin/pg_dump',
+      '/usr/lib/postgresql/17/bin/pg_dump',
+    ]);
+    const chosen = await resolvePgTool('pg_dump', 15, 'a PostgreSQL 15.8 server', {
+      env,
+      host,
+      mode: 'local',
+    });
+    expect(chosen.path).toBe('/usr/lib/postgresql/15/bin/pg_dump');
+  });
+
   it('prefers the same major, then the nearest newer one; pg_restore by the archive version', async () => {
     const host = fakeHost('linux', {
       '/usr/lib/postgresql/15/bin/pg_restore': '15.8',

@@ -3,7 +3,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDurableFile } from '../../src/durable-file.js';
 import {
   bufferSource,
   fileSource,
@@ -70,6 +72,31 @@ describe('local storage specifics', () => {
     await writeFile(staged, 'changed! bytes');
     await expect(storage.put('db/x.dump', source)).rejects.toBeInstanceOf(StorageIntegrityError);
     expect(await storage.head('db/x.dump')).toBeNull();
+  });
+
+  it('a staged file written through createDurableFile links on its witness, and a write after it still fails the put', async () => {
+    const root = join(base, uniquePrefix('witness'));
+    const storage = new LocalStorage(root);
+    const staged = join(base, uniquePrefix('staged'));
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const file = createDurableFile(staged);
+    await pipeline(Readable.from([data.subarray(0, 100), data.subarray(100)]), file);
+    const source = { ...(await fileSource(staged)), witness: file.witness };
+    expect(source.sha256).toBe(file.digest());
+    await storage.put('db/ok.dump', source);
+    expect((await readFile(join(root, 'db', 'ok.dump'))).equals(data)).toBe(true);
+
+    // Same size, same bytes but one, written after the witness was taken: the change time moved,
+    // so the put reads the file again and refuses it.
+    const other = join(base, uniquePrefix('staged'));
+    const second = createDurableFile(other);
+    await pipeline(Readable.from([data]), second);
+    const witnessed = { ...(await fileSource(other)), witness: second.witness };
+    const changed = Buffer.from(data);
+    changed[5] = (changed[5] ?? 0) ^ 0xff;
+    await writeFile(other, changed);
+    await expect(storage.put('db/changed.dump', witnessed)).rejects.toBeInstanceOf(StorageIntegrityError);
+    expect(await storage.head('db/changed.dump')).toBeNull();
   });
 
   it('copies through a temp file, leaves no temp file behind, and hides temp files from list', async () => {
