@@ -7,7 +7,7 @@ const __filename = __lmsFileURLToPath(import.meta.url);
 const __dirname = __lmsDirname(__filename);
 import {
   runCli
-} from "../chunks/chunk-EBQF6OLY.js";
+} from "../chunks/chunk-DQQ5FFJN.js";
 import "../chunks/chunk-QDARLWRL.js";
 
 // src/entrypoints/cli.ts

@@ -44,7 +44,7 @@ export interface PassOptions {
 
 /**
  * Runs the pass into a temp file next to `dest`. `accept(result)` decides (every check of the
- * caller); when it returns true the file is fsynced and renamed to `dest`, else removed.
+ * caller); when it returns true the file is renamed to `dest`, else removed.
  */
 export async function fetchInOnePass(
   open_: () => Promise<Readable>,
@@ -67,13 +67,15 @@ export async function fetchInOnePass(
     const plain = new Sha256Meter();
     let decodeDone: Promise<void>;
     if (options.zstd) {
-      const z = startZstdDecompress(options.env);
+      // The zstd binary writes the payload into the file itself (Node never copies it).
+      const z = startZstdDecompress(options.env, { outputFd: handle.fd });
       const toZstd = pipeline(head, plain, z.stdin as NodeJS.WritableStream).catch((error: unknown) => {
         result.decryptError ??= isAgeError(error) ? error : undefined;
         z.kill();
         throw error;
       });
-      const fromZstd = pipeline(z.stdout, counted);
+      const fromZstd = z.stdout ? pipeline(z.stdout, counted) : Promise.resolve();
+      const file = handle;
       decodeDone = Promise.all([
         toZstd,
         fromZstd,
@@ -81,7 +83,9 @@ export async function fetchInOnePass(
           result.decompressError ??= error;
           throw error;
         }),
-      ]).then(() => {});
+      ]).then(async () => {
+        if (!z.stdout) result.payloadBytes = (await file.stat()).size;
+      });
     } else {
       decodeDone = pipeline(head, plain, counted).catch((error: unknown) => {
         result.decryptError ??= error;
@@ -120,12 +124,13 @@ export async function fetchInOnePass(
       }
     }
     accepted = accept(result);
+    // Not fsynced: the file is a run's scratch copy (restored or listed, then removed), and a
+    // crash ends the run anyway. Forcing 3-10x the stored size to disk only made the restore
+    // wait for writeback.
     if (accepted) {
-      await handle.sync();
       await handle.close();
       handle = undefined;
       await rename(temp, dest);
-      await syncDirectory(dirname(dest));
     }
   } finally {
     await handle?.close().catch(() => {});
@@ -177,16 +182,4 @@ function fileSink(handle: FileHandle, count: (n: number) => void): Writable {
       writeAll(buffers).then(() => callback(), callback);
     },
   });
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const h = await open(dir, 'r').catch(() => undefined);
-  if (!h) return;
-  try {
-    await h.sync();
-  } catch {
-    // not supported on this file system
-  } finally {
-    await h.close();
-  }
 }

@@ -109,7 +109,7 @@ function fromChild(child: ChildProcess, what: string): ZstdProcess {
   });
   done.catch(() => {});
   return {
-    stdout: child.stdout!,
+    stdout: child.stdout as Readable,
     ...(child.stdin ? { stdin: child.stdin } : {}),
     done,
     kill: () => {
@@ -164,8 +164,20 @@ export function startZstdCompress(engine: ZstdEngine, input: Readable, level: nu
   return { stdout: t, done, kill: () => t.destroy() };
 }
 
-/** A decompressor fed through `stdin`: the binary when present, else Node's zlib zstd. */
-export function startZstdDecompress(env: NodeJS.ProcessEnv = process.env): ZstdProcess {
+/**
+ * A decompressor fed through `stdin`: the binary when present, else Node's zlib zstd. With
+ * `outputFd` (an open file) the binary writes there itself and `stdout` is undefined: the
+ * payload, several times the stored size, never passes through Node.
+ */
+export function startZstdDecompress(env?: NodeJS.ProcessEnv): ZstdProcess;
+export function startZstdDecompress(
+  env: NodeJS.ProcessEnv | undefined,
+  options: { outputFd: number },
+): Omit<ZstdProcess, 'stdout'> & { stdout: Readable | undefined };
+export function startZstdDecompress(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { outputFd?: number } = {},
+): Omit<ZstdProcess, 'stdout'> & { stdout: Readable | undefined } {
   const engine = findZstd(env);
   if (!engine) {
     throw new JobFailedError(
@@ -174,9 +186,12 @@ export function startZstdDecompress(env: NodeJS.ProcessEnv = process.env): ZstdP
     );
   }
   if (engine.kind === 'binary') {
-    const child = spawn(engine.path, ['-d', '-q', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const direct = options.outputFd !== undefined;
+    const child = spawn(engine.path, ['-d', '-q', '-c'], {
+      stdio: ['pipe', direct ? options.outputFd! : 'pipe', 'pipe'],
+    });
     child.stdin!.on('error', () => {}); // an early exit is reported through `done`
-    return fromChild(child, 'zstd -d');
+    return { ...fromChild(child, 'zstd -d'), stdout: child.stdout ?? undefined };
   }
   const t = z.createZstdDecompress!();
   const done = new Promise<void>((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -124,12 +124,26 @@ function reachableBy(user: OsUser | undefined, bins: ServerBinaries): ServerBina
   return { ...bins, binDir: join(copy, 'bin') };
 }
 
-function runAs(user: OsUser | undefined, file: string, args: string[], env: NodeJS.ProcessEnv) {
-  return execFileSync(file, args, {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(user ? { uid: user.uid, gid: user.gid } : {}),
-    timeout: 120_000,
+/**
+ * Runs a tool (initdb) as `user`, without blocking: a drill downloads and decrypts the backup
+ * while the throwaway server is made, and a synchronous initdb froze that for its whole second.
+ */
+function runAs(
+  user: OsUser | undefined,
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      file,
+      args,
+      { env, ...(user ? { uid: user.uid, gid: user.gid } : {}), timeout: 120_000, maxBuffer: 16 << 20 },
+      (error, _stdout, stderr) => {
+        if (error) reject(Object.assign(error, { stderr: Buffer.from(stderr) }));
+        else resolve();
+      },
+    );
   });
 }
 
@@ -198,7 +212,7 @@ export async function startLocalPostgres(
 
     await logger.group(`initdb (PostgreSQL ${bins.version}, ${bins.binDir})`, async () => {
       try {
-        runAs(
+        await runAs(
           user,
           join(bins.binDir, 'initdb'),
           [

@@ -32,7 +32,7 @@ import {
   toolRecord,
   toolWhere,
   withDatabase
-} from "./chunk-QFITS62Z.js";
+} from "./chunk-WP3ZJFDM.js";
 import {
   require_dist
 } from "./chunk-TRQJDKSE.js";
@@ -2142,7 +2142,7 @@ function startZstdCompress(engine, input, level) {
   input.pipe(t);
   return { stdout: t, done, kill: () => t.destroy() };
 }
-function startZstdDecompress(env = process.env) {
+function startZstdDecompress(env = process.env, options = {}) {
   const engine = findZstd(env);
   if (!engine) {
     throw new JobFailedError(
@@ -2151,10 +2151,13 @@ function startZstdDecompress(env = process.env) {
     );
   }
   if (engine.kind === "binary") {
-    const child = spawn(engine.path, ["-d", "-q", "-c"], { stdio: ["pipe", "pipe", "pipe"] });
+    const direct = options.outputFd !== void 0;
+    const child = spawn(engine.path, ["-d", "-q", "-c"], {
+      stdio: ["pipe", direct ? options.outputFd : "pipe", "pipe"]
+    });
     child.stdin.on("error", () => {
     });
-    return fromChild(child, "zstd -d");
+    return { ...fromChild(child, "zstd -d"), stdout: child.stdout ?? void 0 };
   }
   const t = z.createZstdDecompress();
   const done = new Promise((resolve10, reject) => {
@@ -2649,13 +2652,14 @@ async function fetchInOnePass(open_, dest, options, accept) {
     const plain = new Sha256Meter();
     let decodeDone;
     if (options.zstd) {
-      const z2 = startZstdDecompress(options.env);
+      const z2 = startZstdDecompress(options.env, { outputFd: handle.fd });
       const toZstd = pipeline(head, plain, z2.stdin).catch((error) => {
         result.decryptError ??= isAgeError(error) ? error : void 0;
         z2.kill();
         throw error;
       });
-      const fromZstd = pipeline(z2.stdout, counted);
+      const fromZstd = z2.stdout ? pipeline(z2.stdout, counted) : Promise.resolve();
+      const file = handle;
       decodeDone = Promise.all([
         toZstd,
         fromZstd,
@@ -2663,7 +2667,8 @@ async function fetchInOnePass(open_, dest, options, accept) {
           result.decompressError ??= error;
           throw error;
         })
-      ]).then(() => {
+      ]).then(async () => {
+        if (!z2.stdout) result.payloadBytes = (await file.stat()).size;
       });
     } else {
       decodeDone = pipeline(head, plain, counted).catch((error) => {
@@ -2703,11 +2708,9 @@ async function fetchInOnePass(open_, dest, options, accept) {
     }
     accepted = accept(result);
     if (accepted) {
-      await handle.sync();
       await handle.close();
       handle = void 0;
       await rename(temp, dest);
-      await syncDirectory(dirname2(dest));
     }
   } finally {
     await handle?.close().catch(() => {
@@ -2756,16 +2759,6 @@ function fileSink(handle, count2) {
       writeAll(buffers).then(() => callback(), callback);
     }
   });
-}
-async function syncDirectory(dir) {
-  const h = await open(dir, "r").catch(() => void 0);
-  if (!h) return;
-  try {
-    await h.sync();
-  } catch {
-  } finally {
-    await h.close();
-  }
 }
 
 // src/commands/fetch.ts
@@ -3765,7 +3758,7 @@ var LocalStorage = class {
     try {
       handle = await open4(path2, "r");
       if (!(await handle.stat()).isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
-      return handle.createReadStream();
+      return handle.createReadStream({ highWaterMark: 1 << 20 });
     } catch (err) {
       await handle?.close().catch(() => {
       });
@@ -6058,7 +6051,7 @@ function recordableDestinations(storages) {
 }
 
 // src/engines/local.ts
-import { execFileSync, spawn as spawn3 } from "node:child_process";
+import { execFile, spawn as spawn3 } from "node:child_process";
 import { randomBytes as randomBytes6 } from "node:crypto";
 import {
   chmodSync,
@@ -6149,11 +6142,16 @@ function reachableBy(user, bins) {
   return { ...bins, binDir: join13(copy, "bin") };
 }
 function runAs(user, file, args, env) {
-  return execFileSync(file, args, {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    ...user ? { uid: user.uid, gid: user.gid } : {},
-    timeout: 12e4
+  return new Promise((resolve10, reject) => {
+    execFile(
+      file,
+      args,
+      { env, ...user ? { uid: user.uid, gid: user.gid } : {}, timeout: 12e4, maxBuffer: 16 << 20 },
+      (error, _stdout, stderr) => {
+        if (error) reject(Object.assign(error, { stderr: Buffer.from(stderr) }));
+        else resolve10();
+      }
+    );
   });
 }
 function tail(path2, lines = 20) {
@@ -6209,7 +6207,7 @@ async function startLocalPostgres(options = {}) {
     if (user) for (const p of [dataDir, sockDir, pwFile]) chownSync(p, user.uid, user.gid);
     await logger.group(`initdb (PostgreSQL ${bins.version}, ${bins.binDir})`, async () => {
       try {
-        runAs(
+        await runAs(
           user,
           join13(bins.binDir, "initdb"),
           [
@@ -6439,7 +6437,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-XVAP4X2Z.js");
+  const docker = await import("./docker-5Q5Z2UGQ.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];

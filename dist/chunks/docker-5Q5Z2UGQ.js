@@ -14,12 +14,12 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-U4HRCAZR.js";
+} from "./chunk-MNNTR5AW.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-QFITS62Z.js";
+} from "./chunk-WP3ZJFDM.js";
 import "./chunk-TRQJDKSE.js";
 import "./chunk-DSDXBEAW.js";
 import "./chunk-QDARLWRL.js";

@@ -6,7 +6,7 @@ const __filename = __lmsFileURLToPath(import.meta.url);
 const __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-U4HRCAZR.js";
+} from "./chunk-MNNTR5AW.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-LMRGFO3M.js";
+} from "./chunk-LNYJRQCA.js";
 import {
   dockerRunId,
   isSecretParam,
@@ -64,7 +64,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-QFITS62Z.js";
+} from "./chunk-WP3ZJFDM.js";
 import "./chunk-TRQJDKSE.js";
 import {
   debug,

@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-QFITS62Z.js";
+} from "./chunk-WP3ZJFDM.js";
 import {
   ConfigError,
   JobFailedError,

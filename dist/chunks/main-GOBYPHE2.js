@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-LMRGFO3M.js";
+} from "./chunk-LNYJRQCA.js";
 import {
   connect,
   findAllTools,
@@ -65,7 +65,7 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-QFITS62Z.js";
+} from "./chunk-WP3ZJFDM.js";
 import "./chunk-TRQJDKSE.js";
 import "./chunk-P6UQ2EOQ.js";
 import {

@@ -6435,6 +6435,8 @@ function restoreTuningArgs() {
     "checkpoint_timeout=1h",
     "autovacuum=off",
     "maintenance_work_mem=256MB",
+    // The foreign keys' validation joins hash in memory instead of spilling to disk in batches.
+    "work_mem=64MB",
     "max_parallel_maintenance_workers=0",
     "wal_buffers=16MB"
   ];
