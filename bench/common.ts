@@ -4,6 +4,11 @@ export interface Measured {
   seconds: number;
   /** Peak resident set of the largest process in the run (GNU time's %M), in MiB. */
   peakRssMiB: number;
+  /**
+   * CPU seconds (user + system) of the command and the children it waited for: for lms-backup
+   * Node, pg_dump and zstd; not the database server's backend, which every variant shares.
+   */
+  cpuSeconds: number;
 }
 
 /** Runs a command under /usr/bin/time: wall seconds and peak RSS, failing loudly on error. */
@@ -13,7 +18,7 @@ export async function measure(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Measured> {
   const started = process.hrtime.bigint();
-  const child = spawn('/usr/bin/time', ['-f', '%M', cmd, ...args], {
+  const child = spawn('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -24,8 +29,12 @@ export async function measure(
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${code}):\n${stderr.slice(-2000)}`);
-  const kb = Number(stderr.trim().split('\n').pop());
-  return { seconds, peakRssMiB: kb / 1024 };
+  const [kb, user, sys] = (stderr.trim().split('\n').pop() ?? '').split(' ').map(Number) as [
+    number,
+    number,
+    number,
+  ];
+  return { seconds, peakRssMiB: kb / 1024, cpuSeconds: user + sys };
 }
 
 export function median(xs: number[]): number {

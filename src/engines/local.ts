@@ -193,7 +193,9 @@ export async function startLocalPostgres(
     stopped ??= (async () => {
       if (child && child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((resolve) => child!.once('exit', () => resolve()));
-        child.kill('SIGINT'); // fast shutdown
+        // A throwaway that keeps nothing needs no shutdown checkpoint: immediate shutdown. A
+        // durable server (the demo's) shuts down fast, checkpoint and all.
+        child.kill(options.durable ? 'SIGINT' : 'SIGQUIT');
         const timer = setTimeout(() => child?.kill('SIGKILL'), 10_000);
         await exited;
         clearTimeout(timer);

@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-LNYJRQCA.js";
+} from "./chunk-O57526J6.js";
 import {
   dockerRunId,
   isSecretParam,

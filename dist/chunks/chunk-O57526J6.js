@@ -2110,8 +2110,15 @@ function fromChild(child, what) {
     }
   };
 }
+var FAST_LEVEL_WINDOW_LOG = 21;
 function levelArgs(level) {
-  return [`-${level}`, "--check", "-q", "-c"];
+  return [
+    `-${level}`,
+    ...level <= 2 ? [`--zstd=wlog=${FAST_LEVEL_WINDOW_LOG}`] : [],
+    "--check",
+    "-q",
+    "-c"
+  ];
 }
 function compressThreads(cores = availableParallelism()) {
   return cores <= 2 ? 1 : 0;
@@ -2131,6 +2138,9 @@ function startZstdCompress(engine, input, level) {
   const params = {};
   if (z.constants.ZSTD_c_compressionLevel !== void 0) params[z.constants.ZSTD_c_compressionLevel] = level;
   if (z.constants.ZSTD_c_checksumFlag !== void 0) params[z.constants.ZSTD_c_checksumFlag] = 1;
+  if (level <= 2 && z.constants.ZSTD_c_windowLog !== void 0) {
+    params[z.constants.ZSTD_c_windowLog] = FAST_LEVEL_WINDOW_LOG;
+  }
   const t = z.createZstdCompress({ params });
   const done = new Promise((resolve10, reject) => {
     t.once("end", resolve10);
@@ -6189,7 +6199,7 @@ async function startLocalPostgres(options = {}) {
     stopped ??= (async () => {
       if (child && child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve10) => child.once("exit", () => resolve10()));
-        child.kill("SIGINT");
+        child.kill(options.durable ? "SIGINT" : "SIGQUIT");
         const timer = setTimeout(() => child?.kill("SIGKILL"), 1e4);
         await exited;
         clearTimeout(timer);

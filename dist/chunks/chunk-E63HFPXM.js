@@ -7,11 +7,11 @@ const __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-GOBYPHE2.js");
+  const { runCli: run } = await import("./main-L4ZSWJH5.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-ROX4Z6TU.js");
+  const { runAction: run } = await import("./main-MQEOEVHU.js");
   return run(step);
 }
 

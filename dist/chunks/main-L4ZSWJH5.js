@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-LNYJRQCA.js";
+} from "./chunk-O57526J6.js";
 import {
   connect,
   findAllTools,
