@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startLocalPostgres } from '../../src/engines/local.js';
+import { nullLogger } from '../../src/log.js';
 import { connect } from '../../src/postgres/client.js';
 
 async function canConnect(conn: Parameters<typeof connect>[0]): Promise<boolean> {
@@ -32,6 +33,40 @@ describe('local throwaway PostgreSQL', () => {
     await pg.stop();
     expect(await canConnect(pg.connection)).toBe(false);
     await pg.stop(); // idempotent
+  });
+
+  it('initdb runs beside the event loop (a drill downloads while its server is made), and the restore settings are on', async () => {
+    let ticks = 0;
+    let duringInitdb = -1;
+    const timer = setInterval(() => ticks++, 5);
+    const logger = {
+      ...nullLogger,
+      group: async <T>(title: string, fn: () => Promise<T>): Promise<T> => {
+        if (!title.startsWith('initdb')) return fn();
+        const before = ticks;
+        try {
+          return await fn();
+        } finally {
+          duringInitdb = ticks - before;
+        }
+      },
+    };
+    const pg = await startLocalPostgres({ restore: true, logger });
+    clearInterval(timer);
+    try {
+      // initdb takes a good part of a second: a synchronous one would let no timer fire at all.
+      expect(duringInitdb).toBeGreaterThanOrEqual(3);
+      const client = await connect(pg.connection);
+      const show = async (name: string) =>
+        (await client.query<Record<string, string>>(`SHOW ${name}`)).rows[0]![name];
+      expect(await show('wal_level')).toBe('minimal');
+      expect(await show('autovacuum')).toBe('off');
+      expect(await show('work_mem')).toBe('64MB');
+      await client.end();
+    } finally {
+      await pg.stop();
+    }
+    expect(await canConnect(pg.connection)).toBe(false);
   });
 
   it('keeps durability on when asked', async () => {
