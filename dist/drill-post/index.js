@@ -6,7 +6,7 @@ const __filename = __lmsFileURLToPath(import.meta.url);
 const __dirname = __lmsDirname(__filename);
 import {
   runAction
-} from "../chunks/chunk-E63HFPXM.js";
+} from "../chunks/chunk-SMO6SQAT.js";
 import "../chunks/chunk-QDARLWRL.js";
 
 // src/entrypoints/drill-post.ts

@@ -184,40 +184,34 @@ class AgeEncryptStream extends Transform {
     fileKey.fill(0);
   }
 
-  /** Seals one chunk into `out`: its ciphertext pieces and its tag. */
-  private seal(pieces: Buffer[], last: boolean, out: Buffer[]): void {
+  private start(): void {
+    if (this.prefix) {
+      this.push(this.prefix);
+      this.prefix = undefined;
+    }
+  }
+
+  private seal(pieces: Buffer[], last: boolean): void {
     const cipher = createCipheriv('chacha20-poly1305', this.key!, chunkNonce(this.counter++, last), {
       authTagLength: TAG,
     });
-    for (const p of pieces) out.push(cipher.update(p));
+    for (const p of pieces) this.push(cipher.update(p));
     cipher.final();
-    out.push(cipher.getAuthTag());
-  }
-
-  private pushAll(out: Buffer[]): void {
-    for (const b of out) this.push(b);
-  }
-
-  private header(): Buffer[] {
-    const out = this.prefix ? [this.prefix] : [];
-    this.prefix = undefined;
-    return out;
+    this.push(cipher.getAuthTag());
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const out = this.header();
+    this.start();
     this.queue.push(chunk);
     // A full chunk is sealed only once a byte beyond it exists: the final chunk must carry the flag.
-    while (this.queue.length > CHUNK) this.seal(this.queue.take(CHUNK), false, out);
-    this.pushAll(out);
+    while (this.queue.length > CHUNK) this.seal(this.queue.take(CHUNK), false);
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    const out = this.header();
+    this.start();
     // Empty payload: one empty final chunk. Otherwise the final chunk holds 1..65536 bytes.
-    this.seal(this.queue.takeAll(), true, out);
-    this.pushAll(out);
+    this.seal(this.queue.takeAll(), true);
     callback();
   }
 }

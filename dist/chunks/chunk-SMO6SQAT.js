@@ -7,11 +7,11 @@ const __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-L4ZSWJH5.js");
+  const { runCli: run } = await import("./main-XIIPF2PM.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-MQEOEVHU.js");
+  const { runAction: run } = await import("./main-37JP3PGB.js");
   return run(step);
 }
 

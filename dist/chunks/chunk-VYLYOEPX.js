@@ -1004,34 +1004,29 @@ var AgeEncryptStream = class extends Transform {
     this.key = createSecretKey(hkdf32(fileKey, nonce, "payload"));
     fileKey.fill(0);
   }
-  /** Seals one chunk into `out`: its ciphertext pieces and its tag. */
-  seal(pieces, last, out) {
+  start() {
+    if (this.prefix) {
+      this.push(this.prefix);
+      this.prefix = void 0;
+    }
+  }
+  seal(pieces, last) {
     const cipher = createCipheriv2("chacha20-poly1305", this.key, chunkNonce(this.counter++, last), {
       authTagLength: TAG
     });
-    for (const p of pieces) out.push(cipher.update(p));
+    for (const p of pieces) this.push(cipher.update(p));
     cipher.final();
-    out.push(cipher.getAuthTag());
-  }
-  pushAll(out) {
-    for (const b of out) this.push(b);
-  }
-  header() {
-    const out = this.prefix ? [this.prefix] : [];
-    this.prefix = void 0;
-    return out;
+    this.push(cipher.getAuthTag());
   }
   _transform(chunk, _encoding, callback) {
-    const out = this.header();
+    this.start();
     this.queue.push(chunk);
-    while (this.queue.length > CHUNK) this.seal(this.queue.take(CHUNK), false, out);
-    this.pushAll(out);
+    while (this.queue.length > CHUNK) this.seal(this.queue.take(CHUNK), false);
     callback();
   }
   _flush(callback) {
-    const out = this.header();
-    this.seal(this.queue.takeAll(), true, out);
-    this.pushAll(out);
+    this.start();
+    this.seal(this.queue.takeAll(), true);
     callback();
   }
 };

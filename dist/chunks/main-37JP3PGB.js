@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-O57526J6.js";
+} from "./chunk-VYLYOEPX.js";
 import {
   dockerRunId,
   isSecretParam,

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-O57526J6.js";
+} from "./chunk-VYLYOEPX.js";
 import {
   connect,
   findAllTools,
