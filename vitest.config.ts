@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
  *   rebuilt for this project only.
  */
 const E2E = [
+  'test/action/dist.test.ts',
   'test/action/e2e.test.ts',
   'test/action/workflows.test.ts',
   'test/commands/alerts.test.ts',

@@ -8,14 +8,16 @@ import { basename } from 'node:path';
 import { build } from 'esbuild';
 
 // The bundled CommonJS packages call require() and read __dirname: give every ES module file
-// (entries and chunks alike) its own.
+// (entries and chunks alike) its own. `var`, not `const`: a bundled ES module may declare its
+// own top-level `var __filename` (@azure/storage-common does), which a `const` here would make
+// a SyntaxError in whichever chunk the two meet.
 const banner = [
   "import { createRequire as __lmsCreateRequire } from 'node:module';",
   "import { fileURLToPath as __lmsFileURLToPath } from 'node:url';",
   "import { dirname as __lmsDirname } from 'node:path';",
-  'const require = __lmsCreateRequire(import.meta.url);',
-  'const __filename = __lmsFileURLToPath(import.meta.url);',
-  'const __dirname = __lmsDirname(__filename);',
+  'var require = __lmsCreateRequire(import.meta.url);',
+  'var __filename = __lmsFileURLToPath(import.meta.url);',
+  'var __dirname = __lmsDirname(__filename);',
 ].join('\n');
 
 const entryPoints = Object.fromEntries(

@@ -23,7 +23,7 @@ import { resolveCompose } from '../postgres/compose.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { type Compression, compressionLabel, planCompression, startPgDump } from '../postgres/dump.js';
 import { readGlobals, renderGlobalsSql } from '../postgres/globals.js';
-import { takeInventory } from '../postgres/inventory.js';
+import { listSequences, takeInventory } from '../postgres/inventory.js';
 import { describeTool, findAllTools, resolvePgTool, toolRecord } from '../postgres/tools.js';
 import type { RedisTarget } from '../redis/client.js';
 import { checkRowDrops, checkSizeAnomaly } from '../report/anomaly.js';
@@ -170,6 +170,10 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const snapshot = snap.rows[0]!.s;
     const snapshotAt = now();
 
+    // Sequences are not transactional: no snapshot holds their values, and pg_dump reads them
+    // whenever it gets to them. Read here, before pg_dump starts, a sequence's value in the
+    // manifest is one the restored sequence can only be at or past (see validate.ts).
+    const sequences = await listSequences(client);
     const dumpStarted = Date.now();
     let stagedDump: StagedObject | undefined;
     const dump = startPgDump(pgDump, config.connection, { compression, snapshot });
@@ -191,7 +195,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const ticker = deps.onProgress ? setInterval(() => progress(false), 500) : undefined;
     // Count rows in the same snapshot while pg_dump reads: both see exactly the same data.
     const inventoryPromise = logger.group('inventory (exact row counts in the dump snapshot)', () =>
-      takeInventory(client),
+      takeInventory(client, { sequences }),
     );
     // If the dump fails first, this promise is abandoned: its rejection must not go unhandled.
     inventoryPromise.catch(() => {});

@@ -51,10 +51,23 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   }
 }
 
+/**
+ * The exports of a CommonJS package loaded with import(): Node gives them as named exports and
+ * as `default`; the split bundle (scripts/build.mjs) only as `default`. Loaded lazily: only
+ * runs that use Docker parse Testcontainers.
+ */
+function commonJs<T extends object>(loaded: T): T {
+  return (loaded as { default?: T }).default ?? loaded;
+}
+
+async function testcontainers(): Promise<typeof import('testcontainers')> {
+  return commonJs(await import('testcontainers'));
+}
+
 /** Testcontainers' client for the engine it finds (DOCKER_HOST, docker context, the socket). */
 async function runtimeClient(timeoutMs = 10_000): Promise<ContainerRuntimeClient> {
   try {
-    const { getContainerRuntimeClient } = await import('testcontainers');
+    const { getContainerRuntimeClient } = await testcontainers();
     return await withTimeout(getContainerRuntimeClient(), timeoutMs, 'the Docker engine');
   } catch (error) {
     throw new DockerUnavailableError('no Docker engine answers', {
@@ -97,7 +110,7 @@ export class DockerReaperError extends DockerUnavailableError {}
  */
 async function ensureReaper(client: ContainerRuntimeClient): Promise<void> {
   if (process.env.TESTCONTAINERS_RYUK_DISABLED === 'true') return;
-  const { getReaper } = await import('testcontainers');
+  const { getReaper } = await testcontainers();
   try {
     await getReaper(client);
   } catch (error) {
@@ -118,7 +131,7 @@ async function ensureReaper(client: ContainerRuntimeClient): Promise<void> {
 export async function dockerImageExists(image: string): Promise<boolean> {
   try {
     const client = await runtimeClient();
-    const { ImageName } = await import('testcontainers');
+    const { ImageName } = await testcontainers();
     const dockerode = client.container.dockerode;
     await dockerode.getImage(ImageName.fromString(image).string).inspect();
     return true;
@@ -285,7 +298,7 @@ export async function startDockerPostgres(opts: StartOptions = {}): Promise<Thro
   const hadImage = await dockerImageExists(image);
   if (!hadImage) logger.info(`docker image ${image} is not present locally: pulling it`);
 
-  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+  const { PostgreSqlContainer } = commonJs(await import('@testcontainers/postgresql'));
   const password = randomBytes(24).toString('base64url');
   const name = `lms-backup-pg-${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const runId = dockerRunId();

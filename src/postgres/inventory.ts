@@ -261,7 +261,11 @@ export async function referencedRoles(client: pg.Client): Promise<RoleReference[
  * Exact inventory of the database as the client's current snapshot sees it. Run inside the
  * transaction whose snapshot pg_dump uses, and the counts describe exactly what was dumped.
  */
-export async function takeInventory(client: pg.Client): Promise<Inventory> {
+export async function takeInventory(
+  client: pg.Client,
+  /** Sequences read beforehand (a backup reads them just before pg_dump starts: see backup.ts). */
+  options: { sequences?: SequenceInventory[] } = {},
+): Promise<Inventory> {
   const tables: TableInventory[] = [];
   for (const t of await listTables(client)) {
     tables.push({ schema: t.schema, name: t.name, rows: await countRows(client, t.schema, t.name) });
@@ -276,7 +280,7 @@ export async function takeInventory(client: pg.Client): Promise<Inventory> {
     relations: await listRelations(client),
     schemas: await listSchemas(client),
     materializedViews: await listMaterializedViews(client),
-    sequences: await listSequences(client),
+    sequences: options.sequences ?? (await listSequences(client)),
     partitioned: await listPartitioned(client),
     largeObjects: await largeObjects(client),
     roles: await referencedRoles(client),

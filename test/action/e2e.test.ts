@@ -6,7 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { generateIdentity } from '../../src/crypto/age.js';
@@ -402,8 +403,14 @@ describe('drill post step', () => {
 
     let postmaster: number | undefined;
     let workRoot: string | undefined;
+    // A temp directory of its own: every drill sweeps its temp directory for killed drills'
+    // debris first, so a drill of another test running meanwhile would stop this server itself.
+    const tmp = mkdtempSync(join(tmpdir(), 'lms-killed-drill-tmp-'));
+    chmodSync(tmp, 0o755); // like /tmp: the server's own user must reach its data directory
+    onTestFinished(() => rmSync(tmp, { recursive: true, force: true }));
     const drill = await runDistStep(node, 'drill', {
       cwd: ws,
+      env: { TMPDIR: tmp },
       inputs: { passphrase, engine: 'local' },
       onSpawn: (child, dir) => {
         // Kill the drill (like a cancelled job's SIGKILL) once its throwaway server runs.
@@ -439,11 +446,15 @@ describe('drill post step', () => {
 
     const post = time(
       'drill-post after a killed drill',
-      await runDistStep(node, 'drill-post', { cwd: ws, metadataOf: 'drill', state: drill.state }),
+      await runDistStep(node, 'drill-post', {
+        cwd: ws,
+        env: { TMPDIR: tmp },
+        metadataOf: 'drill',
+        state: drill.state,
+      }),
     );
     expect(post.code, post.stdout).toBe(0);
-    // The post step stopped this very server: through its work-root scan or its debris sweep
-    // (which of the two finds it first depends on timing).
+    // The post step stopped this very server: through its work-root scan or its debris sweep.
     expect(post.stdout).toMatch(new RegExp(`stopping the (throwaway )?PostgreSQL .*\\(pid ${postmaster}\\)`));
     await waitFor(() => !alive(postmaster!));
     expect(existsSync(workRoot!)).toBe(false);

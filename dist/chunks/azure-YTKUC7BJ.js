@@ -1,9 +1,9 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   AbortError,
   AnonymousCredential,
@@ -21,15 +21,15 @@ import {
   isNodeLike,
   newPipeline,
   retryPolicy
-} from "./chunk-DXSWFPZJ.js";
+} from "./chunk-RYVOPPDU.js";
 import {
   require_jws,
   v4_default
-} from "./chunk-75DYCUGU.js";
-import "./chunk-VPYWGUAS.js";
+} from "./chunk-PMSBLSXB.js";
+import "./chunk-L4TR6KLJ.js";
 import {
   require_ms
-} from "./chunk-RBCDPGPX.js";
+} from "./chunk-MSJG6OIC.js";
 import {
   DEFAULT_STORAGE_TIMEOUTS,
   HashingStream,
@@ -51,17 +51,17 @@ import {
   validateKey,
   validatePrefix,
   withDeadline
-} from "./chunk-P6UQ2EOQ.js";
+} from "./chunk-TAQJN7PI.js";
 import {
   LmsError,
   nullLogger
-} from "./chunk-DSDXBEAW.js";
+} from "./chunk-6RQLM3KX.js";
 import {
   __commonJS,
   __export,
   __require,
   __toESM
-} from "./chunk-QDARLWRL.js";
+} from "./chunk-ZTERMN2E.js";
 
 // node_modules/jsonwebtoken/decode.js
 var require_decode = __commonJS({
@@ -15844,7 +15844,7 @@ function createMsalClient(clientId, tenantId, createMsalClientOptions = {}) {
       var _a2, _b;
       return {
         openBrowser: async (url) => {
-          const open = await import("./open-J3H43EOM.js");
+          const open = await import("./open-DNQSAJAI.js");
           await open.default(url, { wait: true, newInstance: true });
         },
         scopes,

@@ -1,22 +1,22 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   require_dist,
   require_dist2
-} from "./chunk-VPYWGUAS.js";
+} from "./chunk-L4TR6KLJ.js";
 import {
   require_src
-} from "./chunk-RBCDPGPX.js";
+} from "./chunk-MSJG6OIC.js";
 import {
   __commonJS,
   __export,
   __require,
   __toESM
-} from "./chunk-QDARLWRL.js";
+} from "./chunk-ZTERMN2E.js";
 
 // node_modules/http-proxy-agent/dist/index.js
 var require_dist3 = __commonJS({

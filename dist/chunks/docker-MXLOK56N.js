@@ -1,9 +1,9 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   DEFAULT_DOCKER_MAJOR,
   DockerImageUnavailableError,
@@ -14,15 +14,15 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-MNNTR5AW.js";
+} from "./chunk-25EA5TG5.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-WP3ZJFDM.js";
-import "./chunk-TRQJDKSE.js";
-import "./chunk-DSDXBEAW.js";
-import "./chunk-QDARLWRL.js";
+} from "./chunk-YMX6JJ6V.js";
+import "./chunk-GOCCL7ZG.js";
+import "./chunk-6RQLM3KX.js";
+import "./chunk-ZTERMN2E.js";
 export {
   DEFAULT_DOCKER_MAJOR,
   DockerImageUnavailableError,

@@ -1,30 +1,30 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   require_end_of_stream
-} from "./chunk-X7METVHQ.js";
+} from "./chunk-W4ZYWWO7.js";
 import {
   require_abort_controller,
   require_inherits,
   require_is_stream,
   require_node,
   require_string_decoder
-} from "./chunk-O74KMIMM.js";
+} from "./chunk-7OCOBXK4.js";
 import {
   require_ecdsa_sig_formatter,
   require_jws,
   v4_default
-} from "./chunk-75DYCUGU.js";
+} from "./chunk-PMSBLSXB.js";
 import {
   require_dist2 as require_dist
-} from "./chunk-VPYWGUAS.js";
+} from "./chunk-L4TR6KLJ.js";
 import {
   require_src
-} from "./chunk-RBCDPGPX.js";
+} from "./chunk-MSJG6OIC.js";
 import {
   DEFAULT_STORAGE_TIMEOUTS,
   HashingStream,
@@ -45,11 +45,11 @@ import {
   validatePrefix,
   watchProgress,
   withDeadline
-} from "./chunk-P6UQ2EOQ.js";
+} from "./chunk-TAQJN7PI.js";
 import {
   LmsError,
   nullLogger
-} from "./chunk-DSDXBEAW.js";
+} from "./chunk-6RQLM3KX.js";
 import {
   __commonJS,
   __esm,
@@ -57,7 +57,7 @@ import {
   __require,
   __toCommonJS,
   __toESM
-} from "./chunk-QDARLWRL.js";
+} from "./chunk-ZTERMN2E.js";
 
 // node_modules/extend/index.js
 var require_extend = __commonJS({

@@ -1,9 +1,9 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   composeRequestConnection,
   connect,
@@ -32,10 +32,10 @@ import {
   toolRecord,
   toolWhere,
   withDatabase
-} from "./chunk-WP3ZJFDM.js";
+} from "./chunk-YMX6JJ6V.js";
 import {
   require_dist
-} from "./chunk-TRQJDKSE.js";
+} from "./chunk-GOCCL7ZG.js";
 import {
   DEFAULT_STORAGE_TIMEOUTS,
   HashingStream,
@@ -64,7 +64,7 @@ import {
   storageTimeoutsFromEnv,
   validateKey,
   validatePrefix
-} from "./chunk-P6UQ2EOQ.js";
+} from "./chunk-TAQJN7PI.js";
 import {
   ChecksumMismatchError,
   ConfigError,
@@ -74,10 +74,10 @@ import {
   PgToolFailedError,
   describeError,
   nullLogger
-} from "./chunk-DSDXBEAW.js";
+} from "./chunk-6RQLM3KX.js";
 import {
   __toESM
-} from "./chunk-QDARLWRL.js";
+} from "./chunk-ZTERMN2E.js";
 
 // src/crypto/age-keys.ts
 import {
@@ -4352,7 +4352,7 @@ async function openStorage(location, opts = {}) {
       break;
     // Cloud SDKs load only when their destination is used: the CLI starts faster without them.
     case "azure": {
-      const { AzureStorage } = await import("./azure-7H72DF62.js");
+      const { AzureStorage } = await import("./azure-YTKUC7BJ.js");
       storage = new AzureStorage({
         ...common,
         location: loc,
@@ -4361,7 +4361,7 @@ async function openStorage(location, opts = {}) {
       break;
     }
     case "s3": {
-      const { S3Storage } = await import("./s3-I2Z76NR6.js");
+      const { S3Storage } = await import("./s3-ILPOHDCT.js");
       storage = new S3Storage({
         ...common,
         location: loc,
@@ -4370,7 +4370,7 @@ async function openStorage(location, opts = {}) {
       break;
     }
     case "gcs": {
-      const { GcsStorage } = await import("./gcs-7U76CGOO.js");
+      const { GcsStorage } = await import("./gcs-XDZTDRGM.js");
       storage = new GcsStorage({
         ...common,
         location: loc,
@@ -5298,7 +5298,7 @@ async function referencedRoles(client) {
   }
   return [...byName.values()];
 }
-async function takeInventory(client) {
+async function takeInventory(client, options = {}) {
   const tables = [];
   for (const t of await listTables(client)) {
     tables.push({ schema: t.schema, name: t.name, rows: await countRows(client, t.schema, t.name) });
@@ -5313,7 +5313,7 @@ async function takeInventory(client) {
     relations: await listRelations(client),
     schemas: await listSchemas(client),
     materializedViews: await listMaterializedViews(client),
-    sequences: await listSequences(client),
+    sequences: options.sequences ?? await listSequences(client),
     partitioned: await listPartitioned(client),
     largeObjects: await largeObjects(client),
     roles: await referencedRoles(client)
@@ -5635,6 +5635,7 @@ async function runBackup(config, deps) {
     const snap = await client.query("SELECT pg_export_snapshot() AS s");
     const snapshot = snap.rows[0].s;
     const snapshotAt = now();
+    const sequences = await listSequences(client);
     const dumpStarted = Date.now();
     let stagedDump;
     const dump = startPgDump(pgDump, config.connection, { compression, snapshot });
@@ -5654,7 +5655,7 @@ async function runBackup(config, deps) {
     const ticker = deps.onProgress ? setInterval(() => progress(false), 500) : void 0;
     const inventoryPromise = logger.group(
       "inventory (exact row counts in the dump snapshot)",
-      () => takeInventory(client)
+      () => takeInventory(client, { sequences })
     );
     inventoryPromise.catch(() => {
     });
@@ -6442,7 +6443,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-5Q5Z2UGQ.js");
+  const docker = await import("./docker-MXLOK56N.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
@@ -7764,7 +7765,14 @@ async function compareObjects(client, inventory, options) {
     const s = (x) => `${x.lastValue}${x.isCalled ? "" : " (not called)"}`;
     for (const x of inventory.sequences) {
       const f = found2.get(q(x.schema, x.name));
-      add("sequence last value", q(x.schema, x.name), s(x), f ? s(f) : null);
+      const ok = f !== void 0 && (s(f) === s(x) || BigInt(f.lastValue) > BigInt(x.lastValue));
+      out.push({
+        kind: "sequence last value",
+        object: q(x.schema, x.name),
+        expected: `${s(x)} or later`,
+        found: f ? s(f) : null,
+        ok
+      });
     }
   }
   if (inventory.partitioned) {

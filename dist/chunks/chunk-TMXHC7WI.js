@@ -1,20 +1,20 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   require_abort_controller,
   require_inherits,
   require_is_stream,
   require_node,
   require_string_decoder
-} from "./chunk-O74KMIMM.js";
+} from "./chunk-7OCOBXK4.js";
 import {
   __commonJS,
   __require
-} from "./chunk-QDARLWRL.js";
+} from "./chunk-ZTERMN2E.js";
 
 // node_modules/readdir-glob/node_modules/minimatch/lib/path.js
 var require_path = __commonJS({

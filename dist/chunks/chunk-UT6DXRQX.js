@@ -1,17 +1,17 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-XIIPF2PM.js");
+  const { runCli: run } = await import("./main-TKCB76EY.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-37JP3PGB.js");
+  const { runAction: run } = await import("./main-IA773IXJ.js");
   return run(step);
 }
 

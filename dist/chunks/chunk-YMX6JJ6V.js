@@ -1,24 +1,24 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   require_dist
-} from "./chunk-TRQJDKSE.js";
+} from "./chunk-GOCCL7ZG.js";
 import {
   ConfigError,
   JobFailedError,
   PgConnectionConfigError,
   PgUnreachableError,
   PgVersionMismatchError
-} from "./chunk-DSDXBEAW.js";
+} from "./chunk-6RQLM3KX.js";
 import {
   __commonJS,
   __require,
   __toESM
-} from "./chunk-QDARLWRL.js";
+} from "./chunk-ZTERMN2E.js";
 
 // node_modules/postgres-array/index.js
 var require_postgres_array = __commonJS({

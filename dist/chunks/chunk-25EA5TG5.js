@@ -1,9 +1,9 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
@@ -14,13 +14,13 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-WP3ZJFDM.js";
+} from "./chunk-YMX6JJ6V.js";
 import {
   ConfigError,
   JobFailedError,
   PgUnreachableError,
   nullLogger
-} from "./chunk-DSDXBEAW.js";
+} from "./chunk-6RQLM3KX.js";
 
 // src/engines/docker.ts
 import { spawnSync } from "node:child_process";
@@ -54,9 +54,15 @@ async function withTimeout(promise, ms, what) {
     clearTimeout(timer);
   }
 }
+function commonJs(loaded) {
+  return loaded.default ?? loaded;
+}
+async function testcontainers() {
+  return commonJs(await import("./build-S3A3EAVT.js"));
+}
 async function runtimeClient(timeoutMs = 1e4) {
   try {
-    const { getContainerRuntimeClient } = await import("./build-IRV6C46B.js");
+    const { getContainerRuntimeClient } = await testcontainers();
     return await withTimeout(getContainerRuntimeClient(), timeoutMs, "the Docker engine");
   } catch (error) {
     throw new DockerUnavailableError("no Docker engine answers", {
@@ -84,7 +90,7 @@ var DockerReaperError = class extends DockerUnavailableError {
 };
 async function ensureReaper(client) {
   if (process.env.TESTCONTAINERS_RYUK_DISABLED === "true") return;
-  const { getReaper } = await import("./build-IRV6C46B.js");
+  const { getReaper } = await testcontainers();
   try {
     await getReaper(client);
   } catch (error) {
@@ -101,7 +107,7 @@ async function ensureReaper(client) {
 async function dockerImageExists(image) {
   try {
     const client = await runtimeClient();
-    const { ImageName } = await import("./build-IRV6C46B.js");
+    const { ImageName } = await testcontainers();
     const dockerode = client.container.dockerode;
     await dockerode.getImage(ImageName.fromString(image).string).inspect();
     return true;
@@ -221,7 +227,7 @@ async function startDockerPostgres(opts = {}) {
   const client = await runtimeClient();
   const hadImage = await dockerImageExists(image);
   if (!hadImage) logger.info(`docker image ${image} is not present locally: pulling it`);
-  const { PostgreSqlContainer } = await import("./build-DVAR3P25.js");
+  const { PostgreSqlContainer } = commonJs(await import("./build-BKPVUUYM.js"));
   const password = randomBytes(24).toString("base64url");
   const name = `lms-backup-pg-${randomUUID().replace(/-/g, "").slice(0, 16)}`;
   const runId = dockerRunId();

@@ -1,9 +1,9 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   BinaryDecisionDiagram,
   Client,
@@ -99,7 +99,7 @@ import {
   translateTraits,
   v4,
   writeKey
-} from "./chunk-XQDYRKY5.js";
+} from "./chunk-DQ7SM4EB.js";
 import {
   DEFAULT_STORAGE_TIMEOUTS,
   HashingStream,
@@ -122,11 +122,11 @@ import {
   validateKey,
   validatePrefix,
   withDeadline
-} from "./chunk-P6UQ2EOQ.js";
+} from "./chunk-TAQJN7PI.js";
 import {
   LmsError,
   nullLogger
-} from "./chunk-DSDXBEAW.js";
+} from "./chunk-6RQLM3KX.js";
 import {
   __commonJS,
   __esm,
@@ -134,7 +134,7 @@ import {
   __require,
   __toCommonJS,
   __toESM
-} from "./chunk-QDARLWRL.js";
+} from "./chunk-ZTERMN2E.js";
 
 // node_modules/@aws-sdk/checksums/dist-es/submodules/flexible-checksums/constants.js
 var RequestChecksumCalculation, DEFAULT_REQUEST_CHECKSUM_CALCULATION, ResponseChecksumValidation, DEFAULT_RESPONSE_CHECKSUM_VALIDATION, ChecksumAlgorithm, ChecksumLocation, DEFAULT_CHECKSUM_ALGORITHM;
@@ -732,7 +732,7 @@ var init_HttpProtocol = __esm({
         });
       }
       async loadEventStreamCapability() {
-        const { EventStreamSerde, eventStreamSerdeProvider } = await import("./event-streams-YID3JNTM.js");
+        const { EventStreamSerde, eventStreamSerdeProvider } = await import("./event-streams-4STREL6K.js");
         const marshaller = this.resolveEventStreamMarshaller(eventStreamSerdeProvider);
         return new EventStreamSerde({
           marshaller,
@@ -6129,7 +6129,7 @@ var createUserAgentStringParsingProvider;
 var init_createUserAgentStringParsingProvider = __esm({
   "node_modules/@aws-sdk/core/dist-es/submodules/client/util-user-agent-browser/createUserAgentStringParsingProvider.js"() {
     createUserAgentStringParsingProvider = ({ serviceId, clientVersion }) => async (config) => {
-      const module = await import("./bowser-KZBBV2YB.js");
+      const module = await import("./bowser-ZYHCZG46.js");
       const parse2 = module.parse ?? module.default.parse ?? (() => "");
       const parsedUA = typeof window !== "undefined" && window?.navigator?.userAgent ? parse2(window.navigator.userAgent) : void 0;
       const sections = [

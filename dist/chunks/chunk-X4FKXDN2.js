@@ -1,36 +1,36 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   require_archiver,
   require_graceful_fs,
   require_tar_stream
-} from "./chunk-UWI7NFNJ.js";
+} from "./chunk-TMXHC7WI.js";
 import {
   require_dist
-} from "./chunk-TRQJDKSE.js";
+} from "./chunk-GOCCL7ZG.js";
 import {
   require_end_of_stream,
   require_once
-} from "./chunk-X7METVHQ.js";
+} from "./chunk-W4ZYWWO7.js";
 import {
   require_inherits,
   require_node,
   require_string_decoder
-} from "./chunk-O74KMIMM.js";
+} from "./chunk-7OCOBXK4.js";
 import {
   require_src
-} from "./chunk-RBCDPGPX.js";
+} from "./chunk-MSJG6OIC.js";
 import {
   __commonJS,
   __esm,
   __export,
   __require,
   __toCommonJS
-} from "./chunk-QDARLWRL.js";
+} from "./chunk-ZTERMN2E.js";
 
 // node_modules/proper-lockfile/node_modules/retry/lib/retry_operation.js
 var require_retry_operation = __commonJS({

@@ -1,15 +1,15 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   ChecksumMismatchError,
   ConfigError,
   JobFailedError,
   LmsError
-} from "./chunk-DSDXBEAW.js";
+} from "./chunk-6RQLM3KX.js";
 
 // src/storage/errors.ts
 var StorageNotFoundError = class extends JobFailedError {

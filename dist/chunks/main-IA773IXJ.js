@@ -1,12 +1,12 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-MNNTR5AW.js";
+} from "./chunk-25EA5TG5.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-VYLYOEPX.js";
+} from "./chunk-JV55I4CX.js";
 import {
   dockerRunId,
   isSecretParam,
@@ -64,8 +64,8 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-WP3ZJFDM.js";
-import "./chunk-TRQJDKSE.js";
+} from "./chunk-YMX6JJ6V.js";
+import "./chunk-GOCCL7ZG.js";
 import {
   debug,
   endGroup,
@@ -81,13 +81,13 @@ import {
   startGroup,
   summary,
   warning
-} from "./chunk-SGB23G4A.js";
-import "./chunk-P6UQ2EOQ.js";
+} from "./chunk-OBFXCXV2.js";
+import "./chunk-TAQJN7PI.js";
 import {
   JobFailedError,
   describeError
-} from "./chunk-DSDXBEAW.js";
-import "./chunk-QDARLWRL.js";
+} from "./chunk-6RQLM3KX.js";
+import "./chunk-ZTERMN2E.js";
 
 // src/action/io.ts
 var coreIO = {
@@ -641,7 +641,7 @@ async function uploadArtifact(name, files, rootDirectory, env, logger) {
     return void 0;
   }
   try {
-    const { DefaultArtifactClient } = await import("./artifact-L5SCH3T4.js");
+    const { DefaultArtifactClient } = await import("./artifact-HQJWAWPF.js");
     const response = await new DefaultArtifactClient().uploadArtifact(name, files, rootDirectory, {});
     logger.info(`uploaded artifact ${name} (${response.size ?? "?"} bytes, id ${response.id ?? "?"})`);
     return name;

@@ -1,20 +1,20 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   require_build
-} from "./chunk-7GEHPBBI.js";
-import "./chunk-UWI7NFNJ.js";
-import "./chunk-TRQJDKSE.js";
-import "./chunk-X7METVHQ.js";
-import "./chunk-O74KMIMM.js";
-import "./chunk-RBCDPGPX.js";
+} from "./chunk-X4FKXDN2.js";
+import "./chunk-TMXHC7WI.js";
+import "./chunk-GOCCL7ZG.js";
+import "./chunk-W4ZYWWO7.js";
+import "./chunk-7OCOBXK4.js";
+import "./chunk-MSJG6OIC.js";
 import {
   __commonJS
-} from "./chunk-QDARLWRL.js";
+} from "./chunk-ZTERMN2E.js";
 
 // node_modules/@testcontainers/postgresql/build/postgresql-container.js
 var require_postgresql_container = __commonJS({

@@ -1,12 +1,12 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   require_archiver
-} from "./chunk-UWI7NFNJ.js";
+} from "./chunk-TMXHC7WI.js";
 import {
   BearerCredentialHandler,
   HttpClient,
@@ -18,18 +18,18 @@ import {
   require_undici,
   setSecret,
   warning
-} from "./chunk-SGB23G4A.js";
+} from "./chunk-OBFXCXV2.js";
 import {
   BlobClient
-} from "./chunk-DXSWFPZJ.js";
-import "./chunk-O74KMIMM.js";
-import "./chunk-VPYWGUAS.js";
-import "./chunk-RBCDPGPX.js";
+} from "./chunk-RYVOPPDU.js";
+import "./chunk-7OCOBXK4.js";
+import "./chunk-L4TR6KLJ.js";
+import "./chunk-MSJG6OIC.js";
 import {
   __commonJS,
   __require,
   __toESM
-} from "./chunk-QDARLWRL.js";
+} from "./chunk-ZTERMN2E.js";
 
 // node_modules/@protobuf-ts/runtime/build/commonjs/json-typings.js
 var require_json_typings = __commonJS({

@@ -1,9 +1,9 @@
 import { createRequire as __lmsCreateRequire } from 'node:module';
 import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
 import { dirname as __lmsDirname } from 'node:path';
-const require = __lmsCreateRequire(import.meta.url);
-const __filename = __lmsFileURLToPath(import.meta.url);
-const __dirname = __lmsDirname(__filename);
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
 import {
   COMMAND_OPTIONS,
   FILE_OPTIONS,
@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-VYLYOEPX.js";
+} from "./chunk-JV55I4CX.js";
 import {
   connect,
   findAllTools,
@@ -65,19 +65,19 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-WP3ZJFDM.js";
-import "./chunk-TRQJDKSE.js";
-import "./chunk-P6UQ2EOQ.js";
+} from "./chunk-YMX6JJ6V.js";
+import "./chunk-GOCCL7ZG.js";
+import "./chunk-TAQJN7PI.js";
 import {
   ConfigError,
   ConfigErrors,
   JobFailedError
-} from "./chunk-DSDXBEAW.js";
+} from "./chunk-6RQLM3KX.js";
 import {
   __commonJS,
   __require,
   __toESM
-} from "./chunk-QDARLWRL.js";
+} from "./chunk-ZTERMN2E.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
