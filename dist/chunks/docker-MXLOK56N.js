@@ -1,0 +1,39 @@
+import { createRequire as __lmsCreateRequire } from 'node:module';
+import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
+import { dirname as __lmsDirname } from 'node:path';
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
+import {
+  DEFAULT_DOCKER_MAJOR,
+  DockerImageUnavailableError,
+  DockerReaperError,
+  DockerUnavailableError,
+  dockerAvailable,
+  dockerImageExists,
+  dockerProblem,
+  removeLeftoverContainers,
+  startDockerPostgres
+} from "./chunk-25EA5TG5.js";
+import {
+  RUN_ID_LABEL,
+  THROWAWAY_LABEL,
+  dockerRunId
+} from "./chunk-YMX6JJ6V.js";
+import "./chunk-GOCCL7ZG.js";
+import "./chunk-6RQLM3KX.js";
+import "./chunk-ZTERMN2E.js";
+export {
+  DEFAULT_DOCKER_MAJOR,
+  DockerImageUnavailableError,
+  DockerReaperError,
+  DockerUnavailableError,
+  RUN_ID_LABEL,
+  THROWAWAY_LABEL,
+  dockerAvailable,
+  dockerImageExists,
+  dockerProblem,
+  dockerRunId,
+  removeLeftoverContainers,
+  startDockerPostgres
+};

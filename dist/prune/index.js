@@ -1,0 +1,13 @@
+import { createRequire as __lmsCreateRequire } from 'node:module';
+import { fileURLToPath as __lmsFileURLToPath } from 'node:url';
+import { dirname as __lmsDirname } from 'node:path';
+var require = __lmsCreateRequire(import.meta.url);
+var __filename = __lmsFileURLToPath(import.meta.url);
+var __dirname = __lmsDirname(__filename);
+import {
+  runAction
+} from "../chunks/chunk-UT6DXRQX.js";
+import "../chunks/chunk-ZTERMN2E.js";
+
+// src/entrypoints/prune.ts
+await runAction("prune");
