@@ -93,14 +93,7 @@ class DurableFile extends Writable {
     const total = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    // One writev(2) for the batch; a short write (rare on a regular file) goes on from where it stopped.
-    const { bytesWritten } = await this.fh!.writev(pieces);
-    if (bytesWritten < total) {
-      const rest = Buffer.concat(pieces, total).subarray(bytesWritten);
-      for (let offset = 0; offset < rest.length; ) {
-        offset += (await this.fh!.write(rest, offset, rest.length - offset)).bytesWritten;
-      }
-    }
+    await writevAll(this.fh!, pieces);
     this.written += total;
     this.sinceSync += total;
     // A background flush of what is written so far (one at a time): writing goes on meanwhile.
@@ -116,6 +109,26 @@ class DurableFile extends Writable {
 }
 
 export type { DurableFile };
+
+/**
+ * Writes `pieces` at the handle's position with writev(2), one call for the lot; a short write
+ * (rare on a regular file) goes on from where it stopped.
+ */
+export async function writevAll(fh: FileHandle, pieces: Buffer[]): Promise<void> {
+  let pending = pieces;
+  while (pending.length > 0) {
+    let { bytesWritten } = await fh.writev(pending);
+    const rest: Buffer[] = [];
+    for (const c of pending) {
+      if (bytesWritten >= c.length) bytesWritten -= c.length;
+      else {
+        rest.push(c.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    pending = rest;
+  }
+}
 
 /**
  * A writable file that is on disk once the stream has finished ('finish', or the end of a

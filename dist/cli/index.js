@@ -7,7 +7,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   runCli
-} from "../chunks/chunk-UT6DXRQX.js";
+} from "../chunks/chunk-F6ZD4OSX.js";
 import "../chunks/chunk-ZTERMN2E.js";
 
 // src/entrypoints/cli.ts

@@ -15,6 +15,7 @@ import { startZstdDecompress } from '../compress/zstd.js';
 import type { DecryptionKeys } from '../config.js';
 import { createAgeDecryptStream } from '../crypto/age.js';
 import { Sha256Meter } from '../crypto/hash.js';
+import { writevAll } from '../durable-file.js';
 
 export interface PassResult {
   /** The storage read failed (the object is missing or the connection broke). */
@@ -26,8 +27,6 @@ export interface PassResult {
   decompressError?: unknown;
   /** What age gave back (the zstd stream when compressed), when decryption finished. */
   plain?: { bytes: number; sha256: string };
-  /** Bytes written to the file (the decompressed payload). */
-  payloadBytes: number;
   /** Date.now() when the last stored byte arrived (the rest of the pass is the decode's tail). */
   readEndedAt: number;
 }
@@ -55,14 +54,12 @@ export async function fetchInOnePass(
   const temp = join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString('hex')}.partial`);
   const hash = createHash('sha256');
   let storedBytes = 0;
-  const result: PassResult = { stored: { bytes: 0, sha256: '' }, payloadBytes: 0, readEndedAt: 0 };
+  const result: PassResult = { stored: { bytes: 0, sha256: '' }, readEndedAt: 0 };
   let handle: FileHandle | undefined;
   let accepted = false;
   try {
     handle = await open(temp, 'wx', 0o600);
-    const counted = fileSink(handle, (n) => {
-      result.payloadBytes += n;
-    });
+    const counted = fileSink(handle);
     const head: Transform = options.keys ? createAgeDecryptStream(options.keys) : new PassThrough();
     const plain = new Sha256Meter();
     let decodeDone: Promise<void>;
@@ -75,7 +72,6 @@ export async function fetchInOnePass(
         throw error;
       });
       const fromZstd = z.stdout ? pipeline(z.stdout, counted) : Promise.resolve();
-      const file = handle;
       decodeDone = Promise.all([
         toZstd,
         fromZstd,
@@ -83,9 +79,7 @@ export async function fetchInOnePass(
           result.decompressError ??= error;
           throw error;
         }),
-      ]).then(async () => {
-        if (!z.stdout) result.payloadBytes = (await file.stat()).size;
-      });
+      ]).then(() => {});
     } else {
       decodeDone = pipeline(head, plain, counted).catch((error: unknown) => {
         result.decryptError ??= error;
@@ -157,29 +151,15 @@ function drained(stream: Writable | Transform): Promise<void> {
   });
 }
 
-/** Writes into an open FileHandle and leaves closing to the caller (who fsyncs first). */
-function fileSink(handle: FileHandle, count: (n: number) => void): Writable {
-  const writeAll = async (chunks: Buffer[]) => {
-    let pending = chunks;
-    while (pending.length > 0) {
-      let { bytesWritten } = await handle.writev(pending);
-      const rest: Buffer[] = [];
-      for (const c of pending) {
-        if (bytesWritten >= c.length) bytesWritten -= c.length;
-        else {
-          rest.push(c.subarray(bytesWritten));
-          bytesWritten = 0;
-        }
-      }
-      pending = rest;
-    }
-  };
+/** Writes into an open FileHandle (batched writev) and leaves closing to the caller. */
+function fileSink(handle: FileHandle): Writable {
   return new Writable({
     highWaterMark: 1024 * 1024,
     writev(chunks, callback) {
-      const buffers = chunks.map((c) => c.chunk as Buffer);
-      for (const b of buffers) count(b.length);
-      writeAll(buffers).then(() => callback(), callback);
+      writevAll(
+        handle,
+        chunks.map((c) => c.chunk as Buffer),
+      ).then(() => callback(), callback);
     },
   });
 }

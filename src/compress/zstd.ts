@@ -128,7 +128,7 @@ function fromChild(child: ChildProcess, what: string): ZstdProcess {
  * (a table's rows): on the bench's LMS dump level 1 comes out 0.07 % smaller for the same CPU,
  * more than age's 16 bytes per 64 KiB add. Any `zstd -d` reads it (it allows 128 MiB windows).
  */
-export const FAST_LEVEL_WINDOW_LOG = 21;
+const FAST_LEVEL_WINDOW_LOG = 21;
 
 /** zstd's own framing with its content checksum on, so `zstd -d` (and we) detect damage. */
 export function levelArgs(level: number): string[] {

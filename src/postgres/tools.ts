@@ -67,6 +67,8 @@ export interface ToolHost {
   readdir(path: string): string[];
   /** `<path> --version`, parsed; null when it does not run. */
   version(path: string): Promise<ToolInfo | null>;
+  /** Resolves symlinks (default: the file system's for the real host, none for another). */
+  realpath?: (path: string) => string;
 }
 
 export const realToolHost: ToolHost = {
@@ -210,10 +212,10 @@ export function toolVersion(path: string): Promise<ToolInfo | null> {
 export async function findAllTools(
   tool: PgClientTool | PgServerTool,
   env: NodeJS.ProcessEnv = process.env,
-  host: ToolHost & { realpath?: (path: string) => string } = realToolHost,
+  host: ToolHost = realToolHost,
 ): Promise<ToolInfo[]> {
   const join = host.platform === 'win32' ? win32.join : posix.join;
-  const realpath = host.realpath ?? (host === realToolHost ? safeRealpath : (p: string) => p);
+  const realpath = realpathOf(host);
   const files: string[] = [];
   for (const dir of candidateBinDirs(env, host)) {
     const path = join(dir, toolFileName(tool, host.platform));
@@ -228,12 +230,17 @@ export async function findAllTools(
   return out;
 }
 
-function safeRealpath(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
+/** The host's realpath: its own when injected, the file system's for the real host, else none. */
+function realpathOf(host: ToolHost): (path: string) => string {
+  if (host.realpath) return host.realpath;
+  if (host !== realToolHost) return (p) => p;
+  return (p) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
 }
 
 export function installHint(tool: PgClientTool, major: number): string {
@@ -371,12 +378,12 @@ export interface ServerBinaries {
 
 export async function findServerBinaries(
   env: NodeJS.ProcessEnv = process.env,
-  host: ToolHost & { realpath?: (path: string) => string } = realToolHost,
+  host: ToolHost = realToolHost,
 ): Promise<ServerBinaries[]> {
   const embedded = new Set(host === realToolHost ? embeddedPostgresBinDirs() : []);
   const path = host.platform === 'win32' ? win32 : posix;
   const file = (dir: string, tool: PgServerTool) => path.join(dir, toolFileName(tool, host.platform));
-  const realpath = host.realpath ?? (host === realToolHost ? realpathSync : (p: string) => p);
+  const realpath = realpathOf(host);
   const out: ServerBinaries[] = [];
   for (const dir of candidateBinDirs(env, host)) {
     if (!(['initdb', 'pg_ctl', 'postgres'] as const).every((t) => host.exists(file(dir, t)))) continue;

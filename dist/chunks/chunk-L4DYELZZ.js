@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-YMX6JJ6V.js";
+} from "./chunk-ZH3WARQ7.js";
 import {
   ConfigError,
   JobFailedError,

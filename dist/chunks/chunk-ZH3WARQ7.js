@@ -6044,7 +6044,7 @@ function toolVersion(path) {
 }
 async function findAllTools(tool, env = process.env, host = realToolHost) {
   const join2 = host.platform === "win32" ? win32.join : posix.join;
-  const realpath = host.realpath ?? (host === realToolHost ? safeRealpath : (p) => p);
+  const realpath = realpathOf(host);
   const files = [];
   for (const dir of candidateBinDirs(env, host)) {
     const path = join2(dir, toolFileName(tool, host.platform));
@@ -6058,12 +6058,16 @@ async function findAllTools(tool, env = process.env, host = realToolHost) {
   for (const info of infos) if (info && !out.some((o) => o.path === info.path)) out.push(info);
   return out;
 }
-function safeRealpath(path) {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
+function realpathOf(host) {
+  if (host.realpath) return host.realpath;
+  if (host !== realToolHost) return (p) => p;
+  return (p) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
 }
 function installHint(tool, major) {
   return `install the PostgreSQL ${major} client (Debian/Ubuntu: add the PGDG apt repository from https://www.postgresql.org/download/linux/ and run "apt-get install postgresql-client-${major}"; macOS: "brew install postgresql@${major}"), or set PG_BINDIR to the directory holding its ${tool}`;
@@ -6137,7 +6141,7 @@ async function findServerBinaries(env = process.env, host = realToolHost) {
   const embedded = new Set(host === realToolHost ? embeddedPostgresBinDirs() : []);
   const path = host.platform === "win32" ? win32 : posix;
   const file = (dir, tool) => path.join(dir, toolFileName(tool, host.platform));
-  const realpath = host.realpath ?? (host === realToolHost ? realpathSync : (p) => p);
+  const realpath = realpathOf(host);
   const out = [];
   for (const dir of candidateBinDirs(env, host)) {
     if (!["initdb", "pg_ctl", "postgres"].every((t) => host.exists(file(dir, t)))) continue;

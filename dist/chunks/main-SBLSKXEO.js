@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-JV55I4CX.js";
+} from "./chunk-MQCLVFCO.js";
 import {
   connect,
   findAllTools,
@@ -65,7 +65,7 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-YMX6JJ6V.js";
+} from "./chunk-ZH3WARQ7.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-TAQJN7PI.js";
 import {

@@ -14,12 +14,12 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-25EA5TG5.js";
+} from "./chunk-L4DYELZZ.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-YMX6JJ6V.js";
+} from "./chunk-ZH3WARQ7.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-6RQLM3KX.js";
 import "./chunk-ZTERMN2E.js";

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-25EA5TG5.js";
+} from "./chunk-L4DYELZZ.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-JV55I4CX.js";
+} from "./chunk-MQCLVFCO.js";
 import {
   dockerRunId,
   isSecretParam,
@@ -64,7 +64,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-YMX6JJ6V.js";
+} from "./chunk-ZH3WARQ7.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

@@ -32,7 +32,7 @@ import {
   toolRecord,
   toolWhere,
   withDatabase
-} from "./chunk-YMX6JJ6V.js";
+} from "./chunk-ZH3WARQ7.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -2478,7 +2478,7 @@ import { pipeline as pipeline5 } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 
 // src/commands/fetch.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import { join as join3 } from "node:path";
 import { Readable as Readable2 } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
@@ -2636,23 +2636,132 @@ async function createMissingRoles(client, globals, options = {}) {
 }
 
 // src/commands/fetch-pass.ts
-import { createHash as createHash3, randomBytes as randomBytes4 } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { createHash as createHash4, randomBytes as randomBytes4 } from "node:crypto";
+import { open as open2, rename, rm } from "node:fs/promises";
 import { basename, dirname as dirname2, join as join2 } from "node:path";
-import { PassThrough, Writable } from "node:stream";
+import { PassThrough, Writable as Writable2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
+
+// src/durable-file.ts
+import { createHash as createHash3 } from "node:crypto";
+import { open } from "node:fs/promises";
+import { Writable } from "node:stream";
+var BATCH = 1 << 20;
+var SYNC_EVERY = 32 << 20;
+var DurableFile = class extends Writable {
+  constructor(path2, flags) {
+    super({ highWaterMark: BATCH });
+    this.path = path2;
+    this.flags = flags;
+  }
+  path;
+  flags;
+  fh;
+  pending = [];
+  pendingBytes = 0;
+  sinceSync = 0;
+  syncing;
+  hash = createHash3("sha256");
+  written = 0;
+  hex;
+  seen;
+  _construct(callback) {
+    open(this.path, this.flags, 384).then((fh) => {
+      this.fh = fh;
+      callback();
+    }, callback);
+  }
+  _write(chunk, _encoding, callback) {
+    this.hash.update(chunk);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < BATCH) callback();
+    else this.flush().then(() => callback(), callback);
+  }
+  _final(callback) {
+    (async () => {
+      await this.flush();
+      await this.syncing;
+      await this.fh.sync();
+      this.hex = this.hash.digest("hex");
+      const { dev, ino, size, mtimeNs, ctimeNs } = await this.fh.stat({ bigint: true });
+      this.seen = { dev, ino, size, mtimeNs, ctimeNs };
+    })().then(() => callback(), callback);
+  }
+  _destroy(error, callback) {
+    const fh = this.fh;
+    this.fh = void 0;
+    const closing = (this.syncing ?? Promise.resolve()).catch(() => {
+    }).then(() => fh?.close());
+    closing.then(
+      () => callback(error),
+      (closeError) => callback(error ?? closeError)
+    );
+  }
+  /** Bytes written so far. */
+  get bytes() {
+    return this.written;
+  }
+  /** SHA-256 (hex) of every byte of the file; throws before the stream finished. */
+  digest() {
+    if (this.hex === void 0) throw new Error("DurableFile.digest() called before the stream finished");
+    return this.hex;
+  }
+  /** The file as it was when finished: what later readers can check instead of rehashing. */
+  get witness() {
+    if (this.seen === void 0) throw new Error("DurableFile.witness read before the stream finished");
+    return this.seen;
+  }
+  async flush() {
+    if (this.pendingBytes === 0) return;
+    const pieces = this.pending;
+    const total = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    await writevAll(this.fh, pieces);
+    this.written += total;
+    this.sinceSync += total;
+    if (this.sinceSync >= SYNC_EVERY && !this.syncing) {
+      this.sinceSync = 0;
+      const fh = this.fh;
+      this.syncing = fh.datasync().finally(() => {
+        this.syncing = void 0;
+      });
+      this.syncing.catch(() => {
+      });
+    }
+  }
+};
+async function writevAll(fh, pieces) {
+  let pending = pieces;
+  while (pending.length > 0) {
+    let { bytesWritten } = await fh.writev(pending);
+    const rest = [];
+    for (const c of pending) {
+      if (bytesWritten >= c.length) bytesWritten -= c.length;
+      else {
+        rest.push(c.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    pending = rest;
+  }
+}
+function createDurableFile(path2, options = {}) {
+  return new DurableFile(path2, options.exclusive === false ? "w" : "wx");
+}
+
+// src/commands/fetch-pass.ts
 async function fetchInOnePass(open_, dest, options, accept) {
   const temp = join2(dirname2(dest), `.${basename(dest)}.${randomBytes4(6).toString("hex")}.partial`);
-  const hash = createHash3("sha256");
+  const hash = createHash4("sha256");
   let storedBytes2 = 0;
-  const result = { stored: { bytes: 0, sha256: "" }, payloadBytes: 0, readEndedAt: 0 };
+  const result = { stored: { bytes: 0, sha256: "" }, readEndedAt: 0 };
   let handle;
   let accepted = false;
   try {
-    handle = await open(temp, "wx", 384);
-    const counted = fileSink(handle, (n) => {
-      result.payloadBytes += n;
-    });
+    handle = await open2(temp, "wx", 384);
+    const counted = fileSink(handle);
     const head = options.keys ? createAgeDecryptStream(options.keys) : new PassThrough();
     const plain = new Sha256Meter();
     let decodeDone;
@@ -2664,7 +2773,6 @@ async function fetchInOnePass(open_, dest, options, accept) {
         throw error;
       });
       const fromZstd = z2.stdout ? pipeline(z2.stdout, counted) : Promise.resolve();
-      const file = handle;
       decodeDone = Promise.all([
         toZstd,
         fromZstd,
@@ -2672,8 +2780,7 @@ async function fetchInOnePass(open_, dest, options, accept) {
           result.decompressError ??= error;
           throw error;
         })
-      ]).then(async () => {
-        if (!z2.stdout) result.payloadBytes = (await file.stat()).size;
+      ]).then(() => {
       });
     } else {
       decodeDone = pipeline(head, plain, counted).catch((error) => {
@@ -2740,28 +2847,14 @@ function drained(stream) {
     stream.on("error", done);
   });
 }
-function fileSink(handle, count2) {
-  const writeAll = async (chunks) => {
-    let pending = chunks;
-    while (pending.length > 0) {
-      let { bytesWritten } = await handle.writev(pending);
-      const rest = [];
-      for (const c of pending) {
-        if (bytesWritten >= c.length) bytesWritten -= c.length;
-        else {
-          rest.push(c.subarray(bytesWritten));
-          bytesWritten = 0;
-        }
-      }
-      pending = rest;
-    }
-  };
-  return new Writable({
+function fileSink(handle) {
+  return new Writable2({
     highWaterMark: 1024 * 1024,
     writev(chunks, callback) {
-      const buffers = chunks.map((c) => c.chunk);
-      for (const b of buffers) count2(b.length);
-      writeAll(buffers).then(() => callback(), callback);
+      writevAll(
+        handle,
+        chunks.map((c) => c.chunk)
+      ).then(() => callback(), callback);
     }
   });
 }
@@ -2894,7 +2987,7 @@ async function fetchVerifiedGlobals(storage, manifest, keys) {
   const sidecar = await checkSidecar(storage, obj);
   if (!sidecar.ok) throw new ChecksumMismatchError(sidecar.detail);
   const stored = await readObjectBuffer(storage, obj.key, 64 * 1024 * 1024);
-  const sha2 = createHash4("sha256").update(stored).digest("hex");
+  const sha2 = createHash5("sha256").update(stored).digest("hex");
   if (sha2 !== obj.sha256 || stored.length !== obj.bytes) {
     throw new ChecksumMismatchError(
       `checksum mismatch: the stored globals ${obj.key} (${stored.length} bytes) has SHA-256 ${sha2}; the manifest says ${obj.sha256} (${obj.bytes} bytes)`
@@ -2908,7 +3001,7 @@ async function fetchVerifiedGlobals(storage, manifest, keys) {
     await pipeline2(Readable2.from([stored]), dec);
     plain = Buffer.concat(chunks);
   }
-  const plainSha = createHash4("sha256").update(plain).digest("hex");
+  const plainSha = createHash5("sha256").update(plain).digest("hex");
   if (plainSha !== obj.plainSha256) {
     throw new ChecksumMismatchError(
       `the decrypted globals' SHA-256 ${plainSha} differs from the manifest's ${obj.plainSha256}`
@@ -2930,9 +3023,9 @@ async function readObjectBuffer(storage, key, limit) {
 }
 
 // src/files/archive.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash6 } from "node:crypto";
 import { lstatSync } from "node:fs";
-import { lstat, open as open2, readdir, readlink } from "node:fs/promises";
+import { lstat, open as open3, readdir, readlink } from "node:fs/promises";
 import { resolve as resolve2 } from "node:path";
 
 // src/files/tar.ts
@@ -3320,7 +3413,7 @@ async function* archiveFiles(roots, excludes, summary) {
     }
     let fh;
     try {
-      fh = await open2(abs, "r");
+      fh = await open3(abs, "r");
     } catch (error) {
       summary.skipped.push({ path: path2, reason: `cannot be opened (${error.code})` });
       return;
@@ -3329,7 +3422,7 @@ async function* archiveFiles(roots, excludes, summary) {
       const size = st.size;
       entry.size = size;
       yield encodeHeader2({ ...header, size });
-      const hash = createHash5("sha256");
+      const hash = createHash6("sha256");
       let done = 0;
       let short = false;
       while (done < size) {
@@ -3383,7 +3476,7 @@ function emptySummary(roots, excludes) {
 }
 
 // src/files/extract.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import {
   chmod,
@@ -3391,7 +3484,7 @@ import {
   lstat as lstat2,
   lutimes,
   mkdir,
-  open as open3,
+  open as open4,
   readdir as readdir2,
   realpath,
   rm as rm2,
@@ -3425,7 +3518,7 @@ function compareHeader(entry, want, problems) {
   return true;
 }
 async function hashBody(body) {
-  const hash = createHash6("sha256");
+  const hash = createHash7("sha256");
   let bytes = 0;
   for await (const c of body) {
     hash.update(c);
@@ -3513,8 +3606,8 @@ async function extractArchive(tar, index, dir, options = {}) {
       written++;
       return;
     }
-    const fh = await open3(target, "wx", 384);
-    const hash = createHash6("sha256");
+    const fh = await open4(target, "wx", 384);
+    const hash = createHash7("sha256");
     let pos = 0;
     try {
       for await (const c of body) {
@@ -3577,13 +3670,13 @@ async function compareTree(dir, index) {
 
 // src/parts/object.ts
 import { createReadStream as createReadStream3, createWriteStream as createWriteStream2, rmSync as rmSync2 } from "node:fs";
-import { open as open5, rm as rm3 } from "node:fs/promises";
+import { open as open6, rm as rm3 } from "node:fs/promises";
 import { join as join7 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 
 // src/storage/local.ts
 import { createReadStream as createReadStream2, createWriteStream, constants as fsConstants } from "node:fs";
-import { link, mkdir as mkdir2, open as open4, readdir as readdir4, rename as rename2, stat as stat2, unlink as unlink2 } from "node:fs/promises";
+import { link, mkdir as mkdir2, open as open5, readdir as readdir4, rename as rename2, stat as stat2, unlink as unlink2 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname4, join as join6, resolve as resolve4, sep as sep2 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 
@@ -3761,7 +3854,7 @@ var LocalStorage = class {
     const path2 = this.pathOf(key);
     let handle;
     try {
-      handle = await open4(path2, "r");
+      handle = await open5(path2, "r");
       if (!(await handle.stat()).isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
       return handle.createReadStream({ highWaterMark: 1 << 20 });
     } catch (err) {
@@ -3866,7 +3959,7 @@ async function exists(path2) {
   }
 }
 async function fsyncPath(path2) {
-  const handle = await open4(path2, "r");
+  const handle = await open5(path2, "r");
   try {
     await handle.sync();
   } finally {
@@ -3876,7 +3969,7 @@ async function fsyncPath(path2) {
 async function fsyncDir(dir) {
   let handle;
   try {
-    handle = await open4(dir, fsConstants.O_RDONLY);
+    handle = await open5(dir, fsConstants.O_RDONLY);
     await handle.sync();
   } catch (err) {
     const code3 = err.code;
@@ -4408,7 +4501,7 @@ async function stagePart(role, input, before, encryption, stagingDir) {
   stages.push(stored);
   try {
     await pipeline4([input, ...stages, createWriteStream2(path2, { flags: "wx", mode: 384 })]);
-    const fh = await open5(path2, "r");
+    const fh = await open6(path2, "r");
     try {
       await fh.sync();
     } finally {
@@ -5102,7 +5195,7 @@ function startPgDump(pgDump, conn, options) {
 }
 
 // src/postgres/inventory.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 var TABLES_SQL = `
 SELECT n.nspname AS schema, c.relname AS name
 FROM pg_class c
@@ -5141,7 +5234,7 @@ async function listExtensions(client) {
 }
 async function schemaFingerprint(client) {
   const r = await client.query(COLUMNS_SQL);
-  const h = createHash7("sha256");
+  const h = createHash8("sha256");
   for (const c of r.rows) h.update(`${c.schema}	${c.name}	${c.column}	${c.type}	${c.notnull ? 1 : 0}
 `);
   return h.digest("hex");
@@ -5152,7 +5245,7 @@ var NOT_EXTENSION = (classid, col) => `NOT EXISTS (
     SELECT 1 FROM pg_depend d
     WHERE d.classid = '${classid}'::regclass AND d.objid = ${col} AND d.deptype = 'e')`;
 function sha(lines) {
-  const h = createHash7("sha256");
+  const h = createHash8("sha256");
   for (const l of [...lines].sort()) h.update(`${l}
 `);
   return h.digest("hex");
@@ -5420,108 +5513,6 @@ function checkRowDrops(previous, current2, options = {}) {
 
 // src/commands/stage-object.ts
 import { pipeline as pipeline7 } from "node:stream/promises";
-
-// src/durable-file.ts
-import { createHash as createHash8 } from "node:crypto";
-import { open as open6 } from "node:fs/promises";
-import { Writable as Writable2 } from "node:stream";
-var BATCH = 1 << 20;
-var SYNC_EVERY = 32 << 20;
-var DurableFile = class extends Writable2 {
-  constructor(path2, flags) {
-    super({ highWaterMark: BATCH });
-    this.path = path2;
-    this.flags = flags;
-  }
-  path;
-  flags;
-  fh;
-  pending = [];
-  pendingBytes = 0;
-  sinceSync = 0;
-  syncing;
-  hash = createHash8("sha256");
-  written = 0;
-  hex;
-  seen;
-  _construct(callback) {
-    open6(this.path, this.flags, 384).then((fh) => {
-      this.fh = fh;
-      callback();
-    }, callback);
-  }
-  _write(chunk, _encoding, callback) {
-    this.hash.update(chunk);
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes < BATCH) callback();
-    else this.flush().then(() => callback(), callback);
-  }
-  _final(callback) {
-    (async () => {
-      await this.flush();
-      await this.syncing;
-      await this.fh.sync();
-      this.hex = this.hash.digest("hex");
-      const { dev, ino, size, mtimeNs, ctimeNs } = await this.fh.stat({ bigint: true });
-      this.seen = { dev, ino, size, mtimeNs, ctimeNs };
-    })().then(() => callback(), callback);
-  }
-  _destroy(error, callback) {
-    const fh = this.fh;
-    this.fh = void 0;
-    const closing = (this.syncing ?? Promise.resolve()).catch(() => {
-    }).then(() => fh?.close());
-    closing.then(
-      () => callback(error),
-      (closeError) => callback(error ?? closeError)
-    );
-  }
-  /** Bytes written so far. */
-  get bytes() {
-    return this.written;
-  }
-  /** SHA-256 (hex) of every byte of the file; throws before the stream finished. */
-  digest() {
-    if (this.hex === void 0) throw new Error("DurableFile.digest() called before the stream finished");
-    return this.hex;
-  }
-  /** The file as it was when finished: what later readers can check instead of rehashing. */
-  get witness() {
-    if (this.seen === void 0) throw new Error("DurableFile.witness read before the stream finished");
-    return this.seen;
-  }
-  async flush() {
-    if (this.pendingBytes === 0) return;
-    const pieces = this.pending;
-    const total = this.pendingBytes;
-    this.pending = [];
-    this.pendingBytes = 0;
-    const { bytesWritten } = await this.fh.writev(pieces);
-    if (bytesWritten < total) {
-      const rest = Buffer.concat(pieces, total).subarray(bytesWritten);
-      for (let offset = 0; offset < rest.length; ) {
-        offset += (await this.fh.write(rest, offset, rest.length - offset)).bytesWritten;
-      }
-    }
-    this.written += total;
-    this.sinceSync += total;
-    if (this.sinceSync >= SYNC_EVERY && !this.syncing) {
-      this.sinceSync = 0;
-      const fh = this.fh;
-      this.syncing = fh.datasync().finally(() => {
-        this.syncing = void 0;
-      });
-      this.syncing.catch(() => {
-      });
-    }
-  }
-};
-function createDurableFile(path2, options = {}) {
-  return new DurableFile(path2, options.exclusive === false ? "w" : "wx");
-}
-
-// src/commands/stage-object.ts
 function stageObject(options) {
   const plain = new Sha256Meter();
   const stages = [plain];
@@ -6443,7 +6434,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-MXLOK56N.js");
+  const docker = await import("./docker-QAZ7CCEW.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
