@@ -36,6 +36,7 @@ const INTEGRATION = [
   'test/erasure/erasure.test.ts',
   'test/files/parts.test.ts',
   'test/files/tar.test.ts',
+  'test/majors/archive-offsets.test.ts',
   'test/majors/tools.test.ts',
   'test/report/html.test.ts',
   'test/report/notify.test.ts',

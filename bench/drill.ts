@@ -69,7 +69,7 @@ export async function benchDrill(opts: { runs?: number; db?: BenchDb } = {}): Pr
     const [naive, ours] = keys2.map((k) => median(r[k].map((m) => m.seconds))) as [number, number];
     // download = the one pass (download, checksum, decryption, decompression); start = the wait
     // for the server that is left after it (it starts during the download).
-    const phases = ['download', 'decrypt', 'list', 'start', 'restore', 'validate', 'teardown'];
+    const phases = ['download', 'decrypt', 'offsets', 'list', 'start', 'restore', 'validate', 'teardown'];
     const phaseRows = phases.map((p) => [
       p,
       (median(reports.map((x) => x.phases[p] ?? 0)) / 1000).toFixed(2),

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   runAction
-} from "../chunks/chunk-F6ZD4OSX.js";
+} from "../chunks/chunk-H6RS2QGN.js";
 import "../chunks/chunk-ZTERMN2E.js";
 
 // src/entrypoints/drill.ts

@@ -37,6 +37,7 @@ import {
   MissingIdentityError,
   Phases,
   requireDecryptionKeys,
+  writeDumpOffsets,
 } from './fetch.js';
 
 export interface DrillConfig {
@@ -196,6 +197,7 @@ export async function runDrill(
     }
     report.tools = { pgRestore: toolRecord(pgRestore) };
     logger.info(`pg_restore: ${describeTool(pgRestore)}`);
+    await writeDumpOffsets(dumpFile, phases, logger);
     const toc = await phases.time('list', async () => {
       try {
         return await listArchive(pgRestore, dumpFile);

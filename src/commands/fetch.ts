@@ -10,6 +10,7 @@ import { createAgeDecryptStream } from '../crypto/age.js';
 import { parseSha256Sidecar } from '../crypto/hash.js';
 import { ChecksumMismatchError, ConfigError, JobFailedError, LmsError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { writeDataOffsets } from '../postgres/archive-offsets.js';
 import { type Globals, parseGlobalsSql } from '../postgres/globals.js';
 import type { Storage } from '../storage/types.js';
 import { fetchInOnePass } from './fetch-pass.js';
@@ -188,6 +189,27 @@ export async function fetchVerifiedDump(
   if (r.accepted) out.dumpFile = dumpFile;
   else reasons.push('the dump could not be written to the work directory');
   return out;
+}
+
+/**
+ * Writes the data offsets into the verified dump (postgres/archive-offsets.ts): pg_dump wrote
+ * into a pipe and could not, and without them every parallel pg_restore worker reads its way
+ * through the data blocks before the one it came for. Best effort: an archive it does not read
+ * stays as it is, and pg_restore reads that one the slow way. The phase is `offsets`.
+ */
+export async function writeDumpOffsets(dumpFile: string, phases: Phases, logger: Logger): Promise<void> {
+  const r = await phases.time('offsets', () =>
+    writeDataOffsets(dumpFile).catch((error: unknown) => ({
+      written: false as const,
+      reason: describe(error),
+    })),
+  );
+  if (!r.written)
+    logger.info(
+      `the archive's data offsets were left unset (${r.reason}): pg_restore seeks its data the slow way`,
+    );
+  else if (r.set > 0)
+    logger.debug(`wrote the data offsets of ${r.set} archive entries (pg_dump wrote into a pipe)`);
 }
 
 /** The manifest's entry for the globals object (manifest@2), if the backup has one. */

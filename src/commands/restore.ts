@@ -45,7 +45,7 @@ import { resolvePgRestore, type ToolInfo } from '../postgres/tools.js';
 import { compareObjects, objectReasons, type Validation, validateRestored } from '../postgres/validate.js';
 import type { Storage } from '../storage/types.js';
 import { type BackupResult, runBackup } from './backup.js';
-import { describe, fetchVerifiedDump, fetchVerifiedGlobals, Phases } from './fetch.js';
+import { describe, fetchVerifiedDump, fetchVerifiedGlobals, Phases, writeDumpOffsets } from './fetch.js';
 import { resolveSelection, type TableName } from './selection.js';
 
 /** files and redis (restore --files-to, --redis-to): the backup's other parts, see src/parts/restore.ts. */
@@ -334,6 +334,7 @@ export async function runRestore(
     }
 
     const jobs = config.jobs ?? Math.max(1, cpus().length);
+    await writeDumpOffsets(fetched.dumpFile, phases, logger);
     if (selective) {
       await restoreSelected(config, {
         pgRestore,

@@ -94,7 +94,7 @@ describe('drill on the local engine', () => {
     expect(report.tables.filter((t) => t.expected !== null)).toHaveLength(b.manifest.inventory.tableCount);
     for (const t of report.tables) expect(t.found).toBe(t.expected);
     expect(report.checks.map((c) => c.ok)).toEqual([true, true]);
-    for (const p of ['download', 'decrypt', 'start', 'restore', 'validate', 'teardown']) {
+    for (const p of ['download', 'decrypt', 'offsets', 'start', 'restore', 'validate', 'teardown']) {
       expect(report.phases[p], p).toBeGreaterThanOrEqual(0);
     }
     expect(report.rto.ok).toBe(true);

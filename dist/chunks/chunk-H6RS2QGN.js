@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-SBLSKXEO.js");
+  const { runCli: run } = await import("./main-SNKSKH7C.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-NV3XQ6ZO.js");
+  const { runAction: run } = await import("./main-UVE56DJZ.js");
   return run(step);
 }
 

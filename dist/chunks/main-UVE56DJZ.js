@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-MQCLVFCO.js";
+} from "./chunk-IO7EOUBO.js";
 import {
   dockerRunId,
   isSecretParam,

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-MQCLVFCO.js";
+} from "./chunk-IO7EOUBO.js";
 import {
   connect,
   findAllTools,

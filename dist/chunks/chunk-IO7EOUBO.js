@@ -558,9 +558,9 @@ function isArgument(s) {
 function parseHeader(bytes) {
   const text = bytes.toString("latin1");
   if (!text.startsWith(AGE_INTRO)) {
-    const version = text.slice(AGE_VERSION_PREFIX.length, text.indexOf("\n")).slice(0, 40);
+    const version2 = text.slice(AGE_VERSION_PREFIX.length, text.indexOf("\n")).slice(0, 40);
     throw new AgeHeaderError(
-      `Unsupported age format version ${JSON.stringify(version)} (this tool reads v1)`,
+      `Unsupported age format version ${JSON.stringify(version2)} (this tool reads v1)`,
       {
         hint: "Decrypt it with an age implementation that supports this version."
       }
@@ -2483,6 +2483,246 @@ import { join as join3 } from "node:path";
 import { Readable as Readable2 } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
+// src/postgres/archive-offsets.ts
+import { open } from "node:fs/promises";
+var MIN_VERSION = version(1, 12, 0);
+var MAX_VERSION = version(1, 16, 255);
+var FORMAT_CUSTOM = 1;
+var BLK_DATA = 1;
+var BLK_BLOBS = 3;
+var K_OFFSET_POS_NOT_SET = 1;
+var K_OFFSET_POS_SET = 2;
+var K_OFFSET_NO_DATA = 3;
+var WINDOW = 4 * 1024 * 1024;
+function version(major, minor, rev) {
+  return (major * 256 + minor) * 256 + rev;
+}
+var Unreadable = class extends Error {
+};
+var Window = class {
+  constructor(fh) {
+    this.fh = fh;
+  }
+  fh;
+  buf = Buffer.allocUnsafe(WINDOW);
+  /** File offset of buf[0]. */
+  start = 0;
+  len = 0;
+  at = 0;
+  eof = false;
+  get position() {
+    return this.start + this.at;
+  }
+  /** Whether n bytes are in the window at the read position (no read). */
+  has(n) {
+    return this.at + n <= this.len;
+  }
+  /** Makes n bytes available at the read position; false at the end of the file. */
+  async need(n) {
+    if (this.at + n <= this.len) return true;
+    if (this.eof && this.at + n > this.len) return false;
+    if (n > this.buf.length) this.buf = Buffer.concat([this.buf.subarray(this.at, this.len)], n * 2);
+    else this.buf.copy(this.buf, 0, this.at, this.len);
+    this.start += this.at;
+    this.len -= this.at;
+    this.at = 0;
+    while (this.len < n && !this.eof) {
+      const { bytesRead } = await this.fh.read(
+        this.buf,
+        this.len,
+        this.buf.length - this.len,
+        this.start + this.len
+      );
+      if (bytesRead === 0) this.eof = true;
+      this.len += bytesRead;
+    }
+    return this.len >= n;
+  }
+  /** The byte at the read position (need(1) first). */
+  byte() {
+    return this.buf[this.at++];
+  }
+  /** An archive int (need(1 + intSize) first). */
+  int(intSize) {
+    const { buf, at } = this;
+    const value = intSize === 4 ? buf.readUInt32LE(at + 1) : buf.readUIntLE(at + 1, intSize);
+    this.at = at + 1 + intSize;
+    return buf[at] === 0 ? value : -value;
+  }
+  /**
+   * Skips chunks (int length, bytes) up to a zero length as far as the window goes: true when it
+   * read the zero length, false when the window ran out first (need() more, then again). At -Z0
+   * every row is a chunk: millions of them, so this loop is the whole cost of the walk.
+   */
+  skipChunksInWindow(intSize, what) {
+    const { buf, len } = this;
+    const step = 1 + intSize;
+    let at = this.at;
+    while (at + step <= len) {
+      const n = intSize === 4 ? (buf[at + 1] | buf[at + 2] << 8 | buf[at + 3] << 16) + buf[at + 4] * 16777216 : buf.readUIntLE(at + 1, intSize);
+      if (buf[at] !== 0 && n !== 0) throw new Unreadable(`a chunk of ${what} has length -${n}`);
+      at += step;
+      if (n === 0) {
+        this.at = at;
+        return true;
+      }
+      at += n;
+      if (at > len) {
+        this.start += at;
+        this.at = 0;
+        this.len = 0;
+        this.eof = false;
+        return false;
+      }
+    }
+    this.at = at;
+    return false;
+  }
+  skip(n) {
+    if (this.at + n <= this.len) {
+      this.at += n;
+      return;
+    }
+    this.start += this.at + n;
+    this.at = 0;
+    this.len = 0;
+    this.eof = false;
+  }
+};
+async function readInt(r, what) {
+  if (!await r.w.need(1 + r.intSize)) throw new Unreadable(`the archive ends inside ${what}`);
+  return r.w.int(r.intSize);
+}
+async function skipStr(r, what) {
+  const len = await readInt(r, what);
+  if (len < 0) return false;
+  r.w.skip(len);
+  return true;
+}
+async function readToc(r, ver) {
+  const count2 = await readInt(r, "the entry count");
+  if (count2 < 0) throw new Unreadable(`the entry count is ${count2}`);
+  const entries = [];
+  for (let i = 0; i < count2; i++) {
+    const where = `TOC entry ${i + 1} of ${count2}`;
+    const dumpId = await readInt(r, where);
+    if (dumpId <= 0) throw new Unreadable(`${where} has dump id ${dumpId}`);
+    await readInt(r, where);
+    for (const _ of ["tableoid", "oid", "tag", "desc"]) await skipStr(r, where);
+    await readInt(r, where);
+    for (const _ of ["defn", "dropStmt", "copyStmt", "namespace", "tablespace"]) await skipStr(r, where);
+    if (ver >= version(1, 14, 0)) await skipStr(r, where);
+    if (ver >= version(1, 16, 0)) await readInt(r, where);
+    await skipStr(r, where);
+    await skipStr(r, where);
+    while (await skipStr(r, `the dependencies of ${where}`)) {
+    }
+    if (!await r.w.need(1 + r.offSize)) throw new Unreadable(`the archive ends inside ${where}`);
+    const flagAt = r.w.position;
+    const state = r.w.byte();
+    if (state !== K_OFFSET_POS_NOT_SET && state !== K_OFFSET_POS_SET && state !== K_OFFSET_NO_DATA) {
+      throw new Unreadable(`${where} has data state ${state}`);
+    }
+    r.w.skip(r.offSize);
+    entries.push({ dumpId, flagAt, state });
+  }
+  return entries;
+}
+async function skipChunks(r, what) {
+  while (!r.w.skipChunksInWindow(r.intSize, what)) {
+    if (!await r.w.need(1 + r.intSize)) throw new Unreadable(`the archive ends inside ${what}`);
+  }
+}
+async function writeDataOffsets(path2) {
+  const fh = await open(path2, "r+");
+  try {
+    const w = new Window(fh);
+    let entries;
+    let intSize;
+    let offSize;
+    try {
+      if (!await w.need(11)) throw new Unreadable("the file is too short for an archive header");
+      const magic = [0, 1, 2, 3, 4].map(() => String.fromCharCode(w.byte())).join("");
+      if (magic !== "PGDMP") throw new Unreadable("not a pg_dump archive (no PGDMP header)");
+      const ver = version(w.byte(), w.byte(), w.byte());
+      if (ver < MIN_VERSION || ver > MAX_VERSION) {
+        throw new Unreadable(
+          `archive version ${ver >> 16}.${ver >> 8 & 255}.${ver & 255} is outside the versions read (1.12 to 1.16)`
+        );
+      }
+      intSize = w.byte();
+      offSize = w.byte();
+      if (intSize < 1 || intSize > 6 || offSize < 1 || offSize > 8) {
+        throw new Unreadable(`integer size ${intSize} or offset size ${offSize} is not one this reads`);
+      }
+      const format = w.byte();
+      if (format !== FORMAT_CUSTOM) throw new Unreadable(`archive format ${format} is not custom (-Fc)`);
+      const r2 = { w, intSize, offSize };
+      if (ver >= version(1, 15, 0)) {
+        if (!await w.need(1)) throw new Unreadable("the archive ends inside its header");
+        w.byte();
+      } else await readInt(r2, "the header");
+      for (let i = 0; i < 7; i++) await readInt(r2, "the header");
+      for (let i = 0; i < 3; i++) await skipStr(r2, "the header");
+      entries = await readToc(r2, ver);
+    } catch (error) {
+      if (error instanceof Unreadable) return { written: false, reason: error.message };
+      throw error;
+    }
+    const withData = entries.filter((e) => e.state !== K_OFFSET_NO_DATA);
+    const unset = new Map(entries.filter((e) => e.state === K_OFFSET_POS_NOT_SET).map((e) => [e.dumpId, e]));
+    if (unset.size === 0) return { written: true, entries: withData.length, set: 0 };
+    const r = { w, intSize };
+    const intBytes = 1 + intSize;
+    const found2 = /* @__PURE__ */ new Map();
+    try {
+      for (; ; ) {
+        if (!await w.need(1)) break;
+        const at = w.position;
+        const type = w.byte();
+        if (type !== BLK_DATA && type !== BLK_BLOBS) {
+          throw new Unreadable(`a data block at offset ${at} has type ${type}`);
+        }
+        const id = await readInt(r, `the data block at offset ${at}`);
+        if (!unset.has(id) || found2.has(id)) {
+          throw new Unreadable(
+            `the data block at offset ${at} belongs to no entry waiting for one (id ${id})`
+          );
+        }
+        found2.set(id, at);
+        const what = `the data of entry ${id}`;
+        if (type === BLK_DATA) await skipChunks(r, what);
+        else {
+          for (; ; ) {
+            if (!await w.need(intBytes)) throw new Unreadable(`the archive ends inside ${what}`);
+            const oid = w.int(intSize);
+            if (oid === 0) break;
+            await skipChunks(r, what);
+          }
+        }
+      }
+    } catch (error) {
+      if (error instanceof Unreadable) return { written: false, reason: error.message };
+      throw error;
+    }
+    if (found2.size !== unset.size) {
+      return {
+        written: false,
+        reason: `${unset.size - found2.size} entr${unset.size - found2.size === 1 ? "y has" : "ies have"} no data block`
+      };
+    }
+    const field = Buffer.alloc(1 + offSize);
+    for (const [id, at] of found2) {
+      field[0] = K_OFFSET_POS_SET;
+      for (let b = 0; b < offSize; b++) field[1 + b] = Math.floor(at / 2 ** (8 * b)) & 255;
+      await fh.write(field, 0, field.length, unset.get(id).flagAt);
+    }
+    return { written: true, entries: withData.length, set: found2.size };
+  } finally {
+    await fh.close();
+  }
+}
+
 // src/postgres/globals.ts
 var JSON_MARK = "-- lms-backup-globals-json: ";
 async function readGlobals(client) {
@@ -2637,14 +2877,14 @@ async function createMissingRoles(client, globals, options = {}) {
 
 // src/commands/fetch-pass.ts
 import { createHash as createHash4, randomBytes as randomBytes4 } from "node:crypto";
-import { open as open2, rename, rm } from "node:fs/promises";
+import { open as open3, rename, rm } from "node:fs/promises";
 import { basename, dirname as dirname2, join as join2 } from "node:path";
 import { PassThrough, Writable as Writable2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
 // src/durable-file.ts
 import { createHash as createHash3 } from "node:crypto";
-import { open } from "node:fs/promises";
+import { open as open2 } from "node:fs/promises";
 import { Writable } from "node:stream";
 var BATCH = 1 << 20;
 var SYNC_EVERY = 32 << 20;
@@ -2666,7 +2906,7 @@ var DurableFile = class extends Writable {
   hex;
   seen;
   _construct(callback) {
-    open(this.path, this.flags, 384).then((fh) => {
+    open2(this.path, this.flags, 384).then((fh) => {
       this.fh = fh;
       callback();
     }, callback);
@@ -2760,7 +3000,7 @@ async function fetchInOnePass(open_, dest, options, accept) {
   let handle;
   let accepted = false;
   try {
-    handle = await open2(temp, "wx", 384);
+    handle = await open3(temp, "wx", 384);
     const counted = fileSink(handle);
     const head = options.keys ? createAgeDecryptStream(options.keys) : new PassThrough();
     const plain = new Sha256Meter();
@@ -2978,6 +3218,21 @@ async function fetchVerifiedDump(storage, manifest, keys, work, phases, logger) 
   else reasons.push("the dump could not be written to the work directory");
   return out;
 }
+async function writeDumpOffsets(dumpFile, phases, logger) {
+  const r = await phases.time(
+    "offsets",
+    () => writeDataOffsets(dumpFile).catch((error) => ({
+      written: false,
+      reason: describe(error)
+    }))
+  );
+  if (!r.written)
+    logger.info(
+      `the archive's data offsets were left unset (${r.reason}): pg_restore seeks its data the slow way`
+    );
+  else if (r.set > 0)
+    logger.debug(`wrote the data offsets of ${r.set} archive entries (pg_dump wrote into a pipe)`);
+}
 function globalsObject(manifest) {
   return manifest.objects?.find((o) => o.role === "globals");
 }
@@ -3025,7 +3280,7 @@ async function readObjectBuffer(storage, key, limit) {
 // src/files/archive.ts
 import { createHash as createHash6 } from "node:crypto";
 import { lstatSync } from "node:fs";
-import { lstat, open as open3, readdir, readlink } from "node:fs/promises";
+import { lstat, open as open4, readdir, readlink } from "node:fs/promises";
 import { resolve as resolve2 } from "node:path";
 
 // src/files/tar.ts
@@ -3413,7 +3668,7 @@ async function* archiveFiles(roots, excludes, summary) {
     }
     let fh;
     try {
-      fh = await open3(abs, "r");
+      fh = await open4(abs, "r");
     } catch (error) {
       summary.skipped.push({ path: path2, reason: `cannot be opened (${error.code})` });
       return;
@@ -3484,7 +3739,7 @@ import {
   lstat as lstat2,
   lutimes,
   mkdir,
-  open as open4,
+  open as open5,
   readdir as readdir2,
   realpath,
   rm as rm2,
@@ -3606,7 +3861,7 @@ async function extractArchive(tar, index, dir, options = {}) {
       written++;
       return;
     }
-    const fh = await open4(target, "wx", 384);
+    const fh = await open5(target, "wx", 384);
     const hash = createHash7("sha256");
     let pos = 0;
     try {
@@ -3670,13 +3925,13 @@ async function compareTree(dir, index) {
 
 // src/parts/object.ts
 import { createReadStream as createReadStream3, createWriteStream as createWriteStream2, rmSync as rmSync2 } from "node:fs";
-import { open as open6, rm as rm3 } from "node:fs/promises";
+import { open as open7, rm as rm3 } from "node:fs/promises";
 import { join as join7 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 
 // src/storage/local.ts
 import { createReadStream as createReadStream2, createWriteStream, constants as fsConstants } from "node:fs";
-import { link, mkdir as mkdir2, open as open5, readdir as readdir4, rename as rename2, stat as stat2, unlink as unlink2 } from "node:fs/promises";
+import { link, mkdir as mkdir2, open as open6, readdir as readdir4, rename as rename2, stat as stat2, unlink as unlink2 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname4, join as join6, resolve as resolve4, sep as sep2 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 
@@ -3854,7 +4109,7 @@ var LocalStorage = class {
     const path2 = this.pathOf(key);
     let handle;
     try {
-      handle = await open5(path2, "r");
+      handle = await open6(path2, "r");
       if (!(await handle.stat()).isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
       return handle.createReadStream({ highWaterMark: 1 << 20 });
     } catch (err) {
@@ -3959,7 +4214,7 @@ async function exists(path2) {
   }
 }
 async function fsyncPath(path2) {
-  const handle = await open5(path2, "r");
+  const handle = await open6(path2, "r");
   try {
     await handle.sync();
   } finally {
@@ -3969,7 +4224,7 @@ async function fsyncPath(path2) {
 async function fsyncDir(dir) {
   let handle;
   try {
-    handle = await open5(dir, fsConstants.O_RDONLY);
+    handle = await open6(dir, fsConstants.O_RDONLY);
     await handle.sync();
   } catch (err) {
     const code3 = err.code;
@@ -4501,7 +4756,7 @@ async function stagePart(role, input, before, encryption, stagingDir) {
   stages.push(stored);
   try {
     await pipeline4([input, ...stages, createWriteStream2(path2, { flags: "wx", mode: 384 })]);
-    const fh = await open6(path2, "r");
+    const fh = await open7(path2, "r");
     try {
       await fh.sync();
     } finally {
@@ -7939,7 +8194,7 @@ function renderReadinessMarkdown(r) {
   return out.join("\n");
 }
 function phaseRows(phases) {
-  const order = ["download", "verify", "decrypt", "start", "restore", "validate", "teardown"];
+  const order = ["download", "verify", "decrypt", "offsets", "list", "start", "restore", "validate", "teardown"];
   const keys = Object.keys(phases).sort((a, b) => {
     const ia = order.indexOf(a);
     const ib = order.indexOf(b);
@@ -8226,6 +8481,7 @@ async function runDrill(config, deps) {
     }
     report.tools = { pgRestore: toolRecord(pgRestore) };
     logger.info(`pg_restore: ${describeTool(pgRestore)}`);
+    await writeDumpOffsets(dumpFile, phases, logger);
     const toc = await phases.time("list", async () => {
       try {
         return await listArchive(pgRestore, dumpFile);
@@ -9881,7 +10137,7 @@ function drillList(series) {
   ).join("");
   return `<table class="drills"><thead><tr><th>When</th><th>Backup</th><th>Verdict</th><th>Recovery</th><th>Reason</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
-function page(title, status, body, generatedAt, format, version) {
+function page(title, status, body, generatedAt, format, version2) {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -9895,7 +10151,7 @@ function page(title, status, body, generatedAt, format, version) {
 <body>
 <main>
 ${body}
-<footer>Generated ${esc(formatUtc(generatedAt))} by lms-backup${version ? ` ${esc(version)}` : ""}. Format ${esc(format)}.</footer>
+<footer>Generated ${esc(formatUtc(generatedAt))} by lms-backup${version2 ? ` ${esc(version2)}` : ""}. Format ${esc(format)}.</footer>
 </main>
 </body>
 </html>
@@ -11050,6 +11306,7 @@ async function runRestore(config, deps) {
       );
     }
     const jobs = config.jobs ?? Math.max(1, cpus2().length);
+    await writeDumpOffsets(fetched.dumpFile, phases, logger);
     if (selective) {
       await restoreSelected(config, {
         pgRestore,
