@@ -186,7 +186,17 @@ export function renderReadinessMarkdown(r: Readiness): string {
 }
 
 function phaseRows(phases: Record<string, number>): string[][] {
-  const order = ['download', 'verify', 'decrypt', 'offsets', 'list', 'start', 'restore', 'validate', 'teardown'];
+  const order = [
+    'download',
+    'verify',
+    'decrypt',
+    'offsets',
+    'list',
+    'start',
+    'restore',
+    'validate',
+    'teardown',
+  ];
   const keys = Object.keys(phases).sort((a, b) => {
     const ia = order.indexOf(a);
     const ib = order.indexOf(b);

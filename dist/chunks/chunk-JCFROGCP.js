@@ -8194,7 +8194,17 @@ function renderReadinessMarkdown(r) {
   return out.join("\n");
 }
 function phaseRows(phases) {
-  const order = ["download", "verify", "decrypt", "offsets", "list", "start", "restore", "validate", "teardown"];
+  const order = [
+    "download",
+    "verify",
+    "decrypt",
+    "offsets",
+    "list",
+    "start",
+    "restore",
+    "validate",
+    "teardown"
+  ];
   const keys = Object.keys(phases).sort((a, b) => {
     const ia = order.indexOf(a);
     const ib = order.indexOf(b);

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-SNKSKH7C.js");
+  const { runCli: run } = await import("./main-HRPJF3BU.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-UVE56DJZ.js");
+  const { runAction: run } = await import("./main-RLRYWA6M.js");
   return run(step);
 }
 

@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-IO7EOUBO.js";
+} from "./chunk-JCFROGCP.js";
 import {
   dockerRunId,
   isSecretParam,

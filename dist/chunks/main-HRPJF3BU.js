@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-IO7EOUBO.js";
+} from "./chunk-JCFROGCP.js";
 import {
   connect,
   findAllTools,
