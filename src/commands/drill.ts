@@ -167,6 +167,11 @@ export async function runDrill(
     },
     () => {},
   );
+  // The database the restore goes into is made as soon as the server answers, during the download.
+  const databaseMade = serverStart.then((s) =>
+    createDatabaseIfMissing(s.connection, manifest.source.database),
+  );
+  databaseMade.catch(() => {});
   try {
     // 1-2. The sidecar and the stored object's SHA-256 equal the manifest's; decryption authenticates.
     const fetched = await fetchVerifiedDump(config.storage, manifest, config.keys, work, phases, logger);
@@ -231,7 +236,7 @@ export async function runDrill(
     );
     const target = withDatabase(server.connection, manifest.source.database);
     // A backup of the "postgres" database restores into the fresh server's own, empty one.
-    await createDatabaseIfMissing(server.connection, manifest.source.database);
+    await databaseMade;
     if (globals) {
       const g = globals;
       const made = await logger.group("create the backup's roles (NOLOGIN, no passwords)", async () => {

@@ -165,6 +165,14 @@ export async function startLocalPostgres(
 ): Promise<ThrowawayPostgres> {
   const logger = options.logger ?? nullLogger;
   const user = unprivilegedUser();
+  if (user && !traversable(tmpdir())) {
+    throw new NoLocalServerError(
+      `the temp directory ${tmpdir()} is out of reach of user "${user.name}", who runs the throwaway server (PostgreSQL refuses to run as root): a directory on its path does not let other users through`,
+      {
+        hint: `point TMPDIR at a directory every user can pass through (each directory above it with o+x, as /tmp), or run as a user other than root`,
+      },
+    );
+  }
   const bins = reachableBy(user, await chooseServerBinaries(options.major, options.binDir));
   const root = mkdtempSync(join(tmpdir(), 'lms-pg-'));
   chmodSync(root, 0o755);

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startLocalPostgres } from '../../src/engines/local.js';
+import { NoLocalServerError, startLocalPostgres } from '../../src/engines/local.js';
 import { nullLogger } from '../../src/log.js';
 import { connect } from '../../src/postgres/client.js';
 
@@ -80,6 +82,33 @@ describe('local throwaway PostgreSQL', () => {
       await pg.stop();
     }
   });
+
+  // As root the server runs as "postgres" (or "nobody"), which must reach the temp directory.
+  it.runIf(process.getuid?.() === 0)(
+    'as root, a TMPDIR the server user cannot reach is refused up front, naming TMPDIR and the fix',
+    async () => {
+      const tmp = mkdtempSync(join(tmpdir(), 'lms-private-'));
+      chmodSync(tmp, 0o700);
+      const saved = process.env.TMPDIR;
+      process.env.TMPDIR = tmp;
+      try {
+        const error = await startLocalPostgres({}).then(
+          () => undefined,
+          (e: unknown) => e as NoLocalServerError,
+        );
+        expect(error).toBeInstanceOf(NoLocalServerError);
+        expect(error?.message).toMatch(
+          /temp directory .*lms-private-.* is out of reach of user "(postgres|nobody)"/,
+        );
+        expect(error?.hint).toMatch(/TMPDIR/);
+        expect(readdirSync(tmp)).toEqual([]);
+      } finally {
+        if (saved === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = saved;
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('refuses a wrong password', async () => {
     const pg = await startLocalPostgres();

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-HRPJF3BU.js");
+  const { runCli: run } = await import("./main-WZG3WBKT.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-RLRYWA6M.js");
+  const { runAction: run } = await import("./main-B4DIKL23.js");
   return run(step);
 }
 

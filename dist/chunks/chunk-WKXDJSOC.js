@@ -6416,6 +6416,14 @@ function tail(path2, lines = 20) {
 async function startLocalPostgres(options = {}) {
   const logger = options.logger ?? nullLogger;
   const user = unprivilegedUser();
+  if (user && !traversable(tmpdir4())) {
+    throw new NoLocalServerError(
+      `the temp directory ${tmpdir4()} is out of reach of user "${user.name}", who runs the throwaway server (PostgreSQL refuses to run as root): a directory on its path does not let other users through`,
+      {
+        hint: `point TMPDIR at a directory every user can pass through (each directory above it with o+x, as /tmp), or run as a user other than root`
+      }
+    );
+  }
   const bins = reachableBy(user, await chooseServerBinaries(options.major, options.binDir));
   const root = mkdtempSync(join13(tmpdir4(), "lms-pg-"));
   chmodSync(root, 493);
@@ -8465,6 +8473,11 @@ async function runDrill(config, deps) {
     () => {
     }
   );
+  const databaseMade = serverStart.then(
+    (s) => createDatabaseIfMissing(s.connection, manifest.source.database)
+  );
+  databaseMade.catch(() => {
+  });
   try {
     const fetched = await fetchVerifiedDump(config.storage, manifest, config.keys, work, phases, logger);
     report.checksum = fetched.checksum;
@@ -8523,7 +8536,7 @@ async function runDrill(config, deps) {
       `throwaway server: ${server.description}${server.fallbacks?.length ? ` (auto fell back: ${server.fallbacks.join("; ")})` : ""}`
     );
     const target = withDatabase(server.connection, manifest.source.database);
-    await createDatabaseIfMissing(server.connection, manifest.source.database);
+    await databaseMade;
     if (globals) {
       const g = globals;
       const made = await logger.group("create the backup's roles (NOLOGIN, no passwords)", async () => {

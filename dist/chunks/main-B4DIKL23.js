@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-JCFROGCP.js";
+} from "./chunk-WKXDJSOC.js";
 import {
   dockerRunId,
   isSecretParam,

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-JCFROGCP.js";
+} from "./chunk-WKXDJSOC.js";
 import {
   connect,
   findAllTools,
