@@ -202,7 +202,7 @@ export async function runDrill(
     }
     report.tools = { pgRestore: toolRecord(pgRestore) };
     logger.info(`pg_restore: ${describeTool(pgRestore)}`);
-    await writeDumpOffsets(dumpFile, phases, logger);
+    await writeDumpOffsets(dumpFile, report.restore.jobs, phases, logger);
     const toc = await phases.time('list', async () => {
       try {
         return await listArchive(pgRestore, dumpFile);

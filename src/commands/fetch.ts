@@ -192,24 +192,32 @@ export async function fetchVerifiedDump(
 }
 
 /**
- * Writes the data offsets into the verified dump (postgres/archive-offsets.ts): pg_dump wrote
- * into a pipe and could not, and without them every parallel pg_restore worker reads its way
- * through the data blocks before the one it came for. Best effort: an archive it does not read
- * stays as it is, and pg_restore reads that one the slow way. The phase is `offsets`.
+ * Writes the data offsets into the verified dump (postgres/archive-offsets.ts) before a restore
+ * of `jobs` parallel jobs: pg_dump wrote into a pipe and could not, and without them every
+ * parallel pg_restore worker reads its way through the data blocks to the one it came for. One
+ * job reads the archive in order anyway, so it gets none (the walk would be a read for nothing).
+ * Best effort: an archive it does not read stays as it is. The phase is `offsets`.
  */
-export async function writeDumpOffsets(dumpFile: string, phases: Phases, logger: Logger): Promise<void> {
+export async function writeDumpOffsets(
+  dumpFile: string,
+  jobs: number,
+  phases: Phases,
+  logger: Logger,
+): Promise<void> {
+  if (jobs < 2) return;
   const r = await phases.time('offsets', () =>
     writeDataOffsets(dumpFile).catch((error: unknown) => ({
       written: false as const,
       reason: describe(error),
     })),
   );
-  if (!r.written)
+  if (!r.written) {
     logger.info(
       `the archive's data offsets were left unset (${r.reason}): pg_restore seeks its data the slow way`,
     );
-  else if (r.set > 0)
+  } else if (r.set > 0) {
     logger.debug(`wrote the data offsets of ${r.set} archive entries (pg_dump wrote into a pipe)`);
+  }
 }
 
 /** The manifest's entry for the globals object (manifest@2), if the backup has one. */

@@ -334,7 +334,8 @@ export async function runRestore(
     }
 
     const jobs = config.jobs ?? Math.max(1, cpus().length);
-    await writeDumpOffsets(fetched.dumpFile, phases, logger);
+    // A selective restore runs pg_restore with one job.
+    await writeDumpOffsets(fetched.dumpFile, selective ? 1 : jobs, phases, logger);
     if (selective) {
       await restoreSelected(config, {
         pgRestore,

@@ -83,7 +83,8 @@ describe('drill on the local engine', () => {
         expected: 'true',
       },
     ];
-    const { report, written } = await drill(b.dir, { checks }, logger);
+    // Two jobs: the archive's data offsets are written for them (the phase `offsets`).
+    const { report, written } = await drill(b.dir, { checks, jobs: 2 }, logger);
     await assertTornDown(logger);
     expect(report.reasons).toEqual([]);
     expect(report.verdict).toBe('pass');
@@ -191,6 +192,8 @@ describe('drill on the local engine', () => {
       const { report, markdown } = await drill(b.dir, { jobs: 1 });
       expect(report.verdict).toBe('fail');
       expect(report.restore.ok).toBe(false);
+      // One job reads the archive in order: no walk for its offsets.
+      expect(report.phases.offsets).toBeUndefined();
       expect(report.restore.firstError).toMatch(/division by zero/);
       expect(report.reasons[0]).toMatch(
         /^the restore failed, so tables, row counts and objects were not checked; first error: .*division by zero/,

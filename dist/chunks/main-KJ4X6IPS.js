@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-WKXDJSOC.js";
+} from "./chunk-M2UCUYV7.js";
 import {
   connect,
   findAllTools,

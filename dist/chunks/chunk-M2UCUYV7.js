@@ -3218,7 +3218,8 @@ async function fetchVerifiedDump(storage, manifest, keys, work, phases, logger) 
   else reasons.push("the dump could not be written to the work directory");
   return out;
 }
-async function writeDumpOffsets(dumpFile, phases, logger) {
+async function writeDumpOffsets(dumpFile, jobs, phases, logger) {
+  if (jobs < 2) return;
   const r = await phases.time(
     "offsets",
     () => writeDataOffsets(dumpFile).catch((error) => ({
@@ -3226,12 +3227,13 @@ async function writeDumpOffsets(dumpFile, phases, logger) {
       reason: describe(error)
     }))
   );
-  if (!r.written)
+  if (!r.written) {
     logger.info(
       `the archive's data offsets were left unset (${r.reason}): pg_restore seeks its data the slow way`
     );
-  else if (r.set > 0)
+  } else if (r.set > 0) {
     logger.debug(`wrote the data offsets of ${r.set} archive entries (pg_dump wrote into a pipe)`);
+  }
 }
 function globalsObject(manifest) {
   return manifest.objects?.find((o) => o.role === "globals");
@@ -8504,7 +8506,7 @@ async function runDrill(config, deps) {
     }
     report.tools = { pgRestore: toolRecord(pgRestore) };
     logger.info(`pg_restore: ${describeTool(pgRestore)}`);
-    await writeDumpOffsets(dumpFile, phases, logger);
+    await writeDumpOffsets(dumpFile, report.restore.jobs, phases, logger);
     const toc = await phases.time("list", async () => {
       try {
         return await listArchive(pgRestore, dumpFile);
@@ -11329,7 +11331,7 @@ async function runRestore(config, deps) {
       );
     }
     const jobs = config.jobs ?? Math.max(1, cpus2().length);
-    await writeDumpOffsets(fetched.dumpFile, phases, logger);
+    await writeDumpOffsets(fetched.dumpFile, selective ? 1 : jobs, phases, logger);
     if (selective) {
       await restoreSelected(config, {
         pgRestore,

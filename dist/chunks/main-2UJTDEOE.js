@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-WKXDJSOC.js";
+} from "./chunk-M2UCUYV7.js";
 import {
   dockerRunId,
   isSecretParam,
