@@ -54,7 +54,7 @@ class Unreadable extends Error {}
 
 /** A sequential reader over a file through a reused window; skips past the window seek ahead. */
 class Window {
-  private buf = Buffer.allocUnsafe(WINDOW);
+  private readonly buf = Buffer.allocUnsafe(WINDOW);
   /** File offset of buf[0]. */
   private start = 0;
   private len = 0;
@@ -72,12 +72,14 @@ class Window {
     return this.at + n <= this.len;
   }
 
-  /** Makes n bytes available at the read position; false at the end of the file. */
+  /**
+   * Makes n bytes (a few: an int, an offset, the header's start; strings are skipped, never
+   * read) available at the read position; false at the end of the file.
+   */
   async need(n: number): Promise<boolean> {
     if (this.at + n <= this.len) return true;
-    if (this.eof && this.at + n > this.len) return false;
-    if (n > this.buf.length) this.buf = Buffer.concat([this.buf.subarray(this.at, this.len)], n * 2);
-    else this.buf.copy(this.buf, 0, this.at, this.len);
+    if (this.eof) return false;
+    this.buf.copy(this.buf, 0, this.at, this.len);
     this.start += this.at;
     this.len -= this.at;
     this.at = 0;
@@ -180,7 +182,7 @@ interface Entry {
   state: number;
 }
 
-/** Reads the header and the TOC: the entries with data and where the data blocks begin. */
+/** Reads the TOC (after the header): each entry's dump id, data state and where its offset field is. */
 async function readToc(r: Reader & { offSize: number }, ver: number): Promise<Entry[]> {
   const count = await readInt(r, 'the entry count');
   if (count < 0) throw new Unreadable(`the entry count is ${count}`);

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-M2UCUYV7.js";
+} from "./chunk-DAIZIOA2.js";
 import {
   connect,
   findAllTools,

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-KJ4X6IPS.js");
+  const { runCli: run } = await import("./main-XK7HL5RH.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-2UJTDEOE.js");
+  const { runAction: run } = await import("./main-U24TRYOX.js");
   return run(step);
 }
 

@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-M2UCUYV7.js";
+} from "./chunk-DAIZIOA2.js";
 import {
   dockerRunId,
   isSecretParam,

@@ -2517,12 +2517,14 @@ var Window = class {
   has(n) {
     return this.at + n <= this.len;
   }
-  /** Makes n bytes available at the read position; false at the end of the file. */
+  /**
+   * Makes n bytes (a few: an int, an offset, the header's start; strings are skipped, never
+   * read) available at the read position; false at the end of the file.
+   */
   async need(n) {
     if (this.at + n <= this.len) return true;
-    if (this.eof && this.at + n > this.len) return false;
-    if (n > this.buf.length) this.buf = Buffer.concat([this.buf.subarray(this.at, this.len)], n * 2);
-    else this.buf.copy(this.buf, 0, this.at, this.len);
+    if (this.eof) return false;
+    this.buf.copy(this.buf, 0, this.at, this.len);
     this.start += this.at;
     this.len -= this.at;
     this.at = 0;
