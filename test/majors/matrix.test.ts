@@ -84,10 +84,17 @@ async function dockerSource(major: number): Promise<{ server: ThrowawayPostgres;
 /** Docker CLI processes that run a pg tool container, seen while `during` runs. */
 async function watchToolCommandLines<T>(during: () => Promise<T>): Promise<{ result: T; seen: string[] }> {
   const seen = new Set<string>();
+  // Only this process's own children: the docker CLI it spawns. Another test file running at the
+  // same time starts tool containers of its own (a `pg_restore --list` needs no password).
+  const isOurs = (pid: string) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
+  };
   const look = () => {
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       try {
+        if (!isOurs(pid)) continue;
         const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
         if (cmd.includes('lms-backup-tool-')) seen.add(cmd);
       } catch {
