@@ -221,6 +221,69 @@ async function skipChunks(r: Reader, what: string): Promise<void> {
   }
 }
 
+/** The archive's entries waiting for an offset, and where each one's data block starts. */
+async function findDataBlocks(
+  w: Window,
+): Promise<{ offSize: number; unset: Map<number, Entry>; found: Map<number, number>; entries: number }> {
+  if (!(await w.need(11))) throw new Unreadable('the file is too short for an archive header');
+  const magic = [0, 1, 2, 3, 4].map(() => String.fromCharCode(w.byte())).join('');
+  if (magic !== 'PGDMP') throw new Unreadable('not a pg_dump archive (no PGDMP header)');
+  const ver = version(w.byte(), w.byte(), w.byte());
+  if (ver < MIN_VERSION || ver > MAX_VERSION) {
+    throw new Unreadable(
+      `archive version ${ver >> 16}.${(ver >> 8) & 255}.${ver & 255} is outside the versions read (1.12 to 1.16)`,
+    );
+  }
+  const intSize = w.byte();
+  const offSize = w.byte();
+  if (intSize < 1 || intSize > 6 || offSize < 1 || offSize > 8) {
+    throw new Unreadable(`integer size ${intSize} or offset size ${offSize} is not one this reads`);
+  }
+  const format = w.byte();
+  if (format !== FORMAT_CUSTOM) throw new Unreadable(`archive format ${format} is not custom (-Fc)`);
+  const r = { w, intSize, offSize };
+  if (ver >= version(1, 15, 0)) {
+    if (!(await w.need(1))) throw new Unreadable('the archive ends inside its header');
+    w.byte(); // compression algorithm
+  } else await readInt(r, 'the header');
+  for (let i = 0; i < 7; i++) await readInt(r, 'the header'); // creation time
+  for (let i = 0; i < 3; i++) await skipStr(r, 'the header'); // database, server and pg_dump versions
+  const toc = await readToc(r, ver);
+  const entries = toc.filter((e) => e.state !== K_OFFSET_NO_DATA).length;
+  const unset = new Map(toc.filter((e) => e.state === K_OFFSET_POS_NOT_SET).map((e) => [e.dumpId, e]));
+  const found = new Map<number, number>();
+  // An archive pg_dump wrote into a file already has them all: no walk.
+  if (unset.size === 0) return { offSize, unset, found, entries };
+
+  const intBytes = 1 + intSize;
+  while (await w.need(1)) {
+    const at = w.position;
+    const type = w.byte();
+    if (type !== BLK_DATA && type !== BLK_BLOBS) {
+      throw new Unreadable(`a data block at offset ${at} has type ${type}`);
+    }
+    const id = await readInt(r, `the data block at offset ${at}`);
+    if (!unset.has(id) || found.has(id)) {
+      throw new Unreadable(`the data block at offset ${at} belongs to no entry waiting for one (id ${id})`);
+    }
+    found.set(id, at);
+    const what = `the data of entry ${id}`;
+    if (type === BLK_DATA) await skipChunks(r, what);
+    else {
+      for (;;) {
+        if (!(await w.need(intBytes))) throw new Unreadable(`the archive ends inside ${what}`);
+        const oid = w.int(intSize);
+        if (oid === 0) break;
+        await skipChunks(r, what);
+      }
+    }
+  }
+  const missing = unset.size - found.size;
+  if (missing > 0)
+    throw new Unreadable(`${missing} entr${missing === 1 ? 'y has' : 'ies have'} no data block`);
+  return { offSize, unset, found, entries };
+}
+
 /**
  * Writes the data offsets pg_dump could not write into a custom-format archive at `path`
  * (see the module comment). Leaves the file unchanged, and says why, when it does not
@@ -229,82 +292,14 @@ async function skipChunks(r: Reader, what: string): Promise<void> {
 export async function writeDataOffsets(path: string): Promise<DataOffsets> {
   const fh = await open(path, 'r+');
   try {
-    const w = new Window(fh);
-    let entries: Entry[];
-    let intSize: number;
-    let offSize: number;
+    let blocks: Awaited<ReturnType<typeof findDataBlocks>>;
     try {
-      if (!(await w.need(11))) throw new Unreadable('the file is too short for an archive header');
-      const magic = [0, 1, 2, 3, 4].map(() => String.fromCharCode(w.byte())).join('');
-      if (magic !== 'PGDMP') throw new Unreadable('not a pg_dump archive (no PGDMP header)');
-      const ver = version(w.byte(), w.byte(), w.byte());
-      if (ver < MIN_VERSION || ver > MAX_VERSION) {
-        throw new Unreadable(
-          `archive version ${ver >> 16}.${(ver >> 8) & 255}.${ver & 255} is outside the versions read (1.12 to 1.16)`,
-        );
-      }
-      intSize = w.byte();
-      offSize = w.byte();
-      if (intSize < 1 || intSize > 6 || offSize < 1 || offSize > 8) {
-        throw new Unreadable(`integer size ${intSize} or offset size ${offSize} is not one this reads`);
-      }
-      const format = w.byte();
-      if (format !== FORMAT_CUSTOM) throw new Unreadable(`archive format ${format} is not custom (-Fc)`);
-      const r = { w, intSize, offSize };
-      if (ver >= version(1, 15, 0)) {
-        if (!(await w.need(1))) throw new Unreadable('the archive ends inside its header');
-        w.byte(); // compression algorithm
-      } else await readInt(r, 'the header');
-      for (let i = 0; i < 7; i++) await readInt(r, 'the header'); // creation time
-      for (let i = 0; i < 3; i++) await skipStr(r, 'the header'); // database, server and pg_dump versions
-      entries = await readToc(r, ver);
+      blocks = await findDataBlocks(new Window(fh));
     } catch (error) {
       if (error instanceof Unreadable) return { written: false, reason: error.message };
       throw error;
     }
-    const withData = entries.filter((e) => e.state !== K_OFFSET_NO_DATA);
-    const unset = new Map(entries.filter((e) => e.state === K_OFFSET_POS_NOT_SET).map((e) => [e.dumpId, e]));
-    if (unset.size === 0) return { written: true, entries: withData.length, set: 0 };
-
-    const r = { w, intSize };
-    const intBytes = 1 + intSize;
-    const found = new Map<number, number>();
-    try {
-      for (;;) {
-        if (!(await w.need(1))) break; // the end of the archive
-        const at = w.position;
-        const type = w.byte();
-        if (type !== BLK_DATA && type !== BLK_BLOBS) {
-          throw new Unreadable(`a data block at offset ${at} has type ${type}`);
-        }
-        const id = await readInt(r, `the data block at offset ${at}`);
-        if (!unset.has(id) || found.has(id)) {
-          throw new Unreadable(
-            `the data block at offset ${at} belongs to no entry waiting for one (id ${id})`,
-          );
-        }
-        found.set(id, at);
-        const what = `the data of entry ${id}`;
-        if (type === BLK_DATA) await skipChunks(r, what);
-        else {
-          for (;;) {
-            if (!(await w.need(intBytes))) throw new Unreadable(`the archive ends inside ${what}`);
-            const oid = w.int(intSize);
-            if (oid === 0) break;
-            await skipChunks(r, what);
-          }
-        }
-      }
-    } catch (error) {
-      if (error instanceof Unreadable) return { written: false, reason: error.message };
-      throw error;
-    }
-    if (found.size !== unset.size) {
-      return {
-        written: false,
-        reason: `${unset.size - found.size} entr${unset.size - found.size === 1 ? 'y has' : 'ies have'} no data block`,
-      };
-    }
+    const { offSize, unset, found, entries } = blocks;
     // Each entry's flag and offset, as pg_dump writes them when it can seek back.
     const field = Buffer.alloc(1 + offSize);
     for (const [id, at] of found) {
@@ -312,7 +307,7 @@ export async function writeDataOffsets(path: string): Promise<DataOffsets> {
       for (let b = 0; b < offSize; b++) field[1 + b] = Math.floor(at / 2 ** (8 * b)) & 0xff;
       await fh.write(field, 0, field.length, unset.get(id)!.flagAt);
     }
-    return { written: true, entries: withData.length, set: found.size };
+    return { written: true, entries, set: found.size };
   } finally {
     await fh.close();
   }

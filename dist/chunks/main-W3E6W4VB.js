@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-DAIZIOA2.js";
+} from "./chunk-5YZDLKAM.js";
 import {
   dockerRunId,
   isSecretParam,

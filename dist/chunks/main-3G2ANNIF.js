@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-DAIZIOA2.js";
+} from "./chunk-5YZDLKAM.js";
 import {
   connect,
   findAllTools,

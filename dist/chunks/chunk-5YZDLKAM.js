@@ -2635,91 +2635,81 @@ async function skipChunks(r, what) {
     if (!await r.w.need(1 + r.intSize)) throw new Unreadable(`the archive ends inside ${what}`);
   }
 }
+async function findDataBlocks(w) {
+  if (!await w.need(11)) throw new Unreadable("the file is too short for an archive header");
+  const magic = [0, 1, 2, 3, 4].map(() => String.fromCharCode(w.byte())).join("");
+  if (magic !== "PGDMP") throw new Unreadable("not a pg_dump archive (no PGDMP header)");
+  const ver = version(w.byte(), w.byte(), w.byte());
+  if (ver < MIN_VERSION || ver > MAX_VERSION) {
+    throw new Unreadable(
+      `archive version ${ver >> 16}.${ver >> 8 & 255}.${ver & 255} is outside the versions read (1.12 to 1.16)`
+    );
+  }
+  const intSize = w.byte();
+  const offSize = w.byte();
+  if (intSize < 1 || intSize > 6 || offSize < 1 || offSize > 8) {
+    throw new Unreadable(`integer size ${intSize} or offset size ${offSize} is not one this reads`);
+  }
+  const format = w.byte();
+  if (format !== FORMAT_CUSTOM) throw new Unreadable(`archive format ${format} is not custom (-Fc)`);
+  const r = { w, intSize, offSize };
+  if (ver >= version(1, 15, 0)) {
+    if (!await w.need(1)) throw new Unreadable("the archive ends inside its header");
+    w.byte();
+  } else await readInt(r, "the header");
+  for (let i = 0; i < 7; i++) await readInt(r, "the header");
+  for (let i = 0; i < 3; i++) await skipStr(r, "the header");
+  const toc = await readToc(r, ver);
+  const entries = toc.filter((e) => e.state !== K_OFFSET_NO_DATA).length;
+  const unset = new Map(toc.filter((e) => e.state === K_OFFSET_POS_NOT_SET).map((e) => [e.dumpId, e]));
+  const found2 = /* @__PURE__ */ new Map();
+  if (unset.size === 0) return { offSize, unset, found: found2, entries };
+  const intBytes = 1 + intSize;
+  while (await w.need(1)) {
+    const at = w.position;
+    const type = w.byte();
+    if (type !== BLK_DATA && type !== BLK_BLOBS) {
+      throw new Unreadable(`a data block at offset ${at} has type ${type}`);
+    }
+    const id = await readInt(r, `the data block at offset ${at}`);
+    if (!unset.has(id) || found2.has(id)) {
+      throw new Unreadable(`the data block at offset ${at} belongs to no entry waiting for one (id ${id})`);
+    }
+    found2.set(id, at);
+    const what = `the data of entry ${id}`;
+    if (type === BLK_DATA) await skipChunks(r, what);
+    else {
+      for (; ; ) {
+        if (!await w.need(intBytes)) throw new Unreadable(`the archive ends inside ${what}`);
+        const oid = w.int(intSize);
+        if (oid === 0) break;
+        await skipChunks(r, what);
+      }
+    }
+  }
+  const missing = unset.size - found2.size;
+  if (missing > 0)
+    throw new Unreadable(`${missing} entr${missing === 1 ? "y has" : "ies have"} no data block`);
+  return { offSize, unset, found: found2, entries };
+}
 async function writeDataOffsets(path2) {
   const fh = await open(path2, "r+");
   try {
-    const w = new Window(fh);
-    let entries;
-    let intSize;
-    let offSize;
+    let blocks;
     try {
-      if (!await w.need(11)) throw new Unreadable("the file is too short for an archive header");
-      const magic = [0, 1, 2, 3, 4].map(() => String.fromCharCode(w.byte())).join("");
-      if (magic !== "PGDMP") throw new Unreadable("not a pg_dump archive (no PGDMP header)");
-      const ver = version(w.byte(), w.byte(), w.byte());
-      if (ver < MIN_VERSION || ver > MAX_VERSION) {
-        throw new Unreadable(
-          `archive version ${ver >> 16}.${ver >> 8 & 255}.${ver & 255} is outside the versions read (1.12 to 1.16)`
-        );
-      }
-      intSize = w.byte();
-      offSize = w.byte();
-      if (intSize < 1 || intSize > 6 || offSize < 1 || offSize > 8) {
-        throw new Unreadable(`integer size ${intSize} or offset size ${offSize} is not one this reads`);
-      }
-      const format = w.byte();
-      if (format !== FORMAT_CUSTOM) throw new Unreadable(`archive format ${format} is not custom (-Fc)`);
-      const r2 = { w, intSize, offSize };
-      if (ver >= version(1, 15, 0)) {
-        if (!await w.need(1)) throw new Unreadable("the archive ends inside its header");
-        w.byte();
-      } else await readInt(r2, "the header");
-      for (let i = 0; i < 7; i++) await readInt(r2, "the header");
-      for (let i = 0; i < 3; i++) await skipStr(r2, "the header");
-      entries = await readToc(r2, ver);
+      blocks = await findDataBlocks(new Window(fh));
     } catch (error) {
       if (error instanceof Unreadable) return { written: false, reason: error.message };
       throw error;
     }
-    const withData = entries.filter((e) => e.state !== K_OFFSET_NO_DATA);
-    const unset = new Map(entries.filter((e) => e.state === K_OFFSET_POS_NOT_SET).map((e) => [e.dumpId, e]));
-    if (unset.size === 0) return { written: true, entries: withData.length, set: 0 };
-    const r = { w, intSize };
-    const intBytes = 1 + intSize;
-    const found2 = /* @__PURE__ */ new Map();
-    try {
-      for (; ; ) {
-        if (!await w.need(1)) break;
-        const at = w.position;
-        const type = w.byte();
-        if (type !== BLK_DATA && type !== BLK_BLOBS) {
-          throw new Unreadable(`a data block at offset ${at} has type ${type}`);
-        }
-        const id = await readInt(r, `the data block at offset ${at}`);
-        if (!unset.has(id) || found2.has(id)) {
-          throw new Unreadable(
-            `the data block at offset ${at} belongs to no entry waiting for one (id ${id})`
-          );
-        }
-        found2.set(id, at);
-        const what = `the data of entry ${id}`;
-        if (type === BLK_DATA) await skipChunks(r, what);
-        else {
-          for (; ; ) {
-            if (!await w.need(intBytes)) throw new Unreadable(`the archive ends inside ${what}`);
-            const oid = w.int(intSize);
-            if (oid === 0) break;
-            await skipChunks(r, what);
-          }
-        }
-      }
-    } catch (error) {
-      if (error instanceof Unreadable) return { written: false, reason: error.message };
-      throw error;
-    }
-    if (found2.size !== unset.size) {
-      return {
-        written: false,
-        reason: `${unset.size - found2.size} entr${unset.size - found2.size === 1 ? "y has" : "ies have"} no data block`
-      };
-    }
+    const { offSize, unset, found: found2, entries } = blocks;
     const field = Buffer.alloc(1 + offSize);
     for (const [id, at] of found2) {
       field[0] = K_OFFSET_POS_SET;
       for (let b = 0; b < offSize; b++) field[1 + b] = Math.floor(at / 2 ** (8 * b)) & 255;
       await fh.write(field, 0, field.length, unset.get(id).flagAt);
     }
-    return { written: true, entries: withData.length, set: found2.size };
+    return { written: true, entries, set: found2.size };
   } finally {
     await fh.close();
   }

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-XK7HL5RH.js");
+  const { runCli: run } = await import("./main-3G2ANNIF.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-U24TRYOX.js");
+  const { runAction: run } = await import("./main-W3E6W4VB.js");
   return run(step);
 }
 
