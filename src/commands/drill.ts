@@ -21,7 +21,7 @@ import { drillErasures } from '../erasure/restore-hook.js';
 import { ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
 import { drillParts } from '../parts/proofs.js';
-import { connect, createDatabaseIfMissing, majorOfVersionNum } from '../postgres/client.js';
+import { connect, connectMany, createDatabaseIfMissing, majorOfVersionNum } from '../postgres/client.js';
 import { withDatabase } from '../postgres/connection.js';
 import { createMissingRoles, type Globals } from '../postgres/globals.js';
 import { listArchive, runPgRestore } from '../postgres/restore.js';
@@ -172,6 +172,11 @@ export async function runDrill(
     createDatabaseIfMissing(s.connection, manifest.source.database),
   );
   databaseMade.catch(() => {});
+  // The globals object and the pg_restore to use are found while the dump downloads.
+  const globalsFetched = fetchVerifiedGlobals(config.storage, manifest, config.keys);
+  globalsFetched.catch(() => {});
+  const pgRestoreFound = resolvePgRestore(manifest.tool.pgDumpVersion, { logger });
+  pgRestoreFound.catch(() => {});
   try {
     // 1-2. The sidecar and the stored object's SHA-256 equal the manifest's; decryption authenticates.
     const fetched = await fetchVerifiedDump(config.storage, manifest, config.keys, work, phases, logger);
@@ -184,7 +189,7 @@ export async function runDrill(
     // The globals (manifest@2): the roles the restore needs for owners, grants and policies.
     let globals: Globals | undefined;
     try {
-      globals = (await fetchVerifiedGlobals(config.storage, manifest, config.keys))?.globals;
+      globals = (await globalsFetched)?.globals;
     } catch (error) {
       reasons.push(`the globals object cannot be used: ${describe(error)}`);
       return await finish();
@@ -195,7 +200,7 @@ export async function runDrill(
     // 3. pg_restore can read the archive.
     let pgRestore: Awaited<ReturnType<typeof resolvePgRestore>>;
     try {
-      pgRestore = await resolvePgRestore(manifest.tool.pgDumpVersion, { logger });
+      pgRestore = await pgRestoreFound;
     } catch (error) {
       cannotRun(`no pg_restore that reads this backup's archive: ${describe(error)}`);
       return await finish();
@@ -277,11 +282,14 @@ export async function runDrill(
     }
     await logger.group('validate tables, row counts, extensions, objects and checks', () =>
       phases.time('validate', async () => {
-        const client = await connect(target);
+        // One connection per restore job: the row counts scan the tables on as many cores.
+        const clients = await connectMany(target, Math.max(1, report.restore.jobs));
+        const client = clients[0]!;
         try {
           const v = await validateRestored(client, manifest.inventory, {
             minTables: config.minTables,
             checks: config.checks,
+            counters: clients.slice(1),
           });
           report.tableCount = v.tableCount;
           report.tables = v.tables;
@@ -295,7 +303,7 @@ export async function runDrill(
           report.objects = objects;
           reasons.push(...objectReasons(objects));
         } finally {
-          await client.end();
+          await Promise.all(clients.map((c) => c.end()));
         }
       }),
     );

@@ -41,6 +41,17 @@ export async function connect(conn: PgConnection, options: { timeoutMs?: number 
   return client;
 }
 
+/** `n` clients at once; if one cannot connect, the others are closed and its error is thrown. */
+export async function connectMany(conn: PgConnection, n: number): Promise<pg.Client[]> {
+  const settled = await Promise.allSettled(Array.from({ length: n }, () => connect(conn)));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<pg.Client>).value);
+  await Promise.all(
+    settled.map((r) => (r.status === 'fulfilled' ? r.value.end().catch(() => {}) : undefined)),
+  );
+  throw failed.reason;
+}
+
 /** Maps a connection failure to a clear, typed error (no secret in the message). */
 export function connectionError(error: unknown, conn: PgConnection): Error {
   const where = describeConnection(conn);

@@ -148,29 +148,38 @@ export interface Validation {
 export async function validateRestored(
   client: pg.Client,
   inventory: Inventory,
-  options: { minTables: number; checks: HealthCheck[] },
+  options: {
+    minTables: number;
+    checks: HealthCheck[];
+    /** More connections to the same database: the row counts are spread over these and `client`. */
+    counters?: pg.Client[];
+  },
 ): Promise<Validation> {
   const reasons: string[] = [];
   const present = await listTables(client);
   const key = (s: string, n: string) => `${s}.${n}`;
   const presentSet = new Set(present.map((t) => key(t.schema, t.name)));
-  const tables: TableCheck[] = [];
-  for (const t of inventory.tables) {
-    if (!presentSet.has(key(t.schema, t.name))) {
-      tables.push({ schema: t.schema, name: t.name, expected: t.rows, found: null, ok: false });
-      continue;
-    }
-    const found = await countRows(client, t.schema, t.name);
-    tables.push({ schema: t.schema, name: t.name, expected: t.rows, found, ok: found === t.rows });
-  }
   const known = new Set(inventory.tables.map((t) => key(t.schema, t.name)));
+  const found = await countTables(
+    [client, ...(options.counters ?? [])],
+    [
+      ...inventory.tables.filter((t) => presentSet.has(key(t.schema, t.name))),
+      ...present.filter((t) => !known.has(key(t.schema, t.name))).map((t) => ({ ...t, rows: 0 })),
+    ],
+  );
+  const tables: TableCheck[] = inventory.tables.map((t) => {
+    const n = found.get(key(t.schema, t.name));
+    return n === undefined
+      ? { schema: t.schema, name: t.name, expected: t.rows, found: null, ok: false }
+      : { schema: t.schema, name: t.name, expected: t.rows, found: n, ok: n === t.rows };
+  });
   for (const t of present) {
     if (!known.has(key(t.schema, t.name))) {
       tables.push({
         schema: t.schema,
         name: t.name,
         expected: null,
-        found: await countRows(client, t.schema, t.name),
+        found: found.get(key(t.schema, t.name))!,
         ok: true,
       });
     }
@@ -211,6 +220,35 @@ export async function validateRestored(
     }
   }
   return { tableCount, tables, extensions, checks, reasons };
+}
+
+/**
+ * Exact row counts of `tables` (keyed `schema.name`), spread over `clients`: the largest tables
+ * (by the manifest's count) go first, each to whichever connection is free next, so a restored
+ * database's sequential scans run on as many cores as there are connections.
+ */
+async function countTables(
+  clients: pg.Client[],
+  tables: { schema: string; name: string; rows: number }[],
+): Promise<Map<string, number>> {
+  const queue = [...tables].sort((a, b) => b.rows - a.rows);
+  const found = new Map<string, number>();
+  // A failure empties the queue; it is thrown once every connection's current query is over.
+  const settled = await Promise.allSettled(
+    clients.map(async (c) => {
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        try {
+          found.set(`${t.schema}.${t.name}`, await countRows(c, t.schema, t.name));
+        } catch (error) {
+          queue.length = 0;
+          throw error;
+        }
+      }
+    }),
+  );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return found;
 }
 
 export interface ObjectCompareOptions {

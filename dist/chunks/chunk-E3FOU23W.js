@@ -6356,6 +6356,16 @@ async function connect(conn, options = {}) {
   }
   return client;
 }
+async function connectMany(conn, n) {
+  const settled = await Promise.allSettled(Array.from({ length: n }, () => connect(conn)));
+  const failed = settled.find((r) => r.status === "rejected");
+  if (!failed) return settled.map((r) => r.value);
+  await Promise.all(
+    settled.map((r) => r.status === "fulfilled" ? r.value.end().catch(() => {
+    }) : void 0)
+  );
+  throw failed.reason;
+}
 function connectionError(error, conn) {
   const where = describeConnection(conn);
   const e = error;
@@ -6477,6 +6487,7 @@ export {
   resolveCompose,
   majorOfVersionNum,
   connect,
+  connectMany,
   serverInfo,
   createDatabaseIfMissing,
   quoteIdent,

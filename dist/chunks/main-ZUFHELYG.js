@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-5YZDLKAM.js";
+} from "./chunk-RXW53JEM.js";
 import {
   connect,
   findAllTools,
@@ -65,7 +65,7 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-ZH3WARQ7.js";
+} from "./chunk-E3FOU23W.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-TAQJN7PI.js";
 import {

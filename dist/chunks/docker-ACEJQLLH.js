@@ -14,12 +14,12 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-L4DYELZZ.js";
+} from "./chunk-R7XAYR7Z.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-ZH3WARQ7.js";
+} from "./chunk-E3FOU23W.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-6RQLM3KX.js";
 import "./chunk-ZTERMN2E.js";

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-3G2ANNIF.js");
+  const { runCli: run } = await import("./main-ZUFHELYG.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-W3E6W4VB.js");
+  const { runAction: run } = await import("./main-O4GDEG5L.js");
   return run(step);
 }
 

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-L4DYELZZ.js";
+} from "./chunk-R7XAYR7Z.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-5YZDLKAM.js";
+} from "./chunk-RXW53JEM.js";
 import {
   dockerRunId,
   isSecretParam,
@@ -64,7 +64,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-ZH3WARQ7.js";
+} from "./chunk-E3FOU23W.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-ZH3WARQ7.js";
+} from "./chunk-E3FOU23W.js";
 import {
   ConfigError,
   JobFailedError,

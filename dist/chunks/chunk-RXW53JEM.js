@@ -7,6 +7,7 @@ var __dirname = __lmsDirname(__filename);
 import {
   composeRequestConnection,
   connect,
+  connectMany,
   createDatabaseIfMissing,
   describeConnection,
   describeTool,
@@ -32,7 +33,7 @@ import {
   toolRecord,
   toolWhere,
   withDatabase
-} from "./chunk-ZH3WARQ7.js";
+} from "./chunk-E3FOU23W.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -6691,7 +6692,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-QAZ7CCEW.js");
+  const docker = await import("./docker-ACEJQLLH.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
@@ -7907,23 +7908,25 @@ async function validateRestored(client, inventory, options) {
   const present = await listTables(client);
   const key = (s, n) => `${s}.${n}`;
   const presentSet = new Set(present.map((t) => key(t.schema, t.name)));
-  const tables = [];
-  for (const t of inventory.tables) {
-    if (!presentSet.has(key(t.schema, t.name))) {
-      tables.push({ schema: t.schema, name: t.name, expected: t.rows, found: null, ok: false });
-      continue;
-    }
-    const found2 = await countRows(client, t.schema, t.name);
-    tables.push({ schema: t.schema, name: t.name, expected: t.rows, found: found2, ok: found2 === t.rows });
-  }
   const known = new Set(inventory.tables.map((t) => key(t.schema, t.name)));
+  const found2 = await countTables(
+    [client, ...options.counters ?? []],
+    [
+      ...inventory.tables.filter((t) => presentSet.has(key(t.schema, t.name))),
+      ...present.filter((t) => !known.has(key(t.schema, t.name))).map((t) => ({ ...t, rows: 0 }))
+    ]
+  );
+  const tables = inventory.tables.map((t) => {
+    const n = found2.get(key(t.schema, t.name));
+    return n === void 0 ? { schema: t.schema, name: t.name, expected: t.rows, found: null, ok: false } : { schema: t.schema, name: t.name, expected: t.rows, found: n, ok: n === t.rows };
+  });
   for (const t of present) {
     if (!known.has(key(t.schema, t.name))) {
       tables.push({
         schema: t.schema,
         name: t.name,
         expected: null,
-        found: await countRows(client, t.schema, t.name),
+        found: found2.get(key(t.schema, t.name)),
         ok: true
       });
     }
@@ -7949,8 +7952,8 @@ async function validateRestored(client, inventory, options) {
   }
   const restoredExt = new Map((await listExtensions(client)).map((e) => [e.name, e.version]));
   const extensions = inventory.extensions.map((e) => {
-    const found2 = restoredExt.get(e.name) ?? null;
-    return { name: e.name, expected: e.version, found: found2, ok: found2 !== null };
+    const found3 = restoredExt.get(e.name) ?? null;
+    return { name: e.name, expected: e.version, found: found3, ok: found3 !== null };
   });
   for (const e of extensions) if (!e.ok) reasons.push(`extension ${e.name} is missing after restore`);
   const checks = await runHealthChecks(client, options.checks);
@@ -7962,6 +7965,25 @@ async function validateRestored(client, inventory, options) {
     }
   }
   return { tableCount, tables, extensions, checks, reasons };
+}
+async function countTables(clients, tables) {
+  const queue = [...tables].sort((a, b) => b.rows - a.rows);
+  const found2 = /* @__PURE__ */ new Map();
+  const settled = await Promise.allSettled(
+    clients.map(async (c) => {
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        try {
+          found2.set(`${t.schema}.${t.name}`, await countRows(c, t.schema, t.name));
+        } catch (error) {
+          queue.length = 0;
+          throw error;
+        }
+      }
+    })
+  );
+  const failed2 = settled.find((r) => r.status === "rejected");
+  if (failed2) throw failed2.reason;
+  return found2;
 }
 async function compareObjects(client, inventory, options) {
   const out = [];
@@ -8472,6 +8494,12 @@ async function runDrill(config, deps) {
   );
   databaseMade.catch(() => {
   });
+  const globalsFetched = fetchVerifiedGlobals(config.storage, manifest, config.keys);
+  globalsFetched.catch(() => {
+  });
+  const pgRestoreFound = resolvePgRestore(manifest.tool.pgDumpVersion, { logger });
+  pgRestoreFound.catch(() => {
+  });
   try {
     const fetched = await fetchVerifiedDump(config.storage, manifest, config.keys, work, phases, logger);
     report.checksum = fetched.checksum;
@@ -8482,7 +8510,7 @@ async function runDrill(config, deps) {
     if (!dumpFile) return await finish();
     let globals;
     try {
-      globals = (await fetchVerifiedGlobals(config.storage, manifest, config.keys))?.globals;
+      globals = (await globalsFetched)?.globals;
     } catch (error) {
       reasons.push(`the globals object cannot be used: ${describe(error)}`);
       return await finish();
@@ -8491,7 +8519,7 @@ async function runDrill(config, deps) {
     report.restore.owners = withOwners;
     let pgRestore;
     try {
-      pgRestore = await resolvePgRestore(manifest.tool.pgDumpVersion, { logger });
+      pgRestore = await pgRestoreFound;
     } catch (error) {
       cannotRun(`no pg_restore that reads this backup's archive: ${describe(error)}`);
       return await finish();
@@ -8574,11 +8602,13 @@ ${restore.errors.map((l) => `    ${l}`).join("\n")}`
     await logger.group(
       "validate tables, row counts, extensions, objects and checks",
       () => phases.time("validate", async () => {
-        const client = await connect(target);
+        const clients = await connectMany(target, Math.max(1, report.restore.jobs));
+        const client = clients[0];
         try {
           const v = await validateRestored(client, manifest.inventory, {
             minTables: config.minTables,
-            checks: config.checks
+            checks: config.checks,
+            counters: clients.slice(1)
           });
           report.tableCount = v.tableCount;
           report.tables = v.tables;
@@ -8592,7 +8622,7 @@ ${restore.errors.map((l) => `    ${l}`).join("\n")}`
           report.objects = objects;
           reasons.push(...objectReasons(objects));
         } finally {
-          await client.end();
+          await Promise.all(clients.map((c) => c.end()));
         }
       })
     );
