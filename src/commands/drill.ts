@@ -283,7 +283,10 @@ export async function runDrill(
     await logger.group('validate tables, row counts, extensions, objects and checks', () =>
       phases.time('validate', async () => {
         // One connection per restore job: the row counts scan the tables on as many cores.
-        const clients = await connectMany(target, Math.max(1, report.restore.jobs));
+        const clients = await connectMany(
+          target,
+          Math.max(1, Math.min(report.restore.jobs, manifest.inventory.tables.length)),
+        );
         const client = clients[0]!;
         try {
           const v = await validateRestored(client, manifest.inventory, {

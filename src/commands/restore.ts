@@ -24,6 +24,7 @@ import {
 } from '../parts/restore.js';
 import {
   connect,
+  connectMany,
   createDatabaseIfMissing,
   majorOfVersionNum,
   quoteIdent,
@@ -394,11 +395,17 @@ export async function runRestore(
           `pg_restore reported errors:\n${outcome.errors.map((l) => `    ${l}`).join('\n')}`,
         );
       } else {
-        const c = await connect(config.target);
+        // The row counts go over as many connections as the restore had jobs.
+        const clients = await connectMany(
+          config.target,
+          Math.max(1, Math.min(jobs, manifest.inventory.tables.length)),
+        );
+        const c = clients[0]!;
         try {
           result.validation = await validateRestored(c, manifest.inventory, {
             minTables: config.minTables,
             checks: [],
+            counters: clients.slice(1),
           });
           reasons.push(...result.validation.reasons);
           result.objects = await compareObjects(c, manifest.inventory, keep);
@@ -407,7 +414,7 @@ export async function runRestore(
           if (userTables === 0) reasons.push(...objectProblems);
           else for (const p of objectProblems) result.nextSteps.push(`check: ${p}`);
         } finally {
-          await c.end();
+          await Promise.all(clients.map((x) => x.end()));
         }
       }
     }

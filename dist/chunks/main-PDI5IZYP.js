@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-RXW53JEM.js";
+} from "./chunk-G3KJJU5R.js";
 import {
   dockerRunId,
   isSecretParam,

@@ -8602,7 +8602,10 @@ ${restore.errors.map((l) => `    ${l}`).join("\n")}`
     await logger.group(
       "validate tables, row counts, extensions, objects and checks",
       () => phases.time("validate", async () => {
-        const clients = await connectMany(target, Math.max(1, report.restore.jobs));
+        const clients = await connectMany(
+          target,
+          Math.max(1, Math.min(report.restore.jobs, manifest.inventory.tables.length))
+        );
         const client = clients[0];
         try {
           const v = await validateRestored(client, manifest.inventory, {
@@ -11414,11 +11417,16 @@ async function runRestore(config, deps) {
 ${outcome.errors.map((l) => `    ${l}`).join("\n")}`
         );
       } else {
-        const c = await connect(config.target);
+        const clients = await connectMany(
+          config.target,
+          Math.max(1, Math.min(jobs, manifest.inventory.tables.length))
+        );
+        const c = clients[0];
         try {
           result.validation = await validateRestored(c, manifest.inventory, {
             minTables: config.minTables,
-            checks: []
+            checks: [],
+            counters: clients.slice(1)
           });
           reasons.push(...result.validation.reasons);
           result.objects = await compareObjects(c, manifest.inventory, keep);
@@ -11426,7 +11434,7 @@ ${outcome.errors.map((l) => `    ${l}`).join("\n")}`
           if (userTables === 0) reasons.push(...objectProblems);
           else for (const p of objectProblems) result.nextSteps.push(`check: ${p}`);
         } finally {
-          await c.end();
+          await Promise.all(clients.map((x) => x.end()));
         }
       }
     }

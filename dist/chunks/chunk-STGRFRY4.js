@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-ZUFHELYG.js");
+  const { runCli: run } = await import("./main-OK5R7L4U.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-O4GDEG5L.js");
+  const { runAction: run } = await import("./main-PDI5IZYP.js");
   return run(step);
 }
 

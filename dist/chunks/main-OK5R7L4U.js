@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-RXW53JEM.js";
+} from "./chunk-G3KJJU5R.js";
 import {
   connect,
   findAllTools,
