@@ -158,28 +158,30 @@ export async function validateRestored(
   const reasons: string[] = [];
   const present = await listTables(client);
   const key = (s: string, n: string) => `${s}.${n}`;
-  const presentSet = new Set(present.map((t) => key(t.schema, t.name)));
-  const known = new Set(inventory.tables.map((t) => key(t.schema, t.name)));
+  // Tables by (schema, name): a dot may be part of either, so "s.n" names, it does not identify.
+  const id = (s: string, n: string) => `${s}\0${n}`;
+  const presentSet = new Set(present.map((t) => id(t.schema, t.name)));
+  const known = new Set(inventory.tables.map((t) => id(t.schema, t.name)));
   const found = await countTables(
     [client, ...(options.counters ?? [])],
     [
-      ...inventory.tables.filter((t) => presentSet.has(key(t.schema, t.name))),
-      ...present.filter((t) => !known.has(key(t.schema, t.name))).map((t) => ({ ...t, rows: 0 })),
+      ...inventory.tables.filter((t) => presentSet.has(id(t.schema, t.name))),
+      ...present.filter((t) => !known.has(id(t.schema, t.name))).map((t) => ({ ...t, rows: 0 })),
     ],
   );
   const tables: TableCheck[] = inventory.tables.map((t) => {
-    const n = found.get(key(t.schema, t.name));
+    const n = found.get(id(t.schema, t.name));
     return n === undefined
       ? { schema: t.schema, name: t.name, expected: t.rows, found: null, ok: false }
       : { schema: t.schema, name: t.name, expected: t.rows, found: n, ok: n === t.rows };
   });
   for (const t of present) {
-    if (!known.has(key(t.schema, t.name))) {
+    if (!known.has(id(t.schema, t.name))) {
       tables.push({
         schema: t.schema,
         name: t.name,
         expected: null,
-        found: found.get(key(t.schema, t.name))!,
+        found: found.get(id(t.schema, t.name))!,
         ok: true,
       });
     }
@@ -223,7 +225,7 @@ export async function validateRestored(
 }
 
 /**
- * Exact row counts of `tables` (keyed `schema.name`), spread over `clients`: the largest tables
+ * Exact row counts of `tables` (keyed schema NUL name), spread over `clients`: the largest tables
  * (by the manifest's count) go first, each to whichever connection is free next, so a restored
  * database's sequential scans run on as many cores as there are connections.
  */
@@ -238,7 +240,7 @@ async function countTables(
     clients.map(async (c) => {
       for (let t = queue.shift(); t; t = queue.shift()) {
         try {
-          found.set(`${t.schema}.${t.name}`, await countRows(c, t.schema, t.name));
+          found.set(`${t.schema}\0${t.name}`, await countRows(c, t.schema, t.name));
         } catch (error) {
           queue.length = 0;
           throw error;

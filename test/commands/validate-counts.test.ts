@@ -24,7 +24,9 @@ beforeAll(async () => {
       CREATE TABLE mid AS SELECT g AS id FROM generate_series(1, 300) g;
       CREATE TABLE "Odd ""name""" AS SELECT g AS id FROM generate_series(1, 7) g;
       CREATE TABLE gone AS SELECT 1 AS id;
-      CREATE TABLE small AS SELECT g AS id FROM generate_series(1, 3) g;`);
+      CREATE TABLE small AS SELECT g AS id FROM generate_series(1, 3) g;
+      CREATE SCHEMA "a.b"; CREATE TABLE "a.b".c AS SELECT g AS id FROM generate_series(1, 2) g;
+      CREATE SCHEMA a; CREATE TABLE a."b.c" AS SELECT g AS id FROM generate_series(1, 4) g;`);
   } finally {
     await c.end();
   }
@@ -54,7 +56,7 @@ describe('row counts on several connections', () => {
       const inventory = await takeInventory(clients[0]!);
       // The restore lost a table, one count differs from the manifest, one table is not in it.
       await clients[0]!.query(
-        'DROP TABLE gone; INSERT INTO mid VALUES (301); CREATE TABLE extra AS SELECT 1 AS id',
+        'DROP TABLE gone, "a.b".c; INSERT INTO mid VALUES (301); CREATE TABLE extra AS SELECT 1 AS id',
       );
       const seen = spy(clients);
       const v = await validateRestored(clients[0]!, inventory, {
@@ -62,14 +64,19 @@ describe('row counts on several connections', () => {
         checks: [],
         counters: clients.slice(1),
       });
-      const found = Object.fromEntries(v.tables.map((t) => [t.name, [t.expected, t.found, t.ok]]));
+      const found = Object.fromEntries(
+        v.tables.map((t) => [`${t.schema} | ${t.name}`, [t.expected, t.found, t.ok]]),
+      );
       expect(found).toEqual({
-        big: [30000, 30000, true],
-        mid: [300, 301, false],
-        'Odd "name"': [7, 7, true],
-        gone: [1, null, false],
-        small: [3, 3, true],
-        extra: [null, 1, true],
+        'public | big': [30000, 30000, true],
+        'public | mid': [300, 301, false],
+        'public | Odd "name"': [7, 7, true],
+        'public | gone': [1, null, false],
+        'public | small': [3, 3, true],
+        // "a.b".c and a."b.c" are both named a.b.c: only the one that is left is counted.
+        'a.b | c': [2, null, false],
+        'a | b.c': [4, 4, true],
+        'public | extra': [null, 1, true],
       });
       // Each table present was counted once, and no connection sat idle.
       expect(seen.flat().sort()).toEqual(
@@ -78,6 +85,7 @@ describe('row counts on several connections', () => {
           '"public"."mid"',
           '"public"."Odd ""name"""',
           '"public"."small"',
+          '"a"."b.c"',
           '"public"."extra"',
         ].sort(),
       );
@@ -85,7 +93,7 @@ describe('row counts on several connections', () => {
       expect(seen[0]![0]).toBe('"public"."big"');
       expect(v.reasons).toEqual(
         expect.arrayContaining([
-          '1 table(s) missing after restore: public.gone',
+          '2 table(s) missing after restore: a.b.c, public.gone',
           'row count of public.mid is 301, the manifest says 300',
         ]),
       );

@@ -7907,26 +7907,27 @@ async function validateRestored(client, inventory, options) {
   const reasons = [];
   const present = await listTables(client);
   const key = (s, n) => `${s}.${n}`;
-  const presentSet = new Set(present.map((t) => key(t.schema, t.name)));
-  const known = new Set(inventory.tables.map((t) => key(t.schema, t.name)));
+  const id = (s, n) => `${s}\0${n}`;
+  const presentSet = new Set(present.map((t) => id(t.schema, t.name)));
+  const known = new Set(inventory.tables.map((t) => id(t.schema, t.name)));
   const found2 = await countTables(
     [client, ...options.counters ?? []],
     [
-      ...inventory.tables.filter((t) => presentSet.has(key(t.schema, t.name))),
-      ...present.filter((t) => !known.has(key(t.schema, t.name))).map((t) => ({ ...t, rows: 0 }))
+      ...inventory.tables.filter((t) => presentSet.has(id(t.schema, t.name))),
+      ...present.filter((t) => !known.has(id(t.schema, t.name))).map((t) => ({ ...t, rows: 0 }))
     ]
   );
   const tables = inventory.tables.map((t) => {
-    const n = found2.get(key(t.schema, t.name));
+    const n = found2.get(id(t.schema, t.name));
     return n === void 0 ? { schema: t.schema, name: t.name, expected: t.rows, found: null, ok: false } : { schema: t.schema, name: t.name, expected: t.rows, found: n, ok: n === t.rows };
   });
   for (const t of present) {
-    if (!known.has(key(t.schema, t.name))) {
+    if (!known.has(id(t.schema, t.name))) {
       tables.push({
         schema: t.schema,
         name: t.name,
         expected: null,
-        found: found2.get(key(t.schema, t.name)),
+        found: found2.get(id(t.schema, t.name)),
         ok: true
       });
     }
@@ -7973,7 +7974,7 @@ async function countTables(clients, tables) {
     clients.map(async (c) => {
       for (let t = queue.shift(); t; t = queue.shift()) {
         try {
-          found2.set(`${t.schema}.${t.name}`, await countRows(c, t.schema, t.name));
+          found2.set(`${t.schema}\0${t.name}`, await countRows(c, t.schema, t.name));
         } catch (error) {
           queue.length = 0;
           throw error;

@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-G3KJJU5R.js";
+} from "./chunk-7JLP64QH.js";
 import {
   dockerRunId,
   isSecretParam,

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-OK5R7L4U.js");
+  const { runCli: run } = await import("./main-HDAYHOS7.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-PDI5IZYP.js");
+  const { runAction: run } = await import("./main-OW7B7BHE.js");
   return run(step);
 }
 

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-G3KJJU5R.js";
+} from "./chunk-7JLP64QH.js";
 import {
   connect,
   findAllTools,
