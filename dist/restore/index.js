@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   runAction
-} from "../chunks/chunk-GSDB4YM7.js";
+} from "../chunks/chunk-I7YWVEEM.js";
 import "../chunks/chunk-ZTERMN2E.js";
 
 // src/entrypoints/restore.ts

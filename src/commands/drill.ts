@@ -21,7 +21,7 @@ import { drillErasures } from '../erasure/restore-hook.js';
 import { ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
 import { drillParts } from '../parts/proofs.js';
-import { connect, connectMany, createDatabaseIfMissing, majorOfVersionNum } from '../postgres/client.js';
+import { connect, createDatabaseIfMissing, majorOfVersionNum, withConnections } from '../postgres/client.js';
 import { withDatabase } from '../postgres/connection.js';
 import { createMissingRoles, type Globals } from '../postgres/globals.js';
 import { listArchive, runPgRestore } from '../postgres/restore.js';
@@ -283,16 +283,12 @@ export async function runDrill(
     await logger.group('validate tables, row counts, extensions, objects and checks', () =>
       phases.time('validate', async () => {
         // One connection per restore job: the row counts scan the tables on as many cores.
-        const clients = await connectMany(
-          target,
-          Math.max(1, Math.min(report.restore.jobs, manifest.inventory.tables.length)),
-        );
-        const client = clients[0]!;
-        try {
+        const jobs = Math.min(report.restore.jobs, manifest.inventory.tables.length);
+        await withConnections(target, jobs, async (client, counters) => {
           const v = await validateRestored(client, manifest.inventory, {
             minTables: config.minTables,
             checks: config.checks,
-            counters: clients.slice(1),
+            counters,
           });
           report.tableCount = v.tableCount;
           report.tables = v.tables;
@@ -305,9 +301,7 @@ export async function runDrill(
           });
           report.objects = objects;
           reasons.push(...objectReasons(objects));
-        } finally {
-          await Promise.all(clients.map((c) => c.end()));
-        }
+        });
       }),
     );
     const erasures = await phases.time('erasures', () =>

@@ -24,11 +24,11 @@ import {
 } from '../parts/restore.js';
 import {
   connect,
-  connectMany,
   createDatabaseIfMissing,
   majorOfVersionNum,
   quoteIdent,
   serverInfo,
+  withConnections,
 } from '../postgres/client.js';
 import { resolveCompose } from '../postgres/compose.js';
 import { describeConnection, type PgConnection, withDatabase } from '../postgres/connection.js';
@@ -396,16 +396,12 @@ export async function runRestore(
         );
       } else {
         // The row counts go over as many connections as the restore had jobs.
-        const clients = await connectMany(
-          config.target,
-          Math.max(1, Math.min(jobs, manifest.inventory.tables.length)),
-        );
-        const c = clients[0]!;
-        try {
+        const counting = Math.min(jobs, manifest.inventory.tables.length);
+        await withConnections(config.target, counting, async (c, counters) => {
           result.validation = await validateRestored(c, manifest.inventory, {
             minTables: config.minTables,
             checks: [],
-            counters: clients.slice(1),
+            counters,
           });
           reasons.push(...result.validation.reasons);
           result.objects = await compareObjects(c, manifest.inventory, keep);
@@ -413,9 +409,7 @@ export async function runRestore(
           // Over a database that held other objects, they remain: differences are reported, not fatal.
           if (userTables === 0) reasons.push(...objectProblems);
           else for (const p of objectProblems) result.nextSteps.push(`check: ${p}`);
-        } finally {
-          await Promise.all(clients.map((x) => x.end()));
-        }
+        });
       }
     }
     const partsDone = await restoreParts(config, manifest, logger);

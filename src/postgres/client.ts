@@ -52,6 +52,23 @@ export async function connectMany(conn: PgConnection, n: number): Promise<pg.Cli
   throw failed.reason;
 }
 
+/**
+ * Runs `fn` over `n` fresh clients (at least one): the first, and the rest beside it. They are all
+ * closed once `fn` has settled, however it ends.
+ */
+export async function withConnections<T>(
+  conn: PgConnection,
+  n: number,
+  fn: (first: pg.Client, rest: pg.Client[]) => Promise<T>,
+): Promise<T> {
+  const clients = await connectMany(conn, Math.max(1, n));
+  try {
+    return await fn(clients[0]!, clients.slice(1));
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => {})));
+  }
+}
+
 /** Maps a connection failure to a clear, typed error (no secret in the message). */
 export function connectionError(error: unknown, conn: PgConnection): Error {
   const where = describeConnection(conn);

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalPostgres } from '../../src/engines/local.js';
 import type { ThrowawayPostgres } from '../../src/engines/types.js';
-import { connect, connectMany } from '../../src/postgres/client.js';
+import { connect, connectMany, withConnections } from '../../src/postgres/client.js';
 import { withDatabase } from '../../src/postgres/connection.js';
 import { takeInventory } from '../../src/postgres/inventory.js';
 import { validateRestored } from '../../src/postgres/validate.js';
@@ -118,14 +118,42 @@ describe('row counts on several connections', () => {
   it('connectMany throws the connection error and leaves no client open', async () => {
     const bad = { ...conn(), password: 'not-the-password' };
     await expect(connectMany(bad, 3)).rejects.toThrow(/password|authentication/i);
-    const c = await connect(conn());
-    try {
+    expect(await otherSessions(0)).toBe(0);
+  });
+
+  it('withConnections gives at least one client, and closes them all when its work throws', async () => {
+    const none = await withConnections(conn(), 0, async (first, rest) => {
+      expect((await first.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+      return rest.length;
+    });
+    expect(none).toBe(0);
+    await expect(
+      withConnections(conn(), 3, async (_first, rest) => {
+        expect(rest).toHaveLength(2);
+        expect(await otherSessions()).toBe(3);
+        throw new Error('the validation broke');
+      }),
+    ).rejects.toThrow('the validation broke');
+    expect(await otherSessions(0)).toBe(0);
+  });
+});
+
+/**
+ * Sessions of this program on the server, other than the one asking. A closed session's backend
+ * leaves pg_stat_activity a moment after the client is told: `settleTo` waits up to 5 s for it.
+ */
+async function otherSessions(settleTo?: number): Promise<number> {
+  const c = await connect(conn());
+  try {
+    for (let waited = 0; ; waited += 50) {
       const r = await c.query<{ n: string }>(
         "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'lms-backup' AND pid <> pg_backend_pid()",
       );
-      expect(Number(r.rows[0]!.n)).toBe(0);
-    } finally {
-      await c.end();
+      const n = Number(r.rows[0]!.n);
+      if (settleTo === undefined || n === settleTo || waited >= 5000) return n;
+      await new Promise((r) => setTimeout(r, 50));
     }
-  });
-});
+  } finally {
+    await c.end();
+  }
+}

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-7JLP64QH.js";
+} from "./chunk-XJZKFV2Y.js";
 import {
   connect,
   findAllTools,
@@ -65,7 +65,7 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-E3FOU23W.js";
+} from "./chunk-OGXHH7BT.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-TAQJN7PI.js";
 import {

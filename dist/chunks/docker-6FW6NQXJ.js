@@ -14,12 +14,12 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-R7XAYR7Z.js";
+} from "./chunk-ERM3NDWN.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-E3FOU23W.js";
+} from "./chunk-OGXHH7BT.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-6RQLM3KX.js";
 import "./chunk-ZTERMN2E.js";

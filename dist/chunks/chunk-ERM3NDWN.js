@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-E3FOU23W.js";
+} from "./chunk-OGXHH7BT.js";
 import {
   ConfigError,
   JobFailedError,

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-R7XAYR7Z.js";
+} from "./chunk-ERM3NDWN.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -55,7 +55,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-7JLP64QH.js";
+} from "./chunk-XJZKFV2Y.js";
 import {
   dockerRunId,
   isSecretParam,
@@ -64,7 +64,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-E3FOU23W.js";
+} from "./chunk-OGXHH7BT.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

@@ -7,7 +7,6 @@ var __dirname = __lmsDirname(__filename);
 import {
   composeRequestConnection,
   connect,
-  connectMany,
   createDatabaseIfMissing,
   describeConnection,
   describeTool,
@@ -32,8 +31,9 @@ import {
   spawnPgTool,
   toolRecord,
   toolWhere,
+  withConnections,
   withDatabase
-} from "./chunk-E3FOU23W.js";
+} from "./chunk-OGXHH7BT.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -6692,7 +6692,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-ACEJQLLH.js");
+  const docker = await import("./docker-6FW6NQXJ.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
@@ -8603,16 +8603,12 @@ ${restore.errors.map((l) => `    ${l}`).join("\n")}`
     await logger.group(
       "validate tables, row counts, extensions, objects and checks",
       () => phases.time("validate", async () => {
-        const clients = await connectMany(
-          target,
-          Math.max(1, Math.min(report.restore.jobs, manifest.inventory.tables.length))
-        );
-        const client = clients[0];
-        try {
+        const jobs = Math.min(report.restore.jobs, manifest.inventory.tables.length);
+        await withConnections(target, jobs, async (client, counters) => {
           const v = await validateRestored(client, manifest.inventory, {
             minTables: config.minTables,
             checks: config.checks,
-            counters: clients.slice(1)
+            counters
           });
           report.tableCount = v.tableCount;
           report.tables = v.tables;
@@ -8625,9 +8621,7 @@ ${restore.errors.map((l) => `    ${l}`).join("\n")}`
           });
           report.objects = objects;
           reasons.push(...objectReasons(objects));
-        } finally {
-          await Promise.all(clients.map((c) => c.end()));
-        }
+        });
       })
     );
     const erasures = await phases.time(
@@ -11418,25 +11412,19 @@ async function runRestore(config, deps) {
 ${outcome.errors.map((l) => `    ${l}`).join("\n")}`
         );
       } else {
-        const clients = await connectMany(
-          config.target,
-          Math.max(1, Math.min(jobs, manifest.inventory.tables.length))
-        );
-        const c = clients[0];
-        try {
+        const counting = Math.min(jobs, manifest.inventory.tables.length);
+        await withConnections(config.target, counting, async (c, counters) => {
           result.validation = await validateRestored(c, manifest.inventory, {
             minTables: config.minTables,
             checks: [],
-            counters: clients.slice(1)
+            counters
           });
           reasons.push(...result.validation.reasons);
           result.objects = await compareObjects(c, manifest.inventory, keep);
           const objectProblems = objectReasons(result.objects);
           if (userTables === 0) reasons.push(...objectProblems);
           else for (const p of objectProblems) result.nextSteps.push(`check: ${p}`);
-        } finally {
-          await Promise.all(clients.map((x) => x.end()));
-        }
+        });
       }
     }
     const partsDone = await restoreParts(config, manifest, logger);

@@ -6366,6 +6366,15 @@ async function connectMany(conn, n) {
   );
   throw failed.reason;
 }
+async function withConnections(conn, n, fn) {
+  const clients = await connectMany(conn, Math.max(1, n));
+  try {
+    return await fn(clients[0], clients.slice(1));
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => {
+    })));
+  }
+}
 function connectionError(error, conn) {
   const where = describeConnection(conn);
   const e = error;
@@ -6487,7 +6496,7 @@ export {
   resolveCompose,
   majorOfVersionNum,
   connect,
-  connectMany,
+  withConnections,
   serverInfo,
   createDatabaseIfMissing,
   quoteIdent,

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-HDAYHOS7.js");
+  const { runCli: run } = await import("./main-C6H3X33T.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-OW7B7BHE.js");
+  const { runAction: run } = await import("./main-O6OBVTWS.js");
   return run(step);
 }
 
