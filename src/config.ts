@@ -2,13 +2,14 @@
  * Shared parsing from raw strings (CLI flags, action inputs, environment) to the typed
  * configuration the commands take. Every problem is collected and reported once, together.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EncryptionConfig } from './commands/backup.js';
 import { parseIdentities, parseRecipient } from './crypto/age.js';
 import { ConfigError, ConfigErrors } from './errors.js';
 import { probeDirectory } from './files.js';
 import type { Logger } from './log.js';
+import { directoryExists, fsWatchFor } from './storage/fs-watch.js';
 import { openStorage } from './storage/index.js';
 import type { Storage } from './storage/types.js';
 
@@ -212,20 +213,15 @@ export function parseTime(value: string, name: string, problems: Problems): Date
  * Commands that read backups (list, prune, drill, verify, restore, report) refuse a local
  * destination that does not exist, instead of reporting "no backups" or creating it.
  */
-export function requireExistingDestinations(
+export async function requireExistingDestinations(
   storages: readonly Storage[],
   inputName: string,
   problems: Problems,
-): void {
+): Promise<void> {
   for (const s of storages) {
     if (s.kind !== 'local') continue;
-    let isDir = false;
-    try {
-      isDir = statSync(s.display).isDirectory();
-    } catch {
-      // absent, or not reachable: the same message
-    }
-    if (!isDir) {
+    // A mount that stopped answering throws its own error: it is not a wrong setting.
+    if (!(await directoryExists(s.display))) {
       problems.add(
         `${inputName} ${s.display} does not exist (or is not a directory)`,
         `give the directory the backups were written to (the --to of "lms-backup backup"); nothing was created`,
@@ -239,29 +235,23 @@ export function requireExistingDestinations(
  * database (leaving nothing behind), so an unwritable, read-only or impossible path (/proc/x)
  * fails at once, naming the path and the fix.
  */
-export function prepareLocalDestinations(storages: readonly Storage[], inputName: string): void {
+export async function prepareLocalDestinations(
+  storages: readonly Storage[],
+  inputName: string,
+): Promise<void> {
   const problems = new Problems();
   for (const s of storages) {
     if (s.kind !== 'local') continue;
-    problems.try(() =>
+    const watch = fsWatchFor(s.display);
+    // A mount that stopped answering is no setting to fix: its error ends the run as it is.
+    await problems.tryAsync(() =>
       probeDirectory(
         join(s.display, 'db'),
         `${inputName} ${s.display}:`,
         `give ${inputName} a directory this user can create and write, on a writable file system`,
+        (what, fn) => watch.run(what, 'put', undefined, fn),
       ),
     );
   }
   problems.throwIfAny();
-}
-
-/** The destinations a run record may go to: remote ones, and local ones that exist (never created for it). */
-export function recordableDestinations(storages: readonly Storage[]): Storage[] {
-  return storages.filter((s) => {
-    if (s.kind !== 'local') return true;
-    try {
-      return statSync(s.display).isDirectory();
-    } catch {
-      return false;
-    }
-  });
 }

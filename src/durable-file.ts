@@ -4,11 +4,13 @@
  * thousands of 64 KiB pieces; one write(2) per piece through the thread pool cost more CPU
  * than the encryption of them, on runners where the database server already takes a core.
  * The file hashes what it writes, so the stored bytes' SHA-256 needs no stream of its own.
+ * Each file-system call goes through `io`: a watched directory bounds them (storage/fs-watch.ts).
  */
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import type { FsCall } from './files.js';
 import type { FileWitness } from './storage/types.js';
 
 /** Bytes gathered before one write(2). */
@@ -30,12 +32,13 @@ class DurableFile extends Writable {
   constructor(
     private readonly path: string,
     private readonly flags: string,
+    private readonly io: FsCall,
   ) {
     super({ highWaterMark: BATCH });
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    open(this.path, this.flags, 0o600).then((fh) => {
+    this.io('open', () => open(this.path, this.flags, 0o600)).then((fh) => {
       this.fh = fh;
       callback();
     }, callback);
@@ -53,9 +56,10 @@ class DurableFile extends Writable {
     (async () => {
       await this.flush();
       await this.syncing;
-      await this.fh!.sync();
+      const fh = this.fh!;
+      await this.io('fsync', () => fh.sync());
       this.hex = this.hash.digest('hex');
-      const { dev, ino, size, mtimeNs, ctimeNs } = await this.fh!.stat({ bigint: true });
+      const { dev, ino, size, mtimeNs, ctimeNs } = await this.io('stat', () => fh.stat({ bigint: true }));
       this.seen = { dev, ino, size, mtimeNs, ctimeNs };
     })().then(() => callback(), callback);
   }
@@ -63,7 +67,9 @@ class DurableFile extends Writable {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const fh = this.fh;
     this.fh = undefined;
-    const closing = (this.syncing ?? Promise.resolve()).catch(() => {}).then(() => fh?.close());
+    const closing = (this.syncing ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => (fh ? this.io('close', () => fh.close()) : undefined));
     closing.then(
       () => callback(error),
       (closeError: Error) => callback(error ?? closeError),
@@ -93,14 +99,14 @@ class DurableFile extends Writable {
     const total = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    await writevAll(this.fh!, pieces);
+    const fh = this.fh!;
+    await this.io('write', () => writevAll(fh, pieces));
     this.written += total;
     this.sinceSync += total;
     // A background flush of what is written so far (one at a time): writing goes on meanwhile.
     if (this.sinceSync >= SYNC_EVERY && !this.syncing) {
       this.sinceSync = 0;
-      const fh = this.fh!;
-      this.syncing = fh.datasync().finally(() => {
+      this.syncing = this.io('fsync', () => fh.datasync()).finally(() => {
         this.syncing = undefined;
       });
       this.syncing.catch(() => {}); // a failure fails the stream in _final
@@ -135,6 +141,9 @@ export async function writevAll(fh: FileHandle, pieces: Buffer[]): Promise<void>
  * `pipeline`), with the size and SHA-256 of what was written. `exclusive` (the default)
  * refuses a name that exists.
  */
-export function createDurableFile(path: string, options: { exclusive?: boolean } = {}): DurableFile {
-  return new DurableFile(path, options.exclusive === false ? 'w' : 'wx');
+export function createDurableFile(
+  path: string,
+  options: { exclusive?: boolean; io?: FsCall } = {},
+): DurableFile {
+  return new DurableFile(path, options.exclusive === false ? 'w' : 'wx', options.io ?? ((_what, fn) => fn()));
 }

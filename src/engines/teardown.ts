@@ -2,6 +2,8 @@
  * Teardown that happens on success, on failure and on SIGINT/SIGTERM: every throwaway server,
  * container and temp directory registers here and is removed however the process ends.
  */
+import { endProcess } from '../processes.js';
+
 type Teardown = { name: string; run: () => Promise<void>; runSync?: () => void };
 
 const pending = new Set<Teardown>();
@@ -84,10 +86,10 @@ export function installHandlers(): void {
         process.stderr.write(`lms-backup: ${signal} received, tearing down ${pending.size} resource(s)\n`);
       const code = signalExitCode(signal);
       void Promise.allSettled([runAllTeardowns(), ...signalHooks.map((h) => h(signal))]).finally(() =>
-        process.exit(code),
+        endProcess(code),
       );
       // If teardown hangs, do not hang with it.
-      setTimeout(() => process.exit(code), 30_000).unref();
+      setTimeout(() => endProcess(code), 30_000).unref();
     });
   }
   process.on('exit', () => {

@@ -16,7 +16,6 @@ import {
   type DecryptionKeys,
   openDestinations,
   prepareLocalDestinations,
-  recordableDestinations,
   requireExistingDestinations,
   resolveDecryption,
   resolveEncryption,
@@ -180,8 +179,8 @@ async function destinations(
   });
   // Where to read from must exist; where a run is recorded is known before it starts.
   if (name === 'from' && list.length === 1) {
-    requireExistingDestinations(stores, label, v.problems);
-    runDestinations(recordableDestinations(stores));
+    await requireExistingDestinations(stores, label, v.problems);
+    runDestinations(stores);
   }
   return stores;
 }
@@ -305,9 +304,9 @@ export async function backupSettings(v: OptionValues, ctx: SettingsContext): Pro
   const notify = notifiers(v, ctx);
   const parts = backupParts(v, ctx);
   const stores = await destinations(v, ctx, 'destinations', false);
-  runDestinations(recordableDestinations(stores));
+  runDestinations(stores);
   v.problems.throwIfAny();
-  prepareLocalDestinations(stores, v.nameOf('destinations'));
+  await prepareLocalDestinations(stores, v.nameOf('destinations'));
   return {
     config: {
       connection: conn!,
@@ -464,8 +463,8 @@ export async function forgetSettings(v: OptionValues, ctx: SettingsContext): Pro
   }
   const encryption = encryptionOf(v, ctx);
   const stores = await destinations(v, ctx, 'destinations', false);
-  requireExistingDestinations(stores, v.nameOf('destinations'), v.problems);
-  runDestinations(recordableDestinations(stores));
+  await requireExistingDestinations(stores, v.nameOf('destinations'), v.problems);
+  runDestinations(stores);
   v.problems.throwIfAny();
   return {
     destinations: stores,
@@ -503,8 +502,8 @@ export async function pruneSettings(v: OptionValues, ctx: SettingsContext): Prom
   const policy = allParsed ? v.problems.try(() => retentionPolicy(given)) : undefined;
   const dryRun = v.get('dry-run');
   const storages = await destinations(v, ctx, 'destinations', false);
-  requireExistingDestinations(storages, v.nameOf('destinations'), v.problems);
-  runDestinations(recordableDestinations(storages));
+  await requireExistingDestinations(storages, v.nameOf('destinations'), v.problems);
+  runDestinations(storages);
   v.problems.throwIfAny();
   return { storages, policy: policy!, dryRun: dryRun! };
 }

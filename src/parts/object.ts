@@ -7,7 +7,7 @@
  * authenticates every 64 KiB chunk and the end).
  */
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,11 +15,14 @@ import { backupObjectKey, nameInDb } from '../catalog/layout.js';
 import type { BackupObject, Manifest } from '../catalog/types.js';
 import type { EncryptionConfig } from '../commands/backup.js';
 import { checkSidecar, describe } from '../commands/fetch.js';
+import { stageObject } from '../commands/stage-object.js';
 import type { DecryptionKeys } from '../config.js';
-import { createAgeDecryptStream, createAgeEncryptStream } from '../crypto/age.js';
+import { createAgeDecryptStream } from '../crypto/age.js';
 import { Sha256Meter, sha256Sidecar } from '../crypto/hash.js';
 import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
+import type { FsCall } from '../files.js';
 import type { Logger } from '../log.js';
+import { fsWatchFor } from '../storage/fs-watch.js';
 import { bufferSource } from '../storage/index.js';
 import { temporaryName } from '../storage/staging.js';
 import type { PutSource, Storage } from '../storage/types.js';
@@ -41,7 +44,10 @@ export interface StagedPart {
   teardown: TeardownHandle;
 }
 
-/** Streams `input` (plaintext) through the meters and encryption into a staged file. */
+/**
+ * Streams `input` (plaintext) through `before`, the meters and encryption into a staged file
+ * (stageObject, every call bounded by the staging directory's watch).
+ */
 export async function stagePart(
   role: PartRole,
   input: Readable,
@@ -50,41 +56,35 @@ export async function stagePart(
   stagingDir: string,
 ): Promise<StagedPart> {
   const path = join(stagingDir, temporaryName('stage', `.${role}.partial`));
+  const watch = fsWatchFor(stagingDir);
+  const io: FsCall = (what, fn) => watch.run(what, 'put', undefined, fn);
   const teardown = registerTeardown(
     `staged ${role} ${path}`,
-    () => rm(path, { force: true }),
-    () => rmSync(path, { force: true }),
+    () => io('unlink', () => rm(path, { force: true })),
+    // At exit nothing can be bounded: a hung directory is left as it is.
+    () => {
+      if (!watch.isHung) rmSync(path, { force: true });
+    },
   );
-  const plain = new Sha256Meter();
-  const stored = new Sha256Meter();
-  const stages: Transform[] = [...before, plain];
-  if (encryption.mode === 'age') {
-    stages.push(
-      createAgeEncryptStream(
-        encryption.passphrase ? { passphrase: encryption.passphrase } : { recipients: encryption.recipients },
-      ),
-    );
-  }
-  stages.push(stored);
   try {
-    await pipeline([input, ...stages, createWriteStream(path, { flags: 'wx', mode: 0o600 })]);
-    const fh = await open(path, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    const staged = await stageObject({ payload: { stdout: input }, before, encryption, path, io }).done;
+    return {
+      role,
+      source: {
+        open: () => watch.guardRead(createReadStream(path), path),
+        size: staged.bytes,
+        sha256: staged.sha256,
+        path,
+        witness: staged.witness,
+      },
+      plainBytes: staged.plainBytes,
+      plainSha256: staged.plainSha256,
+      teardown,
+    };
   } catch (error) {
-    await teardown.run();
+    await teardown.run().catch(() => {});
     throw error;
   }
-  return {
-    role,
-    source: { open: () => createReadStream(path), size: stored.bytes, sha256: stored.digest(), path },
-    plainBytes: plain.bytes,
-    plainSha256: plain.digest(),
-    teardown,
-  };
 }
 
 /**

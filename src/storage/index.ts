@@ -79,7 +79,7 @@ export async function openStorage(
   let storage: Storage;
   switch (loc.kind) {
     case 'local':
-      storage = new LocalStorage(loc.path);
+      storage = new LocalStorage(loc.path, timeouts);
       break;
     // Cloud SDKs load only when their destination is used: the CLI starts faster without them.
     case 'azure': {

@@ -1,9 +1,11 @@
-import { createReadStream, createWriteStream, constants as fsConstants } from 'node:fs';
+import { createReadStream, constants as fsConstants } from 'node:fs';
 import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createDurableFile } from '../durable-file.js';
 import { LmsError } from '../errors.js';
+import type { FsCall } from '../files.js';
 import {
   conflictError,
   StorageAuthError,
@@ -12,9 +14,11 @@ import {
   StorageRequestError,
 } from './errors.js';
 import { classifyFault } from './faults.js';
+import { type FsWatch, fsWatchFor } from './fs-watch.js';
 import { TEMP_PREFIX, validateKey, validatePrefix } from './keys.js';
-import { HashingStream, hashStream } from './source.js';
+import { hashStream } from './source.js';
 import { sweepTemporaryFiles, temporaryName } from './staging.js';
+import type { StorageTimeouts } from './timeouts.js';
 import { matchesWitness, type PutSource, type Storage, type StoredObject } from './types.js';
 import { integrityError } from './verify.js';
 
@@ -25,16 +29,24 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLI
 /**
  * A directory on a local (or mounted) filesystem. Writes are create-only and atomic: the
  * bytes go to a temp file in the target directory, are fsynced, then hard-linked to the final
- * name (link fails if the name exists), and the directory is fsynced.
+ * name (link fails if the name exists), and the directory is fsynced. Every call is bounded
+ * (storage/fs-watch.ts): a mount that stops answering fails the run instead of hanging it.
  */
 export class LocalStorage implements Storage {
   readonly kind = 'local' as const;
   readonly display: string;
   readonly root: string;
+  private readonly watch: FsWatch;
 
-  constructor(root: string) {
+  constructor(root: string, timeouts?: StorageTimeouts) {
     this.root = resolve(root);
     this.display = this.root;
+    this.watch = fsWatchFor(this.root, timeouts);
+  }
+
+  /** File-system calls for `operation` on `key`, each within the watch's deadline. */
+  private io(operation: StorageOperation, key: string | undefined): FsCall {
+    return (what, fn) => this.watch.run(what, operation, key, fn);
   }
 
   private pathOf(key: string): string {
@@ -44,15 +56,16 @@ export class LocalStorage implements Storage {
   async put(key: string, source: PutSource): Promise<StoredObject> {
     const target = this.pathOf(key);
     const dir = dirname(target);
+    const io = this.io('put', key);
     try {
-      await mkdir(dir, { recursive: true });
+      await io('mkdir', () => mkdir(dir, { recursive: true }));
       // Fail before copying gigabytes when the name is already taken.
-      if (await exists(target)) throw conflictError(this.display, key);
+      if (await exists(target, io)) throw conflictError(this.display, key);
       if (source.path) {
-        const linked = await this.putByLink(key, source, source.path, target, dir);
+        const linked = await this.putByLink(key, source, source.path, target, dir, io);
         if (linked) return linked;
       }
-      return await this.putByCopy(key, source, target, dir);
+      return await this.putByCopy(key, source, target, dir, io);
     } catch (err) {
       throw this.mapError('put', key, err);
     }
@@ -68,32 +81,33 @@ export class LocalStorage implements Storage {
     sourcePath: string,
     target: string,
     dir: string,
+    io: FsCall,
   ): Promise<StoredObject | undefined> {
-    const [src, parent] = await Promise.all([stat(sourcePath), stat(dir)]);
+    const [src, parent] = await io('stat', () => Promise.all([stat(sourcePath), stat(dir)]));
     if (src.dev !== parent.dev || !src.isFile()) return undefined;
     // Check before linking so a wrong source never becomes visible under the final name: a
     // file untouched since its bytes were hashed on the way in needs no second read.
     const untouched =
       source.witness !== undefined &&
       source.witness.size === BigInt(source.size) &&
-      matchesWitness(await stat(sourcePath, { bigint: true }), source.witness);
+      matchesWitness(await io('stat', () => stat(sourcePath, { bigint: true })), source.witness);
     if (!untouched) {
-      const actual = await hashStream(createReadStream(sourcePath));
+      const actual = await hashStream(this.watch.guardRead(createReadStream(sourcePath), key));
       if (actual.size !== source.size || actual.sha256 !== source.sha256) {
         throw integrityError(this.display, key, source, actual, 'source file for');
       }
     }
     try {
-      await link(sourcePath, target);
+      await io('link', () => link(sourcePath, target));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') throw conflictError(this.display, key);
       if (code === 'EXDEV' || NO_HARD_LINKS.has(code ?? '')) return undefined;
       throw err;
     }
-    await fsyncPath(target);
-    await fsyncDir(dir);
-    const st = await stat(target);
+    await io('fsync', () => fsyncPath(target));
+    await io('fsync', () => fsyncDir(dir));
+    const st = await io('stat', () => stat(target));
     return { key, size: st.size, lastModified: st.mtime };
   }
 
@@ -102,51 +116,56 @@ export class LocalStorage implements Storage {
     source: PutSource,
     target: string,
     dir: string,
+    io: FsCall,
   ): Promise<StoredObject> {
     const temp = join(dir, temporaryName(basename(target)));
     let tempExists = true;
     try {
-      const hasher = new HashingStream();
-      await pipeline(source.open(), hasher, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
-      await fsyncPath(temp);
-      const written = hasher.result();
+      // Created only if absent (0600), fsynced, hashed as written; each write bounded.
+      const out = createDurableFile(temp, { io });
+      await pipeline(source.open(), out);
+      const written = { size: out.bytes, sha256: out.digest() };
       if (written.size !== source.size || written.sha256 !== source.sha256) {
         throw integrityError(this.display, key, source, written, 'data written for');
       }
       try {
-        await link(temp, target);
+        await io('link', () => link(temp, target));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EEXIST') throw conflictError(this.display, key);
         if (!NO_HARD_LINKS.has(code ?? '')) throw err;
         // No hard links here: rename is still atomic, create-only by the check just before.
-        if (await exists(target)) throw conflictError(this.display, key);
-        await rename(temp, target);
+        if (await exists(target, io)) throw conflictError(this.display, key);
+        await io('rename', () => rename(temp, target));
         tempExists = false;
       }
       if (tempExists) {
-        await unlink(temp);
+        await io('unlink', () => unlink(temp));
         tempExists = false;
       }
-      await fsyncDir(dir);
-      const st = await stat(target);
+      await io('fsync', () => fsyncDir(dir));
+      const st = await io('stat', () => stat(target));
       return { key, size: st.size, lastModified: st.mtime };
     } finally {
-      if (tempExists) await unlink(temp).catch(() => {});
+      if (tempExists) await io('unlink', () => unlink(temp)).catch(() => {});
     }
   }
 
   async get(key: string): Promise<Readable> {
     const path = this.pathOf(key);
+    const io = this.io('get', key);
     let handle: FileHandle | undefined;
     try {
-      handle = await open(path, 'r');
-      if (!(await handle.stat()).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+      handle = await io('open', () => open(path, 'r'));
+      const fh = handle;
+      if (!(await io('stat', () => fh.stat())).isFile())
+        throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
       // 1 MiB reads: a dump is read once, straight through; 64 KiB reads cost each consumer
       // (hash, decryption, zstd's pipe) sixteen times the calls.
-      return handle.createReadStream({ highWaterMark: 1 << 20 });
+      return this.watch.guardRead(handle.createReadStream({ highWaterMark: 1 << 20 }), key);
     } catch (err) {
-      await handle?.close().catch(() => {});
+      const fh = handle;
+      if (fh) await io('close', () => fh.close()).catch(() => {});
       throw this.mapError('get', key, err);
     }
   }
@@ -154,7 +173,7 @@ export class LocalStorage implements Storage {
   async head(key: string): Promise<StoredObject | null> {
     const path = this.pathOf(key);
     try {
-      const st = await stat(path);
+      const st = await this.watch.run('stat', 'head', key, () => stat(path));
       return st.isFile() ? { key, size: st.size, lastModified: st.mtime } : null;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -170,9 +189,11 @@ export class LocalStorage implements Storage {
   }
 
   private async *walk(rel: string, prefix: string): AsyncGenerator<StoredObject> {
+    const io = this.io('list', rel || undefined);
     let entries: import('node:fs').Dirent[];
     try {
-      entries = await readdir(rel ? join(this.root, ...rel.split('/')) : this.root, { withFileTypes: true });
+      const dir = rel ? join(this.root, ...rel.split('/')) : this.root;
+      entries = await io('readdir', () => readdir(dir, { withFileTypes: true }));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
@@ -189,7 +210,7 @@ export class LocalStorage implements Storage {
       }
       if (!key.startsWith(prefix)) continue;
       try {
-        const st = await stat(join(this.root, ...key.split('/')));
+        const st = await io('stat', () => stat(join(this.root, ...key.split('/'))));
         if (st.isFile()) yield { key, size: st.size, lastModified: st.mtime };
       } catch (err) {
         // Deleted while we walked: not an object any more.
@@ -199,14 +220,17 @@ export class LocalStorage implements Storage {
   }
 
   async sweepTemporary(before: Date, dryRun = false): Promise<string[]> {
-    return sweepTemporaryFiles(this.root, before, { recursive: true, dryRun });
+    return this.watch.run('sweep', 'list', undefined, () =>
+      sweepTemporaryFiles(this.root, before, { recursive: true, dryRun }),
+    );
   }
 
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
+    const io = this.io('delete', key);
     try {
-      await unlink(path);
-      await fsyncDir(dirname(path));
+      await io('unlink', () => unlink(path));
+      await io('fsync', () => fsyncDir(dirname(path)));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
@@ -245,9 +269,9 @@ export class LocalStorage implements Storage {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+async function exists(path: string, io: FsCall): Promise<boolean> {
   try {
-    await stat(path);
+    await io('stat', () => stat(path));
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;

@@ -11,7 +11,10 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupConfig, runBackup } from '../../src/commands/backup.js';
 import { MemoryLogger } from '../../src/log.js';
+import { stuckCalls } from '../../src/storage/fs-watch.js';
+import { metadataDeadline } from '../../src/storage/guard.js';
 import {
+  bufferSource,
   openStorage,
   type PutSource,
   type Storage,
@@ -25,8 +28,10 @@ import {
   startAzurite,
   startS3rver,
 } from '../helpers/emulators.js';
+import { type HungMount, hungMountUnavailable, startHungMount } from '../helpers/hung-mount.js';
 import { pgEnv, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-fault-proxy.js';
+import { noStack } from './helpers.js';
 
 /** Overall storage bound in these tests: 3 s (LMS_BACKUP_STORAGE_TIMEOUT=3). */
 const BOUND_MS = 3000;
@@ -231,3 +236,91 @@ describe('a local destination that fills up', () => {
     expect(existsSync(join(root, 'db'))).toBe(true);
   });
 });
+
+// Where no FUSE mount can be made (not root), these rows are skipped; in CI that is a failure.
+const noHungMount = hungMountUnavailable();
+describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== '1')(
+  'a local destination whose mount stops answering',
+  () => {
+    // A hung FUSE mount (helpers/hung-mount.ts): every call into it waits until the test closes it.
+    const HUNG_BOUND_MS = 2000;
+    let hung: HungMount | undefined;
+    let base: string;
+    beforeAll(() => {
+      if (noHungMount)
+        throw new Error(`LMS_REQUIRE_DOCKER=1 but a hung mount cannot be made: ${noHungMount}`);
+      const dir = tempDir();
+      cleanups.push(() => dir.remove());
+      base = dir.path;
+      hung = startHungMount(join(dir.path, 'nfs'));
+      // Closing the connection frees every call still waiting in it (this process's too).
+      cleanups.push(() => hung?.stop());
+    });
+
+    it('a local --to on a mount that stopped answering → exit 1 within the storage bound, naming the directory and LMS_BACKUP_STORAGE_TIMEOUT; the run record spooled', async () => {
+      const root = join(hung!.path, 'backups');
+      const state = join(base, 'state-backup');
+      const started = Date.now();
+      const r = await runCli(['backup', '--to', root, '--no-encryption'], {
+        ...pgEnv(src.conn),
+        LMS_BACKUP_STORAGE_TIMEOUT: String(HUNG_BOUND_MS / 1000),
+        LMS_BACKUP_STATE_DIR: state,
+      });
+      const took = Date.now() - started;
+      // The bound, the dump that never started, and Node's start-up; far from "forever".
+      expect(took).toBeLessThan(HUNG_BOUND_MS + 20_000);
+      // A call stuck in the mount cannot be cancelled: the CLI ends without waiting for it, with
+      // its exit code where Node can (process.execve), else by SIGKILL.
+      if (typeof (process as { execve?: unknown }).execve === 'function') expect(r.code, r.stderr).toBe(1);
+      else expect(r.signal, r.stderr).toBe('SIGKILL');
+      expect(r.stderr).toContain(root);
+      expect(r.stderr).toMatch(/stopped answering/);
+      expect(r.stderr).toContain('LMS_BACKUP_STORAGE_TIMEOUT');
+      expect(noStack(r.stderr)).toBe(true);
+      // The failure is recorded: its record waits in the spool for the next run that reaches root.
+      const spooled = readdirSync(join(state, 'spool'), { recursive: true, encoding: 'utf8' }).filter((f) =>
+        f.endsWith('.json'),
+      );
+      expect(spooled.length, r.stderr).toBeGreaterThan(0);
+    });
+
+    it('list --from a mount that stopped answering → fails within the bound with the same message, not "does not exist"', async () => {
+      const root = join(hung!.path, 'other');
+      const started = Date.now();
+      const r = await runCli(['list', '--from', root], {
+        LMS_BACKUP_STORAGE_TIMEOUT: String(HUNG_BOUND_MS / 1000),
+        LMS_BACKUP_STATE_DIR: join(base, 'state-list'),
+      });
+      expect(Date.now() - started).toBeLessThan(HUNG_BOUND_MS + 15_000);
+      if (typeof (process as { execve?: unknown }).execve === 'function') expect(r.code, r.stderr).toBe(1);
+      else expect(r.signal, r.stderr).toBe('SIGKILL');
+      expect(r.stderr).toMatch(/stopped answering/);
+      expect(r.stderr).not.toMatch(/does not exist/);
+    });
+
+    it('every call of a local destination on a hung mount → the first fails at its deadline, later ones at once without another stuck call', async () => {
+      const storage = await openStorage(join(hung!.path, 'unit'), {
+        timeouts: storageTimeouts(HUNG_BOUND_MS),
+      });
+      const before = stuckCalls();
+      const started = Date.now();
+      const first = await storage.head('db/x.manifest.json').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const waited = Date.now() - started;
+      expect(first).toBeInstanceOf(StorageTimeoutError);
+      expect((first as Error).message).toContain(join(hung!.path, 'unit'));
+      expect((first as Error).message).toMatch(/stopped answering \(a stat call got no answer within/);
+      expect(waited).toBeGreaterThanOrEqual(metadataDeadline(storageTimeouts(HUNG_BOUND_MS)) - 50);
+      expect(stuckCalls()).toBe(before + 1);
+      const again = Date.now();
+      await expect(storage.put('db/y', bufferSource(Buffer.from('y')))).rejects.toThrow(
+        /earlier in this run/,
+      );
+      await expect(keysIn(storage)).rejects.toBeInstanceOf(StorageTimeoutError);
+      expect(Date.now() - again).toBeLessThan(500);
+      expect(stuckCalls()).toBe(before + 1);
+    });
+  },
+);

@@ -50,6 +50,8 @@ export function tempDir(prefix = 'lms-test-'): { path: string; remove(): void } 
 
 export interface CliRun {
   code: number | null;
+  /** The signal that ended the CLI, when one did (then code is null). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -71,8 +73,10 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: 
   child.stderr.on('data', (d) => {
     stderr += d;
   });
-  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
-  return { code, stdout, stderr };
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once('close', (c, s) => resolve([c, s])),
+  );
+  return { code, signal, stdout, stderr };
 }
 
 /** Environment that points the CLI at a connection by PG* variables (the password never in argv). */

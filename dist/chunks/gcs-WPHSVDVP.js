@@ -26,8 +26,18 @@ import {
   require_src
 } from "./chunk-MSJG6OIC.js";
 import {
-  DEFAULT_STORAGE_TIMEOUTS,
   HashingStream,
+  hashStream,
+  httpStatusOf,
+  integrityError,
+  joinRoot,
+  toStorageError,
+  validateKey,
+  validatePrefix
+} from "./chunk-YAIGI4MR.js";
+import {
+  DEFAULT_STORAGE_TIMEOUTS,
+  LmsError,
   StallError,
   StorageAuthError,
   StorageConfigError,
@@ -35,21 +45,11 @@ import {
   conflictError,
   downloadStalled,
   guardDownload,
-  hashStream,
-  httpStatusOf,
-  integrityError,
-  joinRoot,
   metadataDeadline,
-  toStorageError,
-  validateKey,
-  validatePrefix,
+  nullLogger,
   watchProgress,
   withDeadline
-} from "./chunk-TAQJN7PI.js";
-import {
-  LmsError,
-  nullLogger
-} from "./chunk-6RQLM3KX.js";
+} from "./chunk-O2CCYLNY.js";
 import {
   __commonJS,
   __esm,

@@ -57,22 +57,23 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-XJZKFV2Y.js";
+} from "./chunk-DWSALKGE.js";
 import {
   connect,
+  endProcess,
   findAllTools,
   findServerBinaries,
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-OGXHH7BT.js";
+} from "./chunk-RC3YAJR4.js";
 import "./chunk-GOCCL7ZG.js";
-import "./chunk-TAQJN7PI.js";
+import "./chunk-YAIGI4MR.js";
 import {
   ConfigError,
   ConfigErrors,
   JobFailedError
-} from "./chunk-6RQLM3KX.js";
+} from "./chunk-O2CCYLNY.js";
 import {
   __commonJS,
   __require,
@@ -4189,7 +4190,7 @@ async function list({ values, logger }) {
     logger,
     inputName: values.nameOf("from")
   });
-  requireExistingDestinations(storage ? [storage] : [], values.nameOf("from"), problems);
+  await requireExistingDestinations(storage ? [storage] : [], values.nameOf("from"), problems);
   problems.throwIfAny();
   const rows = await runList({ storage }, { logger });
   return { json: rows, text: renderListTable(rows), exitCode: 0 };
@@ -4431,7 +4432,7 @@ function guardProcess() {
     writeStderr(`lms-backup: ${redactUrl(explained.message)}
 `);
     void endRunAbnormally(redactUrl(explained.message).split("\n")[0], 1e4).finally(
-      () => process.exit(explained.exitCode)
+      () => endProcess(explained.exitCode)
     );
   };
   process.on("uncaughtException", fatal);
@@ -4467,7 +4468,7 @@ async function runCli(argv) {
       code = explained.exitCode;
     }
   }
-  process.exit(code);
+  endProcess(code);
 }
 export {
   buildProgram,

@@ -12,8 +12,14 @@ import {
   JobFailedError,
   PgConnectionConfigError,
   PgUnreachableError,
-  PgVersionMismatchError
-} from "./chunk-6RQLM3KX.js";
+  PgVersionMismatchError,
+  STORAGE_TIMEOUT_ENV,
+  StorageTimeoutError,
+  formatSeconds,
+  guardDownload,
+  metadataDeadline,
+  storageTimeoutsFromEnv
+} from "./chunk-O2CCYLNY.js";
 import {
   __commonJS,
   __require,
@@ -3641,8 +3647,8 @@ var require_lib = __commonJS({
     var helper = require_helper();
     module.exports = function(connInfo, cb) {
       var file = helper.getFileName();
-      fs.stat(file, function(err, stat) {
-        if (err || !helper.usePgPass(stat, file)) {
+      fs.stat(file, function(err, stat2) {
+        if (err || !helper.usePgPass(stat2, file)) {
           return cb(void 0);
         }
         var st = fs.createReadStream(file);
@@ -5331,6 +5337,136 @@ var require_lib2 = __commonJS({
   }
 });
 
+// src/storage/fs-watch.ts
+import { stat } from "node:fs/promises";
+var stuck = 0;
+function stuckCalls() {
+  return stuck;
+}
+var FsWatch = class {
+  constructor(root, timeouts) {
+    this.root = root;
+    this.timeouts = timeouts;
+  }
+  root;
+  timeouts;
+  /** Set once a call passed its deadline: what it was, and how long it had waited. */
+  hung;
+  /** How long one call may take: the longest any storage call may go without an answer. */
+  get deadlineMs() {
+    return metadataDeadline(this.timeouts);
+  }
+  get isHung() {
+    return this.hung !== void 0;
+  }
+  /**
+   * Runs `fn` (file-system calls under the root) within the deadline. `what` names the call
+   * ("stat", "fsync"), `operation` and `key` what it was for, for the message.
+   */
+  run(what, operation, key, fn) {
+    if (this.hung) return Promise.reject(this.error(operation, key, true));
+    return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        stuck++;
+        this.hung ??= { what, waitedMs: this.deadlineMs };
+        reject(this.error(operation, key, false));
+      }, this.deadlineMs);
+      const settle = () => {
+        if (late) stuck--;
+        else clearTimeout(timer);
+      };
+      fn().then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error) => {
+          settle();
+          reject(error);
+        }
+      );
+    });
+  }
+  /**
+   * A read stream under the root that fails (and marks the root hung) when no data arrives for
+   * the deadline while its reader wants some. The read it waited for stays stuck (counted).
+   */
+  guardRead(stream, key) {
+    let waiting = false;
+    stream.once("close", () => {
+      if (waiting) stuck--;
+      waiting = false;
+    });
+    return guardDownload(stream, this.deadlineMs, (waitedMs) => {
+      if (!stream.closed) {
+        waiting = true;
+        stuck++;
+      }
+      this.hung ??= { what: "read", waitedMs };
+      return this.error("get", key, false);
+    });
+  }
+  error(operation, key, earlier) {
+    const { what, waitedMs } = this.hung;
+    const where = `${this.root}: ${operation}${key ? ` ${key}` : ""} failed`;
+    const why = earlier ? `the file system stopped answering earlier in this run (a ${what} call got no answer within ${formatSeconds(waitedMs)})` : `the file system stopped answering (a ${what} call got no answer within ${formatSeconds(waitedMs)})`;
+    return new StorageTimeoutError(`${where}: ${why}`, {
+      location: this.root,
+      operation,
+      ...key ? { key } : {},
+      attempts: 1,
+      silentMs: waitedMs,
+      boundMs: this.timeouts.totalMs,
+      hint: `check the mount that holds ${this.root} (its NFS or SMB server, the network to it, a FUSE daemon), then run again; a call into a hung mount cannot be cancelled, so lms-backup ends without waiting for it. If the disk is only slow, raise ${STORAGE_TIMEOUT_ENV} (seconds, now ${this.timeouts.totalMs / 1e3})`
+    });
+  }
+};
+var watches = /* @__PURE__ */ new Map();
+function fsWatchFor(root, timeouts) {
+  let watch = watches.get(root);
+  if (!watch) {
+    watch = new FsWatch(root, timeouts ?? storageTimeoutsFromEnv(process.env));
+    watches.set(root, watch);
+  }
+  return watch;
+}
+function directoryExists(path) {
+  return fsWatchFor(path).run(
+    "stat",
+    "list",
+    void 0,
+    () => stat(path).then(
+      (st) => st.isDirectory(),
+      () => false
+    )
+  );
+}
+
+// src/processes.ts
+function isProcessAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+function endProcess(code, stuck2 = stuckCalls) {
+  if (stuck2() > 0 && process.platform !== "win32") {
+    const execve = process.execve;
+    if (execve) {
+      try {
+        execve("/bin/sh", ["sh", "-c", `exit ${Math.trunc(code) & 255}`], {});
+      } catch {
+      }
+    }
+    process.kill(process.pid, "SIGKILL");
+  }
+  process.exit(code);
+}
+
 // src/engines/teardown.ts
 var pending = /* @__PURE__ */ new Set();
 var signalHooks = [];
@@ -5381,9 +5517,9 @@ function installHandlers() {
 `);
       const code = signalExitCode(signal);
       void Promise.allSettled([runAllTeardowns(), ...signalHooks.map((h) => h(signal))]).finally(
-        () => process.exit(code)
+        () => endProcess(code)
       );
-      setTimeout(() => process.exit(code), 3e4).unref();
+      setTimeout(() => endProcess(code), 3e4).unref();
     });
   }
   process.on("exit", () => {
@@ -6467,6 +6603,10 @@ function restoreTuningArgs() {
 }
 
 export {
+  fsWatchFor,
+  directoryExists,
+  isProcessAlive,
+  endProcess,
   registerTeardown,
   runAllTeardowns,
   onSignal,

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-ERM3NDWN.js";
+} from "./chunk-KQDGXPCO.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -29,7 +29,6 @@ import {
   formatBytes,
   formatDuration,
   formatPercent,
-  isProcessAlive,
   loadConfigFile,
   mdEscape,
   pruneOutcome,
@@ -55,16 +54,18 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-XJZKFV2Y.js";
+} from "./chunk-DWSALKGE.js";
 import {
   dockerRunId,
+  endProcess,
+  isProcessAlive,
   isSecretParam,
   onSignal,
   redactUrl,
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-OGXHH7BT.js";
+} from "./chunk-RC3YAJR4.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,
@@ -82,11 +83,11 @@ import {
   summary,
   warning
 } from "./chunk-OBFXCXV2.js";
-import "./chunk-TAQJN7PI.js";
+import "./chunk-YAIGI4MR.js";
 import {
   JobFailedError,
   describeError
-} from "./chunk-6RQLM3KX.js";
+} from "./chunk-O2CCYLNY.js";
 import "./chunk-ZTERMN2E.js";
 
 // src/action/io.ts
@@ -1068,7 +1069,7 @@ var RECORDED_STEPS = /* @__PURE__ */ new Set([
 async function runAction(step) {
   onSignal((signal) => endRunAbnormally(`cancelled (${signal})`, 1e4));
   const code2 = await runStep(step);
-  process.exit(code2);
+  endProcess(code2);
 }
 export {
   STEPS,

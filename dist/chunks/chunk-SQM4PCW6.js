@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-C6H3X33T.js");
+  const { runCli: run } = await import("./main-ZD5L4PDI.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-O6OBVTWS.js");
+  const { runAction: run } = await import("./main-T2ETFHKE.js");
   return run(step);
 }
 

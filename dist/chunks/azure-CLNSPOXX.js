@@ -31,31 +31,31 @@ import {
   require_ms
 } from "./chunk-MSJG6OIC.js";
 import {
-  DEFAULT_STORAGE_TIMEOUTS,
   HashingStream,
+  errorCodeOf,
+  hashStream,
+  httpStatusOf,
+  integrityError,
+  joinRoot,
+  readAll,
+  toStorageError,
+  validateKey,
+  validatePrefix
+} from "./chunk-YAIGI4MR.js";
+import {
+  DEFAULT_STORAGE_TIMEOUTS,
+  LmsError,
   StorageAuthError,
   StorageConfigError,
   StorageNotFoundError,
   conflictError,
   downloadStalled,
-  errorCodeOf,
   guardDownload,
   guardedAgents,
-  hashStream,
-  httpStatusOf,
-  integrityError,
-  joinRoot,
   metadataDeadline,
-  readAll,
-  toStorageError,
-  validateKey,
-  validatePrefix,
+  nullLogger,
   withDeadline
-} from "./chunk-TAQJN7PI.js";
-import {
-  LmsError,
-  nullLogger
-} from "./chunk-6RQLM3KX.js";
+} from "./chunk-O2CCYLNY.js";
 import {
   __commonJS,
   __export,

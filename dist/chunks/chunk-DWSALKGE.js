@@ -10,9 +10,12 @@ import {
   createDatabaseIfMissing,
   describeConnection,
   describeTool,
+  directoryExists,
   findAllTools,
   findServerBinaries,
+  fsWatchFor,
   hasSecretParam,
+  isProcessAlive,
   isSecretParam,
   majorOfVersionNum,
   pgToolEnv,
@@ -33,13 +36,29 @@ import {
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-OGXHH7BT.js";
+} from "./chunk-RC3YAJR4.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
 import {
+  TEMP_PREFIX,
+  bufferSource,
+  classifyFault,
+  describeFault,
+  hashStream,
+  integrityError,
+  normaliseRoot,
+  validateKey,
+  validatePrefix
+} from "./chunk-YAIGI4MR.js";
+import {
+  ChecksumMismatchError,
+  ConfigError,
+  ConfigErrors,
   DEFAULT_STORAGE_TIMEOUTS,
-  HashingStream,
+  JobFailedError,
+  LmsError,
+  PgToolFailedError,
   STORAGE_TIMEOUT_ENV,
   StorageAuthError,
   StorageConfigError,
@@ -49,33 +68,16 @@ import {
   StorageRequestError,
   StorageTimeoutError,
   StorageUnavailableError,
-  TEMP_PREFIX,
-  bufferSource,
-  classifyFault,
   conflictError,
-  describeFault,
+  describeError,
   formatSeconds,
-  hashStream,
-  integrityError,
   isStall,
   metadataDeadline,
-  normaliseRoot,
+  nullLogger,
   stallWaitedMs,
   storageTimeouts,
-  storageTimeoutsFromEnv,
-  validateKey,
-  validatePrefix
-} from "./chunk-TAQJN7PI.js";
-import {
-  ChecksumMismatchError,
-  ConfigError,
-  ConfigErrors,
-  JobFailedError,
-  LmsError,
-  PgToolFailedError,
-  describeError,
-  nullLogger
-} from "./chunk-6RQLM3KX.js";
+  storageTimeoutsFromEnv
+} from "./chunk-O2CCYLNY.js";
 import {
   __toESM
 } from "./chunk-ZTERMN2E.js";
@@ -1690,6 +1692,7 @@ async function writeRunRecordBestEffort(storages, record, logger, options = {}) 
       try {
         display = storage.display;
         known = true;
+        if (options.existingOnly && storage.kind === "local" && !await directoryExists(display)) return;
         await writeRunRecord(storage, record);
         written.push(display);
       } catch (error) {
@@ -2122,12 +2125,12 @@ function compressThreads(cores = availableParallelism()) {
 function startZstdCompress(engine, input, level) {
   if (engine.kind === "binary") {
     const fd = input._handle?.fd;
-    const direct = typeof fd === "number" && fd >= 0;
+    const direct2 = typeof fd === "number" && fd >= 0;
     const child = spawn(engine.path, [...levelArgs(level), `-T${compressThreads()}`], {
-      stdio: [direct ? input : "pipe", "pipe", "pipe"]
+      stdio: [direct2 ? input : "pipe", "pipe", "pipe"]
     });
     const proc = fromChild(child, `zstd -${level}`);
-    if (direct) input.destroy();
+    if (direct2) input.destroy();
     else input.pipe(child.stdin);
     return proc;
   }
@@ -2157,9 +2160,9 @@ function startZstdDecompress(env = process.env, options = {}) {
     );
   }
   if (engine.kind === "binary") {
-    const direct = options.outputFd !== void 0;
+    const direct2 = options.outputFd !== void 0;
     const child = spawn(engine.path, ["-d", "-q", "-c"], {
-      stdio: ["pipe", direct ? options.outputFd : "pipe", "pipe"]
+      stdio: ["pipe", direct2 ? options.outputFd : "pipe", "pipe"]
     });
     child.stdin.on("error", () => {
     });
@@ -2188,7 +2191,7 @@ async function unzstdBuffer(data2, env = process.env) {
 }
 
 // src/files.ts
-import { mkdirSync as mkdirSync2, rmdirSync, statSync } from "node:fs";
+import { mkdir, rmdir, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 var DirectoryNotWritableError = class extends ConfigError {
 };
@@ -2216,20 +2219,21 @@ function fsCause(error) {
       return `cannot be created (${code(error) || (error instanceof Error ? error.message : String(error))})`;
   }
 }
-function ensureDirectory(path2, what, fix) {
+var direct = (_what, fn) => fn();
+async function ensureDirectory(path2, what, fix, io = direct) {
   const target = resolve(path2);
   const missing = [];
   let dir = target;
   for (; ; ) {
     try {
-      if (!statSync(dir).isDirectory()) {
+      if (!(await io("stat", () => stat(dir))).isDirectory()) {
         throw new DirectoryNotWritableError(`${what} ${target}: ${dir} is a file, not a directory`, {
           hint: fix ?? "give a directory path"
         });
       }
       break;
     } catch (error) {
-      if (error instanceof DirectoryNotWritableError) throw error;
+      if (error instanceof LmsError) throw error;
       if (code(error) !== "ENOENT" && code(error) !== "ENOTDIR")
         throw directoryError(target, what, error, fix);
       const parent = dirname(dir);
@@ -2241,19 +2245,20 @@ function ensureDirectory(path2, what, fix) {
   const created = [];
   for (const d of missing.reverse()) {
     try {
-      mkdirSync2(d);
+      await io("mkdir", () => mkdir(d));
       created.push(d);
     } catch (error) {
       if (code(error) === "EEXIST") continue;
+      if (error instanceof LmsError) throw error;
       throw directoryError(target, what, error, fix);
     }
   }
   return created;
 }
-function probeDirectory(path2, what, fix) {
-  for (const d of ensureDirectory(path2, what, fix).reverse()) {
+async function probeDirectory(path2, what, fix, io = direct) {
+  for (const d of (await ensureDirectory(path2, what, fix, io)).reverse()) {
     try {
-      rmdirSync(d);
+      await io("rmdir", () => rmdir(d));
     } catch {
     }
   }
@@ -2475,7 +2480,7 @@ function totalKeys(ks) {
 
 // src/parts/files.ts
 import { Readable as Readable3 } from "node:stream";
-import { pipeline as pipeline5 } from "node:stream/promises";
+import { pipeline as pipeline6 } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 
 // src/commands/fetch.ts
@@ -2882,13 +2887,15 @@ import { Writable } from "node:stream";
 var BATCH = 1 << 20;
 var SYNC_EVERY = 32 << 20;
 var DurableFile = class extends Writable {
-  constructor(path2, flags) {
+  constructor(path2, flags, io) {
     super({ highWaterMark: BATCH });
     this.path = path2;
     this.flags = flags;
+    this.io = io;
   }
   path;
   flags;
+  io;
   fh;
   pending = [];
   pendingBytes = 0;
@@ -2899,7 +2906,7 @@ var DurableFile = class extends Writable {
   hex;
   seen;
   _construct(callback) {
-    open2(this.path, this.flags, 384).then((fh) => {
+    this.io("open", () => open2(this.path, this.flags, 384)).then((fh) => {
       this.fh = fh;
       callback();
     }, callback);
@@ -2915,9 +2922,10 @@ var DurableFile = class extends Writable {
     (async () => {
       await this.flush();
       await this.syncing;
-      await this.fh.sync();
+      const fh = this.fh;
+      await this.io("fsync", () => fh.sync());
       this.hex = this.hash.digest("hex");
-      const { dev, ino, size, mtimeNs, ctimeNs } = await this.fh.stat({ bigint: true });
+      const { dev, ino, size, mtimeNs, ctimeNs } = await this.io("stat", () => fh.stat({ bigint: true }));
       this.seen = { dev, ino, size, mtimeNs, ctimeNs };
     })().then(() => callback(), callback);
   }
@@ -2925,7 +2933,7 @@ var DurableFile = class extends Writable {
     const fh = this.fh;
     this.fh = void 0;
     const closing = (this.syncing ?? Promise.resolve()).catch(() => {
-    }).then(() => fh?.close());
+    }).then(() => fh ? this.io("close", () => fh.close()) : void 0);
     closing.then(
       () => callback(error),
       (closeError) => callback(error ?? closeError)
@@ -2951,13 +2959,13 @@ var DurableFile = class extends Writable {
     const total = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    await writevAll(this.fh, pieces);
+    const fh = this.fh;
+    await this.io("write", () => writevAll(fh, pieces));
     this.written += total;
     this.sinceSync += total;
     if (this.sinceSync >= SYNC_EVERY && !this.syncing) {
       this.sinceSync = 0;
-      const fh = this.fh;
-      this.syncing = fh.datasync().finally(() => {
+      this.syncing = this.io("fsync", () => fh.datasync()).finally(() => {
         this.syncing = void 0;
       });
       this.syncing.catch(() => {
@@ -2981,7 +2989,7 @@ async function writevAll(fh, pieces) {
   }
 }
 function createDurableFile(path2, options = {}) {
-  return new DurableFile(path2, options.exclusive === false ? "w" : "wx");
+  return new DurableFile(path2, options.exclusive === false ? "w" : "wx", options.io ?? ((_what, fn) => fn()));
 }
 
 // src/commands/fetch-pass.ts
@@ -3733,7 +3741,7 @@ import {
   lchown,
   lstat as lstat2,
   lutimes,
-  mkdir,
+  mkdir as mkdir2,
   open as open5,
   readdir as readdir2,
   realpath,
@@ -3805,7 +3813,7 @@ async function isEmptyDir(dir) {
 }
 async function extractArchive(tar, index, dir, options = {}) {
   const root = resolve3(dir);
-  await mkdir(root, { recursive: true });
+  await mkdir2(root, { recursive: true });
   const realRoot = await realpath(root);
   const want = indexMap(index);
   const seen = /* @__PURE__ */ new Set();
@@ -3835,13 +3843,13 @@ async function extractArchive(tar, index, dir, options = {}) {
       return;
     }
     const target = join4(root, h.path);
-    await mkdir(dirname3(target), { recursive: true });
+    await mkdir2(dirname3(target), { recursive: true });
     if (!await inside(target)) {
       problems.push(`${h.path}: refused, a symbolic link would lead it out of ${root}`);
       return;
     }
     if (h.type === "dir") {
-      await mkdir(target, { recursive: true, mode: 448 });
+      await mkdir2(target, { recursive: true, mode: 448 });
       dirs.push({ path: target, mode: h.mode, mtime: h.mtime });
       written++;
       return;
@@ -3919,34 +3927,78 @@ async function compareTree(dir, index) {
 }
 
 // src/parts/object.ts
-import { createReadStream as createReadStream3, createWriteStream as createWriteStream2, rmSync as rmSync2 } from "node:fs";
-import { open as open7, rm as rm3 } from "node:fs/promises";
+import { createReadStream as createReadStream3, createWriteStream, rmSync as rmSync2 } from "node:fs";
+import { rm as rm3 } from "node:fs/promises";
 import { join as join7 } from "node:path";
-import { pipeline as pipeline4 } from "node:stream/promises";
+import { pipeline as pipeline5 } from "node:stream/promises";
+
+// src/commands/stage-object.ts
+import { pipeline as pipeline3 } from "node:stream/promises";
+function stageObject(options) {
+  const plain = new Sha256Meter();
+  const stages = [...options.before ?? [], plain];
+  if (options.encryption.mode === "age") {
+    const { recipients, passphrase } = options.encryption;
+    stages.push(createAgeEncryptStream(passphrase ? { passphrase } : { recipients }));
+  }
+  const { payload } = options;
+  const compressor = options.compression ? startZstdCompress(options.compression.engine, payload.stdout, options.compression.level) : void 0;
+  const source = compressor ? compressor.stdout : payload.stdout;
+  const stopAll = () => {
+    payload.kill?.();
+    compressor?.kill();
+  };
+  const out = createDurableFile(options.path, options.io ? { io: options.io } : {});
+  const done = (async () => {
+    const piped = pipeline3([source, ...stages, out]);
+    const waits = [
+      piped.catch((error) => {
+        stopAll();
+        throw error;
+      })
+    ];
+    for (const p of [payload.done, compressor?.done]) {
+      if (p)
+        waits.push(
+          p.catch((error) => {
+            stopAll();
+            throw error;
+          })
+        );
+    }
+    await Promise.all(waits);
+    return {
+      path: options.path,
+      bytes: out.bytes,
+      sha256: out.digest(),
+      witness: out.witness,
+      plainBytes: plain.bytes,
+      plainSha256: plain.digest(),
+      ...options.compression ? { compression: outerLabel({ method: "zstd", level: options.compression.level }) } : {}
+    };
+  })();
+  return {
+    get plainBytes() {
+      return plain.bytes;
+    },
+    get storedBytes() {
+      return out.bytes;
+    },
+    done
+  };
+}
 
 // src/storage/local.ts
-import { createReadStream as createReadStream2, createWriteStream, constants as fsConstants } from "node:fs";
-import { link, mkdir as mkdir2, open as open6, readdir as readdir4, rename as rename2, stat as stat2, unlink as unlink2 } from "node:fs/promises";
+import { createReadStream as createReadStream2, constants as fsConstants } from "node:fs";
+import { link, mkdir as mkdir3, open as open6, readdir as readdir4, rename as rename2, stat as stat3, unlink as unlink2 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname4, join as join6, resolve as resolve4, sep as sep2 } from "node:path";
-import { pipeline as pipeline3 } from "node:stream/promises";
+import { pipeline as pipeline4 } from "node:stream/promises";
 
 // src/storage/staging.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { readdir as readdir3, stat, unlink } from "node:fs/promises";
+import { readdir as readdir3, stat as stat2, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join as join5 } from "node:path";
-
-// src/processes.ts
-function isProcessAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === "EPERM";
-  }
-}
-
-// src/storage/staging.ts
 var HOST = hostname().replace(/[^A-Za-z0-9.-]/g, "-").slice(0, 40) || "host";
 function temporaryName(label, suffix = "") {
   return `${TEMP_PREFIX}${label}_${HOST}_pid${process.pid}_${randomBytes5(6).toString("hex")}${suffix}`;
@@ -3984,7 +4036,7 @@ async function sweepTemporaryFiles(dir, before, opts = {}) {
       }
       if (!entry.isFile() || !entry.name.startsWith(TEMP_PREFIX)) continue;
       if (opts.only && !opts.only(entry.name)) continue;
-      const st = await stat(path2).catch(() => void 0);
+      const st = await stat2(path2).catch(() => void 0);
       if (!st || !isAbandoned(entry.name, st.mtime, before)) continue;
       if (!opts.dryRun) {
         const gone = await unlink(path2).then(
@@ -4018,9 +4070,15 @@ var LocalStorage = class {
   kind = "local";
   display;
   root;
-  constructor(root) {
+  watch;
+  constructor(root, timeouts) {
     this.root = resolve4(root);
     this.display = this.root;
+    this.watch = fsWatchFor(this.root, timeouts);
+  }
+  /** File-system calls for `operation` on `key`, each within the watch's deadline. */
+  io(operation, key) {
+    return (what, fn) => this.watch.run(what, operation, key, fn);
   }
   pathOf(key) {
     return join6(this.root, ...validateKey(key).split("/"));
@@ -4028,14 +4086,15 @@ var LocalStorage = class {
   async put(key, source) {
     const target = this.pathOf(key);
     const dir = dirname4(target);
+    const io = this.io("put", key);
     try {
-      await mkdir2(dir, { recursive: true });
-      if (await exists(target)) throw conflictError(this.display, key);
+      await io("mkdir", () => mkdir3(dir, { recursive: true }));
+      if (await exists(target, io)) throw conflictError(this.display, key);
       if (source.path) {
-        const linked = await this.putByLink(key, source, source.path, target, dir);
+        const linked = await this.putByLink(key, source, source.path, target, dir, io);
         if (linked) return linked;
       }
-      return await this.putByCopy(key, source, target, dir);
+      return await this.putByCopy(key, source, target, dir, io);
     } catch (err) {
       throw this.mapError("put", key, err);
     }
@@ -4044,71 +4103,74 @@ var LocalStorage = class {
    * Same filesystem: the staged file becomes the stored object (no copy). The staging file
    * must not be modified afterwards; deleting it is fine.
    */
-  async putByLink(key, source, sourcePath, target, dir) {
-    const [src, parent] = await Promise.all([stat2(sourcePath), stat2(dir)]);
+  async putByLink(key, source, sourcePath, target, dir, io) {
+    const [src, parent] = await io("stat", () => Promise.all([stat3(sourcePath), stat3(dir)]));
     if (src.dev !== parent.dev || !src.isFile()) return void 0;
-    const untouched = source.witness !== void 0 && source.witness.size === BigInt(source.size) && matchesWitness(await stat2(sourcePath, { bigint: true }), source.witness);
+    const untouched = source.witness !== void 0 && source.witness.size === BigInt(source.size) && matchesWitness(await io("stat", () => stat3(sourcePath, { bigint: true })), source.witness);
     if (!untouched) {
-      const actual = await hashStream(createReadStream2(sourcePath));
+      const actual = await hashStream(this.watch.guardRead(createReadStream2(sourcePath), key));
       if (actual.size !== source.size || actual.sha256 !== source.sha256) {
         throw integrityError(this.display, key, source, actual, "source file for");
       }
     }
     try {
-      await link(sourcePath, target);
+      await io("link", () => link(sourcePath, target));
     } catch (err) {
       const code3 = err.code;
       if (code3 === "EEXIST") throw conflictError(this.display, key);
       if (code3 === "EXDEV" || NO_HARD_LINKS.has(code3 ?? "")) return void 0;
       throw err;
     }
-    await fsyncPath(target);
-    await fsyncDir(dir);
-    const st = await stat2(target);
+    await io("fsync", () => fsyncPath(target));
+    await io("fsync", () => fsyncDir(dir));
+    const st = await io("stat", () => stat3(target));
     return { key, size: st.size, lastModified: st.mtime };
   }
-  async putByCopy(key, source, target, dir) {
+  async putByCopy(key, source, target, dir, io) {
     const temp = join6(dir, temporaryName(basename2(target)));
     let tempExists = true;
     try {
-      const hasher = new HashingStream();
-      await pipeline3(source.open(), hasher, createWriteStream(temp, { flags: "wx", mode: 384 }));
-      await fsyncPath(temp);
-      const written = hasher.result();
+      const out = createDurableFile(temp, { io });
+      await pipeline4(source.open(), out);
+      const written = { size: out.bytes, sha256: out.digest() };
       if (written.size !== source.size || written.sha256 !== source.sha256) {
         throw integrityError(this.display, key, source, written, "data written for");
       }
       try {
-        await link(temp, target);
+        await io("link", () => link(temp, target));
       } catch (err) {
         const code3 = err.code;
         if (code3 === "EEXIST") throw conflictError(this.display, key);
         if (!NO_HARD_LINKS.has(code3 ?? "")) throw err;
-        if (await exists(target)) throw conflictError(this.display, key);
-        await rename2(temp, target);
+        if (await exists(target, io)) throw conflictError(this.display, key);
+        await io("rename", () => rename2(temp, target));
         tempExists = false;
       }
       if (tempExists) {
-        await unlink2(temp);
+        await io("unlink", () => unlink2(temp));
         tempExists = false;
       }
-      await fsyncDir(dir);
-      const st = await stat2(target);
+      await io("fsync", () => fsyncDir(dir));
+      const st = await io("stat", () => stat3(target));
       return { key, size: st.size, lastModified: st.mtime };
     } finally {
-      if (tempExists) await unlink2(temp).catch(() => {
+      if (tempExists) await io("unlink", () => unlink2(temp)).catch(() => {
       });
     }
   }
   async get(key) {
     const path2 = this.pathOf(key);
+    const io = this.io("get", key);
     let handle;
     try {
-      handle = await open6(path2, "r");
-      if (!(await handle.stat()).isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
-      return handle.createReadStream({ highWaterMark: 1 << 20 });
+      handle = await io("open", () => open6(path2, "r"));
+      const fh = handle;
+      if (!(await io("stat", () => fh.stat())).isFile())
+        throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+      return this.watch.guardRead(handle.createReadStream({ highWaterMark: 1 << 20 }), key);
     } catch (err) {
-      await handle?.close().catch(() => {
+      const fh = handle;
+      if (fh) await io("close", () => fh.close()).catch(() => {
       });
       throw this.mapError("get", key, err);
     }
@@ -4116,7 +4178,7 @@ var LocalStorage = class {
   async head(key) {
     const path2 = this.pathOf(key);
     try {
-      const st = await stat2(path2);
+      const st = await this.watch.run("stat", "head", key, () => stat3(path2));
       return st.isFile() ? { key, size: st.size, lastModified: st.mtime } : null;
     } catch (err) {
       const code3 = err.code;
@@ -4130,9 +4192,11 @@ var LocalStorage = class {
     yield* this.walk(slash >= 0 ? prefix.slice(0, slash) : "", prefix);
   }
   async *walk(rel, prefix) {
+    const io = this.io("list", rel || void 0);
     let entries;
     try {
-      entries = await readdir4(rel ? join6(this.root, ...rel.split("/")) : this.root, { withFileTypes: true });
+      const dir = rel ? join6(this.root, ...rel.split("/")) : this.root;
+      entries = await io("readdir", () => readdir4(dir, { withFileTypes: true }));
     } catch (err) {
       const code3 = err.code;
       if (code3 === "ENOENT" || code3 === "ENOTDIR") return;
@@ -4148,7 +4212,7 @@ var LocalStorage = class {
       }
       if (!key.startsWith(prefix)) continue;
       try {
-        const st = await stat2(join6(this.root, ...key.split("/")));
+        const st = await io("stat", () => stat3(join6(this.root, ...key.split("/"))));
         if (st.isFile()) yield { key, size: st.size, lastModified: st.mtime };
       } catch (err) {
         if (err.code !== "ENOENT") throw this.mapError("list", key, err);
@@ -4156,13 +4220,19 @@ var LocalStorage = class {
     }
   }
   async sweepTemporary(before, dryRun = false) {
-    return sweepTemporaryFiles(this.root, before, { recursive: true, dryRun });
+    return this.watch.run(
+      "sweep",
+      "list",
+      void 0,
+      () => sweepTemporaryFiles(this.root, before, { recursive: true, dryRun })
+    );
   }
   async delete(key) {
     const path2 = this.pathOf(key);
+    const io = this.io("delete", key);
     try {
-      await unlink2(path2);
-      await fsyncDir(dirname4(path2));
+      await io("unlink", () => unlink2(path2));
+      await io("fsync", () => fsyncDir(dirname4(path2)));
     } catch (err) {
       const code3 = err.code;
       if (code3 === "ENOENT" || code3 === "ENOTDIR") return;
@@ -4199,9 +4269,9 @@ var LocalStorage = class {
     });
   }
 };
-async function exists(path2) {
+async function exists(path2, io) {
   try {
-    await stat2(path2);
+    await io("stat", () => stat3(path2));
     return true;
   } catch (err) {
     if (err.code === "ENOENT") return false;
@@ -4691,11 +4761,11 @@ async function openStorage(location, opts = {}) {
   let storage;
   switch (loc.kind) {
     case "local":
-      storage = new LocalStorage(loc.path);
+      storage = new LocalStorage(loc.path, timeouts);
       break;
     // Cloud SDKs load only when their destination is used: the CLI starts faster without them.
     case "azure": {
-      const { AzureStorage } = await import("./azure-YTKUC7BJ.js");
+      const { AzureStorage } = await import("./azure-CLNSPOXX.js");
       storage = new AzureStorage({
         ...common,
         location: loc,
@@ -4704,7 +4774,7 @@ async function openStorage(location, opts = {}) {
       break;
     }
     case "s3": {
-      const { S3Storage } = await import("./s3-ILPOHDCT.js");
+      const { S3Storage } = await import("./s3-OT7VPBWW.js");
       storage = new S3Storage({
         ...common,
         location: loc,
@@ -4713,7 +4783,7 @@ async function openStorage(location, opts = {}) {
       break;
     }
     case "gcs": {
-      const { GcsStorage } = await import("./gcs-XDZTDRGM.js");
+      const { GcsStorage } = await import("./gcs-WPHSVDVP.js");
       storage = new GcsStorage({
         ...common,
         location: loc,
@@ -4733,41 +4803,36 @@ function partKey(id, role, encrypted) {
 }
 async function stagePart(role, input, before, encryption, stagingDir) {
   const path2 = join7(stagingDir, temporaryName("stage", `.${role}.partial`));
+  const watch = fsWatchFor(stagingDir);
+  const io = (what, fn) => watch.run(what, "put", void 0, fn);
   const teardown = registerTeardown(
     `staged ${role} ${path2}`,
-    () => rm3(path2, { force: true }),
-    () => rmSync2(path2, { force: true })
-  );
-  const plain = new Sha256Meter();
-  const stored = new Sha256Meter();
-  const stages = [...before, plain];
-  if (encryption.mode === "age") {
-    stages.push(
-      createAgeEncryptStream(
-        encryption.passphrase ? { passphrase: encryption.passphrase } : { recipients: encryption.recipients }
-      )
-    );
-  }
-  stages.push(stored);
-  try {
-    await pipeline4([input, ...stages, createWriteStream2(path2, { flags: "wx", mode: 384 })]);
-    const fh = await open7(path2, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
+    () => io("unlink", () => rm3(path2, { force: true })),
+    // At exit nothing can be bounded: a hung directory is left as it is.
+    () => {
+      if (!watch.isHung) rmSync2(path2, { force: true });
     }
+  );
+  try {
+    const staged = await stageObject({ payload: { stdout: input }, before, encryption, path: path2, io }).done;
+    return {
+      role,
+      source: {
+        open: () => watch.guardRead(createReadStream3(path2), path2),
+        size: staged.bytes,
+        sha256: staged.sha256,
+        path: path2,
+        witness: staged.witness
+      },
+      plainBytes: staged.plainBytes,
+      plainSha256: staged.plainSha256,
+      teardown
+    };
   } catch (error) {
-    await teardown.run();
+    await teardown.run().catch(() => {
+    });
     throw error;
   }
-  return {
-    role,
-    source: { open: () => createReadStream3(path2), size: stored.bytes, sha256: stored.digest(), path: path2 },
-    plainBytes: plain.bytes,
-    plainSha256: plain.digest(),
-    teardown
-  };
 }
 async function storeParts(destinations2, id, encrypted, parts, logger) {
   const objects = [];
@@ -4803,7 +4868,7 @@ async function downloadPart(storage, obj, work, logger) {
   try {
     await logger.group(`download ${obj.key} and verify its checksum`, async () => {
       const meter = new Sha256Meter();
-      await pipeline4(await storage.get(obj.key), meter, createWriteStream2(file, { mode: 384 }));
+      await pipeline5(await storage.get(obj.key), meter, createWriteStream(file, { mode: 384 }));
       if (meter.digest() !== obj.sha256 || meter.bytes !== obj.bytes) {
         reasons.push(
           `checksum mismatch: the stored ${obj.role} object ${obj.key} (${meter.bytes} bytes) has SHA-256 ${meter.digest()}; the manifest says ${obj.sha256} (${obj.bytes} bytes)`
@@ -4891,7 +4956,7 @@ async function readFilesPart(storage, manifest, keys, work, logger, consume, exp
   let check;
   const problems = [];
   try {
-    await pipeline5([
+    await pipeline6([
       ...stages,
       createGunzip(),
       async (tar) => {
@@ -4980,14 +5045,14 @@ async function restoreFilesPart(storage, manifest, keys, work, options, logger) 
 }
 
 // src/parts/redis.ts
-import { createReadStream as createReadStream4, createWriteStream as createWriteStream3, rmSync as rmSync3 } from "node:fs";
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream2, rmSync as rmSync3 } from "node:fs";
 import { join as join9 } from "node:path";
-import { pipeline as pipeline6 } from "node:stream/promises";
+import { pipeline as pipeline7 } from "node:stream/promises";
 
 // src/redis/rdb.ts
 import { spawn as spawn2 } from "node:child_process";
 import { existsSync as existsSync2 } from "node:fs";
-import { copyFile, mkdir as mkdir3 } from "node:fs/promises";
+import { copyFile, mkdir as mkdir4 } from "node:fs/promises";
 import { join as join8 } from "node:path";
 var RedisToolMissingError = class extends ConfigError {
 };
@@ -5062,7 +5127,7 @@ ${r.stderr}`;
   };
 }
 async function startThrowawayRedis(rdb, dir) {
-  await mkdir3(dir, { recursive: true, mode: 448 });
+  await mkdir4(dir, { recursive: true, mode: 448 });
   await copyFile(rdb, join8(dir, "dump.rdb"));
   const socket = join8(dir, "redis.sock");
   let log = "";
@@ -5206,9 +5271,9 @@ async function fetchRdb(storage, manifest, keys, work, logger) {
   const file = join9(work, "snapshot.rdb");
   const { stages, plain } = openPlain(dl.file, manifest, keys);
   try {
-    await pipeline6([
+    await pipeline7([
       ...stages,
-      createWriteStream3(file, { mode: 384 })
+      createWriteStream2(file, { mode: 384 })
     ]);
   } catch (error) {
     rmSync3(file, { force: true });
@@ -5761,62 +5826,6 @@ function checkRowDrops(previous, current2, options = {}) {
   return findings;
 }
 
-// src/commands/stage-object.ts
-import { pipeline as pipeline7 } from "node:stream/promises";
-function stageObject(options) {
-  const plain = new Sha256Meter();
-  const stages = [plain];
-  if (options.encryption.mode === "age") {
-    const { recipients, passphrase } = options.encryption;
-    stages.push(createAgeEncryptStream(passphrase ? { passphrase } : { recipients }));
-  }
-  const { payload } = options;
-  const compressor = options.compression ? startZstdCompress(options.compression.engine, payload.stdout, options.compression.level) : void 0;
-  const source = compressor ? compressor.stdout : payload.stdout;
-  const stopAll = () => {
-    payload.kill?.();
-    compressor?.kill();
-  };
-  const out = createDurableFile(options.path);
-  const done = (async () => {
-    const piped = pipeline7([source, ...stages, out]);
-    const waits = [
-      piped.catch((error) => {
-        stopAll();
-        throw error;
-      })
-    ];
-    for (const p of [payload.done, compressor?.done]) {
-      if (p)
-        waits.push(
-          p.catch((error) => {
-            stopAll();
-            throw error;
-          })
-        );
-    }
-    await Promise.all(waits);
-    return {
-      path: options.path,
-      bytes: out.bytes,
-      sha256: out.digest(),
-      witness: out.witness,
-      plainBytes: plain.bytes,
-      plainSha256: plain.digest(),
-      ...options.compression ? { compression: outerLabel({ method: "zstd", level: options.compression.level }) } : {}
-    };
-  })();
-  return {
-    get plainBytes() {
-      return plain.bytes;
-    },
-    get storedBytes() {
-      return out.bytes;
-    },
-    done
-  };
-}
-
 // src/commands/backup.ts
 function dumpEstimate(previous) {
   if (!previous) return void 0;
@@ -5854,17 +5863,23 @@ async function runBackup(config, deps) {
       `source PostgreSQL ${server.version}; ${describeTool(pgDump)}; compression ${plan.outer ? `zstd:${plan.outer.level} outside the archive (${describeZstd(plan.outer.engine)}; pg_dump -Z0)` : compressionLabel(compression)}`
     );
     const stagingDir = stagingDirFor(config);
-    ensureDirectory(stagingDir, "the staging directory", STAGING_FIX);
-    const swept = await sweepStagedDumps(stagingDir, new Date(now().getTime() - 24 * 3600 * 1e3)).catch(
-      () => []
-    );
+    const watch = fsWatchFor(stagingDir);
+    const io = (what, fn) => watch.run(what, "put", void 0, fn);
+    await ensureDirectory(stagingDir, "the staging directory", STAGING_FIX, io);
+    const swept = await io(
+      "sweep",
+      () => sweepStagedDumps(stagingDir, new Date(now().getTime() - 24 * 3600 * 1e3))
+    ).catch(() => []);
     for (const path2 of swept) logger.info(`removed ${path2}, staged by a backup that was interrupted`);
     staged = join11(stagingDir, stagedDumpName());
     const stagedPath = staged;
     stagedTeardown = registerTeardown(
       `staged dump ${stagedPath}`,
-      () => rm4(stagedPath, { force: true }),
-      () => rmSync5(stagedPath, { force: true })
+      () => io("unlink", () => rm4(stagedPath, { force: true })),
+      // At exit nothing can be bounded: a hung directory is left as it is.
+      () => {
+        if (!watch.isHung) rmSync5(stagedPath, { force: true });
+      }
     );
     const history = await recentManifests(config.destinations[0], config.anomaly?.historySize ?? 7).catch(
       (error) => {
@@ -5884,7 +5899,8 @@ async function runBackup(config, deps) {
       payload: dump,
       ...plan.outer ? { compression: plan.outer } : {},
       encryption: config.encryption,
-      path: staged
+      path: staged,
+      io
     });
     const estimate = dumpEstimate(history[0]);
     const progress = (done) => deps.onProgress?.({
@@ -5957,7 +5973,8 @@ async function runBackup(config, deps) {
     warnings.push(...parts.warnings);
     const encrypted = config.encryption.mode === "age";
     const source = {
-      open: () => createReadStream5(staged),
+      // Read for the other destinations: a staging directory that stops answering fails the put.
+      open: () => watch.guardRead(createReadStream5(staged), staged),
       size: stored.bytes,
       sha256: stored.sha256,
       path: staged,
@@ -6132,7 +6149,7 @@ async function anyExists(destinations2, keys) {
 }
 
 // src/config.ts
-import { readFileSync as readFileSync2, statSync as statSync2 } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 import { join as join12 } from "node:path";
 var Problems = class {
   list = [];
@@ -6256,15 +6273,10 @@ async function openDestinations(urls, problems, options) {
     problems.add(`${options.inputName}: no destination given`, "give a path or a storage URL");
   return out;
 }
-function requireExistingDestinations(storages, inputName, problems) {
+async function requireExistingDestinations(storages, inputName, problems) {
   for (const s of storages) {
     if (s.kind !== "local") continue;
-    let isDir = false;
-    try {
-      isDir = statSync2(s.display).isDirectory();
-    } catch {
-    }
-    if (!isDir) {
+    if (!await directoryExists(s.display)) {
       problems.add(
         `${inputName} ${s.display} does not exist (or is not a directory)`,
         `give the directory the backups were written to (the --to of "lms-backup backup"); nothing was created`
@@ -6272,29 +6284,21 @@ function requireExistingDestinations(storages, inputName, problems) {
     }
   }
 }
-function prepareLocalDestinations(storages, inputName) {
+async function prepareLocalDestinations(storages, inputName) {
   const problems = new Problems();
   for (const s of storages) {
     if (s.kind !== "local") continue;
-    problems.try(
+    const watch = fsWatchFor(s.display);
+    await problems.tryAsync(
       () => probeDirectory(
         join12(s.display, "db"),
         `${inputName} ${s.display}:`,
-        `give ${inputName} a directory this user can create and write, on a writable file system`
+        `give ${inputName} a directory this user can create and write, on a writable file system`,
+        (what, fn) => watch.run(what, "put", void 0, fn)
       )
     );
   }
   problems.throwIfAny();
-}
-function recordableDestinations(storages) {
-  return storages.filter((s) => {
-    if (s.kind !== "local") return true;
-    try {
-      return statSync2(s.display).isDirectory();
-    } catch {
-      return false;
-    }
-  });
 }
 
 // src/engines/local.ts
@@ -6306,14 +6310,14 @@ import {
   closeSync,
   cpSync,
   existsSync as existsSync3,
-  mkdirSync as mkdirSync3,
+  mkdirSync as mkdirSync2,
   mkdtempSync,
   openSync,
   readdirSync as readdirSync2,
   readFileSync as readFileSync3,
   renameSync,
   rmSync as rmSync6,
-  statSync as statSync3,
+  statSync,
   writeFileSync as writeFileSync2
 } from "node:fs";
 import { createServer } from "node:net";
@@ -6367,7 +6371,7 @@ function unprivilegedUser() {
 }
 function traversable(path2) {
   for (let dir = path2; ; dir = dirname5(dir)) {
-    if ((statSync3(dir).mode & 1) === 0) return false;
+    if ((statSync(dir).mode & 1) === 0) return false;
     if (dirname5(dir) === dir) return true;
   }
 }
@@ -6455,7 +6459,7 @@ async function startLocalPostgres(options = {}) {
   };
   const handle = registerTeardown(`local postgres ${bins.major} in ${root}`, stop, killSync);
   try {
-    for (const d of [dataDir, sockDir]) mkdirSync3(d, { mode: 448 });
+    for (const d of [dataDir, sockDir]) mkdirSync2(d, { mode: 448 });
     const pwFile = join13(root, "pw");
     writeFileSync2(pwFile, `${password}
 `, { mode: 384 });
@@ -6577,8 +6581,8 @@ async function waitReady(child, conn, timeoutMs) {
 var OWNER_FILE = "owner.pid";
 function processStamp(pid) {
   try {
-    const stat3 = readFileSync3(`/proc/${pid}/stat`, "utf8");
-    return `${pid} ${stat3.slice(stat3.lastIndexOf(")") + 2).split(" ")[19] ?? ""}`;
+    const stat4 = readFileSync3(`/proc/${pid}/stat`, "utf8");
+    return `${pid} ${stat4.slice(stat4.lastIndexOf(")") + 2).split(" ")[19] ?? ""}`;
   } catch {
     return `${pid} `;
   }
@@ -6692,7 +6696,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-6FW6NQXJ.js");
+  const docker = await import("./docker-R5333O4E.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
@@ -6725,8 +6729,7 @@ ${attempts.map((a) => `  - ${a}`).join("\n")}`,
 }
 
 // src/commands/check.ts
-import { existsSync as existsSync4 } from "node:fs";
-import { rmdir, statfs } from "node:fs/promises";
+import { rmdir as rmdir2, statfs } from "node:fs/promises";
 import { tmpdir as tmpdir5 } from "node:os";
 import { join as join14 } from "node:path";
 import { Writable as Writable3 } from "node:stream";
@@ -7078,9 +7081,14 @@ async function probeDestination(storage, env) {
 `);
   let written = false;
   const localRoot = storage.kind === "local" ? storage.display : void 0;
-  const rootExisted = localRoot ? existsSync4(localRoot) : true;
+  const watch = localRoot ? fsWatchFor(localRoot) : void 0;
+  const io = watch ? (what, fn) => watch.run(what, "put", void 0, fn) : void 0;
+  let rootExisted = true;
   try {
-    if (localRoot) probeDirectory(join14(localRoot, PROBE_PREFIX), `${storage.display}:`);
+    if (localRoot) {
+      rootExisted = await directoryExists(localRoot);
+      await probeDirectory(join14(localRoot, PROBE_PREFIX), `${storage.display}:`, void 0, io);
+    }
     await storage.put(key, bufferSource(body));
     written = true;
     done.push("write");
@@ -7123,9 +7131,9 @@ async function probeDestination(storage, env) {
   } finally {
     if (written) await storage.delete(key).catch(() => {
     });
-    if (localRoot) {
+    if (localRoot && io) {
       for (const dir of [join14(localRoot, PROBE_PREFIX), ...rootExisted ? [] : [localRoot]]) {
-        await rmdir(dir).catch(() => {
+        await io("rmdir", () => rmdir2(dir)).catch(() => {
         });
       }
     }
@@ -7612,7 +7620,7 @@ function erasurePlanNote(n, noErasures) {
 }
 
 // src/parts/proofs.ts
-import { mkdirSync as mkdirSync4 } from "node:fs";
+import { mkdirSync as mkdirSync3 } from "node:fs";
 import { join as join15 } from "node:path";
 async function verifyParts(storage, manifest, keys, work, logger) {
   const checks = [];
@@ -7638,7 +7646,7 @@ async function drillParts(report, storage, manifest, keys, work, phases, logger)
   const reasons = [];
   if (partObject(manifest, "files") || manifest.files) {
     const dir = join15(work, "files");
-    mkdirSync4(dir, { recursive: true });
+    mkdirSync3(dir, { recursive: true });
     const r = await logger.group(
       "files: restore into the work directory and compare every digest",
       () => phases.time("files", () => drillFilesPart(storage, manifest, keys, work, dir, logger))
@@ -8697,7 +8705,7 @@ async function writeDrillReport(config, report, markdown, logger) {
   }
   if (config.localReportDir) {
     try {
-      ensureDirectory(config.localReportDir, "the report directory");
+      await ensureDirectory(config.localReportDir, "the report directory");
       const p = join16(config.localReportDir, report.id);
       writeFileSync3(`${p}.json`, json);
       writeFileSync3(`${p}.md`, markdown);
@@ -9157,7 +9165,7 @@ async function endRunAbnormally(reason, timeoutMs = 2e4) {
   let timer;
   try {
     await Promise.race([
-      writeRunRecordBestEffort(run2.storages, record, run2.logger),
+      writeRunRecordBestEffort(run2.storages, record, run2.logger, { existingOnly: true }),
       new Promise((resolve10) => {
         timer = setTimeout(resolve10, timeoutMs);
         timer.unref();
@@ -10792,7 +10800,7 @@ async function writeReportFiles(config, content, logger) {
   let htmlPath;
   if (!config.outDir) return { files };
   const dir = resolve6(config.outDir);
-  ensureDirectory(
+  await ensureDirectory(
     dir,
     "the report directory",
     "give --output-dir (action input output-dir) a writable directory"
@@ -11702,7 +11710,7 @@ async function runVerify(config, deps) {
 }
 
 // src/crash.ts
-import { mkdirSync as mkdirSync5, writeFileSync as writeFileSync5 } from "node:fs";
+import { mkdirSync as mkdirSync4, writeFileSync as writeFileSync5 } from "node:fs";
 import { tmpdir as tmpdir11 } from "node:os";
 import { join as join21 } from "node:path";
 function knownError(error) {
@@ -11730,7 +11738,7 @@ ${context}
   const redacted = redactUrl(body);
   for (const dir of [join21(stateDir(env), "logs"), tmpdir11()]) {
     try {
-      mkdirSync5(dir, { recursive: true, mode: 448 });
+      mkdirSync4(dir, { recursive: true, mode: 448 });
       const path2 = join21(dir, name);
       writeFileSync5(path2, redacted, { mode: 384 });
       return path2;
@@ -12148,8 +12156,8 @@ async function destinations(v, ctx, name, one) {
     inputName: label
   });
   if (name === "from" && list2.length === 1) {
-    requireExistingDestinations(stores, label, v.problems);
-    runDestinations(recordableDestinations(stores));
+    await requireExistingDestinations(stores, label, v.problems);
+    runDestinations(stores);
   }
   return stores;
 }
@@ -12238,9 +12246,9 @@ async function backupSettings(v, ctx) {
   const notify = notifiers(v, ctx);
   const parts = backupParts(v, ctx);
   const stores = await destinations(v, ctx, "destinations", false);
-  runDestinations(recordableDestinations(stores));
+  runDestinations(stores);
   v.problems.throwIfAny();
-  prepareLocalDestinations(stores, v.nameOf("destinations"));
+  await prepareLocalDestinations(stores, v.nameOf("destinations"));
   return {
     config: {
       connection: conn,
@@ -12373,8 +12381,8 @@ async function forgetSettings(v, ctx) {
   }
   const encryption = encryptionOf(v, ctx);
   const stores = await destinations(v, ctx, "destinations", false);
-  requireExistingDestinations(stores, v.nameOf("destinations"), v.problems);
-  runDestinations(recordableDestinations(stores));
+  await requireExistingDestinations(stores, v.nameOf("destinations"), v.problems);
+  runDestinations(stores);
   v.problems.throwIfAny();
   return {
     destinations: stores,
@@ -12405,8 +12413,8 @@ async function pruneSettings(v, ctx) {
   const policy = allParsed ? v.problems.try(() => retentionPolicy(given)) : void 0;
   const dryRun = v.get("dry-run");
   const storages = await destinations(v, ctx, "destinations", false);
-  requireExistingDestinations(storages, v.nameOf("destinations"), v.problems);
-  runDestinations(recordableDestinations(storages));
+  await requireExistingDestinations(storages, v.nameOf("destinations"), v.problems);
+  runDestinations(storages);
   v.problems.throwIfAny();
   return { storages, policy, dryRun };
 }
@@ -13337,12 +13345,12 @@ function specOf(name) {
 
 // src/options/values.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { existsSync as existsSync5, readFileSync as readFileSync6 } from "node:fs";
+import { existsSync as existsSync4, readFileSync as readFileSync6 } from "node:fs";
 import { resolve as resolve9 } from "node:path";
 var DEFAULT_CONFIG_FILE = "lms-backup.yml";
 function loadConfigFile(given, problems, cwd = process.cwd()) {
   const path2 = resolve9(cwd, given ?? DEFAULT_CONFIG_FILE);
-  if (given === void 0 && !existsSync5(path2)) return void 0;
+  if (given === void 0 && !existsSync4(path2)) return void 0;
   const label = given ?? DEFAULT_CONFIG_FILE;
   let text;
   try {
@@ -13483,8 +13491,8 @@ var OptionValues = class _OptionValues {
     }
     const spec = specOf(name);
     const list2 = spec.kind === "list";
-    const direct = this.o.direct(name);
-    if (direct) return direct;
+    const direct2 = this.o.direct(name);
+    if (direct2) return direct2;
     const { file, database, command } = this.o;
     const fromSection = (section, at) => {
       if (!file || !section || !(name in section)) return void 0;
@@ -13626,7 +13634,6 @@ function restorePartRows(parts) {
 export {
   listBackups,
   generateIdentity,
-  isProcessAlive,
   openStorage,
   formatBytes,
   formatPercent,

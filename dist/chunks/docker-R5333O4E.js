@@ -14,14 +14,14 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-ERM3NDWN.js";
+} from "./chunk-KQDGXPCO.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-OGXHH7BT.js";
+} from "./chunk-RC3YAJR4.js";
 import "./chunk-GOCCL7ZG.js";
-import "./chunk-6RQLM3KX.js";
+import "./chunk-O2CCYLNY.js";
 import "./chunk-ZTERMN2E.js";
 export {
   DEFAULT_DOCKER_MAJOR,

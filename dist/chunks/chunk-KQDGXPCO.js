@@ -14,13 +14,13 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-OGXHH7BT.js";
+} from "./chunk-RC3YAJR4.js";
 import {
   ConfigError,
   JobFailedError,
   PgUnreachableError,
   nullLogger
-} from "./chunk-6RQLM3KX.js";
+} from "./chunk-O2CCYLNY.js";
 
 // src/engines/docker.ts
 import { spawnSync } from "node:child_process";
