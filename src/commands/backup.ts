@@ -13,7 +13,7 @@ import { describeZstd } from '../compress/zstd.js';
 import { createAgeEncryptStream } from '../crypto/age.js';
 import { sha256Sidecar } from '../crypto/hash.js';
 import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
-import { ConfigError, JobFailedError } from '../errors.js';
+import { ConfigError, describeError, JobFailedError } from '../errors.js';
 import { ensureDirectory, type FsCall, writeFailure } from '../files.js';
 import type { Logger } from '../log.js';
 import { checkParts, partSections, type StagedParts, stageParts, storeStagedParts } from '../parts/backup.js';
@@ -31,6 +31,7 @@ import { formatBytes } from '../report/format.js';
 import { StorageConflictError, StorageUnavailableError } from '../storage/errors.js';
 import { fsWatchFor } from '../storage/fs-watch.js';
 import { bufferSource, stagedDumpName, sweepStagedDumps } from '../storage/index.js';
+import type { StagingDir } from '../storage/staging.js';
 import type { PutSource, Storage } from '../storage/types.js';
 import { TOOL_VERSION } from '../version.js';
 import { type ObjectEncryption, type StagedObject, stageObject } from './stage-object.js';
@@ -145,15 +146,15 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const stagingDir = stagingDirFor(config);
     // The staging directory may be a mount (a local destination's root): every call there is
     // bounded, so one that stops answering fails the backup instead of hanging it.
-    const watch = fsWatchFor(stagingDir);
+    const { watch } = stagingDir;
     const io: FsCall = (what, fn) => watch.run(what, 'put', undefined, fn);
-    await ensureDirectory(stagingDir, 'the staging directory', STAGING_FIX, io);
+    await ensureDirectory(stagingDir.path, 'the staging directory', STAGING_FIX, io);
     // Staged dumps of killed backups (named by host and pid): removed once their run is gone.
     const swept = await io('sweep', () =>
-      sweepStagedDumps(stagingDir, new Date(now().getTime() - 24 * 3600 * 1000)),
+      sweepStagedDumps(stagingDir.path, new Date(now().getTime() - 24 * 3600 * 1000)),
     ).catch(() => []);
     for (const path of swept) logger.info(`removed ${path}, staged by a backup that was interrupted`);
-    staged = join(stagingDir, stagedDumpName());
+    staged = join(stagingDir.path, stagedDumpName());
     const stagedPath = staged;
     stagedTeardown = registerTeardown(
       `staged dump ${stagedPath}`,
@@ -213,7 +214,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
         try {
           return await staging.done;
         } catch (error) {
-          throw writeFailure(error, stagingDir, 'the staged dump', {
+          throw writeFailure(error, stagingDir.path, 'the staged dump', {
             written: staging.storedBytes,
             ...(history[0] ? { needed: history[0].object.bytes } : {}),
             format: formatBytes,
@@ -368,8 +369,12 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     throw error;
   } finally {
     await client.end().catch(() => {});
-    if (stagedTeardown) await stagedTeardown.run();
-    await parts?.cleanup();
+    // What was staged is removed; a failure to (a directory that stopped answering) is a
+    // warning, never the error the backup ends with. The next backup sweeps what is left.
+    const leftOver = (what: string) => (error: unknown) =>
+      logger.warn(`could not remove ${what}: ${describeError(error).split('\n')[0]}`);
+    await stagedTeardown?.run().catch(leftOver(`the staged dump ${staged}`));
+    await parts?.cleanup().catch(leftOver('the staged parts'));
   }
 }
 
@@ -377,11 +382,13 @@ const STAGING_FIX =
   'give a --to directory this user can create and write on a writable file system ' +
   '(cloud-only destinations stage in TMPDIR: point TMPDIR at a writable disk)';
 
-function stagingDirFor(config: BackupConfig): string {
-  // A local destination's display is its absolute root: staging there lets the store hard-link.
+function stagingDirFor(config: BackupConfig): StagingDir {
+  // A local destination's display is its absolute root: staging there lets the store hard-link,
+  // under the destination's own watch (a mount that hangs is found once, named by it).
   const local = config.destinations.find((d) => d.kind === 'local');
-  if (local) return join(local.display, 'db');
-  return config.stagingDir ?? tmpdir();
+  if (local) return { path: join(local.display, 'db'), watch: fsWatchFor(local.display) };
+  const dir = config.stagingDir ?? tmpdir();
+  return { path: dir, watch: fsWatchFor(dir) };
 }
 
 /**

@@ -12,6 +12,7 @@ import type { EncryptionConfig } from '../commands/backup.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { Logger } from '../log.js';
 import { RedisClient, type RedisTarget } from '../redis/client.js';
+import type { StagingDir } from '../storage/staging.js';
 import type { Storage } from '../storage/types.js';
 import { type FilesConfig, stageFiles } from './files.js';
 import { type StagedPart, storeParts } from './object.js';
@@ -45,7 +46,7 @@ export async function checkParts(config: PartsConfig): Promise<void> {
 
 export async function stageParts(
   config: PartsConfig,
-  stagingDir: string,
+  stagingDir: StagingDir,
   logger: Logger,
   now: () => Date,
 ): Promise<StagedParts> {

@@ -19,6 +19,7 @@ import {
   isEmptyDir,
 } from '../files/extract.js';
 import type { Logger } from '../log.js';
+import type { StagingDir } from '../storage/staging.js';
 import type { Storage } from '../storage/types.js';
 import { downloadPart, openPlain, partObject, plainMismatch, type StagedPart, stagePart } from './object.js';
 
@@ -34,7 +35,7 @@ const GZIP_LEVEL = 6;
 export async function stageFiles(
   config: FilesConfig,
   encryption: EncryptionConfig,
-  stagingDir: string,
+  stagingDir: StagingDir,
   logger: Logger,
   now: () => Date,
 ): Promise<{ staged: StagedPart; manifest: FilesManifest; warnings: string[] }> {

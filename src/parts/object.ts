@@ -22,9 +22,8 @@ import { Sha256Meter, sha256Sidecar } from '../crypto/hash.js';
 import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
 import type { FsCall } from '../files.js';
 import type { Logger } from '../log.js';
-import { fsWatchFor } from '../storage/fs-watch.js';
 import { bufferSource } from '../storage/index.js';
-import { temporaryName } from '../storage/staging.js';
+import { type StagingDir, temporaryName } from '../storage/staging.js';
 import type { PutSource, Storage } from '../storage/types.js';
 
 export type PartRole = 'files' | 'redis';
@@ -53,10 +52,10 @@ export async function stagePart(
   input: Readable,
   before: Transform[],
   encryption: EncryptionConfig,
-  stagingDir: string,
+  stagingDir: StagingDir,
 ): Promise<StagedPart> {
-  const path = join(stagingDir, temporaryName('stage', `.${role}.partial`));
-  const watch = fsWatchFor(stagingDir);
+  const path = join(stagingDir.path, temporaryName('stage', `.${role}.partial`));
+  const { watch } = stagingDir;
   const io: FsCall = (what, fn) => watch.run(what, 'put', undefined, fn);
   const teardown = registerTeardown(
     `staged ${role} ${path}`,

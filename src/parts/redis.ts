@@ -14,13 +14,14 @@ import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { RedisClient, type RedisTarget } from '../redis/client.js';
 import { checkRdb, copyKeys, countKeys, startThrowawayRedis, takeSnapshot } from '../redis/rdb.js';
+import type { StagingDir } from '../storage/staging.js';
 import type { Storage } from '../storage/types.js';
 import { downloadPart, openPlain, partObject, plainMismatch, type StagedPart, stagePart } from './object.js';
 
 export async function stageRedis(
   target: RedisTarget,
   encryption: EncryptionConfig,
-  stagingDir: string,
+  stagingDir: StagingDir,
   work: string,
   logger: Logger,
   now: () => Date,

@@ -131,8 +131,9 @@ const watches = new Map<string, FsWatch>();
 
 /**
  * The watch of the directory `root` (an absolute path), shared by everything in the process
- * that works there: a backup's staging and the local destination it stages in share one. The
- * first caller's timeouts hold (by default, those of LMS_BACKUP_STORAGE_TIMEOUT).
+ * that works there: a backup stages in its local destination's db/ under that destination's
+ * watch, so a mount that hangs is found once and named by its destination. The first caller's
+ * timeouts hold (by default, those of LMS_BACKUP_STORAGE_TIMEOUT).
  */
 export function fsWatchFor(root: string, timeouts?: StorageTimeouts): FsWatch {
   let watch = watches.get(root);

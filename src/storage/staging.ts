@@ -9,7 +9,14 @@ import { readdir, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isProcessAlive } from '../processes.js';
+import type { FsWatch } from './fs-watch.js';
 import { TEMP_PREFIX } from './keys.js';
+
+/** Where a backup stages its objects, and the watch that bounds every call there. */
+export interface StagingDir {
+  path: string;
+  watch: FsWatch;
+}
 
 /** The host part never holds "_", so the writer is read unambiguously from the right. */
 const HOST =

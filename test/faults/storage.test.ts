@@ -11,6 +11,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupConfig, runBackup } from '../../src/commands/backup.js';
 import { MemoryLogger } from '../../src/log.js';
+import { connect } from '../../src/postgres/client.js';
 import { stuckCalls } from '../../src/storage/fs-watch.js';
 import { metadataDeadline } from '../../src/storage/guard.js';
 import {
@@ -28,7 +29,12 @@ import {
   startAzurite,
   startS3rver,
 } from '../helpers/emulators.js';
-import { type HungMount, hungMountUnavailable, startHungMount } from '../helpers/hung-mount.js';
+import {
+  type HungMount,
+  hungMountUnavailable,
+  startFreezableMount,
+  startHungMount,
+} from '../helpers/hung-mount.js';
 import { pgEnv, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-fault-proxy.js';
 import { noStack } from './helpers.js';
@@ -321,6 +327,70 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
       await expect(keysIn(storage)).rejects.toBeInstanceOf(StorageTimeoutError);
       expect(Date.now() - again).toBeLessThan(500);
       expect(stuckCalls()).toBe(before + 1);
+    });
+
+    it('a local --to whose mount stops answering mid-dump → exit 1 within the bound naming it; no manifest, the earlier backup intact, the record spooled', async () => {
+      const mount = await startFreezableMount(join(base, 'nfs-backing'), join(base, 'nfs-live'));
+      cleanups.push(() => mount.stop());
+      const root = join(mount.path, 'backups');
+      const seen = join(mount.backing, 'backups');
+      const env = {
+        ...pgEnv(src.conn),
+        LMS_BACKUP_STORAGE_TIMEOUT: String(HUNG_BOUND_MS / 1000),
+        LMS_BACKUP_STATE_DIR: join(base, 'state-freeze'),
+      };
+      const ok = await runCli(['backup', '--to', root, '--no-encryption'], env);
+      expect(ok.code, ok.stderr).toBe(0);
+      const good = readdirSync(join(seen, 'db')).sort();
+      expect(good.filter((f) => f.endsWith('.manifest.json'))).toHaveLength(1);
+      // A lock on one table holds pg_dump (and the counts) before the first byte, with the
+      // staged file already open in the mount: the freeze lands while the dump is being written.
+      const locker = await connect(src.conn);
+      cleanups.push(() => locker.end().catch(() => {}));
+      const [{ t }] = (
+        await locker.query<{ t: string }>(
+          "SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') LIMIT 1",
+        )
+      ).rows as [{ t: string }];
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE ${t} IN ACCESS EXCLUSIVE MODE`);
+      const started = Date.now();
+      const run = runCli(['backup', '--to', root, '--no-encryption'], env);
+      // The dump is staged in the destination's db/, where the store hard-links it.
+      const stagedFile = () =>
+        readdirSync(join(seen, 'db')).find((f) => f.startsWith('.tmp-stage_') && f.endsWith('.dump.partial'));
+      for (let i = 0; !stagedFile(); i++) {
+        expect(i, 'the backup never opened its staged dump').toBeLessThan(300);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      mount.freeze();
+      await locker.query('COMMIT');
+      const r = await run;
+      const took = Date.now() - started;
+      mount.thaw();
+      expect(took).toBeLessThan(HUNG_BOUND_MS + 20_000);
+      if (typeof (process as { execve?: unknown }).execve === 'function') expect(r.code, r.stderr).toBe(1);
+      else expect(r.signal, r.stderr).toBe('SIGKILL');
+      expect(r.stderr).toContain(root);
+      // The error is the call that hung, named by the destination, not a later one's echo.
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^lms-backup: ${root}: put failed: the file system stopped answering \\(a (write|fsync|stat) call`,
+          'm',
+        ),
+      );
+      expect(noStack(r.stderr)).toBe(true);
+      // Nothing partial looks complete; what was there is untouched.
+      expect(
+        readdirSync(join(seen, 'db'))
+          .filter((f) => !f.startsWith('.tmp-stage_'))
+          .sort(),
+      ).toEqual(good);
+      const spooled = readdirSync(join(base, 'state-freeze', 'spool'), { recursive: true, encoding: 'utf8' });
+      expect(
+        spooled.some((f) => f.endsWith('.json')),
+        r.stderr,
+      ).toBe(true);
     });
   },
 );

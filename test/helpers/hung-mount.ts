@@ -1,15 +1,20 @@
 /**
- * A directory whose file system stops answering, as a stopped NFS server or a dead FUSE daemon
- * leaves one: a FUSE mount whose connection this process opens and never serves. Every call
- * into it (stat, open, mkdir, …) waits until the connection is closed. Real kernel behaviour,
- * not a fake: needs root (CAP_SYS_ADMIN) and /dev/fuse, as on this machine kind and on
- * GitHub-hosted runners (sudo).
+ * Directories whose file system stops answering, as a stopped NFS server or a dead FUSE daemon
+ * leaves them. Real kernel behaviour, not a fake: needs root (CAP_SYS_ADMIN) and /dev/fuse, as
+ * on this machine kind and on GitHub-hosted runners (sudo).
  *
- * stop() closes the connection (every waiting call then fails with ENOTCONN, so stuck threads
- * in this or any other process are freed) and unmounts the directory.
+ * - startHungMount: a FUSE mount whose connection this process opens and never serves: every
+ *   call into it (stat, open, mkdir, …) waits from the start. stop() closes the connection
+ *   (every waiting call then fails with ENOTCONN, freeing stuck threads in any process) and
+ *   unmounts it.
+ * - startFreezableMount: a working mount (bindfs over a plain directory) that freeze() stops
+ *   answering at a moment the test picks (SIGSTOP to its daemon), mid-write as in the field;
+ *   thaw() lets the waiting calls go on. The test looks at what was written through the
+ *   backing directory, never through the mount while it is frozen.
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface HungMount {
   /** The mount point: anything under it hangs. */
@@ -21,6 +26,8 @@ export interface HungMount {
 export function hungMountUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'a FUSE mount needs root';
   if (!existsSync('/dev/fuse')) return 'no /dev/fuse';
+  if (spawnSync('bindfs', ['--version'], { stdio: 'ignore' }).error)
+    return 'bindfs is not installed (scripts/setup.sh installs it)';
   return undefined;
 }
 
@@ -46,6 +53,56 @@ export function startHungMount(path: string): HungMount {
       stopped = true;
       closeSync(fd);
       spawnSync('umount', ['-l', path], { stdio: 'ignore' });
+    },
+  };
+}
+
+export interface FreezableMount {
+  /** The mount point (bindfs of `backing`). */
+  path: string;
+  backing: string;
+  freeze(): void;
+  thaw(): void;
+  stop(): Promise<void>;
+}
+
+function mounted(path: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[4] === path);
+}
+
+export async function startFreezableMount(backing: string, path: string): Promise<FreezableMount> {
+  mkdirSync(backing, { recursive: true });
+  mkdirSync(path, { recursive: true });
+  // -f: the daemon stays this child, so its pid is the one to stop.
+  const daemon = spawn('bindfs', ['-f', backing, path], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  daemon.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<void>((resolve) => daemon.once('exit', () => resolve()));
+  for (let i = 0; !mounted(path); i++) {
+    if (daemon.exitCode !== null || i > 100) {
+      daemon.kill('SIGKILL');
+      throw new Error(`bindfs ${backing} ${path} did not mount: ${stderr || 'no message'}`);
+    }
+    await sleep(50);
+  }
+  let stopped = false;
+  return {
+    path,
+    backing,
+    freeze: () => daemon.kill('SIGSTOP'),
+    thaw: () => daemon.kill('SIGCONT'),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      daemon.kill('SIGCONT');
+      spawnSync('umount', [path], { stdio: 'ignore' });
+      if (mounted(path)) spawnSync('umount', ['-l', path], { stdio: 'ignore' });
+      daemon.kill('SIGTERM');
+      await exited;
     },
   };
 }

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-DWSALKGE.js";
+} from "./chunk-YJNFG3NP.js";
 import {
   connect,
   endProcess,

@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-DWSALKGE.js";
+} from "./chunk-YJNFG3NP.js";
 import {
   dockerRunId,
   endProcess,

@@ -4802,8 +4802,8 @@ function partKey(id, role, encrypted) {
   return backupObjectKey(id, `${PART_SUFFIX[role]}${encrypted ? ".age" : ""}`);
 }
 async function stagePart(role, input, before, encryption, stagingDir) {
-  const path2 = join7(stagingDir, temporaryName("stage", `.${role}.partial`));
-  const watch = fsWatchFor(stagingDir);
+  const path2 = join7(stagingDir.path, temporaryName("stage", `.${role}.partial`));
+  const { watch } = stagingDir;
   const io = (what, fn) => watch.run(what, "put", void 0, fn);
   const teardown = registerTeardown(
     `staged ${role} ${path2}`,
@@ -5863,15 +5863,15 @@ async function runBackup(config, deps) {
       `source PostgreSQL ${server.version}; ${describeTool(pgDump)}; compression ${plan.outer ? `zstd:${plan.outer.level} outside the archive (${describeZstd(plan.outer.engine)}; pg_dump -Z0)` : compressionLabel(compression)}`
     );
     const stagingDir = stagingDirFor(config);
-    const watch = fsWatchFor(stagingDir);
+    const { watch } = stagingDir;
     const io = (what, fn) => watch.run(what, "put", void 0, fn);
-    await ensureDirectory(stagingDir, "the staging directory", STAGING_FIX, io);
+    await ensureDirectory(stagingDir.path, "the staging directory", STAGING_FIX, io);
     const swept = await io(
       "sweep",
-      () => sweepStagedDumps(stagingDir, new Date(now().getTime() - 24 * 3600 * 1e3))
+      () => sweepStagedDumps(stagingDir.path, new Date(now().getTime() - 24 * 3600 * 1e3))
     ).catch(() => []);
     for (const path2 of swept) logger.info(`removed ${path2}, staged by a backup that was interrupted`);
-    staged = join11(stagingDir, stagedDumpName());
+    staged = join11(stagingDir.path, stagedDumpName());
     const stagedPath = staged;
     stagedTeardown = registerTeardown(
       `staged dump ${stagedPath}`,
@@ -5921,7 +5921,7 @@ async function runBackup(config, deps) {
         try {
           return await staging.done;
         } catch (error) {
-          throw writeFailure(error, stagingDir, "the staged dump", {
+          throw writeFailure(error, stagingDir.path, "the staged dump", {
             written: staging.storedBytes,
             ...history[0] ? { needed: history[0].object.bytes } : {},
             format: formatBytes
@@ -6070,15 +6070,17 @@ async function runBackup(config, deps) {
   } finally {
     await client.end().catch(() => {
     });
-    if (stagedTeardown) await stagedTeardown.run();
-    await parts?.cleanup();
+    const leftOver = (what) => (error) => logger.warn(`could not remove ${what}: ${describeError(error).split("\n")[0]}`);
+    await stagedTeardown?.run().catch(leftOver(`the staged dump ${staged}`));
+    await parts?.cleanup().catch(leftOver("the staged parts"));
   }
 }
 var STAGING_FIX = "give a --to directory this user can create and write on a writable file system (cloud-only destinations stage in TMPDIR: point TMPDIR at a writable disk)";
 function stagingDirFor(config) {
   const local = config.destinations.find((d) => d.kind === "local");
-  if (local) return join11(local.display, "db");
-  return config.stagingDir ?? tmpdir3();
+  if (local) return { path: join11(local.display, "db"), watch: fsWatchFor(local.display) };
+  const dir = config.stagingDir ?? tmpdir3();
+  return { path: dir, watch: fsWatchFor(dir) };
 }
 async function storeEverywhere(config, source, globals, encrypted, at, logger) {
   const [first, ...rest] = config.destinations;

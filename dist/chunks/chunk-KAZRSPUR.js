@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-ZD5L4PDI.js");
+  const { runCli: run } = await import("./main-YFC3VWKH.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-T2ETFHKE.js");
+  const { runAction: run } = await import("./main-QYCOZEQ2.js");
   return run(step);
 }
 
