@@ -27,6 +27,7 @@ import { runDistStep } from '../action/helpers.js';
 import { dockerTestMode } from '../helpers/docker.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteEmulator, startAzurite } from '../helpers/emulators.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
+import { hungMountUnavailable, startHungMount } from '../helpers/hung-mount.js';
 import { pgEnv, query, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
 import { type SilentServer, startSilentServer } from '../helpers/tcp-fault-proxy.js';
 
@@ -176,6 +177,31 @@ describe('lms-backup check', () => {
     );
     expect(human.stdout).toMatch(/^✗ database connection: authentication failed/m);
     expect(human.stdout).toMatch(/^ {4}fix: .*PGPASSWORD/m);
+  });
+
+  it('a local destination on a mount that stopped answering: red within the bound naming it, the other still checked', async (ctx) => {
+    const why = hungMountUnavailable();
+    if (why) {
+      if (process.env.LMS_REQUIRE_DOCKER === '1') throw new Error(`a hung mount is needed here: ${why}`);
+      ctx.skip();
+    }
+    const mount = startHungMount(join(tmp.path, 'hung'));
+    try {
+      const started = Date.now();
+      const r = await check(project(goodConfig({ destinations: [local, mount.path] })), {
+        LMS_BACKUP_STORAGE_TIMEOUT: '2',
+      });
+      expect(Date.now() - started).toBeLessThan(60_000);
+      // A call stuck in the mount cannot be cancelled: exit 1 where Node can say so (execve).
+      if (typeof (process as { execve?: unknown }).execve === 'function') expect(r.code, r.stderr).toBe(1);
+      else expect(r.signal, r.stderr).toBe('SIGKILL');
+      const c = r.byName(new RegExp(`^destination ${mount.path}`));
+      expect(c.ok).toBe(false);
+      expect(c.detail).toMatch(/^write failed: .*stopped answering/);
+      expect(r.byName(new RegExp(`^destination ${local}`)).ok).toBe(true);
+    } finally {
+      mount.stop();
+    }
   });
 
   it('a read-only destination: its probe is red naming the write, exit 1', async (ctx) => {
