@@ -392,5 +392,47 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
         r.stderr,
       ).toBe(true);
     });
+
+    it('a local --from whose mount stops answering mid-read → the read fails at its deadline with StorageTimeoutError, not a hang', async () => {
+      const mount = await startFreezableMount(join(base, 'read-backing'), join(base, 'read-live'));
+      cleanups.push(() => mount.stop());
+      // 64 MiB written beside the mount: the mount's first reads go to its daemon, not a cache.
+      mkdirSync(join(mount.backing, 'db'));
+      writeFileSync(join(mount.backing, 'db', 'big.dump'), Buffer.alloc(64 * 1024 * 1024, 7));
+      const storage = await openStorage(mount.path, { timeouts: storageTimeouts(HUNG_BOUND_MS) });
+      const stream = await storage.get('db/big.dump');
+      let got = 0;
+      const failed = new Promise<unknown>((resolve) => {
+        stream.on('error', resolve);
+        stream.on('end', () => resolve(undefined));
+      });
+      // Read the first MiB, then the daemon stops; the reader goes on wanting data.
+      await new Promise<void>((resolve) => {
+        const onData = (c: Buffer) => {
+          got += c.length;
+          if (got >= 1024 * 1024) {
+            stream.off('data', onData);
+            stream.pause();
+            resolve();
+          }
+        };
+        stream.on('data', onData);
+      });
+      mount.freeze();
+      const frozenAt = Date.now();
+      stream.on('data', (c: Buffer) => {
+        got += c.length;
+      });
+      stream.resume();
+      const error = await failed;
+      const waited = Date.now() - frozenAt;
+      mount.thaw();
+      expect(error).toBeInstanceOf(StorageTimeoutError);
+      expect((error as Error).message).toContain(
+        `${mount.path}: get db/big.dump failed: the file system stopped answering`,
+      );
+      expect(got).toBeLessThan(64 * 1024 * 1024);
+      expect(waited).toBeLessThan(metadataDeadline(storageTimeouts(HUNG_BOUND_MS)) + 2000);
+    });
   },
 );
