@@ -15,6 +15,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'vitest';
+import type { CliRun } from './pg.js';
 
 export interface HungMount {
   /** The mount point: anything under it hangs. */
@@ -105,4 +107,13 @@ export async function startFreezableMount(backing: string, path: string): Promis
       await exited;
     },
   };
+}
+
+/**
+ * The CLI ended after a call stuck in a hung mount: with `code` where Node can replace the
+ * process (process.execve, Node 22.15 and newer), else killed by SIGKILL (exit status 137).
+ */
+export function expectEndedDespiteStuckCall(r: CliRun, code: number): void {
+  if (typeof (process as { execve?: unknown }).execve === 'function') expect(r.code, r.stderr).toBe(code);
+  else expect(r.signal, r.stderr).toBe('SIGKILL');
 }
