@@ -249,7 +249,7 @@ export async function prepareLocalDestinations(
         join(s.display, 'db'),
         `${inputName} ${s.display}:`,
         `give ${inputName} a directory this user can create and write, on a writable file system`,
-        (what, fn) => watch.run(what, 'put', undefined, fn),
+        watch.calls('put'),
       ),
     );
   }

@@ -14,7 +14,7 @@ import { createAgeEncryptStream } from '../crypto/age.js';
 import { sha256Sidecar } from '../crypto/hash.js';
 import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
 import { ConfigError, describeError, JobFailedError } from '../errors.js';
-import { ensureDirectory, type FsCall, writeFailure } from '../files.js';
+import { ensureDirectory, writeFailure } from '../files.js';
 import type { Logger } from '../log.js';
 import { checkParts, partSections, type StagedParts, stageParts, storeStagedParts } from '../parts/backup.js';
 import type { FilesConfig } from '../parts/files.js';
@@ -147,7 +147,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     // The staging directory may be a mount (a local destination's root): every call there is
     // bounded, so one that stops answering fails the backup instead of hanging it.
     const { watch } = stagingDir;
-    const io: FsCall = (what, fn) => watch.run(what, 'put', undefined, fn);
+    const io = watch.calls('put');
     await ensureDirectory(stagingDir.path, 'the staging directory', STAGING_FIX, io);
     // Staged dumps of killed backups (named by host and pid): removed once their run is gone.
     const swept = await io('sweep', () =>

@@ -19,7 +19,7 @@ import { type DecryptionKeys, type EncryptionInput, Problems, resolveEncryption 
 import { createAgeDecryptStream, recipientOf } from '../crypto/age.js';
 import { startThrowawayPostgres } from '../engines/index.js';
 import type { EngineChoice } from '../engines/types.js';
-import { type FsCall, probeDirectory } from '../files.js';
+import { probeDirectory } from '../files.js';
 import type { Logger } from '../log.js';
 import {
   connect,
@@ -475,7 +475,7 @@ async function probeDestination(storage: Storage, env: NodeJS.ProcessEnv): Promi
   const localRoot = storage.kind === 'local' ? storage.display : undefined;
   // Every call there is bounded by the root's watch: a hung mount fails the check, not hangs it.
   const watch = localRoot ? fsWatchFor(localRoot) : undefined;
-  const io: FsCall | undefined = watch ? (what, fn) => watch.run(what, 'put', undefined, fn) : undefined;
+  const io = watch?.calls('put');
   let rootExisted = true;
   try {
     // A local directory says why it cannot be written (read-only, permissions) before the put.

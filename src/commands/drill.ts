@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   type BackupEntry,
   damagedReason,
@@ -28,6 +29,7 @@ import { listArchive, runPgRestore } from '../postgres/restore.js';
 import { describeTool, resolvePgRestore, toolRecord } from '../postgres/tools.js';
 import { compareObjects, type HealthCheck, objectReasons, validateRestored } from '../postgres/validate.js';
 import { renderDrillReportMarkdown } from '../report/markdown.js';
+import { fsWatchFor } from '../storage/fs-watch.js';
 import { bufferSource } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
 import {
@@ -391,10 +393,12 @@ async function writeDrillReport(
   }
   if (config.localReportDir) {
     try {
-      await ensureDirectory(config.localReportDir, 'the report directory');
+      // The directory may be on a mount that stops answering: every call there is bounded.
+      const io = fsWatchFor(resolve(config.localReportDir)).calls('put');
+      await ensureDirectory(config.localReportDir, 'the report directory', undefined, io);
       const p = join(config.localReportDir, report.id);
-      writeFileSync(`${p}.json`, json);
-      writeFileSync(`${p}.md`, markdown);
+      await io('write', () => writeFile(`${p}.json`, json));
+      await io('write', () => writeFile(`${p}.md`, markdown));
       written.push(`${p}.json`, `${p}.md`);
     } catch (error) {
       logger.warn(`could not write the drill report to ${config.localReportDir}: ${describe(error)}`);

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_RETENTION_POLICY, type RetentionPolicy } from '../catalog/retention.js';
 import { type ErasureStatus, erasureStatus, renderErasureStatusMarkdown } from '../erasure/status.js';
-import { ConfigError, JobFailedError } from '../errors.js';
+import { ConfigError, JobFailedError, LmsError } from '../errors.js';
 import { directoryError, ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
 import { renderFleetHtml, renderReadinessHtml } from '../report/html.js';
@@ -22,6 +22,7 @@ import {
   summarizeReadiness,
   trippedConditions,
 } from '../report/metrics.js';
+import { fsWatchFor } from '../storage/fs-watch.js';
 import type { Storage } from '../storage/types.js';
 
 export type ReportFormat = 'markdown' | 'json' | 'html';
@@ -172,17 +173,21 @@ async function writeReportFiles(
   let htmlPath: string | undefined;
   if (!config.outDir) return { files };
   const dir = resolve(config.outDir);
+  // The directory may be on a mount that stops answering: every call there is bounded.
+  const io = fsWatchFor(dir).calls('put');
   await ensureDirectory(
     dir,
     'the report directory',
     'give --output-dir (action input output-dir) a writable directory',
+    io,
   );
   for (const format of new Set(config.formats)) {
     const path = join(dir, FILE_NAMES[format]);
     const text = format === 'markdown' ? content.markdown : format === 'json' ? content.json : content.html();
     try {
-      await writeFile(path, text, 'utf8');
+      await io('write', () => writeFile(path, text, 'utf8'));
     } catch (error) {
+      if (error instanceof LmsError) throw error;
       throw directoryError(path, 'the report file', error);
     }
     files.push(path);

@@ -20,7 +20,6 @@ import type { DecryptionKeys } from '../config.js';
 import { createAgeDecryptStream } from '../crypto/age.js';
 import { Sha256Meter, sha256Sidecar } from '../crypto/hash.js';
 import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
-import type { FsCall } from '../files.js';
 import type { Logger } from '../log.js';
 import { bufferSource } from '../storage/index.js';
 import { type StagingDir, temporaryName } from '../storage/staging.js';
@@ -56,7 +55,7 @@ export async function stagePart(
 ): Promise<StagedPart> {
   const path = join(stagingDir.path, temporaryName('stage', `.${role}.partial`));
   const { watch } = stagingDir;
-  const io: FsCall = (what, fn) => watch.run(what, 'put', undefined, fn);
+  const io = watch.calls('put');
   const teardown = registerTeardown(
     `staged ${role} ${path}`,
     () => io('unlink', () => rm(path, { force: true })),

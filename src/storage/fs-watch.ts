@@ -15,6 +15,7 @@
  */
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import type { FsCall } from '../files.js';
 import type { StorageOperation } from './errors.js';
 import { StorageTimeoutError } from './errors.js';
 import { guardDownload, metadataDeadline } from './guard.js';
@@ -84,6 +85,11 @@ export class FsWatch {
         },
       );
     });
+  }
+
+  /** Runs each file-system call given it (for `operation` on `key`) through run(). */
+  calls(operation: StorageOperation, key?: string): FsCall {
+    return (what, fn) => this.run(what, operation, key, fn);
   }
 
   /**

@@ -46,7 +46,7 @@ export class LocalStorage implements Storage {
 
   /** File-system calls for `operation` on `key`, each within the watch's deadline. */
   private io(operation: StorageOperation, key: string | undefined): FsCall {
-    return (what, fn) => this.watch.run(what, operation, key, fn);
+    return this.watch.calls(operation, key);
   }
 
   private pathOf(key: string): string {

@@ -431,5 +431,20 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
       expect(got).toBeLessThan(64 * 1024 * 1024);
       expect(waited).toBeLessThan(metadataDeadline(storageTimeouts(HUNG_BOUND_MS)) + 2000);
     });
+
+    it('report --output-dir on a mount that stopped answering → fails within the bound naming it, not a hang', async () => {
+      const from = join(base, 'report-from');
+      mkdirSync(from);
+      const out = join(hung!.path, 'reports');
+      const started = Date.now();
+      const r = await runCli(['report', '--from', from, '--output-dir', out], {
+        LMS_BACKUP_STORAGE_TIMEOUT: String(HUNG_BOUND_MS / 1000),
+        LMS_BACKUP_STATE_DIR: join(base, 'state-report'),
+      });
+      expect(Date.now() - started).toBeLessThan(HUNG_BOUND_MS + 15_000);
+      expectEndedDespiteStuckCall(r, 1);
+      expect(r.stderr).toContain(`${out}: put failed: the file system stopped answering`);
+      expect(noStack(r.stderr)).toBe(true);
+    });
   },
 );

@@ -36,7 +36,7 @@ import {
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-RC3YAJR4.js";
+} from "./chunk-P6EBPF7C.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -793,7 +793,7 @@ function unwrapX25519(stanza, identity) {
 }
 function scryptKey(passphrase, salt, logN) {
   const N = 2 ** logN;
-  return new Promise((resolve10, reject) => {
+  return new Promise((resolve11, reject) => {
     scrypt(
       // Raw UTF-8 bytes, no normalization: exactly what the age CLI hashes.
       Buffer.from(passphrase, "utf8"),
@@ -801,7 +801,7 @@ function scryptKey(passphrase, salt, logN) {
       32,
       // scrypt needs 128·N·r bytes; Node's default cap (32 MiB) stops at work factor 14.
       { N, r: 8, p: 1, maxmem: 128 * N * 8 + 16 * 1024 * 1024 },
-      (error, key) => error ? reject(error) : resolve10(key)
+      (error, key) => error ? reject(error) : resolve11(key)
     );
   });
 }
@@ -2085,13 +2085,13 @@ function fromChild(child, what) {
   child.stderr.on("data", (d) => {
     stderr = (stderr + d).slice(-4e3);
   });
-  const done = new Promise((resolve10, reject) => {
+  const done = new Promise((resolve11, reject) => {
     child.once(
       "error",
       (error) => reject(new JobFailedError(`${what} could not start: ${error.message}`, { cause: error }))
     );
     child.once("close", (code3, signal) => {
-      if (code3 === 0) return resolve10();
+      if (code3 === 0) return resolve11();
       const how = signal ? `was killed by ${signal}` : `exited with code ${code3}`;
       reject(
         new JobFailedError(`${what} ${how}${stderr.trim() ? `: ${stderr.trim().split("\n").pop()}` : ""}`)
@@ -2141,8 +2141,8 @@ function startZstdCompress(engine, input, level) {
     params[z.constants.ZSTD_c_windowLog] = FAST_LEVEL_WINDOW_LOG;
   }
   const t = z.createZstdCompress({ params });
-  const done = new Promise((resolve10, reject) => {
-    t.once("end", resolve10);
+  const done = new Promise((resolve11, reject) => {
+    t.once("end", resolve11);
     t.once("error", reject);
     input.once("error", reject);
   });
@@ -2169,8 +2169,8 @@ function startZstdDecompress(env = process.env, options = {}) {
     return { ...fromChild(child, "zstd -d"), stdout: child.stdout ?? void 0 };
   }
   const t = z.createZstdDecompress();
-  const done = new Promise((resolve10, reject) => {
-    t.once("end", resolve10);
+  const done = new Promise((resolve11, reject) => {
+    t.once("end", resolve11);
     t.once(
       "error",
       (e) => reject(new JobFailedError(`zstd decompression failed: ${e.message}`, { cause: e }))
@@ -2184,7 +2184,7 @@ async function unzstdBuffer(data2, env = process.env) {
   const d = startZstdDecompress(env);
   const chunks = [];
   d.stdout.on("data", (c) => chunks.push(c));
-  const ended = new Promise((resolve10) => d.stdout.once("end", resolve10));
+  const ended = new Promise((resolve11) => d.stdout.once("end", resolve11));
   Readable.from([data2]).pipe(d.stdin);
   await Promise.all([d.done, ended]);
   return Buffer.concat(chunks);
@@ -2352,7 +2352,7 @@ var RedisClient = class _RedisClient {
   waiting = [];
   closed;
   static async open(target, timeoutMs = 1e4) {
-    const sock = await new Promise((resolve10, reject) => {
+    const sock = await new Promise((resolve11, reject) => {
       const s = target.socket ? netConnect({ path: target.socket }) : netConnect({ host: target.host, port: target.port });
       const timer = setTimeout(() => {
         s.destroy();
@@ -2360,7 +2360,7 @@ var RedisClient = class _RedisClient {
       }, timeoutMs);
       s.once("connect", () => {
         clearTimeout(timer);
-        resolve10(s);
+        resolve11(s);
       });
       s.once("error", (e) => {
         clearTimeout(timer);
@@ -2395,8 +2395,8 @@ var RedisClient = class _RedisClient {
       parts.push(Buffer.from(`$${b.length}\r
 `), b, Buffer.from("\r\n"));
     }
-    return new Promise((resolve10, reject) => {
-      this.waiting.push((r) => r instanceof Error ? reject(r) : resolve10(r));
+    return new Promise((resolve11, reject) => {
+      this.waiting.push((r) => r instanceof Error ? reject(r) : resolve11(r));
       this.sock.write(Buffer.concat(parts));
     });
   }
@@ -3076,12 +3076,12 @@ function isAgeError(error) {
   return error instanceof Error && /^Age/.test(error.constructor.name);
 }
 function drained(stream) {
-  return new Promise((resolve10) => {
+  return new Promise((resolve11) => {
     const done = () => {
       stream.off("drain", done);
       stream.off("close", done);
       stream.off("error", done);
-      resolve10();
+      resolve11();
     };
     stream.on("drain", done);
     stream.on("close", done);
@@ -4078,7 +4078,7 @@ var LocalStorage = class {
   }
   /** File-system calls for `operation` on `key`, each within the watch's deadline. */
   io(operation, key) {
-    return (what, fn) => this.watch.run(what, operation, key, fn);
+    return this.watch.calls(operation, key);
   }
   pathOf(key) {
     return join6(this.root, ...validateKey(key).split("/"));
@@ -4301,7 +4301,7 @@ async function fsyncDir(dir) {
 }
 
 // src/storage/retry.ts
-var defaultSleep = (ms) => new Promise((resolve10) => setTimeout(resolve10, ms));
+var defaultSleep = (ms) => new Promise((resolve11) => setTimeout(resolve11, ms));
 function withRetry(storage, options = {}) {
   const attempts = Math.max(1, Math.floor(options.attempts ?? 5));
   const baseMs = options.baseMs ?? 200;
@@ -4804,7 +4804,7 @@ function partKey(id, role, encrypted) {
 async function stagePart(role, input, before, encryption, stagingDir) {
   const path2 = join7(stagingDir.path, temporaryName("stage", `.${role}.partial`));
   const { watch } = stagingDir;
-  const io = (what, fn) => watch.run(what, "put", void 0, fn);
+  const io = watch.calls("put");
   const teardown = registerTeardown(
     `staged ${role} ${path2}`,
     () => io("unlink", () => rm3(path2, { force: true })),
@@ -5057,7 +5057,7 @@ import { join as join8 } from "node:path";
 var RedisToolMissingError = class extends ConfigError {
 };
 function run(cmd, args, env) {
-  return new Promise((resolve10, reject) => {
+  return new Promise((resolve11, reject) => {
     const child = spawn2(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -5076,7 +5076,7 @@ function run(cmd, args, env) {
         );
       } else reject(e);
     });
-    child.on("close", (code3) => resolve10({ code: code3, stdout, stderr }));
+    child.on("close", (code3) => resolve11({ code: code3, stdout, stderr }));
   });
 }
 function cliArgs(t) {
@@ -5159,7 +5159,7 @@ async function startThrowawayRedis(rdb, dir) {
   child.stderr?.on("data", (c) => {
     log = (log + c.toString()).slice(-4e3);
   });
-  const exited = new Promise((resolve10) => child.once("exit", () => resolve10()));
+  const exited = new Promise((resolve11) => child.once("exit", () => resolve11()));
   const spawnError = new Promise(
     (_, reject) => child.once(
       "error",
@@ -5483,7 +5483,7 @@ function startPgDump(pgDump, conn, options) {
   child.stderr.on("data", (d) => {
     stderr = (stderr + d).slice(-8e3);
   });
-  const done = new Promise((resolve10, reject) => {
+  const done = new Promise((resolve11, reject) => {
     child.once(
       "error",
       (error) => reject(
@@ -5493,7 +5493,7 @@ function startPgDump(pgDump, conn, options) {
       )
     );
     child.once("close", (code3, signal) => {
-      if (code3 === 0) return resolve10();
+      if (code3 === 0) return resolve11();
       const how = signal ? `was killed by ${signal}` : `exited with code ${code3}`;
       const text = redactValue(stderr, conn.password ?? "");
       reject(
@@ -5864,7 +5864,7 @@ async function runBackup(config, deps) {
     );
     const stagingDir = stagingDirFor(config);
     const { watch } = stagingDir;
-    const io = (what, fn) => watch.run(what, "put", void 0, fn);
+    const io = watch.calls("put");
     await ensureDirectory(stagingDir.path, "the staging directory", STAGING_FIX, io);
     const swept = await io(
       "sweep",
@@ -6296,7 +6296,7 @@ async function prepareLocalDestinations(storages, inputName) {
         join12(s.display, "db"),
         `${inputName} ${s.display}:`,
         `give ${inputName} a directory this user can create and write, on a writable file system`,
-        (what, fn) => watch.run(what, "put", void 0, fn)
+        watch.calls("put")
       )
     );
   }
@@ -6347,13 +6347,13 @@ async function chooseServerBinaries(major, binDir) {
   return chosen;
 }
 async function freePort() {
-  return new Promise((resolve10, reject) => {
+  return new Promise((resolve11, reject) => {
     const srv = createServer();
     srv.once("error", reject);
     srv.listen(0, "127.0.0.1", () => {
       const addr = srv.address();
       const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve10(port));
+      srv.close(() => resolve11(port));
     });
   });
 }
@@ -6395,14 +6395,14 @@ function reachableBy(user, bins) {
   return { ...bins, binDir: join13(copy, "bin") };
 }
 function runAs(user, file, args, env) {
-  return new Promise((resolve10, reject) => {
+  return new Promise((resolve11, reject) => {
     execFile(
       file,
       args,
       { env, ...user ? { uid: user.uid, gid: user.gid } : {}, timeout: 12e4, maxBuffer: 16 << 20 },
       (error, _stdout, stderr) => {
         if (error) reject(Object.assign(error, { stderr: Buffer.from(stderr) }));
-        else resolve10();
+        else resolve11();
       }
     );
   });
@@ -6449,7 +6449,7 @@ async function startLocalPostgres(options = {}) {
   const stop = () => {
     stopped ??= (async () => {
       if (child && child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve10) => child.once("exit", () => resolve10()));
+        const exited = new Promise((resolve11) => child.once("exit", () => resolve11()));
         child.kill(options.durable ? "SIGINT" : "SIGQUIT");
         const timer = setTimeout(() => child?.kill("SIGKILL"), 1e4);
         await exited;
@@ -6698,7 +6698,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-R5333O4E.js");
+  const docker = await import("./docker-BHGO6N6E.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
@@ -7084,7 +7084,7 @@ async function probeDestination(storage, env) {
   let written = false;
   const localRoot = storage.kind === "local" ? storage.display : void 0;
   const watch = localRoot ? fsWatchFor(localRoot) : void 0;
-  const io = watch ? (what, fn) => watch.run(what, "put", void 0, fn) : void 0;
+  const io = watch?.calls("put");
   let rootExisted = true;
   try {
     if (localRoot) {
@@ -7557,9 +7557,10 @@ function describeReplay(r) {
 }
 
 // src/commands/drill.ts
-import { mkdtempSync as mkdtempSync2, rmSync as rmSync7, writeFileSync as writeFileSync3 } from "node:fs";
+import { mkdtempSync as mkdtempSync2, rmSync as rmSync7 } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { cpus, tmpdir as tmpdir6 } from "node:os";
-import { join as join16 } from "node:path";
+import { join as join16, resolve as resolve6 } from "node:path";
 
 // src/erasure/restore-hook.ts
 async function prepareErasures(storage, keys, o) {
@@ -7803,12 +7804,12 @@ async function runPgRestore(pgRestore, conn, file, options = {}) {
   child.stderr.on("data", (d) => {
     if (stderr.length < 2e5) stderr += d;
   });
-  const code3 = await new Promise((resolve10, reject) => {
+  const code3 = await new Promise((resolve11, reject) => {
     child.once(
       "error",
       (e) => reject(new JobFailedError(`pg_restore could not start: ${e.message}`, { cause: e }))
     );
-    child.once("close", (c, signal) => resolve10(signal ? null : c));
+    child.once("close", (c, signal) => resolve11(signal ? null : c));
   });
   const scrubbed = redactValue(stderr, conn.password ?? "");
   const errors = scrubbed.split("\n").map((l) => l.trim()).filter((l) => /error|fatal|could not|warning: errors ignored/i.test(l));
@@ -8707,10 +8708,11 @@ async function writeDrillReport(config, report, markdown, logger) {
   }
   if (config.localReportDir) {
     try {
-      await ensureDirectory(config.localReportDir, "the report directory");
+      const io = fsWatchFor(resolve6(config.localReportDir)).calls("put");
+      await ensureDirectory(config.localReportDir, "the report directory", void 0, io);
       const p = join16(config.localReportDir, report.id);
-      writeFileSync3(`${p}.json`, json);
-      writeFileSync3(`${p}.md`, markdown);
+      await io("write", () => writeFile(`${p}.json`, json));
+      await io("write", () => writeFile(`${p}.md`, markdown));
       written.push(`${p}.json`, `${p}.md`);
     } catch (error) {
       logger.warn(`could not write the drill report to ${config.localReportDir}: ${describe(error)}`);
@@ -9168,8 +9170,8 @@ async function endRunAbnormally(reason, timeoutMs = 2e4) {
   try {
     await Promise.race([
       writeRunRecordBestEffort(run2.storages, record, run2.logger, { existingOnly: true }),
-      new Promise((resolve10) => {
-        timer = setTimeout(resolve10, timeoutMs);
+      new Promise((resolve11) => {
+        timer = setTimeout(resolve11, timeoutMs);
         timer.unref();
       })
     ]);
@@ -9412,7 +9414,7 @@ async function notifyAll(notifiers2, event, options = {}) {
     backoffMs: options.backoffMs ?? 1e3,
     maxBackoffMs: options.maxBackoffMs ?? 3e4,
     fetch: options.fetch ?? globalThis.fetch,
-    sleep: options.sleep ?? ((ms) => new Promise((resolve10) => setTimeout(resolve10, ms)))
+    sleep: options.sleep ?? ((ms) => new Promise((resolve11) => setTimeout(resolve11, ms)))
   };
   const names = notifierNames(notifiers2);
   return Promise.all(
@@ -9541,8 +9543,8 @@ async function recorded(options, run2, outcome) {
 }
 
 // src/commands/report.ts
-import { writeFile } from "node:fs/promises";
-import { join as join17, resolve as resolve6 } from "node:path";
+import { writeFile as writeFile2 } from "node:fs/promises";
+import { join as join17, resolve as resolve7 } from "node:path";
 
 // src/erasure/status.ts
 var DAY_MS2 = 864e5;
@@ -10801,18 +10803,21 @@ async function writeReportFiles(config, content, logger) {
   const files = [];
   let htmlPath;
   if (!config.outDir) return { files };
-  const dir = resolve6(config.outDir);
+  const dir = resolve7(config.outDir);
+  const io = fsWatchFor(dir).calls("put");
   await ensureDirectory(
     dir,
     "the report directory",
-    "give --output-dir (action input output-dir) a writable directory"
+    "give --output-dir (action input output-dir) a writable directory",
+    io
   );
   for (const format of new Set(config.formats)) {
     const path2 = join17(dir, FILE_NAMES[format]);
     const text = format === "markdown" ? content.markdown : format === "json" ? content.json : content.html();
     try {
-      await writeFile(path2, text, "utf8");
+      await io("write", () => writeFile2(path2, text, "utf8"));
     } catch (error) {
+      if (error instanceof LmsError) throw error;
       throw directoryError(path2, "the report file", error);
     }
     files.push(path2);
@@ -10923,7 +10928,7 @@ async function runFleetReport(entries, options) {
 // src/parts/restore.ts
 import { mkdtempSync as mkdtempSync3, rmSync as rmSync8 } from "node:fs";
 import { tmpdir as tmpdir8 } from "node:os";
-import { join as join18, resolve as resolve7 } from "node:path";
+import { join as join18, resolve as resolve8 } from "node:path";
 var PartMissingError = class extends ConfigError {
 };
 async function checkPartsRestore(config, manifest) {
@@ -10933,7 +10938,7 @@ async function checkPartsRestore(config, manifest) {
         hint: "choose a backup taken with files (lms-backup list shows the parts of each), or leave out files-to"
       });
     }
-    const dir = resolve7(config.files.to);
+    const dir = resolve8(config.files.to);
     const confirmed = config.confirm !== void 0 && [config.files.to, dir].includes(config.confirm);
     if (!await isEmptyDir(dir) && !confirmed) {
       throw new FilesTargetNotEmptyError(
@@ -10993,7 +10998,7 @@ async function restoreParts(config, manifest, logger) {
             work,
             {
               dir: f.to,
-              resolvedDir: resolve7(f.to),
+              resolvedDir: resolve8(f.to),
               ...f.path ? { prefix: f.path } : {},
               ...config.confirm !== void 0 ? { confirm: config.confirm } : {}
             },
@@ -11001,7 +11006,7 @@ async function restoreParts(config, manifest, logger) {
           )
         );
         parts.files = {
-          dir: resolve7(f.to),
+          dir: resolve8(f.to),
           ...f.path ? { prefix: f.path } : {},
           ok: r.ok,
           detail: r.detail,
@@ -11010,7 +11015,7 @@ async function restoreParts(config, manifest, logger) {
         if (!r.ok) reasons.push(`files: ${r.detail}`);
       } catch (error) {
         if (error instanceof ConfigError) throw error;
-        parts.files = { dir: resolve7(f.to), ok: false, detail: describe(error), entries: 0 };
+        parts.files = { dir: resolve8(f.to), ok: false, detail: describe(error), entries: 0 };
         reasons.push(`files: ${describe(error)}`);
       }
     }
@@ -11096,7 +11101,7 @@ async function restorePartsOnly(config, manifest, now, logger) {
 }
 
 // src/commands/restore.ts
-import { mkdtempSync as mkdtempSync4, rmSync as rmSync9, writeFileSync as writeFileSync4 } from "node:fs";
+import { mkdtempSync as mkdtempSync4, rmSync as rmSync9, writeFileSync as writeFileSync3 } from "node:fs";
 import { cpus as cpus2, tmpdir as tmpdir9 } from "node:os";
 import { join as join19 } from "node:path";
 
@@ -11504,7 +11509,7 @@ async function restoreSelected(config, s) {
   };
   const listFile = (name, lines) => {
     const f = join19(work, name);
-    writeFileSync4(f, `${lines.join("\n")}
+    writeFileSync3(f, `${lines.join("\n")}
 `, { mode: 384 });
     return f;
   };
@@ -11712,7 +11717,7 @@ async function runVerify(config, deps) {
 }
 
 // src/crash.ts
-import { mkdirSync as mkdirSync4, writeFileSync as writeFileSync5 } from "node:fs";
+import { mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
 import { tmpdir as tmpdir11 } from "node:os";
 import { join as join21 } from "node:path";
 function knownError(error) {
@@ -11742,7 +11747,7 @@ ${context}
     try {
       mkdirSync4(dir, { recursive: true, mode: 448 });
       const path2 = join21(dir, name);
-      writeFileSync5(path2, redacted, { mode: 384 });
+      writeFileSync4(path2, redacted, { mode: 384 });
       return path2;
     } catch {
     }
@@ -12049,7 +12054,7 @@ function renderForget(r) {
 }
 
 // src/options/settings.ts
-import { resolve as resolve8 } from "node:path";
+import { resolve as resolve9 } from "node:path";
 var NO_MASK = { add() {
 }, addConnectionUrl() {
 }, addStorageLocation() {
@@ -12116,7 +12121,7 @@ function composeOptions(v) {
   const project = v.get("compose-project");
   if (files.length === 0 && !service && !project) return void 0;
   return {
-    files: files.map((f) => resolve8(f)),
+    files: files.map((f) => resolve9(f)),
     ...service ? { service } : {},
     serviceInput: v.nameOf("compose-service"),
     ...project ? { project } : {},
@@ -12130,7 +12135,7 @@ function secret(v, ctx, name) {
 }
 function path(v, name) {
   const p = v.get(name);
-  return p ? resolve8(p) : void 0;
+  return p ? resolve9(p) : void 0;
 }
 function decryption(v, ctx) {
   const keys = resolveDecryption(
@@ -12278,7 +12283,7 @@ async function drillSettings(v, ctx, options = {}) {
   const checks = checksPath ? v.problems.try(() => loadHealthChecks(checksPath, v.nameOf("checks"))) ?? [] : [];
   const image = v.get("image");
   const uploadReport = v.get("upload-report");
-  const reportDir = path(v, "report-dir") ?? (options.defaultReportDir ? resolve8(options.defaultReportDir) : void 0);
+  const reportDir = path(v, "report-dir") ?? (options.defaultReportDir ? resolve9(options.defaultReportDir) : void 0);
   const notify = notifiers(v, ctx);
   const noErasures = v.get("erasures") === false;
   const [storage] = await destinations(v, ctx, "from", true);
@@ -12391,7 +12396,7 @@ async function forgetSettings(v, ctx) {
     encryption,
     table: tables[0],
     keys,
-    ...keysFile ? { keysFile: resolve8(keysFile) } : {},
+    ...keysFile ? { keysFile: resolve9(keysFile) } : {},
     reference,
     apply,
     ...conn ? { database: conn } : {}
@@ -12449,7 +12454,7 @@ async function reportSettings(v, ctx) {
     keepDays,
     retention,
     failOn,
-    ...outDir ? { outDir: resolve8(outDir) } : {},
+    ...outDir ? { outDir: resolve9(outDir) } : {},
     formats,
     uploadReport: uploadReport ?? false
   };
@@ -13348,10 +13353,10 @@ function specOf(name) {
 // src/options/values.ts
 var import_yaml = __toESM(require_dist(), 1);
 import { existsSync as existsSync4, readFileSync as readFileSync6 } from "node:fs";
-import { resolve as resolve9 } from "node:path";
+import { resolve as resolve10 } from "node:path";
 var DEFAULT_CONFIG_FILE = "lms-backup.yml";
 function loadConfigFile(given, problems, cwd = process.cwd()) {
-  const path2 = resolve9(cwd, given ?? DEFAULT_CONFIG_FILE);
+  const path2 = resolve10(cwd, given ?? DEFAULT_CONFIG_FILE);
   if (given === void 0 && !existsSync4(path2)) return void 0;
   const label = given ?? DEFAULT_CONFIG_FILE;
   let text;

@@ -14,12 +14,12 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-KQDGXPCO.js";
+} from "./chunk-CQVTGGTG.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-RC3YAJR4.js";
+} from "./chunk-P6EBPF7C.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-O2CCYLNY.js";
 import "./chunk-ZTERMN2E.js";

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-KQDGXPCO.js";
+} from "./chunk-CQVTGGTG.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-YJNFG3NP.js";
+} from "./chunk-HZQZ2YUG.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-RC3YAJR4.js";
+} from "./chunk-P6EBPF7C.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

@@ -5389,6 +5389,10 @@ var FsWatch = class {
       );
     });
   }
+  /** Runs each file-system call given it (for `operation` on `key`) through run(). */
+  calls(operation, key) {
+    return (what, fn) => this.run(what, operation, key, fn);
+  }
   /**
    * A read stream under the root that fails (and marks the root hung) when no data arrives for
    * the deadline while its reader wants some. The read it waited for stays stuck (counted).

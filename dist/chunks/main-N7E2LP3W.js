@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-YJNFG3NP.js";
+} from "./chunk-HZQZ2YUG.js";
 import {
   connect,
   endProcess,
@@ -66,7 +66,7 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-RC3YAJR4.js";
+} from "./chunk-P6EBPF7C.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-YAIGI4MR.js";
 import {

@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-RC3YAJR4.js";
+} from "./chunk-P6EBPF7C.js";
 import {
   ConfigError,
   JobFailedError,

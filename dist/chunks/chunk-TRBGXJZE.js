@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-YFC3VWKH.js");
+  const { runCli: run } = await import("./main-N7E2LP3W.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-QYCOZEQ2.js");
+  const { runAction: run } = await import("./main-Z3HFH65F.js");
   return run(step);
 }
 
