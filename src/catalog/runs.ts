@@ -111,7 +111,8 @@ export async function writeRunRecordBestEffort(
         display = storage.display;
         known = true;
         // A local root that does not exist is not created for such a record (a mistyped --from).
-        if (options.existingOnly && storage.kind === 'local' && !(await directoryExists(display))) return;
+        if (options.existingOnly && storage.kind === 'local' && !(await directoryExists(display, 'put')))
+          return;
         await writeRunRecord(storage, record);
         written.push(display);
       } catch (error) {

@@ -480,7 +480,7 @@ async function probeDestination(storage: Storage, env: NodeJS.ProcessEnv): Promi
   try {
     // A local directory says why it cannot be written (read-only, permissions) before the put.
     if (localRoot) {
-      rootExisted = await directoryExists(localRoot);
+      rootExisted = await directoryExists(localRoot, 'put');
       await probeDirectory(join(localRoot, PROBE_PREFIX), `${storage.display}:`, undefined, io);
     }
     await storage.put(key, bufferSource(body));

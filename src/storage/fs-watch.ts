@@ -150,9 +150,12 @@ export function fsWatchFor(root: string, timeouts?: StorageTimeouts): FsWatch {
   return watch;
 }
 
-/** Whether `path` (a local destination's root) is a directory; within its watch's deadline. */
-export function directoryExists(path: string): Promise<boolean> {
-  return fsWatchFor(path).run('stat', 'list', undefined, () =>
+/**
+ * Whether `path` (a local destination's root) is a directory; within its watch's deadline.
+ * `operation` names what it is asked for, in the error of a mount that stopped answering.
+ */
+export function directoryExists(path: string, operation: StorageOperation = 'list'): Promise<boolean> {
+  return fsWatchFor(path).run('stat', operation, undefined, () =>
     stat(path).then(
       (st) => st.isDirectory(),
       () => false,

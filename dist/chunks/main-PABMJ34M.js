@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-HZQZ2YUG.js";
+} from "./chunk-VWFNQJQR.js";
 import {
   connect,
   endProcess,
@@ -66,7 +66,7 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-P6EBPF7C.js";
+} from "./chunk-ZC2KCZIP.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-YAIGI4MR.js";
 import {

@@ -5436,10 +5436,10 @@ function fsWatchFor(root, timeouts) {
   }
   return watch;
 }
-function directoryExists(path) {
+function directoryExists(path, operation = "list") {
   return fsWatchFor(path).run(
     "stat",
-    "list",
+    operation,
     void 0,
     () => stat(path).then(
       (st) => st.isDirectory(),

@@ -14,12 +14,12 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-CQVTGGTG.js";
+} from "./chunk-JQLYMZLL.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-P6EBPF7C.js";
+} from "./chunk-ZC2KCZIP.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-O2CCYLNY.js";
 import "./chunk-ZTERMN2E.js";

@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-P6EBPF7C.js";
+} from "./chunk-ZC2KCZIP.js";
 import {
   ConfigError,
   JobFailedError,

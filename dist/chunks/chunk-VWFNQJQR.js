@@ -36,7 +36,7 @@ import {
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-P6EBPF7C.js";
+} from "./chunk-ZC2KCZIP.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -1692,7 +1692,8 @@ async function writeRunRecordBestEffort(storages, record, logger, options = {}) 
       try {
         display = storage.display;
         known = true;
-        if (options.existingOnly && storage.kind === "local" && !await directoryExists(display)) return;
+        if (options.existingOnly && storage.kind === "local" && !await directoryExists(display, "put"))
+          return;
         await writeRunRecord(storage, record);
         written.push(display);
       } catch (error) {
@@ -6698,7 +6699,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-BHGO6N6E.js");
+  const docker = await import("./docker-ALZ6DLEF.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
@@ -7088,7 +7089,7 @@ async function probeDestination(storage, env) {
   let rootExisted = true;
   try {
     if (localRoot) {
-      rootExisted = await directoryExists(localRoot);
+      rootExisted = await directoryExists(localRoot, "put");
       await probeDirectory(join14(localRoot, PROBE_PREFIX), `${storage.display}:`, void 0, io);
     }
     await storage.put(key, bufferSource(body));

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-CQVTGGTG.js";
+} from "./chunk-JQLYMZLL.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-HZQZ2YUG.js";
+} from "./chunk-VWFNQJQR.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-P6EBPF7C.js";
+} from "./chunk-ZC2KCZIP.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-N7E2LP3W.js");
+  const { runCli: run } = await import("./main-PABMJ34M.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-Z3HFH65F.js");
+  const { runAction: run } = await import("./main-4POVHLQZ.js");
   return run(step);
 }
 
