@@ -303,7 +303,11 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
     });
 
     it('every call of a local destination on a hung mount → the first fails at its deadline, later ones at once without another stuck call', async () => {
-      const storage = await openStorage(join(hung!.path, 'unit'), {
+      // A mount of its own: the call left stuck in this process holds the mount's directory
+      // lock (the kernel's, uninterruptible) until the mount is closed at the end.
+      const own = startHungMount(join(base, 'nfs-unit'));
+      cleanups.push(() => own.stop());
+      const storage = await openStorage(join(own.path, 'unit'), {
         timeouts: storageTimeouts(HUNG_BOUND_MS),
       });
       const before = stuckCalls();
@@ -314,7 +318,7 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
       );
       const waited = Date.now() - started;
       expect(first).toBeInstanceOf(StorageTimeoutError);
-      expect((first as Error).message).toContain(join(hung!.path, 'unit'));
+      expect((first as Error).message).toContain(join(own.path, 'unit'));
       expect((first as Error).message).toMatch(/stopped answering \(a stat call got no answer within/);
       expect(waited).toBeGreaterThanOrEqual(metadataDeadline(storageTimeouts(HUNG_BOUND_MS)) - 50);
       expect(stuckCalls()).toBe(before + 1);
@@ -325,6 +329,10 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
       await expect(keysIn(storage)).rejects.toBeInstanceOf(StorageTimeoutError);
       expect(Date.now() - again).toBeLessThan(500);
       expect(stuckCalls()).toBe(before + 1);
+      // Closing the connection frees the stuck call: it is no longer counted.
+      own.stop();
+      for (let i = 0; stuckCalls() > before && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(stuckCalls()).toBe(before);
     });
 
     it('a local --to whose mount stops answering mid-dump → exit 1 within the bound naming it; no manifest, the earlier backup intact, the record spooled', async () => {
