@@ -1,6 +1,6 @@
 /**
- * Bounds for file-system calls in a directory that may sit on a mount: a local destination, or
- * the directory a backup stages its dump in. A stopped NFS or SMB server, or a FUSE daemon
+ * Bounds for file-system calls in a directory that may sit on a mount: a local destination, the
+ * directory a backup stages in, a report directory. A stopped NFS or SMB server, or a FUSE daemon
  * that stopped answering, leaves a call waiting forever. Such a call cannot be cancelled: it
  * holds one of libuv's four pool threads until the mount answers. So:
  *   - each call (or short group of calls) is raced against a deadline; one that passes it fails
