@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -12,7 +11,7 @@ import { MANIFEST_FORMAT, type Manifest } from '../catalog/types.js';
 import { describeZstd } from '../compress/zstd.js';
 import { createAgeEncryptStream } from '../crypto/age.js';
 import { sha256Sidecar } from '../crypto/hash.js';
-import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
+import type { TeardownHandle } from '../engines/teardown.js';
 import { ConfigError, describeError, JobFailedError } from '../errors.js';
 import { ensureDirectory, writeFailure } from '../files.js';
 import type { Logger } from '../log.js';
@@ -34,7 +33,7 @@ import { bufferSource, stagedDumpName, sweepStagedDumps } from '../storage/index
 import type { StagingDir } from '../storage/staging.js';
 import type { PutSource, Storage } from '../storage/types.js';
 import { TOOL_VERSION } from '../version.js';
-import { type ObjectEncryption, type StagedObject, stageObject } from './stage-object.js';
+import { type ObjectEncryption, registerStagedFile, type StagedObject, stageObject } from './stage-object.js';
 
 export type EncryptionConfig = ObjectEncryption;
 
@@ -156,14 +155,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     for (const path of swept) logger.info(`removed ${path}, staged by a backup that was interrupted`);
     staged = join(stagingDir.path, stagedDumpName());
     const stagedPath = staged;
-    stagedTeardown = registerTeardown(
-      `staged dump ${stagedPath}`,
-      () => io('unlink', () => rm(stagedPath, { force: true })),
-      // At exit nothing can be bounded: a hung directory is left as it is.
-      () => {
-        if (!watch.isHung) rmSync(stagedPath, { force: true });
-      },
-    );
+    stagedTeardown = registerStagedFile(`staged dump ${stagedPath}`, stagedPath, stagingDir);
     // Recent complete backups: the baseline for the size and row-count anomaly checks.
     // A destination that does not answer fails the backup here, before anything is dumped: the
     // store would only wait out the same bound again. Any other trouble only loses the baseline.

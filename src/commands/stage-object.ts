@@ -8,13 +8,17 @@
  * - `plainSha256`/`plainBytes`: what age encrypted, i.e. what `age -d` gives back: the zstd
  *   stream when the object has an outer `compression`, else the payload itself.
  */
+import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { outerLabel, startZstdCompress, type ZstdEngine } from '../compress/zstd.js';
 import { createAgeEncryptStream } from '../crypto/age.js';
 import { Sha256Meter } from '../crypto/hash.js';
 import { createDurableFile } from '../durable-file.js';
+import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
 import type { FsCall } from '../files.js';
+import type { StagingDir } from '../storage/staging.js';
 import type { FileWitness } from '../storage/types.js';
 
 export type ObjectEncryption = { mode: 'age'; recipients: string[]; passphrase?: string } | { mode: 'none' };
@@ -60,6 +64,22 @@ export interface StagingObject {
   /** Stored bytes so far. */
   readonly storedBytes: number;
   readonly done: Promise<StagedObject>;
+}
+
+/**
+ * Removes the staged file `path` (named `name` in logs) however the run ends: within the
+ * staging directory's watch, and at exit only where that directory still answers (nothing can
+ * be bounded there: a hung directory is left as it is, for the next backup's sweep).
+ */
+export function registerStagedFile(name: string, path: string, staging: StagingDir): TeardownHandle {
+  const { watch } = staging;
+  return registerTeardown(
+    name,
+    () => watch.run('unlink', 'put', undefined, () => rm(path, { force: true })),
+    () => {
+      if (!watch.isHung) rmSync(path, { force: true });
+    },
+  );
 }
 
 export function stageObject(options: StageObjectOptions): StagingObject {

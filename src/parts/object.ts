@@ -7,7 +7,6 @@
  * authenticates every 64 KiB chunk and the end).
  */
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,11 +14,11 @@ import { backupObjectKey, nameInDb } from '../catalog/layout.js';
 import type { BackupObject, Manifest } from '../catalog/types.js';
 import type { EncryptionConfig } from '../commands/backup.js';
 import { checkSidecar, describe } from '../commands/fetch.js';
-import { stageObject } from '../commands/stage-object.js';
+import { registerStagedFile, stageObject } from '../commands/stage-object.js';
 import type { DecryptionKeys } from '../config.js';
 import { createAgeDecryptStream } from '../crypto/age.js';
 import { Sha256Meter, sha256Sidecar } from '../crypto/hash.js';
-import { registerTeardown, type TeardownHandle } from '../engines/teardown.js';
+import type { TeardownHandle } from '../engines/teardown.js';
 import type { Logger } from '../log.js';
 import { bufferSource } from '../storage/index.js';
 import { type StagingDir, temporaryName } from '../storage/staging.js';
@@ -56,14 +55,7 @@ export async function stagePart(
   const path = join(stagingDir.path, temporaryName('stage', `.${role}.partial`));
   const { watch } = stagingDir;
   const io = watch.calls('put');
-  const teardown = registerTeardown(
-    `staged ${role} ${path}`,
-    () => io('unlink', () => rm(path, { force: true })),
-    // At exit nothing can be bounded: a hung directory is left as it is.
-    () => {
-      if (!watch.isHung) rmSync(path, { force: true });
-    },
-  );
+  const teardown = registerStagedFile(`staged ${role} ${path}`, path, stagingDir);
   try {
     const staged = await stageObject({ payload: { stdout: input }, before, encryption, path, io }).done;
     return {

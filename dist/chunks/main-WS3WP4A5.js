@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-VWFNQJQR.js";
+} from "./chunk-R73SEQBI.js";
 import {
   connect,
   endProcess,

@@ -1412,8 +1412,7 @@ var TOOL_VERSION = "0.1.0";
 
 // src/commands/backup.ts
 import { createHash as createHash9 } from "node:crypto";
-import { createReadStream as createReadStream5, rmSync as rmSync5 } from "node:fs";
-import { rm as rm4 } from "node:fs/promises";
+import { createReadStream as createReadStream5 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { join as join11 } from "node:path";
 import { Readable as Readable4 } from "node:stream";
@@ -2283,7 +2282,7 @@ function writeFailure(error, dir, what, progress) {
 }
 
 // src/parts/backup.ts
-import { rmSync as rmSync4 } from "node:fs";
+import { rmSync as rmSync5 } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
 import { join as join10 } from "node:path";
@@ -3928,13 +3927,24 @@ async function compareTree(dir, index) {
 }
 
 // src/parts/object.ts
-import { createReadStream as createReadStream3, createWriteStream, rmSync as rmSync2 } from "node:fs";
-import { rm as rm3 } from "node:fs/promises";
+import { createReadStream as createReadStream3, createWriteStream, rmSync as rmSync3 } from "node:fs";
 import { join as join7 } from "node:path";
 import { pipeline as pipeline5 } from "node:stream/promises";
 
 // src/commands/stage-object.ts
+import { rmSync as rmSync2 } from "node:fs";
+import { rm as rm3 } from "node:fs/promises";
 import { pipeline as pipeline3 } from "node:stream/promises";
+function registerStagedFile(name, path2, staging) {
+  const { watch } = staging;
+  return registerTeardown(
+    name,
+    () => watch.run("unlink", "put", void 0, () => rm3(path2, { force: true })),
+    () => {
+      if (!watch.isHung) rmSync2(path2, { force: true });
+    }
+  );
+}
 function stageObject(options) {
   const plain = new Sha256Meter();
   const stages = [...options.before ?? [], plain];
@@ -4806,14 +4816,7 @@ async function stagePart(role, input, before, encryption, stagingDir) {
   const path2 = join7(stagingDir.path, temporaryName("stage", `.${role}.partial`));
   const { watch } = stagingDir;
   const io = watch.calls("put");
-  const teardown = registerTeardown(
-    `staged ${role} ${path2}`,
-    () => io("unlink", () => rm3(path2, { force: true })),
-    // At exit nothing can be bounded: a hung directory is left as it is.
-    () => {
-      if (!watch.isHung) rmSync2(path2, { force: true });
-    }
-  );
+  const teardown = registerStagedFile(`staged ${role} ${path2}`, path2, stagingDir);
   try {
     const staged = await stageObject({ payload: { stdout: input }, before, encryption, path: path2, io }).done;
     return {
@@ -4880,7 +4883,7 @@ async function downloadPart(storage, obj, work, logger) {
     reasons.push(`cannot read ${obj.key} from ${storage.display}: ${describe(error)}`);
   }
   if (reasons.length) {
-    rmSync2(file, { force: true });
+    rmSync3(file, { force: true });
     return { reasons };
   }
   return { file, reasons };
@@ -5046,7 +5049,7 @@ async function restoreFilesPart(storage, manifest, keys, work, options, logger) 
 }
 
 // src/parts/redis.ts
-import { createReadStream as createReadStream4, createWriteStream as createWriteStream2, rmSync as rmSync3 } from "node:fs";
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream2, rmSync as rmSync4 } from "node:fs";
 import { join as join9 } from "node:path";
 import { pipeline as pipeline7 } from "node:stream/promises";
 
@@ -5261,7 +5264,7 @@ async function stageRedis(target, encryption, stagingDir, work, logger, now) {
       }
     };
   } finally {
-    rmSync3(file, { force: true });
+    rmSync4(file, { force: true });
   }
 }
 async function fetchRdb(storage, manifest, keys, work, logger) {
@@ -5277,14 +5280,14 @@ async function fetchRdb(storage, manifest, keys, work, logger) {
       createWriteStream2(file, { mode: 384 })
     ]);
   } catch (error) {
-    rmSync3(file, { force: true });
+    rmSync4(file, { force: true });
     return { problems: [`the Redis snapshot cannot be decrypted: ${describe(error)}`] };
   } finally {
-    rmSync3(dl.file, { force: true });
+    rmSync4(dl.file, { force: true });
   }
   const mismatch = plainMismatch(obj, plain);
   if (mismatch) {
-    rmSync3(file, { force: true });
+    rmSync4(file, { force: true });
     return { problems: [mismatch] };
   }
   return { file, problems: [] };
@@ -5293,7 +5296,7 @@ async function verifyRedisPart(storage, manifest, keys, work, logger) {
   const f = await fetchRdb(storage, manifest, keys, work, logger);
   if (!f.file) return proof(f.problems, null);
   const check = await checkRdb(f.file);
-  rmSync3(f.file, { force: true });
+  rmSync4(f.file, { force: true });
   const problems = [];
   if (!check.ok) problems.push(check.detail);
   else if (check.keys !== manifest.redis.keys)
@@ -5322,7 +5325,7 @@ async function drillRedisPart(storage, manifest, keys, work, logger) {
     return proof([`the snapshot could not be loaded: ${describe(error)}`], null);
   } finally {
     await server?.stop();
-    rmSync3(f.file, { force: true });
+    rmSync4(f.file, { force: true });
   }
 }
 var RedisTargetNotEmptyError = class extends ConfigError {
@@ -5358,7 +5361,7 @@ async function restoreRedisPart(storage, manifest, keys, work, options, logger) 
       );
     } finally {
       await server.stop();
-      rmSync3(f.file, { force: true });
+      rmSync4(f.file, { force: true });
     }
   } finally {
     target.close();
@@ -5402,8 +5405,8 @@ async function stageParts(config, stagingDir, logger, now) {
       const work = await mkdtemp(join10(tmpdir2(), "lms-redis-"));
       const cleanup = registerTeardown(
         `redis snapshot dir ${work}`,
-        async () => rmSync4(work, { recursive: true, force: true }),
-        () => rmSync4(work, { recursive: true, force: true })
+        async () => rmSync5(work, { recursive: true, force: true }),
+        () => rmSync5(work, { recursive: true, force: true })
       );
       try {
         const r = await stageRedis(config.redis, config.encryption, stagingDir, work, logger, now);
@@ -5874,14 +5877,7 @@ async function runBackup(config, deps) {
     for (const path2 of swept) logger.info(`removed ${path2}, staged by a backup that was interrupted`);
     staged = join11(stagingDir.path, stagedDumpName());
     const stagedPath = staged;
-    stagedTeardown = registerTeardown(
-      `staged dump ${stagedPath}`,
-      () => io("unlink", () => rm4(stagedPath, { force: true })),
-      // At exit nothing can be bounded: a hung directory is left as it is.
-      () => {
-        if (!watch.isHung) rmSync5(stagedPath, { force: true });
-      }
-    );
+    stagedTeardown = registerStagedFile(`staged dump ${stagedPath}`, stagedPath, stagingDir);
     const history = await recentManifests(config.destinations[0], config.anomaly?.historySize ?? 7).catch(
       (error) => {
         if (error instanceof StorageUnavailableError) throw error;

@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-VWFNQJQR.js";
+} from "./chunk-R73SEQBI.js";
 import {
   dockerRunId,
   endProcess,
