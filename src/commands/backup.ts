@@ -8,7 +8,7 @@ import { recentManifests } from '../catalog/catalog.js';
 import { nameInDb } from '../catalog/layout.js';
 import { backupId, backupKeys } from '../catalog/names.js';
 import { MANIFEST_FORMAT, type Manifest } from '../catalog/types.js';
-import { describeZstd } from '../compress/zstd.js';
+import { describeZstd, probeZstdBinary } from '../compress/zstd.js';
 import { createAgeEncryptStream } from '../crypto/age.js';
 import { sha256Sidecar } from '../crypto/hash.js';
 import type { TeardownHandle } from '../engines/teardown.js';
@@ -115,10 +115,16 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     connection: await resolveCompose(config.connection, { logger, ...(deps.env ? { env: deps.env } : {}) }),
   };
 
-  // The local pg_dump binaries answer --version while the server is asked who it is.
-  if (!config.connection.via) findAllTools('pg_dump', deps.env ?? process.env).catch(() => {});
+  const env = deps.env ?? process.env;
+  // The local pg_dump binaries and zstd answer --version while the server is asked who it is.
+  if (!config.connection.via) findAllTools('pg_dump', env).catch(() => {});
+  const zstdProbe = config.compression === 'auto' ? probeZstdBinary(env) : Promise.resolve(null);
   // Redis answers (and takes the password) before anything else is done.
   await checkParts(config);
+  // The history needs no database: it is read while the server answers, and awaited before
+  // anything is written (the staging directory may be the same mount: one call there at a time).
+  const historyPromise = readHistory(config);
+  historyPromise.catch(() => {});
   const client = await connect(config.connection);
   let staged: string | undefined;
   let stagedTeardown: TeardownHandle | undefined;
@@ -132,7 +138,8 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       logger,
       ...(config.connection.via ? { via: config.connection.via } : {}),
     });
-    const plan = planCompression(config.compression, pgDump, deps.env ?? process.env);
+    await zstdProbe;
+    const plan = planCompression(config.compression, pgDump, env);
     const compression = plan.archive;
     logger.info(
       `source PostgreSQL ${server.version}; ${describeTool(pgDump)}; compression ${
@@ -142,9 +149,10 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       }`,
     );
 
-    const stagingDir = stagingDirFor(config);
+    const history = await historyPromise;
     // The staging directory may be a mount (a local destination's root): every call there is
     // bounded, so one that stops answering fails the backup instead of hanging it.
+    const stagingDir = stagingDirFor(config);
     const { watch } = stagingDir;
     const io = watch.calls('put');
     await ensureDirectory(stagingDir.path, 'the staging directory', STAGING_FIX, io);
@@ -156,15 +164,6 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     staged = join(stagingDir.path, stagedDumpName());
     const stagedPath = staged;
     stagedTeardown = registerStagedFile(`staged dump ${stagedPath}`, stagedPath, stagingDir);
-    // Recent complete backups: the baseline for the size and row-count anomaly checks.
-    // A destination that does not answer fails the backup here, before anything is dumped: the
-    // store would only wait out the same bound again. Any other trouble only loses the baseline.
-    const history = await recentManifests(config.destinations[0]!, config.anomaly?.historySize ?? 7).catch(
-      (error: unknown) => {
-        if (error instanceof StorageUnavailableError) throw error;
-        return [];
-      },
-    );
 
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const snap = await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
@@ -195,12 +194,13 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
         ...(done ? { done } : {}),
       });
     const ticker = deps.onProgress ? setInterval(() => progress(false), 500) : undefined;
-    // Count rows in the same snapshot while pg_dump reads: both see exactly the same data.
-    const inventoryPromise = logger.group('inventory (exact row counts in the dump snapshot)', () =>
-      takeInventory(client, { sequences }),
-    );
+    // Count rows in the same snapshot while pg_dump reads: both see exactly the same data. The
+    // roles and tablespaces (the globals) are read on the same session once the counts are in.
+    const sessionPromise = logger
+      .group('inventory (exact row counts in the dump snapshot)', () => takeInventory(client, { sequences }))
+      .then(async (inventory) => ({ inventory, globals: await readGlobals(client) }));
     // If the dump fails first, this promise is abandoned: its rejection must not go unhandled.
-    inventoryPromise.catch(() => {});
+    sessionPromise.catch(() => {});
     try {
       stagedDump = await logger.group('dump, checksum and encrypt', async () => {
         try {
@@ -219,8 +219,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     }
     phases.dumpMs = Date.now() - dumpStarted;
     const stored = stagedDump!;
-    const inventory = await inventoryPromise;
-    const globals = await readGlobals(client);
+    const { inventory, globals } = await sessionPromise;
     await client.query('COMMIT');
     const globalsText = Buffer.from(
       renderGlobalsSql(globals, { database: config.connection.database, takenAt: snapshotAt.toISOString() }),
@@ -373,6 +372,20 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
 const STAGING_FIX =
   'give a --to directory this user can create and write on a writable file system ' +
   '(cloud-only destinations stage in TMPDIR: point TMPDIR at a writable disk)';
+
+/**
+ * The recent complete backups: the baseline for the size and row-count anomaly checks. A
+ * destination that does not answer fails the backup before anything is dumped (the store would
+ * only wait out the same bound again); any other trouble only loses the baseline.
+ */
+function readHistory(config: BackupConfig): Promise<Manifest[]> {
+  return recentManifests(config.destinations[0]!, config.anomaly?.historySize ?? 7).catch(
+    (error: unknown) => {
+      if (error instanceof StorageUnavailableError) throw error;
+      return [];
+    },
+  );
+}
 
 function stagingDirFor(config: BackupConfig): StagingDir {
   // A local destination's display is its absolute root: staging there lets the store hard-link,

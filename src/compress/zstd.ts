@@ -9,7 +9,7 @@
  * its own zlib zstd on the libuv thread pool; Node 20 without the binary falls back to pg_dump's
  * own compression (`compressionFor` in src/postgres/dump.ts decides).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
@@ -60,17 +60,42 @@ export function nodeHasZstd(): boolean {
 
 const found = new Map<string, ZstdEngine | null>();
 
+function zstdWanted(env: NodeJS.ProcessEnv): { wanted: string; key: string } {
+  const wanted = env.LMS_ZSTD?.trim() || 'zstd';
+  return { wanted, key: `${wanted}\0${env.PATH ?? ''}` };
+}
+
+function engineFrom(wanted: string, status: number | null, stdout: string): ZstdEngine | null {
+  const m = status === 0 ? /v(\d+\.\d+\.\d+)/.exec(stdout) : null;
+  return m ? { kind: 'binary', path: wanted, version: m[1]! } : null;
+}
+
 /** The zstd binary (`LMS_ZSTD` or `zstd` on PATH) when it runs; null when absent or turned off. */
 export function findZstdBinary(env: NodeJS.ProcessEnv = process.env): ZstdEngine | null {
-  const wanted = env.LMS_ZSTD?.trim() || 'zstd';
+  const { wanted, key } = zstdWanted(env);
   if (wanted === 'none') return null;
-  const key = `${wanted}\0${env.PATH ?? ''}`;
   if (found.has(key)) return found.get(key)!;
   const r = spawnSync(wanted, ['-V'], { env, encoding: 'utf8', timeout: 10_000 });
-  const m = r.status === 0 ? /v(\d+\.\d+\.\d+)/.exec(r.stdout) : null;
-  const engine: ZstdEngine | null = m ? { kind: 'binary', path: wanted, version: m[1]! } : null;
+  const engine = engineFrom(wanted, r.status, r.stdout);
   found.set(key, engine);
   return engine;
+}
+
+/**
+ * The same answer as findZstdBinary without blocking, remembered for it: a backup asks while
+ * the database answers, so planning its compression later spawns nothing.
+ */
+export function probeZstdBinary(env: NodeJS.ProcessEnv = process.env): Promise<ZstdEngine | null> {
+  const { wanted, key } = zstdWanted(env);
+  if (wanted === 'none') return Promise.resolve(null);
+  if (found.has(key)) return Promise.resolve(found.get(key)!);
+  return new Promise((resolve) => {
+    execFile(wanted, ['-V'], { env, encoding: 'utf8', timeout: 10_000 }, (error, stdout) => {
+      const engine = engineFrom(wanted, error ? null : 0, stdout);
+      found.set(key, engine);
+      resolve(engine);
+    });
+  });
 }
 
 /** The binary, else Node's zlib zstd; null when neither (Node 20 without the binary). */

@@ -36,7 +36,7 @@ import {
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-ZC2KCZIP.js";
+} from "./chunk-M3YRFIBE.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -1908,13 +1908,22 @@ async function recentManifests(storage, count2) {
   }
   ids.sort((a, b) => compareBackupIds(b, a));
   const out = [];
-  for (const id of ids) {
-    if (out.length >= count2) break;
-    try {
-      const manifest = await readManifest(storage, id);
-      if (manifestProblems(id, manifest, sizes).length === 0) out.push(manifest);
-    } catch {
-    }
+  let next = 0;
+  while (out.length < count2 && next < ids.length) {
+    const wave = ids.slice(next, next + count2 - out.length);
+    next += wave.length;
+    const read = await Promise.all(
+      wave.map(
+        (id) => readManifest(storage, id).then(
+          (manifest) => manifestProblems(id, manifest, sizes).length === 0 ? manifest : void 0,
+          (error) => {
+            if (error instanceof StorageUnavailableError) throw error;
+            return void 0;
+          }
+        )
+      )
+    );
+    for (const m of read) if (m) out.push(m);
   }
   return out;
 }
@@ -2040,7 +2049,7 @@ function damagedReason(e) {
 }
 
 // src/compress/zstd.ts
-import { spawn, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { Readable } from "node:stream";
 import * as zlib from "node:zlib";
@@ -2062,16 +2071,34 @@ function nodeHasZstd() {
   return typeof z.createZstdCompress === "function" && typeof z.createZstdDecompress === "function";
 }
 var found = /* @__PURE__ */ new Map();
-function findZstdBinary(env = process.env) {
+function zstdWanted(env) {
   const wanted = env.LMS_ZSTD?.trim() || "zstd";
+  return { wanted, key: `${wanted}\0${env.PATH ?? ""}` };
+}
+function engineFrom(wanted, status, stdout) {
+  const m = status === 0 ? /v(\d+\.\d+\.\d+)/.exec(stdout) : null;
+  return m ? { kind: "binary", path: wanted, version: m[1] } : null;
+}
+function findZstdBinary(env = process.env) {
+  const { wanted, key } = zstdWanted(env);
   if (wanted === "none") return null;
-  const key = `${wanted}\0${env.PATH ?? ""}`;
   if (found.has(key)) return found.get(key);
   const r = spawnSync(wanted, ["-V"], { env, encoding: "utf8", timeout: 1e4 });
-  const m = r.status === 0 ? /v(\d+\.\d+\.\d+)/.exec(r.stdout) : null;
-  const engine = m ? { kind: "binary", path: wanted, version: m[1] } : null;
+  const engine = engineFrom(wanted, r.status, r.stdout);
   found.set(key, engine);
   return engine;
+}
+function probeZstdBinary(env = process.env) {
+  const { wanted, key } = zstdWanted(env);
+  if (wanted === "none") return Promise.resolve(null);
+  if (found.has(key)) return Promise.resolve(found.get(key));
+  return new Promise((resolve11) => {
+    execFile(wanted, ["-V"], { env, encoding: "utf8", timeout: 1e4 }, (error, stdout) => {
+      const engine = engineFrom(wanted, error ? null : 0, stdout);
+      found.set(key, engine);
+      resolve11(engine);
+    });
+  });
 }
 function findZstd(env = process.env) {
   return findZstdBinary(env) ?? (nodeHasZstd() ? { kind: "node", version: `node ${process.versions.node}` } : null);
@@ -5846,9 +5873,14 @@ async function runBackup(config, deps) {
     ...config,
     connection: await resolveCompose(config.connection, { logger, ...deps.env ? { env: deps.env } : {} })
   };
-  if (!config.connection.via) findAllTools("pg_dump", deps.env ?? process.env).catch(() => {
+  const env = deps.env ?? process.env;
+  if (!config.connection.via) findAllTools("pg_dump", env).catch(() => {
   });
+  const zstdProbe = config.compression === "auto" ? probeZstdBinary(env) : Promise.resolve(null);
   await checkParts(config);
+  const historyPromise = readHistory(config);
+  historyPromise.catch(() => {
+  });
   const client = await connect(config.connection);
   let staged;
   let stagedTeardown;
@@ -5861,11 +5893,13 @@ async function runBackup(config, deps) {
       logger,
       ...config.connection.via ? { via: config.connection.via } : {}
     });
-    const plan = planCompression(config.compression, pgDump, deps.env ?? process.env);
+    await zstdProbe;
+    const plan = planCompression(config.compression, pgDump, env);
     const compression = plan.archive;
     logger.info(
       `source PostgreSQL ${server.version}; ${describeTool(pgDump)}; compression ${plan.outer ? `zstd:${plan.outer.level} outside the archive (${describeZstd(plan.outer.engine)}; pg_dump -Z0)` : compressionLabel(compression)}`
     );
+    const history = await historyPromise;
     const stagingDir = stagingDirFor(config);
     const { watch } = stagingDir;
     const io = watch.calls("put");
@@ -5878,12 +5912,6 @@ async function runBackup(config, deps) {
     staged = join11(stagingDir.path, stagedDumpName());
     const stagedPath = staged;
     stagedTeardown = registerStagedFile(`staged dump ${stagedPath}`, stagedPath, stagingDir);
-    const history = await recentManifests(config.destinations[0], config.anomaly?.historySize ?? 7).catch(
-      (error) => {
-        if (error instanceof StorageUnavailableError) throw error;
-        return [];
-      }
-    );
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     const snap = await client.query("SELECT pg_export_snapshot() AS s");
     const snapshot = snap.rows[0].s;
@@ -5907,11 +5935,8 @@ async function runBackup(config, deps) {
       ...done ? { done } : {}
     });
     const ticker = deps.onProgress ? setInterval(() => progress(false), 500) : void 0;
-    const inventoryPromise = logger.group(
-      "inventory (exact row counts in the dump snapshot)",
-      () => takeInventory(client, { sequences })
-    );
-    inventoryPromise.catch(() => {
+    const sessionPromise = logger.group("inventory (exact row counts in the dump snapshot)", () => takeInventory(client, { sequences })).then(async (inventory2) => ({ inventory: inventory2, globals: await readGlobals(client) }));
+    sessionPromise.catch(() => {
     });
     try {
       stagedDump = await logger.group("dump, checksum and encrypt", async () => {
@@ -5931,8 +5956,7 @@ async function runBackup(config, deps) {
     }
     phases.dumpMs = Date.now() - dumpStarted;
     const stored = stagedDump;
-    const inventory = await inventoryPromise;
-    const globals = await readGlobals(client);
+    const { inventory, globals } = await sessionPromise;
     await client.query("COMMIT");
     const globalsText = Buffer.from(
       renderGlobalsSql(globals, { database: config.connection.database, takenAt: snapshotAt.toISOString() })
@@ -6073,6 +6097,14 @@ async function runBackup(config, deps) {
   }
 }
 var STAGING_FIX = "give a --to directory this user can create and write on a writable file system (cloud-only destinations stage in TMPDIR: point TMPDIR at a writable disk)";
+function readHistory(config) {
+  return recentManifests(config.destinations[0], config.anomaly?.historySize ?? 7).catch(
+    (error) => {
+      if (error instanceof StorageUnavailableError) throw error;
+      return [];
+    }
+  );
+}
 function stagingDirFor(config) {
   const local = config.destinations.find((d) => d.kind === "local");
   if (local) return { path: join11(local.display, "db"), watch: fsWatchFor(local.display) };
@@ -6301,7 +6333,7 @@ async function prepareLocalDestinations(storages, inputName) {
 }
 
 // src/engines/local.ts
-import { execFile, spawn as spawn3 } from "node:child_process";
+import { execFile as execFile2, spawn as spawn3 } from "node:child_process";
 import { randomBytes as randomBytes6 } from "node:crypto";
 import {
   chmodSync,
@@ -6393,7 +6425,7 @@ function reachableBy(user, bins) {
 }
 function runAs(user, file, args, env) {
   return new Promise((resolve11, reject) => {
-    execFile(
+    execFile2(
       file,
       args,
       { env, ...user ? { uid: user.uid, gid: user.gid } : {}, timeout: 12e4, maxBuffer: 16 << 20 },
@@ -6695,7 +6727,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-ALZ6DLEF.js");
+  const docker = await import("./docker-HZDCVBB6.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
@@ -10213,7 +10245,7 @@ ${body}
 }
 
 // src/report/load.ts
-async function readHistory(storage, options = {}) {
+async function readHistory2(storage, options = {}) {
   const runOptions = {};
   if (options.since) runOptions.since = options.since;
   if (options.logger) runOptions.logger = options.logger;
@@ -10729,7 +10761,7 @@ async function runReport(config, deps) {
   const read = [];
   await logger.group("Read run records, manifests and drill reports", async () => {
     const results = await Promise.allSettled(
-      config.storages.map((storage) => readHistory(storage, { since, logger }))
+      config.storages.map((storage) => readHistory2(storage, { since, logger }))
     );
     results.forEach((result2, i) => {
       const display = config.storages[i].display;

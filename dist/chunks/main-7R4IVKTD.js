@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-JQLYMZLL.js";
+} from "./chunk-PTJM6FKD.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-R73SEQBI.js";
+} from "./chunk-LAAX6G3Q.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-ZC2KCZIP.js";
+} from "./chunk-M3YRFIBE.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

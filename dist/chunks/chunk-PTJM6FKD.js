@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-ZC2KCZIP.js";
+} from "./chunk-M3YRFIBE.js";
 import {
   ConfigError,
   JobFailedError,

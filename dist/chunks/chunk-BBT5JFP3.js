@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-WS3WP4A5.js");
+  const { runCli: run } = await import("./main-ODPINYLK.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-LEX5VMO5.js");
+  const { runAction: run } = await import("./main-7R4IVKTD.js");
   return run(step);
 }
 
