@@ -120,7 +120,7 @@ export async function writeRunRecordBestEffort(
         const file =
           options.spool === false || !known
             ? null
-            : spoolRecord(display, record.id, serializeRunRecord(record), env);
+            : await spoolRecord(display, record.id, serializeRunRecord(record), env);
         if (file) spooled.push(file);
         warn(
           `could not write run record ${runRecordKey(record.id)} to ${display}: ${messageOf(error)}` +
@@ -141,7 +141,7 @@ async function deliverSpooled(
   env: NodeJS.ProcessEnv,
   warn: (m: string) => void,
 ): Promise<void> {
-  for (const { id, file, body } of spooledRecords(display, env)) {
+  for (const { id, file, body } of await spooledRecords(display, env)) {
     try {
       await storage.put(runRecordKey(id), bufferSource(body));
     } catch (error) {
@@ -151,7 +151,7 @@ async function deliverSpooled(
         return;
       }
     }
-    unspool(file);
+    await unspool(file, env);
   }
 }
 

@@ -6,11 +6,16 @@
  *
  * <state dir>/spool/<sha256(destination)[:16]>/destination   the destination's display location
  * <state dir>/spool/<sha256(destination)[:16]>/<run id>.json  a record waiting for it
+ *
+ * The state directory may be a mount too (an NFS home): every call there is bounded by its
+ * watch, like a local destination's, and a spool that does not answer is no spool, never a hang.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FsCall } from '../files.js';
+import { fsWatchFor } from '../storage/fs-watch.js';
 
 /**
  * Where lms-backup keeps local state (the record spool, crash logs): $LMS_BACKUP_STATE_DIR,
@@ -38,19 +43,25 @@ function slot(destination: string, env: NodeJS.ProcessEnv): string {
 
 const RECORD_FILE = /^run_[A-Za-z0-9_]+\.json$/;
 
+/** Each file-system call in the spool, bounded by the state directory's watch. */
+function spoolCalls(env: NodeJS.ProcessEnv, operation: 'put' | 'list' | 'delete'): FsCall {
+  return fsWatchFor(stateDir(env)).calls(operation, 'spool');
+}
+
 /** Keeps `body` (a serialized run record) for `destination`; returns the file, or null when it could not. */
-export function spoolRecord(
+export async function spoolRecord(
   destination: string,
   id: string,
   body: string,
   env: NodeJS.ProcessEnv = process.env,
-): string | null {
+): Promise<string | null> {
+  const io = spoolCalls(env, 'put');
   try {
     const dir = slot(destination, env);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(dir, 'destination'), `${destination}\n`, { mode: 0o600 });
+    await io('mkdir', () => mkdir(dir, { recursive: true, mode: 0o700 }));
+    await io('write', () => writeFile(join(dir, 'destination'), `${destination}\n`, { mode: 0o600 }));
     const file = join(dir, `${id}.json`);
-    writeFileSync(file, body, { mode: 0o600 });
+    await io('write', () => writeFile(file, body, { mode: 0o600 }));
     return file;
   } catch {
     return null;
@@ -58,15 +69,16 @@ export function spoolRecord(
 }
 
 /** The records waiting for `destination`, oldest first (at most `limit`). */
-export function spooledRecords(
+export async function spooledRecords(
   destination: string,
   env: NodeJS.ProcessEnv = process.env,
   limit = 200,
-): { id: string; file: string; body: string }[] {
+): Promise<{ id: string; file: string; body: string }[]> {
+  const io = spoolCalls(env, 'list');
   const dir = slot(destination, env);
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => RECORD_FILE.test(n));
+    names = (await io('readdir', () => readdir(dir))).filter((n) => RECORD_FILE.test(n));
   } catch {
     return [];
   }
@@ -74,14 +86,19 @@ export function spooledRecords(
   for (const name of names.sort().slice(0, limit)) {
     const file = join(dir, name);
     try {
-      out.push({ id: name.slice(0, -'.json'.length), file, body: readFileSync(file, 'utf8') });
+      out.push({
+        id: name.slice(0, -'.json'.length),
+        file,
+        body: await io('read', () => readFile(file, 'utf8')),
+      });
     } catch {
-      // taken by a concurrent run
+      // taken by a concurrent run, or the state directory stopped answering
     }
   }
   return out;
 }
 
-export function unspool(file: string): void {
-  rmSync(file, { force: true });
+/** Removes a delivered record; a spool that does not answer keeps it (delivered again: a conflict, fine). */
+export async function unspool(file: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  await spoolCalls(env, 'delete')('unlink', () => rm(file, { force: true })).catch(() => {});
 }

@@ -454,5 +454,25 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
       expect(r.stderr).toContain(`${out}: put failed: the file system stopped answering`);
       expect(noStack(r.stderr)).toBe(true);
     });
+
+    it('a state directory (the record spool) on a mount that stopped answering → the backup completes within the bound, its record at the destination', async () => {
+      // A mount of its own: the spool's stuck call must not hold the shared mount's lock.
+      const own = startHungMount(join(base, 'nfs-state'));
+      cleanups.push(() => own.stop());
+      const root = join(base, 'spool-dest');
+      const started = Date.now();
+      const r = await runCli(['backup', '--to', root, '--no-encryption'], {
+        ...pgEnv(src.conn),
+        LMS_BACKUP_STORAGE_TIMEOUT: String(HUNG_BOUND_MS / 1000),
+        LMS_BACKUP_STATE_DIR: join(own.path, 'state'),
+      });
+      expect(Date.now() - started).toBeLessThan(HUNG_BOUND_MS + 20_000);
+      // The run record was written, then the spool (what waits for this destination) was asked.
+      expectEndedDespiteStuckCall(r, 0);
+      expect(r.stdout + r.stderr).toMatch(/backup lms_\d{8}_\d{6} complete/);
+      expect(readdirSync(join(root, 'runs')).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+      expect(readdirSync(join(root, 'db')).filter((f) => f.endsWith('.manifest.json'))).toHaveLength(1);
+      expect(noStack(r.stderr)).toBe(true);
+    });
   },
 );

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-LAAX6G3Q.js";
+} from "./chunk-OKMQCPVU.js";
 import {
   connect,
   endProcess,

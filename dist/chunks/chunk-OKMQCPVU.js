@@ -1571,7 +1571,7 @@ import { randomBytes as randomBytes3 } from "node:crypto";
 
 // src/catalog/spool.ts
 import { createHash as createHash2 } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 function stateDir(env = process.env) {
@@ -1591,24 +1591,29 @@ function slot(destination, env) {
   return join(spoolDir(env), createHash2("sha256").update(destination).digest("hex").slice(0, 16));
 }
 var RECORD_FILE = /^run_[A-Za-z0-9_]+\.json$/;
-function spoolRecord(destination, id, body, env = process.env) {
+function spoolCalls(env, operation) {
+  return fsWatchFor(stateDir(env)).calls(operation, "spool");
+}
+async function spoolRecord(destination, id, body, env = process.env) {
+  const io = spoolCalls(env, "put");
   try {
     const dir = slot(destination, env);
-    mkdirSync(dir, { recursive: true, mode: 448 });
-    writeFileSync(join(dir, "destination"), `${destination}
-`, { mode: 384 });
+    await io("mkdir", () => mkdir(dir, { recursive: true, mode: 448 }));
+    await io("write", () => writeFile(join(dir, "destination"), `${destination}
+`, { mode: 384 }));
     const file = join(dir, `${id}.json`);
-    writeFileSync(file, body, { mode: 384 });
+    await io("write", () => writeFile(file, body, { mode: 384 }));
     return file;
   } catch {
     return null;
   }
 }
-function spooledRecords(destination, env = process.env, limit = 200) {
+async function spooledRecords(destination, env = process.env, limit = 200) {
+  const io = spoolCalls(env, "list");
   const dir = slot(destination, env);
   let names;
   try {
-    names = readdirSync(dir).filter((n) => RECORD_FILE.test(n));
+    names = (await io("readdir", () => readdir(dir))).filter((n) => RECORD_FILE.test(n));
   } catch {
     return [];
   }
@@ -1616,14 +1621,19 @@ function spooledRecords(destination, env = process.env, limit = 200) {
   for (const name of names.sort().slice(0, limit)) {
     const file = join(dir, name);
     try {
-      out.push({ id: name.slice(0, -".json".length), file, body: readFileSync(file, "utf8") });
+      out.push({
+        id: name.slice(0, -".json".length),
+        file,
+        body: await io("read", () => readFile(file, "utf8"))
+      });
     } catch {
     }
   }
   return out;
 }
-function unspool(file) {
-  rmSync(file, { force: true });
+async function unspool(file, env = process.env) {
+  await spoolCalls(env, "delete")("unlink", () => rm(file, { force: true })).catch(() => {
+  });
 }
 
 // src/catalog/types.ts
@@ -1697,7 +1707,7 @@ async function writeRunRecordBestEffort(storages, record, logger, options = {}) 
         written.push(display);
       } catch (error) {
         failed2.push(display);
-        const file = options.spool === false || !known ? null : spoolRecord(display, record.id, serializeRunRecord(record), env);
+        const file = options.spool === false || !known ? null : await spoolRecord(display, record.id, serializeRunRecord(record), env);
         if (file) spooled.push(file);
         warn(
           `could not write run record ${runRecordKey(record.id)} to ${display}: ${messageOf(error)}` + (file ? `; kept in ${file}, delivered by the next run that reaches ${display}` : "")
@@ -1710,7 +1720,7 @@ async function writeRunRecordBestEffort(storages, record, logger, options = {}) 
   return { written, failed: failed2, spooled };
 }
 async function deliverSpooled(storage, display, env, warn) {
-  for (const { id, file, body } of spooledRecords(display, env)) {
+  for (const { id, file, body } of await spooledRecords(display, env)) {
     try {
       await storage.put(runRecordKey(id), bufferSource(body));
     } catch (error) {
@@ -1719,7 +1729,7 @@ async function deliverSpooled(storage, display, env, warn) {
         return;
       }
     }
-    unspool(file);
+    await unspool(file, env);
   }
 }
 function messageOf(error) {
@@ -2218,7 +2228,7 @@ async function unzstdBuffer(data2, env = process.env) {
 }
 
 // src/files.ts
-import { mkdir, rmdir, stat } from "node:fs/promises";
+import { mkdir as mkdir2, rmdir, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 var DirectoryNotWritableError = class extends ConfigError {
 };
@@ -2272,7 +2282,7 @@ async function ensureDirectory(path2, what, fix, io = direct) {
   const created = [];
   for (const d of missing.reverse()) {
     try {
-      await io("mkdir", () => mkdir(d));
+      await io("mkdir", () => mkdir2(d));
       created.push(d);
     } catch (error) {
       if (code(error) === "EEXIST") continue;
@@ -2309,7 +2319,7 @@ function writeFailure(error, dir, what, progress) {
 }
 
 // src/parts/backup.ts
-import { rmSync as rmSync5 } from "node:fs";
+import { rmSync as rmSync4 } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
 import { join as join10 } from "node:path";
@@ -2902,7 +2912,7 @@ async function createMissingRoles(client, globals, options = {}) {
 
 // src/commands/fetch-pass.ts
 import { createHash as createHash4, randomBytes as randomBytes4 } from "node:crypto";
-import { open as open3, rename, rm } from "node:fs/promises";
+import { open as open3, rename, rm as rm2 } from "node:fs/promises";
 import { basename, dirname as dirname2, join as join2 } from "node:path";
 import { PassThrough, Writable as Writable2 } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -3095,7 +3105,7 @@ async function fetchInOnePass(open_, dest, options, accept) {
   } finally {
     await handle?.close().catch(() => {
     });
-    if (!accepted) await rm(temp, { force: true });
+    if (!accepted) await rm2(temp, { force: true });
   }
   return { ...result, accepted };
 }
@@ -3310,7 +3320,7 @@ async function readObjectBuffer(storage, key, limit) {
 // src/files/archive.ts
 import { createHash as createHash6 } from "node:crypto";
 import { lstatSync } from "node:fs";
-import { lstat, open as open4, readdir, readlink } from "node:fs/promises";
+import { lstat, open as open4, readdir as readdir2, readlink } from "node:fs/promises";
 import { resolve as resolve2 } from "node:path";
 
 // src/files/tar.ts
@@ -3682,7 +3692,7 @@ async function* archiveFiles(roots, excludes, summary) {
     if (type === "dir") {
       let names;
       try {
-        names = (await readdir(abs)).sort();
+        names = (await readdir2(abs)).sort();
       } catch (error) {
         summary.skipped.push({
           path: path2,
@@ -3768,11 +3778,11 @@ import {
   lchown,
   lstat as lstat2,
   lutimes,
-  mkdir as mkdir2,
+  mkdir as mkdir3,
   open as open5,
-  readdir as readdir2,
+  readdir as readdir3,
   realpath,
-  rm as rm2,
+  rm as rm3,
   symlink,
   utimes
 } from "node:fs/promises";
@@ -3836,11 +3846,11 @@ async function checkArchive(tar, index) {
 }
 async function isEmptyDir(dir) {
   if (!existsSync(dir)) return true;
-  return (await readdir2(dir)).length === 0;
+  return (await readdir3(dir)).length === 0;
 }
 async function extractArchive(tar, index, dir, options = {}) {
   const root = resolve3(dir);
-  await mkdir2(root, { recursive: true });
+  await mkdir3(root, { recursive: true });
   const realRoot = await realpath(root);
   const want = indexMap(index);
   const seen = /* @__PURE__ */ new Set();
@@ -3857,7 +3867,7 @@ async function extractArchive(tar, index, dir, options = {}) {
     const st = await lstat2(target).catch(() => void 0);
     if (!st) return;
     if (st.isDirectory()) return;
-    await rm2(target, { force: true });
+    await rm3(target, { force: true });
   };
   const r = await readTar(tar, async (entry, body) => {
     const h = entry.header;
@@ -3870,13 +3880,13 @@ async function extractArchive(tar, index, dir, options = {}) {
       return;
     }
     const target = join4(root, h.path);
-    await mkdir2(dirname3(target), { recursive: true });
+    await mkdir3(dirname3(target), { recursive: true });
     if (!await inside(target)) {
       problems.push(`${h.path}: refused, a symbolic link would lead it out of ${root}`);
       return;
     }
     if (h.type === "dir") {
-      await mkdir2(target, { recursive: true, mode: 448 });
+      await mkdir3(target, { recursive: true, mode: 448 });
       dirs.push({ path: target, mode: h.mode, mtime: h.mtime });
       written++;
       return;
@@ -3954,21 +3964,21 @@ async function compareTree(dir, index) {
 }
 
 // src/parts/object.ts
-import { createReadStream as createReadStream3, createWriteStream, rmSync as rmSync3 } from "node:fs";
+import { createReadStream as createReadStream3, createWriteStream, rmSync as rmSync2 } from "node:fs";
 import { join as join7 } from "node:path";
 import { pipeline as pipeline5 } from "node:stream/promises";
 
 // src/commands/stage-object.ts
-import { rmSync as rmSync2 } from "node:fs";
-import { rm as rm3 } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { rm as rm4 } from "node:fs/promises";
 import { pipeline as pipeline3 } from "node:stream/promises";
 function registerStagedFile(name, path2, staging) {
   const { watch } = staging;
   return registerTeardown(
     name,
-    () => watch.run("unlink", "put", void 0, () => rm3(path2, { force: true })),
+    () => watch.run("unlink", "put", void 0, () => rm4(path2, { force: true })),
     () => {
-      if (!watch.isHung) rmSync2(path2, { force: true });
+      if (!watch.isHung) rmSync(path2, { force: true });
     }
   );
 }
@@ -4028,13 +4038,13 @@ function stageObject(options) {
 
 // src/storage/local.ts
 import { createReadStream as createReadStream2, constants as fsConstants } from "node:fs";
-import { link, mkdir as mkdir3, open as open6, readdir as readdir4, rename as rename2, stat as stat3, unlink as unlink2 } from "node:fs/promises";
+import { link, mkdir as mkdir4, open as open6, readdir as readdir5, rename as rename2, stat as stat3, unlink as unlink2 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname4, join as join6, resolve as resolve4, sep as sep2 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 
 // src/storage/staging.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { readdir as readdir3, stat as stat2, unlink } from "node:fs/promises";
+import { readdir as readdir4, stat as stat2, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join as join5 } from "node:path";
 var HOST = hostname().replace(/[^A-Za-z0-9.-]/g, "-").slice(0, 40) || "host";
@@ -4062,7 +4072,7 @@ async function sweepTemporaryFiles(dir, before, opts = {}) {
   const sweep = async (d) => {
     let entries;
     try {
-      entries = await readdir3(d, { withFileTypes: true });
+      entries = await readdir4(d, { withFileTypes: true });
     } catch {
       return;
     }
@@ -4126,7 +4136,7 @@ var LocalStorage = class {
     const dir = dirname4(target);
     const io = this.io("put", key);
     try {
-      await io("mkdir", () => mkdir3(dir, { recursive: true }));
+      await io("mkdir", () => mkdir4(dir, { recursive: true }));
       if (await exists(target, io)) throw conflictError(this.display, key);
       if (source.path) {
         const linked = await this.putByLink(key, source, source.path, target, dir, io);
@@ -4234,7 +4244,7 @@ var LocalStorage = class {
     let entries;
     try {
       const dir = rel ? join6(this.root, ...rel.split("/")) : this.root;
-      entries = await io("readdir", () => readdir4(dir, { withFileTypes: true }));
+      entries = await io("readdir", () => readdir5(dir, { withFileTypes: true }));
     } catch (err) {
       const code3 = err.code;
       if (code3 === "ENOENT" || code3 === "ENOTDIR") return;
@@ -4910,7 +4920,7 @@ async function downloadPart(storage, obj, work, logger) {
     reasons.push(`cannot read ${obj.key} from ${storage.display}: ${describe(error)}`);
   }
   if (reasons.length) {
-    rmSync3(file, { force: true });
+    rmSync2(file, { force: true });
     return { reasons };
   }
   return { file, reasons };
@@ -5076,14 +5086,14 @@ async function restoreFilesPart(storage, manifest, keys, work, options, logger) 
 }
 
 // src/parts/redis.ts
-import { createReadStream as createReadStream4, createWriteStream as createWriteStream2, rmSync as rmSync4 } from "node:fs";
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream2, rmSync as rmSync3 } from "node:fs";
 import { join as join9 } from "node:path";
 import { pipeline as pipeline7 } from "node:stream/promises";
 
 // src/redis/rdb.ts
 import { spawn as spawn2 } from "node:child_process";
 import { existsSync as existsSync2 } from "node:fs";
-import { copyFile, mkdir as mkdir4 } from "node:fs/promises";
+import { copyFile, mkdir as mkdir5 } from "node:fs/promises";
 import { join as join8 } from "node:path";
 var RedisToolMissingError = class extends ConfigError {
 };
@@ -5158,7 +5168,7 @@ ${r.stderr}`;
   };
 }
 async function startThrowawayRedis(rdb, dir) {
-  await mkdir4(dir, { recursive: true, mode: 448 });
+  await mkdir5(dir, { recursive: true, mode: 448 });
   await copyFile(rdb, join8(dir, "dump.rdb"));
   const socket = join8(dir, "redis.sock");
   let log = "";
@@ -5291,7 +5301,7 @@ async function stageRedis(target, encryption, stagingDir, work, logger, now) {
       }
     };
   } finally {
-    rmSync4(file, { force: true });
+    rmSync3(file, { force: true });
   }
 }
 async function fetchRdb(storage, manifest, keys, work, logger) {
@@ -5307,14 +5317,14 @@ async function fetchRdb(storage, manifest, keys, work, logger) {
       createWriteStream2(file, { mode: 384 })
     ]);
   } catch (error) {
-    rmSync4(file, { force: true });
+    rmSync3(file, { force: true });
     return { problems: [`the Redis snapshot cannot be decrypted: ${describe(error)}`] };
   } finally {
-    rmSync4(dl.file, { force: true });
+    rmSync3(dl.file, { force: true });
   }
   const mismatch = plainMismatch(obj, plain);
   if (mismatch) {
-    rmSync4(file, { force: true });
+    rmSync3(file, { force: true });
     return { problems: [mismatch] };
   }
   return { file, problems: [] };
@@ -5323,7 +5333,7 @@ async function verifyRedisPart(storage, manifest, keys, work, logger) {
   const f = await fetchRdb(storage, manifest, keys, work, logger);
   if (!f.file) return proof(f.problems, null);
   const check = await checkRdb(f.file);
-  rmSync4(f.file, { force: true });
+  rmSync3(f.file, { force: true });
   const problems = [];
   if (!check.ok) problems.push(check.detail);
   else if (check.keys !== manifest.redis.keys)
@@ -5352,7 +5362,7 @@ async function drillRedisPart(storage, manifest, keys, work, logger) {
     return proof([`the snapshot could not be loaded: ${describe(error)}`], null);
   } finally {
     await server?.stop();
-    rmSync4(f.file, { force: true });
+    rmSync3(f.file, { force: true });
   }
 }
 var RedisTargetNotEmptyError = class extends ConfigError {
@@ -5388,7 +5398,7 @@ async function restoreRedisPart(storage, manifest, keys, work, options, logger) 
       );
     } finally {
       await server.stop();
-      rmSync4(f.file, { force: true });
+      rmSync3(f.file, { force: true });
     }
   } finally {
     target.close();
@@ -5432,8 +5442,8 @@ async function stageParts(config, stagingDir, logger, now) {
       const work = await mkdtemp(join10(tmpdir2(), "lms-redis-"));
       const cleanup = registerTeardown(
         `redis snapshot dir ${work}`,
-        async () => rmSync5(work, { recursive: true, force: true }),
-        () => rmSync5(work, { recursive: true, force: true })
+        async () => rmSync4(work, { recursive: true, force: true }),
+        () => rmSync4(work, { recursive: true, force: true })
       );
       try {
         const r = await stageRedis(config.redis, config.encryption, stagingDir, work, logger, now);
@@ -6180,7 +6190,7 @@ async function anyExists(destinations2, keys) {
 }
 
 // src/config.ts
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join as join12 } from "node:path";
 var Problems = class {
   list = [];
@@ -6222,7 +6232,7 @@ function resolveEncryption(input, problems) {
   if (input.recipientsFile) {
     let text;
     try {
-      text = readFileSync2(input.recipientsFile, "utf8");
+      text = readFileSync(input.recipientsFile, "utf8");
     } catch (error) {
       problems.add(
         `${names.recipientsFile}: cannot read ${input.recipientsFile} (${error.code ?? error})`,
@@ -6267,7 +6277,7 @@ function resolveDecryption(input, problems, names) {
     try {
       identities.push(
         ...parseIdentities(
-          readFileSync2(input.identityFile, "utf8"),
+          readFileSync(input.identityFile, "utf8"),
           `${names.identityFile} ${input.identityFile}`
         )
       );
@@ -6341,15 +6351,15 @@ import {
   closeSync,
   cpSync,
   existsSync as existsSync3,
-  mkdirSync as mkdirSync2,
+  mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync as readdirSync2,
-  readFileSync as readFileSync3,
+  readdirSync,
+  readFileSync as readFileSync2,
   renameSync,
-  rmSync as rmSync6,
+  rmSync as rmSync5,
   statSync,
-  writeFileSync as writeFileSync2
+  writeFileSync
 } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir as tmpdir4 } from "node:os";
@@ -6388,7 +6398,7 @@ async function freePort() {
 }
 function unprivilegedUser() {
   if (typeof process.getuid !== "function" || process.getuid() !== 0) return void 0;
-  const passwd = readFileSync3("/etc/passwd", "utf8").split("\n");
+  const passwd = readFileSync2("/etc/passwd", "utf8").split("\n");
   for (const name of ["postgres", "nobody"]) {
     const line = passwd.find((l) => l.startsWith(`${name}:`));
     if (line) {
@@ -6412,13 +6422,13 @@ function reachableBy(user, bins) {
   const copy = join13(tmpdir4(), `lms-backup-postgres-${bins.version}-${bins.source}`);
   if (!existsSync3(join13(copy, "bin", "postgres"))) {
     const partial = `${copy}.${process.pid}.partial`;
-    rmSync6(partial, { recursive: true, force: true });
+    rmSync5(partial, { recursive: true, force: true });
     cpSync(pkgRoot, partial, { recursive: true, verbatimSymlinks: true });
     chmodSync(partial, 493);
     try {
       renameSync(partial, copy);
     } catch {
-      rmSync6(partial, { recursive: true, force: true });
+      rmSync5(partial, { recursive: true, force: true });
     }
   }
   return { ...bins, binDir: join13(copy, "bin") };
@@ -6438,7 +6448,7 @@ function runAs(user, file, args, env) {
 }
 function tail(path2, lines = 20) {
   try {
-    return readFileSync3(path2, "utf8").trim().split("\n").slice(-lines).join("\n");
+    return readFileSync2(path2, "utf8").trim().split("\n").slice(-lines).join("\n");
   } catch {
     return "(no server log)";
   }
@@ -6464,7 +6474,7 @@ async function startLocalPostgres(options = {}) {
   const password = randomBytes6(24).toString("base64url");
   const env = { PATH: process.env.PATH, LANG: "C.UTF-8", LC_ALL: "C.UTF-8", TZ: "UTC" };
   let child;
-  const removeAll = () => rmSync6(root, { recursive: true, force: true });
+  const removeAll = () => rmSync5(root, { recursive: true, force: true });
   const killSync = () => {
     if (child?.pid && child.exitCode === null) {
       try {
@@ -6490,9 +6500,9 @@ async function startLocalPostgres(options = {}) {
   };
   const handle = registerTeardown(`local postgres ${bins.major} in ${root}`, stop, killSync);
   try {
-    for (const d of [dataDir, sockDir]) mkdirSync2(d, { mode: 448 });
+    for (const d of [dataDir, sockDir]) mkdirSync(d, { mode: 448 });
     const pwFile = join13(root, "pw");
-    writeFileSync2(pwFile, `${password}
+    writeFileSync(pwFile, `${password}
 `, { mode: 384 });
     if (user) for (const p of [dataDir, sockDir, pwFile]) chownSync(p, user.uid, user.gid);
     await logger.group(`initdb (PostgreSQL ${bins.version}, ${bins.binDir})`, async () => {
@@ -6520,7 +6530,7 @@ async function startLocalPostgres(options = {}) {
           hint: `check that ${bins.binDir} holds a working PostgreSQL ${bins.major}`
         });
       } finally {
-        rmSync6(pwFile, { force: true });
+        rmSync5(pwFile, { force: true });
       }
     });
     let lastError = "";
@@ -6612,20 +6622,20 @@ async function waitReady(child, conn, timeoutMs) {
 var OWNER_FILE = "owner.pid";
 function processStamp(pid) {
   try {
-    const stat4 = readFileSync3(`/proc/${pid}/stat`, "utf8");
+    const stat4 = readFileSync2(`/proc/${pid}/stat`, "utf8");
     return `${pid} ${stat4.slice(stat4.lastIndexOf(")") + 2).split(" ")[19] ?? ""}`;
   } catch {
     return `${pid} `;
   }
 }
 function claimTempDir(dir) {
-  writeFileSync2(join13(dir, OWNER_FILE), `${processStamp(process.pid)}
+  writeFileSync(join13(dir, OWNER_FILE), `${processStamp(process.pid)}
 `);
 }
 function ownerAlive(dir) {
   let stamp;
   try {
-    stamp = readFileSync3(join13(dir, OWNER_FILE), "utf8").trim();
+    stamp = readFileSync2(join13(dir, OWNER_FILE), "utf8").trim();
   } catch {
     return void 0;
   }
@@ -6643,7 +6653,7 @@ function processesUsing(dir) {
   const out = [];
   let entries;
   try {
-    entries = readdirSync2("/proc");
+    entries = readdirSync("/proc");
   } catch {
     return out;
   }
@@ -6651,7 +6661,7 @@ function processesUsing(dir) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
-      const argv = readFileSync3(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      const argv = readFileSync2(`/proc/${pid}/cmdline`, "utf8").split("\0");
       if (argv.some((a) => a === dir || a.startsWith(`${dir}/`) || a.startsWith(`${dir}=`))) out.push(pid);
     } catch {
     }
@@ -6679,7 +6689,7 @@ var DEBRIS_PREFIXES = ["lms-drill-", "lms-pg-", "lms-verify-", "lms-restore-", "
 async function sweepDrillDebris(root = tmpdir4(), logger = nullLogger) {
   let entries;
   try {
-    entries = readdirSync2(root);
+    entries = readdirSync(root);
   } catch {
     return [];
   }
@@ -6691,7 +6701,7 @@ async function sweepDrillDebris(root = tmpdir4(), logger = nullLogger) {
     const users = processesUsing(dir);
     const postmaster = (() => {
       try {
-        const pid = Number(readFileSync3(join13(dir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
+        const pid = Number(readFileSync2(join13(dir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
         return Number.isInteger(pid) && pid > 1 && isProcessAlive(pid) && users.includes(pid) ? pid : void 0;
       } catch {
         return void 0;
@@ -6704,7 +6714,7 @@ async function sweepDrillDebris(root = tmpdir4(), logger = nullLogger) {
       await stopProcesses([postmaster], "SIGQUIT");
     }
     if (name.startsWith("lms-backup-drill-")) removed.push(...await sweepDrillDebris(dir, logger));
-    rmSync6(dir, { recursive: true, force: true });
+    rmSync5(dir, { recursive: true, force: true });
     logger.info(`removed ${dir}, left behind by a killed drill`);
     removed.push(dir);
   }
@@ -7586,8 +7596,8 @@ function describeReplay(r) {
 }
 
 // src/commands/drill.ts
-import { mkdtempSync as mkdtempSync2, rmSync as rmSync7 } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { mkdtempSync as mkdtempSync2, rmSync as rmSync6 } from "node:fs";
+import { writeFile as writeFile2 } from "node:fs/promises";
 import { cpus, tmpdir as tmpdir6 } from "node:os";
 import { join as join16, resolve as resolve6 } from "node:path";
 
@@ -7652,7 +7662,7 @@ function erasurePlanNote(n, noErasures) {
 }
 
 // src/parts/proofs.ts
-import { mkdirSync as mkdirSync3 } from "node:fs";
+import { mkdirSync as mkdirSync2 } from "node:fs";
 import { join as join15 } from "node:path";
 async function verifyParts(storage, manifest, keys, work, logger) {
   const checks = [];
@@ -7678,7 +7688,7 @@ async function drillParts(report, storage, manifest, keys, work, phases, logger)
   const reasons = [];
   if (partObject(manifest, "files") || manifest.files) {
     const dir = join15(work, "files");
-    mkdirSync3(dir, { recursive: true });
+    mkdirSync2(dir, { recursive: true });
     const r = await logger.group(
       "files: restore into the work directory and compare every digest",
       () => phases.time("files", () => drillFilesPart(storage, manifest, keys, work, dir, logger))
@@ -7859,11 +7869,11 @@ function firstErrorOf(stderr) {
 }
 
 // src/postgres/validate.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 function loadHealthChecks(path2, inputName = "checks file") {
   let raw;
   try {
-    raw = JSON.parse(readFileSync4(path2, "utf8"));
+    raw = JSON.parse(readFileSync3(path2, "utf8"));
   } catch (error) {
     throw new ConfigError(`${inputName} ${path2} cannot be read as JSON: ${error.message}`, {
       hint: 'write a JSON array of {"name", "sql", "expected"} objects'
@@ -8478,8 +8488,8 @@ async function runDrill(config, deps) {
   claimTempDir(work);
   const cleanupWork = registerTeardown(
     `drill work dir ${work}`,
-    async () => rmSync7(work, { recursive: true, force: true }),
-    () => rmSync7(work, { recursive: true, force: true })
+    async () => rmSync6(work, { recursive: true, force: true }),
+    () => rmSync6(work, { recursive: true, force: true })
   );
   let server;
   let serverStart;
@@ -8740,8 +8750,8 @@ async function writeDrillReport(config, report, markdown, logger) {
       const io = fsWatchFor(resolve6(config.localReportDir)).calls("put");
       await ensureDirectory(config.localReportDir, "the report directory", void 0, io);
       const p = join16(config.localReportDir, report.id);
-      await io("write", () => writeFile(`${p}.json`, json));
-      await io("write", () => writeFile(`${p}.md`, markdown));
+      await io("write", () => writeFile2(`${p}.json`, json));
+      await io("write", () => writeFile2(`${p}.md`, markdown));
       written.push(`${p}.json`, `${p}.md`);
     } catch (error) {
       logger.warn(`could not write the drill report to ${config.localReportDir}: ${describe(error)}`);
@@ -9572,7 +9582,7 @@ async function recorded(options, run2, outcome) {
 }
 
 // src/commands/report.ts
-import { writeFile as writeFile2 } from "node:fs/promises";
+import { writeFile as writeFile3 } from "node:fs/promises";
 import { join as join17, resolve as resolve7 } from "node:path";
 
 // src/erasure/status.ts
@@ -10844,7 +10854,7 @@ async function writeReportFiles(config, content, logger) {
     const path2 = join17(dir, FILE_NAMES[format]);
     const text = format === "markdown" ? content.markdown : format === "json" ? content.json : content.html();
     try {
-      await io("write", () => writeFile2(path2, text, "utf8"));
+      await io("write", () => writeFile3(path2, text, "utf8"));
     } catch (error) {
       if (error instanceof LmsError) throw error;
       throw directoryError(path2, "the report file", error);
@@ -10955,7 +10965,7 @@ async function runFleetReport(entries, options) {
 }
 
 // src/parts/restore.ts
-import { mkdtempSync as mkdtempSync3, rmSync as rmSync8 } from "node:fs";
+import { mkdtempSync as mkdtempSync3, rmSync as rmSync7 } from "node:fs";
 import { tmpdir as tmpdir8 } from "node:os";
 import { join as join18, resolve as resolve8 } from "node:path";
 var PartMissingError = class extends ConfigError {
@@ -11011,8 +11021,8 @@ async function restoreParts(config, manifest, logger) {
   const work = mkdtempSync3(join18(tmpdir8(), "lms-restore-parts-"));
   const cleanup = registerTeardown(
     `restore work dir ${work}`,
-    async () => rmSync8(work, { recursive: true, force: true }),
-    () => rmSync8(work, { recursive: true, force: true })
+    async () => rmSync7(work, { recursive: true, force: true }),
+    () => rmSync7(work, { recursive: true, force: true })
   );
   try {
     if (config.files) {
@@ -11130,7 +11140,7 @@ async function restorePartsOnly(config, manifest, now, logger) {
 }
 
 // src/commands/restore.ts
-import { mkdtempSync as mkdtempSync4, rmSync as rmSync9, writeFileSync as writeFileSync3 } from "node:fs";
+import { mkdtempSync as mkdtempSync4, rmSync as rmSync8, writeFileSync as writeFileSync2 } from "node:fs";
 import { cpus as cpus2, tmpdir as tmpdir9 } from "node:os";
 import { join as join19 } from "node:path";
 
@@ -11299,8 +11309,8 @@ async function runRestore(config, deps) {
   const work = mkdtempSync4(join19(tmpdir9(), "lms-restore-"));
   const cleanup = registerTeardown(
     `restore work dir ${work}`,
-    async () => rmSync9(work, { recursive: true, force: true }),
-    () => rmSync9(work, { recursive: true, force: true })
+    async () => rmSync8(work, { recursive: true, force: true }),
+    () => rmSync8(work, { recursive: true, force: true })
   );
   try {
     const fetched = await fetchVerifiedDump(config.storage, manifest, config.keys, work, phases, logger);
@@ -11538,7 +11548,7 @@ async function restoreSelected(config, s) {
   };
   const listFile = (name, lines) => {
     const f = join19(work, name);
-    writeFileSync3(f, `${lines.join("\n")}
+    writeFileSync2(f, `${lines.join("\n")}
 `, { mode: 384 });
     return f;
   };
@@ -11595,7 +11605,7 @@ async function restoreSelected(config, s) {
     }
     throw error;
   } finally {
-    rmSync9(work, { recursive: true, force: true });
+    rmSync8(work, { recursive: true, force: true });
   }
   const chosenInventory = {
     ...s.manifest.inventory,
@@ -11650,7 +11660,7 @@ function assertRestoreOk(result) {
 }
 
 // src/commands/verify.ts
-import { mkdtempSync as mkdtempSync5, rmSync as rmSync10 } from "node:fs";
+import { mkdtempSync as mkdtempSync5, rmSync as rmSync9 } from "node:fs";
 import { tmpdir as tmpdir10 } from "node:os";
 import { join as join20 } from "node:path";
 async function runVerify(config, deps) {
@@ -11680,8 +11690,8 @@ async function runVerify(config, deps) {
   claimTempDir(work);
   const cleanup = registerTeardown(
     `verify work dir ${work}`,
-    async () => rmSync10(work, { recursive: true, force: true }),
-    () => rmSync10(work, { recursive: true, force: true })
+    async () => rmSync9(work, { recursive: true, force: true }),
+    () => rmSync9(work, { recursive: true, force: true })
   );
   let toc;
   try {
@@ -11746,7 +11756,7 @@ async function runVerify(config, deps) {
 }
 
 // src/crash.ts
-import { mkdirSync as mkdirSync4, writeFileSync as writeFileSync4 } from "node:fs";
+import { mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
 import { tmpdir as tmpdir11 } from "node:os";
 import { join as join21 } from "node:path";
 function knownError(error) {
@@ -11774,9 +11784,9 @@ ${context}
   const redacted = redactUrl(body);
   for (const dir of [join21(stateDir(env), "logs"), tmpdir11()]) {
     try {
-      mkdirSync4(dir, { recursive: true, mode: 448 });
+      mkdirSync3(dir, { recursive: true, mode: 448 });
       const path2 = join21(dir, name);
-      writeFileSync4(path2, redacted, { mode: 384 });
+      writeFileSync3(path2, redacted, { mode: 384 });
       return path2;
     } catch {
     }
@@ -11798,7 +11808,7 @@ function explainError(error, context, env = process.env) {
 }
 
 // src/erasure/forget.ts
-import { readFileSync as readFileSync5 } from "node:fs";
+import { readFileSync as readFileSync4 } from "node:fs";
 var ForgetRefusedError = class extends ConfigError {
 };
 function parseTableName(name) {
@@ -11885,7 +11895,7 @@ function parseKeys(keys, keysFile) {
   if (keysFile) {
     let text;
     try {
-      text = readFileSync5(keysFile, "utf8");
+      text = readFileSync4(keysFile, "utf8");
     } catch (error) {
       throw new ForgetRefusedError(
         `--keys-file: cannot read ${keysFile} (${error.code ?? String(error)})`,
@@ -13381,7 +13391,7 @@ function specOf(name) {
 
 // src/options/values.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { existsSync as existsSync4, readFileSync as readFileSync6 } from "node:fs";
+import { existsSync as existsSync4, readFileSync as readFileSync5 } from "node:fs";
 import { resolve as resolve10 } from "node:path";
 var DEFAULT_CONFIG_FILE = "lms-backup.yml";
 function loadConfigFile(given, problems, cwd = process.cwd()) {
@@ -13390,7 +13400,7 @@ function loadConfigFile(given, problems, cwd = process.cwd()) {
   const label = given ?? DEFAULT_CONFIG_FILE;
   let text;
   try {
-    text = readFileSync6(path2, "utf8");
+    text = readFileSync5(path2, "utf8");
   } catch (error) {
     problems.add(
       `config: cannot read ${label} (${error.code ?? error})`,

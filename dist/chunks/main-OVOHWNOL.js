@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-LAAX6G3Q.js";
+} from "./chunk-OKMQCPVU.js";
 import {
   dockerRunId,
   endProcess,
