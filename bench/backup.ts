@@ -211,7 +211,11 @@ export async function benchBackup(opts: { runs?: number; db?: BenchDb } = {}): P
       `- client-side CPU over the zstd pipe's: **+${fmt(cpu(OURS) - cpu(PIPE))} s** (age, both SHA-256s, the staged file, Node itself; on ${availableParallelism()} cores the database backend takes one of them whole, so this extra CPU shows in the wall time wherever the cores are this few)`,
       `- output / zstd pipe output: **${fmt(size, 3)}x** (target <= 1.00: ${verdict(size, 1)}; age adds 16 bytes per 64 KiB chunk)`,
       `- the parallel directory format (${jobs} jobs), reported: at -Z0 ${fmt(med(FD0) / floor)}x the floor, at gzip:1 ${fmt(med(FD1) / med(OURS))}x our backup's time and ${fmt((sizes[FD1] ?? 0) / (sizes[OURS] ?? 1))}x its bytes; it is not a single stream, so it would be stored as a tar of the directory (more objects to hash and encrypt, not the one archive a plain pg_restore reads)`,
-      `- peak RSS of lms-backup: **${fmt(rss(OURS), 0)} MiB** (target <= 150: ${verdict(rss(OURS), 150)})`,
+      `- peak RSS of lms-backup: **${fmt(rss(OURS), 0)} MiB** on Node ${process.versions.node} (target <= 150: ${verdict(rss(OURS), 150)})${
+        node24
+          ? `, **${fmt(rss(OURS24), 0)} MiB** on Node 24 (${verdict(rss(OURS24), 150)}; its binary alone is some 20 MiB more, and the buffers a stream reads are freed only when V8 collects, which it lets wait for tens of MiB of them)`
+          : ''
+      }`,
       `- throughput: **${fmt(dataBytes / 1e6 / med(OURS), 0)} MB/s** of table data${pg17.tool ? '' : `; no pg_dump 17 row: ${pg17.tried.join('; ')}`}`,
       '- peak RSS is the largest process in the run (GNU time %M): for lms-backup, the Node process or a child',
       '',
