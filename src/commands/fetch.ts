@@ -12,6 +12,7 @@ import { ChecksumMismatchError, ConfigError, JobFailedError, LmsError } from '..
 import type { Logger } from '../log.js';
 import { writeDataOffsets } from '../postgres/archive-offsets.js';
 import { type Globals, parseGlobalsSql } from '../postgres/globals.js';
+import { resumingGet } from '../storage/resume.js';
 import type { Storage } from '../storage/types.js';
 import { fetchInOnePass } from './fetch-pass.js';
 
@@ -140,7 +141,7 @@ export async function fetchVerifiedDump(
     `download ${manifest.object.key}, verify its checksum${what ? `, ${what}` : ''} (one pass)`,
     () =>
       fetchInOnePass(
-        () => storage.get(manifest.object.key),
+        () => resumingGet(storage, manifest.object.key, { logger, size: manifest.object.bytes }),
         dumpFile,
         { ...(encrypted ? { keys } : {}), zstd: outer !== undefined },
         (x) =>

@@ -21,6 +21,7 @@ import { Sha256Meter, sha256Sidecar } from '../crypto/hash.js';
 import type { TeardownHandle } from '../engines/teardown.js';
 import type { Logger } from '../log.js';
 import { bufferSource } from '../storage/index.js';
+import { resumingGet } from '../storage/resume.js';
 import { type StagingDir, temporaryName } from '../storage/staging.js';
 import type { PutSource, Storage } from '../storage/types.js';
 
@@ -133,7 +134,11 @@ export async function downloadPart(
   try {
     await logger.group(`download ${obj.key} and verify its checksum`, async () => {
       const meter = new Sha256Meter();
-      await pipeline(await storage.get(obj.key), meter, createWriteStream(file, { mode: 0o600 }));
+      await pipeline(
+        await resumingGet(storage, obj.key, { logger, size: obj.bytes }),
+        meter,
+        createWriteStream(file, { mode: 0o600 }),
+      );
       if (meter.digest() !== obj.sha256 || meter.bytes !== obj.bytes) {
         reasons.push(
           `checksum mismatch: the stored ${obj.role} object ${obj.key} (${meter.bytes} bytes) has SHA-256 ` +

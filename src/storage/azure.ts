@@ -29,7 +29,7 @@ import { downloadStalled, guardDownload, guardedAgents, metadataDeadline, withDe
 import { joinRoot, validateKey, validatePrefix } from './keys.js';
 import { HashingStream, hashStream, readAll } from './source.js';
 import { DEFAULT_STORAGE_TIMEOUTS, type StorageTimeouts } from './timeouts.js';
-import type { PutSource, Storage, StoredObject } from './types.js';
+import type { GetOptions, PutSource, Storage, StoredObject } from './types.js';
 import type { StorageLocation } from './url.js';
 import { integrityError } from './verify.js';
 
@@ -179,10 +179,12 @@ export class AzureStorage implements Storage {
     return { key, size: body.length, ...(res.lastModified ? { lastModified: res.lastModified } : {}) };
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
     const blob = this.container.getBlobClient(this.name(key));
     try {
-      const download = await this.call('get', (abortSignal) => blob.download(0, undefined, { abortSignal }));
+      const download = await this.call('get', (abortSignal) =>
+        blob.download(options.offset ?? 0, undefined, { abortSignal }),
+      );
       return this.body(key, download.readableStreamBody);
     } catch (err) {
       throw this.mapError('get', key, err);

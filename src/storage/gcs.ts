@@ -22,7 +22,7 @@ import {
 import { joinRoot, validateKey, validatePrefix } from './keys.js';
 import { HashingStream, hashStream } from './source.js';
 import { DEFAULT_STORAGE_TIMEOUTS, type StorageTimeouts } from './timeouts.js';
-import type { PutSource, Storage, StoredObject } from './types.js';
+import type { GetOptions, PutSource, Storage, StoredObject } from './types.js';
 import type { StorageLocation } from './url.js';
 import { integrityError } from './verify.js';
 
@@ -170,13 +170,13 @@ export class GcsStorage implements Storage {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
     const file = this.file(key);
     try {
       // The read stream reports a missing object only once read: ask first, then read
       // exactly that generation.
       const [meta] = (await this.call('head', () => file.getMetadata())) as unknown as [ObjectMetadata];
-      return await this.openRead(file.name, meta.generation, key);
+      return await this.openRead(file.name, meta.generation, key, options.offset ?? 0);
     } catch (err) {
       throw this.mapError('get', key, err);
     }
@@ -186,10 +186,11 @@ export class GcsStorage implements Storage {
     name: string,
     generation: string | number | undefined,
     key: string,
+    offset = 0,
   ): Promise<Readable> {
     const file = generation === undefined ? this.bucket.file(name) : this.bucket.file(name, { generation });
     // Callers hash what they read (SHA-256); the SDK's CRC32C pass would only repeat that.
-    const stream = file.createReadStream({ validation: false });
+    const stream = file.createReadStream({ validation: false, ...(offset ? { start: offset } : {}) });
     return guardDownload(
       stream instanceof Readable ? stream : Readable.from(stream),
       this.timeouts.idleMs,

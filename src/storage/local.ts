@@ -19,7 +19,7 @@ import { TEMP_PREFIX, validateKey, validatePrefix } from './keys.js';
 import { hashStream } from './source.js';
 import { sweepTemporaryFiles, temporaryName } from './staging.js';
 import type { StorageTimeouts } from './timeouts.js';
-import { matchesWitness, type PutSource, type Storage, type StoredObject } from './types.js';
+import { type GetOptions, matchesWitness, type PutSource, type Storage, type StoredObject } from './types.js';
 import { integrityError } from './verify.js';
 
 const TRANSIENT_FS = new Set(['EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EINTR']);
@@ -151,7 +151,7 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
     const path = this.pathOf(key);
     const io = this.io('get', key);
     let handle: FileHandle | undefined;
@@ -162,7 +162,8 @@ export class LocalStorage implements Storage {
         throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
       // 1 MiB reads: a dump is read once, straight through; 64 KiB reads cost each consumer
       // (hash, decryption, zstd's pipe) sixteen times the calls.
-      return this.watch.guardRead(handle.createReadStream({ highWaterMark: 1 << 20 }), key);
+      const start = options.offset ?? 0;
+      return this.watch.guardRead(handle.createReadStream({ highWaterMark: 1 << 20, start }), key);
     } catch (err) {
       const fh = handle;
       if (fh) await io('close', () => fh.close()).catch(() => {});

@@ -17,7 +17,7 @@ import {
   STORAGE_TIMEOUT_ENV,
   type StorageTimeouts,
 } from './timeouts.js';
-import type { PutSource, Storage, StoredObject, SweepResult } from './types.js';
+import type { GetOptions, PutSource, Storage, StoredObject, SweepResult } from './types.js';
 
 export interface RetryOptions {
   /** Tries in all, including the first (default 5). */
@@ -178,8 +178,8 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
       );
     },
 
-    get(key: string): Promise<Readable> {
-      return run('get', key, () => storage.get(key));
+    get(key: string, options?: GetOptions): Promise<Readable> {
+      return run('get', key, () => storage.get(key, options));
     },
 
     head(key: string): Promise<StoredObject | null> {

@@ -37,7 +37,7 @@ import {
 import { joinRoot, validateKey, validatePrefix } from './keys.js';
 import { HashingStream, hashStream, readAll } from './source.js';
 import { DEFAULT_STORAGE_TIMEOUTS, type StorageTimeouts } from './timeouts.js';
-import type { PutSource, Storage, StoredObject, SweepResult } from './types.js';
+import type { GetOptions, PutSource, Storage, StoredObject, SweepResult } from './types.js';
 import type { StorageLocation } from './url.js';
 import { integrityError } from './verify.js';
 
@@ -364,11 +364,14 @@ export class S3Storage implements Storage {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
     try {
       const Key = this.name(key);
+      const Range = options.offset ? `bytes=${options.offset}-` : undefined;
       const res = await this.send('get', (abortSignal) =>
-        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }), { abortSignal }),
+        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, ...(Range ? { Range } : {}) }), {
+          abortSignal,
+        }),
       );
       return this.body(key, res.Body);
     } catch (err) {

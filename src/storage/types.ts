@@ -61,8 +61,11 @@ export interface Storage {
    * stored size and SHA-256 are confirmed (server-side checksum or read-back).
    */
   put(key: string, source: PutSource): Promise<StoredObject>;
-  /** Throws StorageNotFoundError when absent. */
-  get(key: string): Promise<Readable>;
+  /**
+   * Throws StorageNotFoundError when absent. With `offset`, the bytes from there to the end (a
+   * download resumed after its connection broke off: storage/resume.ts).
+   */
+  get(key: string, options?: GetOptions): Promise<Readable>;
   head(key: string): Promise<StoredObject | null>;
   /** Every object whose key starts with `prefix`, across all pages. */
   list(prefix: string): AsyncIterable<StoredObject>;
@@ -88,4 +91,9 @@ export interface SweepResult {
   found: { key: string; startedAt?: Date; detail: string }[];
   /** How many of them were removed (0 on a dry run). */
   removed: number;
+}
+
+export interface GetOptions {
+  /** Where to start reading, in bytes (default 0). */
+  offset?: number;
 }

@@ -37,6 +37,7 @@ import {
   startHungMount,
 } from '../helpers/hung-mount.js';
 import { pgEnv, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
+import { startFaultProxy } from '../helpers/storage-fault-proxy.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-fault-proxy.js';
 import { noStack } from './helpers.js';
 
@@ -185,6 +186,25 @@ describe('storage faults during a backup', () => {
     const listed = await client.send(new ListObjectsV2Command({ Bucket: store.bucket }));
     client.destroy();
     expect((listed.Contents ?? []).filter((o) => o.Key?.endsWith('.manifest.json'))).toEqual([]);
+  });
+
+  it('a download cut twice mid-way during a drill (connection reset) → read on from there; the drill passes', async () => {
+    s3 = await startS3rver();
+    const proxy = await startFaultProxy({ port: s3.port });
+    cleanups.push(() => proxy.stop());
+    const url = s3.urlFor('', proxy.port);
+    const env = { ...s3.env, ...pgEnv(src.conn), LMS_BACKUP_STORAGE_TIMEOUT: String(BOUND_MS / 1000) };
+    const b = await runCli(['backup', '--to', url, '--no-encryption'], env);
+    expect(b.code, b.stderr).toBe(0);
+    // Every answer of 256 KiB or more breaks off there, twice: the dump's (the small objects pass).
+    proxy.cutDownloadsOver(256 * 1024, 2);
+    const cuts = proxy.stats.cuts;
+    const d = await runCli(['drill', '--from', url, '--engine', 'local'], env);
+    expect(d.code, d.stderr).toBe(0);
+    expect(proxy.stats.cuts - cuts).toBe(2);
+    const warnings = (d.stdout + d.stderr).split('\n').filter((l) => /reading on from there/.test(l));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/the download of db\/lms_\d{8}_\d{6}\.dump broke off after 256(\.0+)? KiB/);
   });
 
   it('storage slow (throttled link, answers held back) → the backup succeeds, manifest last', async () => {

@@ -6,7 +6,7 @@ import {
   StorageNotFoundError,
 } from '../../src/storage/errors.js';
 import { validateKey, validatePrefix } from '../../src/storage/keys.js';
-import type { PutSource, Storage, StoredObject } from '../../src/storage/types.js';
+import type { GetOptions, PutSource, Storage, StoredObject } from '../../src/storage/types.js';
 
 /**
  * A Map-backed Storage for tests (restic's `mem` backend in spirit). It keeps the contract:
@@ -91,12 +91,12 @@ export class MemoryStorage implements Storage {
     return { key, size: data.length, lastModified };
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
     this.fault('get', key);
     const o = this.objects.get(key);
     if (!o)
       throw new StorageNotFoundError(`${this.display}: ${key} not found`, { location: this.display, key });
-    return Readable.from([o.data]);
+    return Readable.from([o.data.subarray(options.offset ?? 0)]);
   }
 
   async head(key: string): Promise<StoredObject | null> {

@@ -4,6 +4,8 @@
  *     after their body was read, the way an overloaded front end answers;
  *   - cutUploadsOver(bytes, times): a request whose body passes `bytes` has its connection
  *     destroyed mid-upload (the client sees a reset), `times` times (default: always);
+ *   - cutDownloadsOver(bytes, times): an answer whose body passes `bytes` has its connection
+ *     destroyed mid-download (the client sees the body break off), `times` times;
  *   - down(true): every new connection is reset at once (the store is unreachable).
  * Everything else is forwarded unchanged (headers included, so request signatures still hold).
  */
@@ -14,6 +16,7 @@ export interface FaultProxy {
   port: number;
   failNext(n: number, status?: number): void;
   cutUploadsOver(bytes: number, times?: number): void;
+  cutDownloadsOver(bytes: number, times?: number): void;
   down(on: boolean): void;
   /** Counters: requests seen, answered with an injected status, connections cut. */
   stats: { requests: number; injected: number; cuts: number; forwarded: number };
@@ -27,6 +30,8 @@ export async function startFaultProxy(target: { port: number; host?: string }): 
   let failStatus = 503;
   let cutOver = Number.POSITIVE_INFINITY;
   let cutsLeft = 0;
+  let cutDownOver = Number.POSITIVE_INFINITY;
+  let downCutsLeft = 0;
   let isDown = false;
   const agent = new http.Agent({ keepAlive: true });
   const sockets = new Set<Socket>();
@@ -51,7 +56,30 @@ export async function startFaultProxy(target: { port: number; host?: string }): 
       { host, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
+        let received = 0;
+        let broken = false;
+        up.on('data', (chunk: Buffer) => {
+          if (broken) return;
+          received += chunk.length;
+          if (downCutsLeft > 0 && received > cutDownOver) {
+            broken = true;
+            downCutsLeft--;
+            stats.cuts++;
+            // What got through before the cut, then the connection breaks off.
+            res.write(chunk.subarray(0, chunk.length - (received - cutDownOver)), () =>
+              res.socket?.destroy(),
+            );
+            up.destroy();
+            return;
+          }
+          if (!res.write(chunk)) {
+            up.pause();
+            res.once('drain', () => up.resume());
+          }
+        });
+        up.on('end', () => {
+          if (!broken) res.end();
+        });
       },
     );
     stats.forwarded++;
@@ -101,6 +129,10 @@ export async function startFaultProxy(target: { port: number; host?: string }): 
     cutUploadsOver(bytes, times = Number.POSITIVE_INFINITY) {
       cutOver = bytes;
       cutsLeft = times;
+    },
+    cutDownloadsOver(bytes, times = Number.POSITIVE_INFINITY) {
+      cutDownOver = bytes;
+      downCutsLeft = times;
     },
     down(on) {
       isDown = on;

@@ -103,6 +103,16 @@ export function runStorageContract(
       }
     });
 
+    it('reads from an offset: the rest of the object, byte for byte (what a resumed download asks)', async () => {
+      const { storage } = await factory('offset');
+      await storage.put('db/o.dump', bufferSource(large));
+      for (const offset of [0, 1, 65_537, large.length - 1]) {
+        const back = await readAll(await storage.get('db/o.dump', { offset }));
+        expect(back.length).toBe(large.length - offset);
+        expect(back.equals(large.subarray(offset))).toBe(true);
+      }
+    });
+
     it('is create-only: a second put of the same key fails and the first object stays', async () => {
       const { storage } = await factory('conflict');
       await storage.put('db/x.dump', bufferSource('first'));

@@ -24,6 +24,7 @@ import {
   StorageUnavailableError,
   storageTimeouts,
 } from '../../src/storage/index.js';
+import { resumingGet } from '../../src/storage/resume.js';
 import { hashStream, readAll } from '../../src/storage/source.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/storage-fault-proxy.js';
 import {
@@ -180,6 +181,55 @@ export function runStorageFaults(name: string, target: () => FaultTarget): void 
       await storage.put('db/o.dump', bufferSource(data));
       expect((await readAll(await storage.get('db/o.dump'))).equals(data)).toBe(true);
       expect(await t.leftovers(prefix)).toEqual(['db/o.dump']);
+    });
+
+    it('a download cut twice mid-way → read on from the last byte delivered (a ranged get), every byte once', async () => {
+      const logger = new MemoryLogger();
+      const storage = await open(t.urlFor(uniquePrefix('cut-down'), proxy.port), {
+        logger,
+        requestAttempts: 1,
+      });
+      const data = randomBytes(4 * 1024 * 1024);
+      await storage.put('db/r.dump', bufferSource(data));
+      const cuts = proxy.stats.cuts;
+      try {
+        // The fault is real: a plain get breaks off with it.
+        proxy.cutDownloadsOver(1024 * 1024, 1);
+        await expect(readAll(await storage.get('db/r.dump'))).rejects.toThrow();
+        proxy.cutDownloadsOver(1024 * 1024, 2);
+        const got = await readAll(await resumingGet(storage, 'db/r.dump', { logger }));
+        expect(got.length).toBe(data.length);
+        expect(got.equals(data)).toBe(true);
+      } finally {
+        proxy.cutDownloadsOver(Number.POSITIVE_INFINITY, 0);
+      }
+      expect(proxy.stats.cuts - cuts).toBe(3);
+      const resumed = logger.lines.filter(
+        (l) => l.level === 'warn' && /reading on from there/.test(l.message),
+      );
+      expect(resumed.map((l) => l.message)).toEqual([
+        expect.stringMatching(/the download of db\/r\.dump broke off after 1(\.0+)? MiB .*\(1\/5\)$/),
+        expect.stringMatching(/broke off after 2(\.0+)? MiB .*\(2\/5\)$/),
+      ]);
+    });
+
+    it('a store that keeps cutting downloads → the download gives up after 5 resumes with the break, not a hang', async () => {
+      const logger = new MemoryLogger();
+      const storage = await open(t.urlFor(uniquePrefix('cut-down-all'), proxy.port), {
+        logger,
+        requestAttempts: 1,
+      });
+      const data = randomBytes(4 * 1024 * 1024);
+      await storage.put('db/r.dump', bufferSource(data));
+      proxy.cutDownloadsOver(256 * 1024);
+      try {
+        const { err, ms } = await failureOf(readAll(await resumingGet(storage, 'db/r.dump', { logger })));
+        expect(err).toBeInstanceOf(Error);
+        expect(ms).toBeLessThan(LIMIT_MS);
+      } finally {
+        proxy.cutDownloadsOver(Number.POSITIVE_INFINITY, 0);
+      }
+      expect(logger.lines.filter((l) => /reading on from there/.test(l.message))).toHaveLength(5);
     });
 
     it('an unreachable store (connections reset): head and list fail as StorageUnavailableError naming the operation', async () => {

@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-OKMQCPVU.js";
+} from "./chunk-QHBEAQGW.js";
 import {
   dockerRunId,
   endProcess,

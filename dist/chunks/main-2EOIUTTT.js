@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-OKMQCPVU.js";
+} from "./chunk-QHBEAQGW.js";
 import {
   connect,
   endProcess,

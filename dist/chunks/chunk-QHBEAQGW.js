@@ -1415,7 +1415,7 @@ import { createHash as createHash9 } from "node:crypto";
 import { createReadStream as createReadStream5 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { join as join11 } from "node:path";
-import { Readable as Readable4 } from "node:stream";
+import { Readable as Readable5 } from "node:stream";
 import { pipeline as pipeline8 } from "node:stream/promises";
 
 // src/pool.ts
@@ -2516,14 +2516,14 @@ function totalKeys(ks) {
 }
 
 // src/parts/files.ts
-import { Readable as Readable3 } from "node:stream";
+import { Readable as Readable4 } from "node:stream";
 import { pipeline as pipeline6 } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 
 // src/commands/fetch.ts
 import { createHash as createHash5 } from "node:crypto";
 import { join as join3 } from "node:path";
-import { Readable as Readable2 } from "node:stream";
+import { Readable as Readable3 } from "node:stream";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
 // src/postgres/archive-offsets.ts
@@ -2910,6 +2910,74 @@ async function createMissingRoles(client, globals, options = {}) {
   return { created, warnings };
 }
 
+// src/storage/resume.ts
+import { Readable as Readable2 } from "node:stream";
+var DOWNLOAD_RESUMES = 5;
+function resumable(err) {
+  if (err instanceof StorageTimeoutError) return err.operation === "get" && err.attempts === 1;
+  return classifyFault(err).transient;
+}
+function describeBreak(err) {
+  return err instanceof StorageTimeoutError ? err.message : describeFault(classifyFault(err));
+}
+async function resumingGet(storage, key, options = {}) {
+  const first = await storage.get(key);
+  if (storage.kind === "local") return first;
+  const max = options.resumes ?? DOWNLOAD_RESUMES;
+  let delivered = 0;
+  let resumes = 0;
+  let current2 = first;
+  const out = new Readable2({
+    read() {
+      current2.resume();
+    },
+    destroy(err, callback) {
+      current2.destroy();
+      callback(err);
+    }
+  });
+  const onData = (chunk) => {
+    delivered += chunk.length;
+    if (!out.push(chunk)) current2.pause();
+  };
+  const onEnd = () => out.push(null);
+  const onError = (err) => {
+    if (out.destroyed) return;
+    if (options.size !== void 0 && delivered === options.size) {
+      out.push(null);
+      return;
+    }
+    if (resumes >= max || !resumable(err)) {
+      out.destroy(err);
+      return;
+    }
+    resumes++;
+    options.logger?.warn(
+      `${storage.display}: the download of ${key} broke off after ${formatBytes(delivered)} (${describeBreak(err)}); reading on from there (${resumes}/${max})`
+    );
+    storage.get(key, { offset: delivered }).then(
+      (next) => {
+        if (out.destroyed) {
+          next.destroy();
+          return;
+        }
+        attach(next);
+      },
+      // The store did not answer again: the break is what the caller needs to hear about.
+      (again) => out.destroy(again instanceof Error ? again : err)
+    );
+  };
+  const attach = (source) => {
+    current2.off("data", onData).off("end", onEnd).off("error", onError).on("error", () => {
+    });
+    current2 = source;
+    source.on("data", onData).once("end", onEnd).on("error", onError);
+  };
+  first.on("data", onData).once("end", onEnd).on("error", onError);
+  first.pause();
+  return out;
+}
+
 // src/commands/fetch-pass.ts
 import { createHash as createHash4, randomBytes as randomBytes4 } from "node:crypto";
 import { open as open3, rename, rm as rm2 } from "node:fs/promises";
@@ -3215,7 +3283,7 @@ async function fetchVerifiedDump(storage, manifest, keys, work, phases, logger) 
   const r = await logger.group(
     `download ${manifest.object.key}, verify its checksum${what ? `, ${what}` : ""} (one pass)`,
     () => fetchInOnePass(
-      () => storage.get(manifest.object.key),
+      () => resumingGet(storage, manifest.object.key, { logger, size: manifest.object.bytes }),
       dumpFile,
       { ...encrypted ? { keys } : {}, zstd: outer !== void 0 },
       (x) => out.sidecar.ok && !x.readError && x.stored.bytes === manifest.object.bytes && x.stored.sha256 === manifest.object.sha256 && !x.decryptError && !x.decompressError && x.plain?.sha256 === manifest.dump.sha256
@@ -3293,7 +3361,7 @@ async function fetchVerifiedGlobals(storage, manifest, keys) {
     const chunks = [];
     const dec = createAgeDecryptStream(keys);
     dec.on("data", (c) => chunks.push(c));
-    await pipeline2(Readable2.from([stored]), dec);
+    await pipeline2(Readable3.from([stored]), dec);
     plain = Buffer.concat(chunks);
   }
   const plainSha = createHash5("sha256").update(plain).digest("hex");
@@ -4206,7 +4274,7 @@ var LocalStorage = class {
       });
     }
   }
-  async get(key) {
+  async get(key, options = {}) {
     const path2 = this.pathOf(key);
     const io = this.io("get", key);
     let handle;
@@ -4215,7 +4283,8 @@ var LocalStorage = class {
       const fh = handle;
       if (!(await io("stat", () => fh.stat())).isFile())
         throw Object.assign(new Error("not a file"), { code: "EISDIR" });
-      return this.watch.guardRead(handle.createReadStream({ highWaterMark: 1 << 20 }), key);
+      const start = options.offset ?? 0;
+      return this.watch.guardRead(handle.createReadStream({ highWaterMark: 1 << 20, start }), key);
     } catch (err) {
       const fh = handle;
       if (fh) await io("close", () => fh.close()).catch(() => {
@@ -4448,8 +4517,8 @@ function withRetry(storage, options = {}) {
         }
       );
     },
-    get(key) {
-      return run2("get", key, () => storage.get(key));
+    get(key, options2) {
+      return run2("get", key, () => storage.get(key, options2));
     },
     head(key) {
       return run2("head", key, () => storage.head(key));
@@ -4813,7 +4882,7 @@ async function openStorage(location, opts = {}) {
       break;
     // Cloud SDKs load only when their destination is used: the CLI starts faster without them.
     case "azure": {
-      const { AzureStorage } = await import("./azure-CLNSPOXX.js");
+      const { AzureStorage } = await import("./azure-QQMLNZ2D.js");
       storage = new AzureStorage({
         ...common,
         location: loc,
@@ -4822,7 +4891,7 @@ async function openStorage(location, opts = {}) {
       break;
     }
     case "s3": {
-      const { S3Storage } = await import("./s3-OT7VPBWW.js");
+      const { S3Storage } = await import("./s3-EJZTTPRH.js");
       storage = new S3Storage({
         ...common,
         location: loc,
@@ -4831,7 +4900,7 @@ async function openStorage(location, opts = {}) {
       break;
     }
     case "gcs": {
-      const { GcsStorage } = await import("./gcs-WPHSVDVP.js");
+      const { GcsStorage } = await import("./gcs-NK5UZ4SZ.js");
       storage = new GcsStorage({
         ...common,
         location: loc,
@@ -4909,7 +4978,11 @@ async function downloadPart(storage, obj, work, logger) {
   try {
     await logger.group(`download ${obj.key} and verify its checksum`, async () => {
       const meter = new Sha256Meter();
-      await pipeline5(await storage.get(obj.key), meter, createWriteStream(file, { mode: 384 }));
+      await pipeline5(
+        await resumingGet(storage, obj.key, { logger, size: obj.bytes }),
+        meter,
+        createWriteStream(file, { mode: 384 })
+      );
       if (meter.digest() !== obj.sha256 || meter.bytes !== obj.bytes) {
         reasons.push(
           `checksum mismatch: the stored ${obj.role} object ${obj.key} (${meter.bytes} bytes) has SHA-256 ${meter.digest()}; the manifest says ${obj.sha256} (${obj.bytes} bytes)`
@@ -4946,7 +5019,7 @@ async function stageFiles(config, encryption, stagingDir, logger, now) {
   const gzip = createGzip({ level: GZIP_LEVEL });
   const staged = await stagePart(
     "files",
-    Readable3.from(archiveFiles(config.roots, config.excludes, summary), { objectMode: false }),
+    Readable4.from(archiveFiles(config.roots, config.excludes, summary), { objectMode: false }),
     [gzip],
     encryption,
     stagingDir
@@ -6162,7 +6235,7 @@ async function encryptBuffer(data2, encryption) {
     encryption.passphrase ? { passphrase: encryption.passphrase } : { recipients: encryption.recipients }
   );
   enc.on("data", (c) => chunks.push(c));
-  await pipeline8(Readable4.from([data2]), enc);
+  await pipeline8(Readable5.from([data2]), enc);
   return Buffer.concat(chunks);
 }
 async function assertNotFilteredByRls(client, conn) {
@@ -7275,7 +7348,7 @@ function renderCheckReport(report) {
 
 // src/erasure/ledger.ts
 import { createHash as createHash10, randomBytes as randomBytes8 } from "node:crypto";
-import { Readable as Readable5 } from "node:stream";
+import { Readable as Readable6 } from "node:stream";
 import { pipeline as pipeline10 } from "node:stream/promises";
 var ERASURE_FORMAT = "lms-backup/erasure@1";
 var MAX_ENTRY_BYTES = 64 * 1024 * 1024;
@@ -7312,7 +7385,7 @@ async function encrypt(data2, encryption) {
     encryption.passphrase ? { passphrase: encryption.passphrase } : { recipients: encryption.recipients }
   );
   enc.on("data", (c) => chunks.push(c));
-  await pipeline10(Readable5.from([data2]), enc);
+  await pipeline10(Readable6.from([data2]), enc);
   return Buffer.concat(chunks);
 }
 async function writeLedgerEntry(destinations2, entry, encryption, logger) {
@@ -7368,7 +7441,7 @@ async function readLedger(storage, keys, logger) {
         const chunks = [];
         const dec = createAgeDecryptStream(keys);
         dec.on("data", (c) => chunks.push(c));
-        await pipeline10(Readable5.from([stored]), dec);
+        await pipeline10(Readable6.from([stored]), dec);
         plain = Buffer.concat(chunks);
       } catch (error) {
         throw new LedgerError(
@@ -13680,10 +13753,10 @@ function restorePartRows(parts) {
 export {
   listBackups,
   generateIdentity,
-  openStorage,
   formatBytes,
   formatPercent,
   formatDuration,
+  openStorage,
   TOOL_VERSION,
   runBackup,
   Problems,

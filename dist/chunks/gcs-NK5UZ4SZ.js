@@ -31011,18 +31011,18 @@ var GcsStorage = class {
       throw this.mapError("put", key, err);
     }
   }
-  async get(key) {
+  async get(key, options = {}) {
     const file = this.file(key);
     try {
       const [meta] = await this.call("head", () => file.getMetadata());
-      return await this.openRead(file.name, meta.generation, key);
+      return await this.openRead(file.name, meta.generation, key, options.offset ?? 0);
     } catch (err) {
       throw this.mapError("get", key, err);
     }
   }
-  async openRead(name, generation, key) {
+  async openRead(name, generation, key, offset = 0) {
     const file = generation === void 0 ? this.bucket.file(name) : this.bucket.file(name, { generation });
-    const stream = file.createReadStream({ validation: false });
+    const stream = file.createReadStream({ validation: false, ...offset ? { start: offset } : {} });
     return guardDownload(
       stream instanceof Readable4 ? stream : Readable4.from(stream),
       this.timeouts.idleMs,

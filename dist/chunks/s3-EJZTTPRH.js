@@ -29090,12 +29090,15 @@ var S3Storage = class {
       throw err;
     }
   }
-  async get(key) {
+  async get(key, options = {}) {
     try {
       const Key = this.name(key);
+      const Range = options.offset ? `bytes=${options.offset}-` : void 0;
       const res = await this.send(
         "get",
-        (abortSignal) => this.client.send(new import_client_s3.GetObjectCommand({ Bucket: this.bucket, Key }), { abortSignal })
+        (abortSignal) => this.client.send(new import_client_s3.GetObjectCommand({ Bucket: this.bucket, Key, ...Range ? { Range } : {} }), {
+          abortSignal
+        })
       );
       return this.body(key, res.Body);
     } catch (err) {

@@ -17385,10 +17385,13 @@ var AzureStorage = class {
     }
     return { key, size: body.length, ...res.lastModified ? { lastModified: res.lastModified } : {} };
   }
-  async get(key) {
+  async get(key, options = {}) {
     const blob = this.container.getBlobClient(this.name(key));
     try {
-      const download = await this.call("get", (abortSignal) => blob.download(0, void 0, { abortSignal }));
+      const download = await this.call(
+        "get",
+        (abortSignal) => blob.download(options.offset ?? 0, void 0, { abortSignal })
+      );
       return this.body(key, download.readableStreamBody);
     } catch (err) {
       throw this.mapError("get", key, err);

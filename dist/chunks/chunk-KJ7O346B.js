@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-XPVYFMPG.js");
+  const { runCli: run } = await import("./main-2EOIUTTT.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-OVOHWNOL.js");
+  const { runAction: run } = await import("./main-OOUUR3PH.js");
   return run(step);
 }
 
