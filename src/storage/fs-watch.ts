@@ -8,8 +8,9 @@
  *   - the directory is then taken as hung for the rest of the run: later calls on it fail at
  *     once without touching it, so no more pool threads are lost (the run record, the spool and
  *     the logs still need them);
- *   - stuckCalls() counts the calls still waiting, for endProcess(): process.exit() joins the
- *     pool threads, so it would wait for the mount too.
+ *   - stuckCalls() counts the calls still waiting past their deadline, and threadsHeld() every
+ *     call not returned yet (one abandoned by a run that failed elsewhere, too), for
+ *     endProcess(): process.exit() joins the pool threads, so it would wait for the mount too.
  * Calls made synchronously on the main thread could not be bounded at all: nothing in a
  * watched directory is done with the *Sync functions.
  */
@@ -27,10 +28,16 @@ import {
 } from './timeouts.js';
 
 let stuck = 0;
+let inFlight = 0;
 
 /** File-system calls that passed their deadline and have not returned yet. */
 export function stuckCalls(): number {
   return stuck;
+}
+
+/** Pool threads held by watched calls: every call not returned yet, and reads stuck past their deadline. */
+export function threadsHeld(): number {
+  return inFlight + stuck;
 }
 
 export class FsWatch {
@@ -64,6 +71,7 @@ export class FsWatch {
     if (this.hung) return Promise.reject(this.error(operation, key, true));
     return new Promise<T>((resolve, reject) => {
       let late = false;
+      inFlight++;
       const timer = setTimeout(() => {
         late = true;
         stuck++;
@@ -71,6 +79,7 @@ export class FsWatch {
         reject(this.error(operation, key, false));
       }, this.deadlineMs);
       const settle = () => {
+        inFlight--;
         if (late) stuck--;
         else clearTimeout(timer);
       };

@@ -3,7 +3,7 @@
  * is slow, or fills up. Each row asserts the exit code or typed error, that the message names
  * the destination, that nothing is marked complete (no manifest) and that nothing good is lost.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -473,6 +473,49 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
       expectEndedDespiteStuckCall(r, 1);
       expect(r.stderr).toContain(`${out}: put failed: the file system stopped answering`);
       expect(noStack(r.stderr)).toBe(true);
+    });
+
+    it('a run ending while a call it left behind still waits in a hung mount (not yet late) → Node 22.15+ exits at once with its code; older Node once the mount answers', async () => {
+      const own = startHungMount(join(base, 'nfs-left'));
+      cleanups.push(() => own.stop());
+      const script = join(base, 'left-behind.ts');
+      const src = (m: string) => JSON.stringify(join(import.meta.dirname, '..', '..', 'src', m));
+      writeFileSync(
+        script,
+        [
+          `import { fsWatchFor } from ${src('storage/fs-watch.ts')};`,
+          `import { endProcess } from ${src('processes.ts')};`,
+          `import { stat } from 'node:fs/promises';`,
+          // A deadline far off: the call is in flight, not late, when the run ends.
+          `const watch = fsWatchFor(${JSON.stringify(join(own.path, 'dest'))});`,
+          `watch.run('stat', 'list', undefined, () => stat(${JSON.stringify(join(own.path, 'dest', 'db'))})).catch(() => {});`,
+          `setTimeout(() => { process.stdout.write('ending\\n'); endProcess(3); }, 300);`,
+        ].join('\n'),
+      );
+      const started = Date.now();
+      const child = spawn(process.execPath, ['--import', 'tsx', script], {
+        env: { ...process.env, LMS_BACKUP_STORAGE_TIMEOUT: '600' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      const ended = new Promise<{ code: number | null; ms: number }>((resolve) =>
+        child.once('exit', (code) => resolve({ code, ms: Date.now() - started })),
+      );
+      if (typeof (process as { execve?: unknown }).execve === 'function') {
+        const r = await ended;
+        expect(out).toContain('ending');
+        expect(r.code).toBe(3);
+        expect(r.ms).toBeLessThan(15_000);
+      } else {
+        // process.exit waits for the pool thread: the process is still there until the mount closes.
+        const early = await Promise.race([ended, new Promise((r) => setTimeout(() => r('waiting'), 3000))]);
+        expect(early).toBe('waiting');
+        own.stop();
+        expect((await ended).code).toBe(3);
+      }
     });
 
     it('a state directory (the record spool) on a mount that stopped answering → the backup completes within the bound, its record at the destination', async () => {

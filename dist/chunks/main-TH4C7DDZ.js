@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-PTJM6FKD.js";
+} from "./chunk-AO6ESXKN.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-QHBEAQGW.js";
+} from "./chunk-LTCWDKDX.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-M3YRFIBE.js";
+} from "./chunk-ASCY6LHE.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

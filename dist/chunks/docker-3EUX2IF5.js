@@ -14,12 +14,12 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-PTJM6FKD.js";
+} from "./chunk-AO6ESXKN.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-M3YRFIBE.js";
+} from "./chunk-ASCY6LHE.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-O2CCYLNY.js";
 import "./chunk-ZTERMN2E.js";

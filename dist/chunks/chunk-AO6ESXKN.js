@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-M3YRFIBE.js";
+} from "./chunk-ASCY6LHE.js";
 import {
   ConfigError,
   JobFailedError,

@@ -5305,8 +5305,12 @@ var require_lib2 = __commonJS({
 // src/storage/fs-watch.ts
 import { stat } from "node:fs/promises";
 var stuck = 0;
+var inFlight = 0;
 function stuckCalls() {
   return stuck;
+}
+function threadsHeld() {
+  return inFlight + stuck;
 }
 var FsWatch = class {
   constructor(root, timeouts) {
@@ -5332,6 +5336,7 @@ var FsWatch = class {
     if (this.hung) return Promise.reject(this.error(operation, key, true));
     return new Promise((resolve, reject) => {
       let late = false;
+      inFlight++;
       const timer = setTimeout(() => {
         late = true;
         stuck++;
@@ -5339,6 +5344,7 @@ var FsWatch = class {
         reject(this.error(operation, key, false));
       }, this.deadlineMs);
       const settle = () => {
+        inFlight--;
         if (late) stuck--;
         else clearTimeout(timer);
       };
@@ -5422,16 +5428,16 @@ function isProcessAlive(pid) {
     return error.code === "EPERM";
   }
 }
-function endProcess(code, stuck2 = stuckCalls) {
-  if (stuck2() > 0 && process.platform !== "win32") {
-    const execve = process.execve;
-    if (execve) {
+function endProcess(code) {
+  const execve = process.execve;
+  if (process.platform !== "win32") {
+    if (execve && threadsHeld() > 0) {
       try {
         execve("/bin/sh", ["sh", "-c", `exit ${Math.trunc(code) & 255}`], {});
       } catch {
       }
     }
-    process.kill(process.pid, "SIGKILL");
+    if (stuckCalls() > 0) process.kill(process.pid, "SIGKILL");
   }
   process.exit(code);
 }

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-2EOIUTTT.js");
+  const { runCli: run } = await import("./main-U2PBMTGS.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-OOUUR3PH.js");
+  const { runAction: run } = await import("./main-TH4C7DDZ.js");
   return run(step);
 }
 

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-QHBEAQGW.js";
+} from "./chunk-LTCWDKDX.js";
 import {
   connect,
   endProcess,
@@ -66,7 +66,7 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-M3YRFIBE.js";
+} from "./chunk-ASCY6LHE.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-YAIGI4MR.js";
 import {
