@@ -25,8 +25,11 @@ function resumable(err: unknown): boolean {
   return classifyFault(err).transient;
 }
 
+/** What broke, without the destination and key the warning names already. */
 function describeBreak(err: unknown): string {
-  return err instanceof StorageTimeoutError ? err.message : describeFault(classifyFault(err));
+  return err instanceof StorageTimeoutError
+    ? (/ failed: (.*)$/s.exec(err.message)?.[1] ?? err.message)
+    : describeFault(classifyFault(err));
 }
 
 /**

@@ -1,8 +1,10 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../../src/log.js';
+import { downloadStalled } from '../../src/storage/guard.js';
 import { resumingGet } from '../../src/storage/resume.js';
 import { readAll } from '../../src/storage/source.js';
+import { storageTimeouts } from '../../src/storage/timeouts.js';
 import type { GetOptions, Storage } from '../../src/storage/types.js';
 import { MemoryStorage } from '../helpers/memory-storage.js';
 
@@ -46,6 +48,19 @@ describe('resumingGet', () => {
     expect(got.equals(data)).toBe(true);
     expect(offsets).toEqual([0, 3000, 4000]);
     expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(2);
+  });
+
+  it('a stall (no byte for the idle bound) is read past too; the warning says what broke, once', async () => {
+    const stalled = () => downloadStalled('s3://b', 'db/x.dump', 45_000, storageTimeouts(180_000));
+    const { storage, offsets } = breakingStore('s3', [5000], stalled);
+    const logger = new MemoryLogger();
+    const got = await readAll(await resumingGet(storage, 'db/x.dump', { logger }));
+    expect(got.equals(data)).toBe(true);
+    expect(offsets).toEqual([0, 5000]);
+    const [warning] = logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+    expect(warning).toMatch(
+      /: the download of db\/x\.dump broke off after .* \(the download stopped arriving \(nothing received for 45 s\)\); reading on from there \(1\/5\)$/,
+    );
   });
 
   it('a break that is no network fault is not read past: the error reaches the reader', async () => {

@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-LTCWDKDX.js";
+} from "./chunk-VK33PBPW.js";
 import {
   dockerRunId,
   endProcess,

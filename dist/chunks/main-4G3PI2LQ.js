@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-LTCWDKDX.js";
+} from "./chunk-VK33PBPW.js";
 import {
   connect,
   endProcess,

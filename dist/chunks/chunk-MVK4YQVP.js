@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-U2PBMTGS.js");
+  const { runCli: run } = await import("./main-4G3PI2LQ.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-TH4C7DDZ.js");
+  const { runAction: run } = await import("./main-DE4QSGMI.js");
   return run(step);
 }
 

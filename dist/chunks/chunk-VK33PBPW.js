@@ -2918,7 +2918,7 @@ function resumable(err) {
   return classifyFault(err).transient;
 }
 function describeBreak(err) {
-  return err instanceof StorageTimeoutError ? err.message : describeFault(classifyFault(err));
+  return err instanceof StorageTimeoutError ? / failed: (.*)$/s.exec(err.message)?.[1] ?? err.message : describeFault(classifyFault(err));
 }
 async function resumingGet(storage, key, options = {}) {
   const first = await storage.get(key);
