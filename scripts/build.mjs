@@ -30,7 +30,8 @@ const noCloudflareProbe = {
     b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
       const probe = 'if (isCloudflareRuntime()) {';
-      if (!text.includes(probe)) throw new Error(`${args.path}: the Cloudflare probe moved; update scripts/build.mjs`);
+      if (!text.includes(probe))
+        throw new Error(`${args.path}: the Cloudflare probe moved; update scripts/build.mjs`);
       return { contents: text.replace(probe, 'if (false) {'), loader: 'js' };
     });
   },
