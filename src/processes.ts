@@ -1,4 +1,4 @@
-import { stuckCalls, threadsHeld } from './storage/fs-watch.js';
+import { callsWithinDeadline, stuckCalls, threadsHeld } from './storage/fs-watch.js';
 
 /** Whether a process exists (EPERM: it does, and belongs to another user). */
 export function isProcessAlive(pid: number): boolean {
@@ -10,27 +10,42 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+let ending = false;
+
 /**
- * Ends the process with `code`. process.exit() waits for libuv's pool threads, so a call stuck in
- * a hung mount (see storage/fs-watch.ts) would hold it forever. Then the process replaces itself
- * with `sh -c 'exit <code>'` instead (process.execve, Node 22.15 and newer), which ends the stuck
- * threads and still reports `code`; on an older Node it can only kill itself (exit status 137).
- * Where execve is at hand it is taken for any watched call not returned yet (one a failed run
- * left behind may be the next to hang); older Node kills itself only for a call already late.
- * Standard output and error are written synchronously on Linux: nothing printed is lost.
+ * Ends the process with `code`. process.exit() waits for libuv's pool threads, so a watched call
+ * (storage/fs-watch.ts) still waiting in a hung mount would hold it forever, and its 'exit'
+ * hooks would run while the mount is not yet known to be hung. So, with any such call:
+ * - Node 22.15 and newer replace the process with `sh -c 'exit <code>'` (process.execve) at once,
+ *   which ends the waiting threads and still reports `code`;
+ * - older Node waits until each call has returned or passed its deadline (every one has one:
+ *   at most the storage bound), then, with one still waiting, can only kill itself (exit status
+ *   137); else it exits with `code`.
+ * The first call decides; later ones (a signal's, while waiting) change nothing. Standard output
+ * and error are written synchronously on Linux: nothing printed is lost.
  */
-export function endProcess(code: number): never {
+export function endProcess(code: number): void {
+  if (ending) return;
+  ending = true;
+  if (process.platform === 'win32') process.exit(code);
   const execve = (process as { execve?: (file: string, args: string[], env?: NodeJS.ProcessEnv) => never })
     .execve;
-  if (process.platform !== 'win32') {
-    if (execve && threadsHeld() > 0) {
-      try {
-        execve('/bin/sh', ['sh', '-c', `exit ${Math.trunc(code) & 0xff}`], {});
-      } catch {
-        // no /bin/sh: as on older Node
-      }
+  if (execve && threadsHeld() > 0) {
+    try {
+      execve('/bin/sh', ['sh', '-c', `exit ${Math.trunc(code) & 0xff}`], {});
+    } catch {
+      // no /bin/sh: as on older Node
     }
-    if (stuckCalls() > 0) process.kill(process.pid, 'SIGKILL');
   }
-  process.exit(code);
+  const finish = () => {
+    if (stuckCalls() > 0) process.kill(process.pid, 'SIGKILL');
+    process.exit(code);
+  };
+  if (callsWithinDeadline() === 0) finish();
+  const poll = setInterval(() => {
+    if (callsWithinDeadline() === 0) {
+      clearInterval(poll);
+      finish();
+    }
+  }, 20);
 }

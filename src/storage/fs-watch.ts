@@ -8,8 +8,8 @@
  *   - the directory is then taken as hung for the rest of the run: later calls on it fail at
  *     once without touching it, so no more pool threads are lost (the run record, the spool and
  *     the logs still need them);
- *   - stuckCalls() counts the calls still waiting past their deadline, and threadsHeld() every
- *     call not returned yet (one abandoned by a run that failed elsewhere, too), for
+ *   - stuckCalls() counts the calls still waiting past their deadline, callsWithinDeadline()
+ *     those not returned yet within it (one abandoned by a run that failed elsewhere, too), for
  *     endProcess(): process.exit() joins the pool threads, so it would wait for the mount too.
  * Calls made synchronously on the main thread could not be bounded at all: nothing in a
  * watched directory is done with the *Sync functions.
@@ -28,16 +28,21 @@ import {
 } from './timeouts.js';
 
 let stuck = 0;
-let inFlight = 0;
+let onTime = 0;
 
 /** File-system calls that passed their deadline and have not returned yet. */
 export function stuckCalls(): number {
   return stuck;
 }
 
-/** Pool threads held by watched calls: every call not returned yet, and reads stuck past their deadline. */
+/** Watched calls not returned yet and still within their deadline. */
+export function callsWithinDeadline(): number {
+  return onTime;
+}
+
+/** Pool threads held by watched calls: every call not returned yet, late or not. */
 export function threadsHeld(): number {
-  return inFlight + stuck;
+  return onTime + stuck;
 }
 
 export class FsWatch {
@@ -71,17 +76,20 @@ export class FsWatch {
     if (this.hung) return Promise.reject(this.error(operation, key, true));
     return new Promise<T>((resolve, reject) => {
       let late = false;
-      inFlight++;
+      onTime++;
       const timer = setTimeout(() => {
         late = true;
+        onTime--;
         stuck++;
         this.hung ??= { what, waitedMs: this.deadlineMs };
         reject(this.error(operation, key, false));
       }, this.deadlineMs);
       const settle = () => {
-        inFlight--;
         if (late) stuck--;
-        else clearTimeout(timer);
+        else {
+          onTime--;
+          clearTimeout(timer);
+        }
       };
       fn().then(
         (value) => {

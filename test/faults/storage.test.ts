@@ -30,13 +30,14 @@ import {
   startS3rver,
 } from '../helpers/emulators.js';
 import {
+  endedWithin,
   expectEndedDespiteStuckCall,
   type HungMount,
   hungMountUnavailable,
   startFreezableMount,
   startHungMount,
 } from '../helpers/hung-mount.js';
-import { pgEnv, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
+import { pgEnv, runCli, type SourceDb, startCli, startSourceDb, tempDir } from '../helpers/pg.js';
 import { startFaultProxy } from '../helpers/storage-fault-proxy.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-fault-proxy.js';
 import { noStack } from './helpers.js';
@@ -381,7 +382,7 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
       await locker.query('BEGIN');
       await locker.query(`LOCK TABLE ${t} IN ACCESS EXCLUSIVE MODE`);
       const started = Date.now();
-      const run = runCli(['backup', '--to', root, '--no-encryption'], env);
+      const run = startCli(['backup', '--to', root, '--no-encryption'], env);
       // The dump is staged in the destination's db/, where the store hard-links it.
       const stagedFile = () =>
         readdirSync(join(seen, 'db')).find((f) => f.startsWith('.tmp-stage_') && f.endsWith('.dump.partial'));
@@ -391,7 +392,7 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
       }
       mount.freeze();
       await locker.query('COMMIT');
-      const r = await run;
+      const r = await endedWithin(run, HUNG_BOUND_MS + 30_000, mount);
       const took = Date.now() - started;
       mount.thaw();
       expect(took).toBeLessThan(HUNG_BOUND_MS + 20_000);
@@ -475,7 +476,7 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
       expect(noStack(r.stderr)).toBe(true);
     });
 
-    it('a run ending while a call it left behind still waits in a hung mount (not yet late) → Node 22.15+ exits at once with its code; older Node once the mount answers', async () => {
+    it("a run ending while a call it left behind still waits in a hung mount (not yet late) → Node 22.15+ exits at once with its code; older Node at that call's deadline (SIGKILL), not when the mount answers", async () => {
       const own = startHungMount(join(base, 'nfs-left'));
       cleanups.push(() => own.stop());
       const script = join(base, 'left-behind.ts');
@@ -486,35 +487,44 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
           `import { fsWatchFor } from ${src('storage/fs-watch.ts')};`,
           `import { endProcess } from ${src('processes.ts')};`,
           `import { stat } from 'node:fs/promises';`,
-          // A deadline far off: the call is in flight, not late, when the run ends.
+          // The call is in flight, not late, when the run ends.
           `const watch = fsWatchFor(${JSON.stringify(join(own.path, 'dest'))});`,
           `watch.run('stat', 'list', undefined, () => stat(${JSON.stringify(join(own.path, 'dest', 'db'))})).catch(() => {});`,
           `setTimeout(() => { process.stdout.write('ending\\n'); endProcess(3); }, 300);`,
         ].join('\n'),
       );
-      const started = Date.now();
+      const timeoutS = 6;
+      const deadline = metadataDeadline(storageTimeouts(timeoutS * 1000));
+      let endingAt = 0;
       const child = spawn(process.execPath, ['--import', 'tsx', script], {
-        env: { ...process.env, LMS_BACKUP_STORAGE_TIMEOUT: '600' },
+        env: { ...process.env, LMS_BACKUP_STORAGE_TIMEOUT: String(timeoutS) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
       child.stdout.on('data', (d) => {
         out += d;
+        if (out.includes('ending') && !endingAt) endingAt = Date.now();
       });
-      const ended = new Promise<{ code: number | null; ms: number }>((resolve) =>
-        child.once('exit', (code) => resolve({ code, ms: Date.now() - started })),
+      const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>(
+        (resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
       );
+      // Never thawed before the end: a process that waited for the mount would fail the test.
+      const r = await Promise.race([
+        ended,
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), deadline + 20_000)),
+      ]);
+      own.stop();
+      expect(r, 'the process waited for the mount').toBeDefined();
+      expect(out).toContain('ending');
+      const afterEnding = r!.at - endingAt;
       if (typeof (process as { execve?: unknown }).execve === 'function') {
-        const r = await ended;
-        expect(out).toContain('ending');
-        expect(r.code).toBe(3);
-        expect(r.ms).toBeLessThan(15_000);
+        expect(r!.code).toBe(3);
+        expect(afterEnding).toBeLessThan(deadline / 2);
       } else {
-        // process.exit waits for the pool thread: the process is still there until the mount closes.
-        const early = await Promise.race([ended, new Promise((r) => setTimeout(() => r('waiting'), 3000))]);
-        expect(early).toBe('waiting');
-        own.stop();
-        expect((await ended).code).toBe(3);
+        // The call became late (its deadline counts from before 'ending'): then SIGKILL.
+        expect(r!.signal).toBe('SIGKILL');
+        expect(afterEnding).toBeGreaterThan(deadline / 2);
+        expect(afterEnding).toBeLessThan(deadline + 5000);
       }
     });
 

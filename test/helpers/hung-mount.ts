@@ -13,10 +13,10 @@
  *   backing directory, never through the mount while it is frozen.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
-import type { CliRun } from './pg.js';
+import type { CliRun, StartedCli } from './pg.js';
 
 export interface HungMount {
   /** The mount point: anything under it hangs. */
@@ -116,4 +116,55 @@ export async function startFreezableMount(backing: string, path: string): Promis
 export function expectEndedDespiteStuckCall(r: CliRun, code: number): void {
   if (typeof (process as { execve?: unknown }).execve === 'function') expect(r.code, r.stderr).toBe(code);
   else expect(r.signal, r.stderr).toBe('SIGKILL');
+}
+
+/** Where each thread of `pid` and of its children waits in the kernel (root reads the stacks). */
+function kernelWaits(pid: number): string {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      return `(${(error as NodeJS.ErrnoException).code})`;
+    }
+  };
+  const lines: string[] = [];
+  const visit = (p: number, depth: number) => {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return;
+    }
+    lines.push(`${'  '.repeat(depth)}pid ${p} ${read(`/proc/${p}/cmdline`).replaceAll('\0', ' ')}`);
+    for (const tid of tids) {
+      const stat = read(`/proc/${p}/task/${tid}/stat`).split(') ')[1]?.split(' ')[0];
+      const top = read(`/proc/${p}/task/${tid}/stack`).split('\n').slice(0, 4).join(' < ');
+      lines.push(`${'  '.repeat(depth + 1)}${tid} ${read(`/proc/${p}/task/${tid}/comm`)} ${stat}: ${top}`);
+      for (const c of read(`/proc/${p}/task/${tid}/children`).split(' ').filter(Boolean))
+        visit(Number(c), depth + 2);
+    }
+  };
+  visit(pid, 0);
+  return lines.join('\n');
+}
+
+/**
+ * The end of a CLI run while `mount` is frozen. A run that has not ended after `ms` fails the
+ * test with where its threads wait and what it printed, after a thaw that lets it end (else the
+ * test itself would wait for the mount until its own timeout, with nothing to show).
+ */
+export async function endedWithin(cli: StartedCli, ms: number, mount: FreezableMount): Promise<CliRun> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const first = await Promise.race([cli.done, late]);
+  clearTimeout(timer);
+  if (first !== 'late') return first;
+  const waits = kernelWaits(cli.pid);
+  mount.thaw();
+  await cli.done;
+  throw new Error(
+    `the CLI had not ended ${ms / 1000} s after it was started on a frozen mount:\n${waits}\nstderr:\n${cli.stderrSoFar()}`,
+  );
 }

@@ -60,6 +60,17 @@ export const CLI_BUNDLE = join(import.meta.dirname, '..', '..', 'dist', 'cli', '
 
 /** Runs the bundled CLI (dist/, rebuilt by the global setup) as a user would, with its own environment. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<CliRun> {
+  return startCli(args, env, cwd).done;
+}
+
+/** A CLI run under way: its pid and what it printed so far, for a test that watches it end. */
+export interface StartedCli {
+  pid: number;
+  stderrSoFar(): string;
+  done: Promise<CliRun>;
+}
+
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): StartedCli {
   const child = spawn(process.execPath, [CLI_BUNDLE, ...args], {
     env: { ...process.env, ...env },
     cwd: cwd ?? process.cwd(),
@@ -73,10 +84,10 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: 
   child.stderr.on('data', (d) => {
     stderr += d;
   });
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+  const done = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
     child.once('close', (c, s) => resolve([c, s])),
-  );
-  return { code, signal, stdout, stderr };
+  ).then(([code, signal]) => ({ code, signal, stdout, stderr }));
+  return { pid: child.pid!, stderrSoFar: () => stderr, done };
 }
 
 /** Environment that points the CLI at a connection by PG* variables (the password never in argv). */

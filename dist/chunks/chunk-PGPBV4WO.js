@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-ASCY6LHE.js";
+} from "./chunk-CXWB43J6.js";
 import {
   ConfigError,
   JobFailedError,

@@ -36,7 +36,7 @@ import {
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-ASCY6LHE.js";
+} from "./chunk-CXWB43J6.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -6810,7 +6810,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-3EUX2IF5.js");
+  const docker = await import("./docker-46XO57DB.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];

@@ -5305,12 +5305,15 @@ var require_lib2 = __commonJS({
 // src/storage/fs-watch.ts
 import { stat } from "node:fs/promises";
 var stuck = 0;
-var inFlight = 0;
+var onTime = 0;
 function stuckCalls() {
   return stuck;
 }
+function callsWithinDeadline() {
+  return onTime;
+}
 function threadsHeld() {
-  return inFlight + stuck;
+  return onTime + stuck;
 }
 var FsWatch = class {
   constructor(root, timeouts) {
@@ -5336,17 +5339,20 @@ var FsWatch = class {
     if (this.hung) return Promise.reject(this.error(operation, key, true));
     return new Promise((resolve, reject) => {
       let late = false;
-      inFlight++;
+      onTime++;
       const timer = setTimeout(() => {
         late = true;
+        onTime--;
         stuck++;
         this.hung ??= { what, waitedMs: this.deadlineMs };
         reject(this.error(operation, key, false));
       }, this.deadlineMs);
       const settle = () => {
-        inFlight--;
         if (late) stuck--;
-        else clearTimeout(timer);
+        else {
+          onTime--;
+          clearTimeout(timer);
+        }
       };
       fn().then(
         (value) => {
@@ -5428,18 +5434,29 @@ function isProcessAlive(pid) {
     return error.code === "EPERM";
   }
 }
+var ending = false;
 function endProcess(code) {
+  if (ending) return;
+  ending = true;
+  if (process.platform === "win32") process.exit(code);
   const execve = process.execve;
-  if (process.platform !== "win32") {
-    if (execve && threadsHeld() > 0) {
-      try {
-        execve("/bin/sh", ["sh", "-c", `exit ${Math.trunc(code) & 255}`], {});
-      } catch {
-      }
+  if (execve && threadsHeld() > 0) {
+    try {
+      execve("/bin/sh", ["sh", "-c", `exit ${Math.trunc(code) & 255}`], {});
+    } catch {
     }
-    if (stuckCalls() > 0) process.kill(process.pid, "SIGKILL");
   }
-  process.exit(code);
+  const finish = () => {
+    if (stuckCalls() > 0) process.kill(process.pid, "SIGKILL");
+    process.exit(code);
+  };
+  if (callsWithinDeadline() === 0) finish();
+  const poll = setInterval(() => {
+    if (callsWithinDeadline() === 0) {
+      clearInterval(poll);
+      finish();
+    }
+  }, 20);
 }
 
 // src/engines/teardown.ts

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-AO6ESXKN.js";
+} from "./chunk-PGPBV4WO.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-VK33PBPW.js";
+} from "./chunk-YUI3EH5N.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-ASCY6LHE.js";
+} from "./chunk-CXWB43J6.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,
