@@ -4,7 +4,8 @@
  * the destination, that nothing is marked complete (no manifest) and that nothing good is lost.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -546,6 +547,56 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
       expect(readdirSync(join(root, 'runs')).filter((f) => f.endsWith('.json'))).toHaveLength(1);
       expect(readdirSync(join(root, 'db')).filter((f) => f.endsWith('.manifest.json'))).toHaveLength(1);
       expect(noStack(r.stderr)).toBe(true);
+    });
+
+    it('an internal error after the state directory stopped answering → its crash log goes to the temporary directory at once, not into the hung mount', async () => {
+      const own = startHungMount(join(base, 'nfs-crash'));
+      cleanups.push(() => own.stop());
+      const script = join(base, 'crash-after-hang.mts');
+      const src = (m: string) => JSON.stringify(join(import.meta.dirname, '..', '..', 'src', m));
+      writeFileSync(
+        script,
+        [
+          `import { spoolRecord } from ${src('catalog/spool.ts')};`,
+          `import { writeCrashLog } from ${src('crash.ts')};`,
+          `import { endProcess } from ${src('processes.ts')};`,
+          // The spool finds the state directory not answering (within the bound), then a bug.
+          `const spooled = await spoolRecord('dest', 'run_x', '{}');`,
+          'const at = Date.now();',
+          `const path = writeCrashLog(new Error('boom'), 'a test');`,
+          'process.stdout.write(JSON.stringify({ spooled, path, ms: Date.now() - at }) + "\\n");',
+          'endProcess(0);',
+        ].join('\n'),
+      );
+      const child = spawn(process.execPath, ['--import', 'tsx', script], {
+        env: {
+          ...process.env,
+          LMS_BACKUP_STATE_DIR: join(own.path, 'state'),
+          LMS_BACKUP_STORAGE_TIMEOUT: String(HUNG_BOUND_MS / 1000),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      const ended = new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)));
+      const r = await Promise.race([
+        ended,
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), HUNG_BOUND_MS + 20_000)),
+      ]);
+      own.stop();
+      expect(r, `the process did not end: ${out}`).toBe(true);
+      const { spooled, path, ms } = JSON.parse(out.trim()) as {
+        spooled: string | null;
+        path: string;
+        ms: number;
+      };
+      cleanups.push(() => rmSync(path, { force: true }));
+      expect(spooled).toBeNull();
+      expect(path.startsWith(`${tmpdir()}/`)).toBe(true);
+      expect(readFileSync(path, 'utf8')).toContain('boom');
+      expect(ms).toBeLessThan(1000);
     });
   },
 );

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-A26REF42.js");
+  const { runCli: run } = await import("./main-UU3PU7JJ.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-2K6I5SOZ.js");
+  const { runAction: run } = await import("./main-24XO47X4.js");
   return run(step);
 }
 

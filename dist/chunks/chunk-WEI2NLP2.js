@@ -11855,7 +11855,9 @@ ${context}
 
 ` + (error instanceof Error ? error.stack ?? `${error.name}: ${error.message}` : String(error)) + "\n";
   const redacted = redactUrl(body);
-  for (const dir of [join21(stateDir(env), "logs"), tmpdir11()]) {
+  const state = stateDir(env);
+  const dirs = fsWatchFor(state).isHung ? [tmpdir11()] : [join21(state, "logs"), tmpdir11()];
+  for (const dir of dirs) {
     try {
       mkdirSync3(dir, { recursive: true, mode: 448 });
       const path2 = join21(dir, name);

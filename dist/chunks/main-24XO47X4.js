@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-YUI3EH5N.js";
+} from "./chunk-WEI2NLP2.js";
 import {
   dockerRunId,
   endProcess,

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-YUI3EH5N.js";
+} from "./chunk-WEI2NLP2.js";
 import {
   connect,
   endProcess,
