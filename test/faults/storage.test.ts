@@ -477,53 +477,74 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
       expect(noStack(r.stderr)).toBe(true);
     });
 
+    /**
+     * Runs `lines` (a module that imports src/ modules by `src(name)`) in a child process with
+     * `env`; resolves at its exit, or with `exit` undefined when it had not ended after `maxMs`.
+     * `firstOutputAt`: when its first standard output arrived.
+     */
+    async function runModule(
+      name: string,
+      lines: (src: (module: string) => string) => string[],
+      env: NodeJS.ProcessEnv,
+      maxMs: number,
+    ): Promise<{
+      out: string;
+      firstOutputAt: number;
+      exit?: { code: number | null; signal: NodeJS.Signals | null; at: number };
+    }> {
+      const script = join(base, `${name}.mts`);
+      const src = (m: string) => JSON.stringify(join(import.meta.dirname, '..', '..', 'src', m));
+      writeFileSync(script, lines(src).join('\n'));
+      const child = spawn(process.execPath, ['--import', 'tsx', script], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let firstOutputAt = 0;
+      child.stdout.on('data', (d) => {
+        firstOutputAt ||= Date.now();
+        out += d;
+      });
+      const exit = await Promise.race([
+        new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+          child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+        ),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), maxMs)),
+      ]);
+      return { out, firstOutputAt, ...(exit ? { exit } : {}) };
+    }
+
     it("a run ending while a call it left behind still waits in a hung mount (not yet late) → Node 22.15+ exits at once with its code; older Node at that call's deadline (SIGKILL), not when the mount answers", async () => {
       const own = startHungMount(join(base, 'nfs-left'));
       cleanups.push(() => own.stop());
-      const script = join(base, 'left-behind.ts');
-      const src = (m: string) => JSON.stringify(join(import.meta.dirname, '..', '..', 'src', m));
-      writeFileSync(
-        script,
-        [
+      const timeoutS = 6;
+      const deadline = metadataDeadline(storageTimeouts(timeoutS * 1000));
+      const dest = join(own.path, 'dest');
+      const r = await runModule(
+        'left-behind',
+        (src) => [
           `import { fsWatchFor } from ${src('storage/fs-watch.ts')};`,
           `import { endProcess } from ${src('processes.ts')};`,
           `import { stat } from 'node:fs/promises';`,
           // The call is in flight, not late, when the run ends.
-          `const watch = fsWatchFor(${JSON.stringify(join(own.path, 'dest'))});`,
-          `watch.run('stat', 'list', undefined, () => stat(${JSON.stringify(join(own.path, 'dest', 'db'))})).catch(() => {});`,
+          `const watch = fsWatchFor(${JSON.stringify(dest)});`,
+          `watch.run('stat', 'list', undefined, () => stat(${JSON.stringify(join(dest, 'db'))})).catch(() => {});`,
           `setTimeout(() => { process.stdout.write('ending\\n'); endProcess(3); }, 300);`,
-        ].join('\n'),
+        ],
+        { LMS_BACKUP_STORAGE_TIMEOUT: String(timeoutS) },
+        // Never thawed before the end: a process that waited for the mount fails the test.
+        deadline + 20_000,
       );
-      const timeoutS = 6;
-      const deadline = metadataDeadline(storageTimeouts(timeoutS * 1000));
-      let endingAt = 0;
-      const child = spawn(process.execPath, ['--import', 'tsx', script], {
-        env: { ...process.env, LMS_BACKUP_STORAGE_TIMEOUT: String(timeoutS) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('ending') && !endingAt) endingAt = Date.now();
-      });
-      const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>(
-        (resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-      );
-      // Never thawed before the end: a process that waited for the mount would fail the test.
-      const r = await Promise.race([
-        ended,
-        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), deadline + 20_000)),
-      ]);
       own.stop();
-      expect(r, 'the process waited for the mount').toBeDefined();
-      expect(out).toContain('ending');
-      const afterEnding = r!.at - endingAt;
+      expect(r.exit, 'the process waited for the mount').toBeDefined();
+      expect(r.out).toContain('ending');
+      const afterEnding = r.exit!.at - r.firstOutputAt;
       if (typeof (process as { execve?: unknown }).execve === 'function') {
-        expect(r!.code).toBe(3);
+        expect(r.exit!.code).toBe(3);
         expect(afterEnding).toBeLessThan(deadline / 2);
       } else {
         // The call became late (its deadline counts from before 'ending'): then SIGKILL.
-        expect(r!.signal).toBe('SIGKILL');
+        expect(r.exit!.signal).toBe('SIGKILL');
         expect(afterEnding).toBeGreaterThan(deadline / 2);
         expect(afterEnding).toBeLessThan(deadline + 5000);
       }
@@ -552,11 +573,9 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
     it('an internal error after the state directory stopped answering → its crash log goes to the temporary directory at once, not into the hung mount', async () => {
       const own = startHungMount(join(base, 'nfs-crash'));
       cleanups.push(() => own.stop());
-      const script = join(base, 'crash-after-hang.mts');
-      const src = (m: string) => JSON.stringify(join(import.meta.dirname, '..', '..', 'src', m));
-      writeFileSync(
-        script,
-        [
+      const r = await runModule(
+        'crash-after-hang',
+        (src) => [
           `import { spoolRecord } from ${src('catalog/spool.ts')};`,
           `import { writeCrashLog } from ${src('crash.ts')};`,
           `import { endProcess } from ${src('processes.ts')};`,
@@ -566,28 +585,16 @@ describe.skipIf(noHungMount !== undefined && process.env.LMS_REQUIRE_DOCKER !== 
           `const path = writeCrashLog(new Error('boom'), 'a test');`,
           'process.stdout.write(JSON.stringify({ spooled, path, ms: Date.now() - at }) + "\\n");',
           'endProcess(0);',
-        ].join('\n'),
-      );
-      const child = spawn(process.execPath, ['--import', 'tsx', script], {
-        env: {
-          ...process.env,
+        ],
+        {
           LMS_BACKUP_STATE_DIR: join(own.path, 'state'),
           LMS_BACKUP_STORAGE_TIMEOUT: String(HUNG_BOUND_MS / 1000),
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-      });
-      const ended = new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)));
-      const r = await Promise.race([
-        ended,
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), HUNG_BOUND_MS + 20_000)),
-      ]);
+        HUNG_BOUND_MS + 20_000,
+      );
       own.stop();
-      expect(r, `the process did not end: ${out}`).toBe(true);
-      const { spooled, path, ms } = JSON.parse(out.trim()) as {
+      expect(r.exit, `the process did not end: ${r.out}`).toBeDefined();
+      const { spooled, path, ms } = JSON.parse(r.out.trim()) as {
         spooled: string | null;
         path: string;
         ms: number;
