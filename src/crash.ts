@@ -11,7 +11,7 @@ import { stateDir } from './catalog/spool.js';
 import { describeError, JobFailedError, LmsError } from './errors.js';
 import { directoryError, fsCause } from './files.js';
 import { redactUrl } from './redact.js';
-import { fsWatchFor } from './storage/fs-watch.js';
+import { isHungDirectory } from './storage/fs-watch.js';
 import { TOOL_VERSION } from './version.js';
 
 /** Our own error for a foreign one whose cause is known, or null when it is a bug. */
@@ -55,7 +55,7 @@ export function writeCrashLog(
   // Written synchronously (the process may be about to end), so never into a state directory
   // whose mount this run already found not answering: that would hang the exit.
   const state = stateDir(env);
-  const dirs = fsWatchFor(state).isHung ? [tmpdir()] : [join(state, 'logs'), tmpdir()];
+  const dirs = isHungDirectory(state) ? [tmpdir()] : [join(state, 'logs'), tmpdir()];
   for (const dir of dirs) {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -41,11 +41,6 @@ export function endProcess(code: number): void {
     if (stuckCalls() > 0) process.kill(process.pid, 'SIGKILL');
     process.exit(code);
   };
-  if (callsWithinDeadline() === 0) finish();
-  const poll = setInterval(() => {
-    if (callsWithinDeadline() === 0) {
-      clearInterval(poll);
-      finish();
-    }
-  }, 20);
+  const poll = () => (callsWithinDeadline() === 0 ? finish() : setTimeout(poll, 20));
+  poll();
 }

@@ -167,6 +167,11 @@ export function fsWatchFor(root: string, timeouts?: StorageTimeouts): FsWatch {
   return watch;
 }
 
+/** Whether this run found the directory `root` not answering (without making a watch for it). */
+export function isHungDirectory(root: string): boolean {
+  return watches.get(root)?.isHung ?? false;
+}
+
 /**
  * Whether `path` (a local destination's root) is a directory; within its watch's deadline.
  * `operation` names what it is asked for, in the error of a mount that stopped answering.

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-PGPBV4WO.js";
+} from "./chunk-XIYBGJPS.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-WEI2NLP2.js";
+} from "./chunk-D3UGLWVH.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-CXWB43J6.js";
+} from "./chunk-KBDUWXPD.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-UU3PU7JJ.js");
+  const { runCli: run } = await import("./main-BS5VZ6Z2.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-24XO47X4.js");
+  const { runAction: run } = await import("./main-NQEAMICQ.js");
   return run(step);
 }
 

@@ -15,6 +15,7 @@ import {
   findServerBinaries,
   fsWatchFor,
   hasSecretParam,
+  isHungDirectory,
   isProcessAlive,
   isSecretParam,
   majorOfVersionNum,
@@ -36,7 +37,7 @@ import {
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-CXWB43J6.js";
+} from "./chunk-KBDUWXPD.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -6810,7 +6811,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-46XO57DB.js");
+  const docker = await import("./docker-TH2NG374.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
@@ -11856,7 +11857,7 @@ ${context}
 ` + (error instanceof Error ? error.stack ?? `${error.name}: ${error.message}` : String(error)) + "\n";
   const redacted = redactUrl(body);
   const state = stateDir(env);
-  const dirs = fsWatchFor(state).isHung ? [tmpdir11()] : [join21(state, "logs"), tmpdir11()];
+  const dirs = isHungDirectory(state) ? [tmpdir11()] : [join21(state, "logs"), tmpdir11()];
   for (const dir of dirs) {
     try {
       mkdirSync3(dir, { recursive: true, mode: 448 });

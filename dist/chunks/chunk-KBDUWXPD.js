@@ -5413,6 +5413,9 @@ function fsWatchFor(root, timeouts) {
   }
   return watch;
 }
+function isHungDirectory(root) {
+  return watches.get(root)?.isHung ?? false;
+}
 function directoryExists(path, operation = "list") {
   return fsWatchFor(path).run(
     "stat",
@@ -5450,13 +5453,8 @@ function endProcess(code) {
     if (stuckCalls() > 0) process.kill(process.pid, "SIGKILL");
     process.exit(code);
   };
-  if (callsWithinDeadline() === 0) finish();
-  const poll = setInterval(() => {
-    if (callsWithinDeadline() === 0) {
-      clearInterval(poll);
-      finish();
-    }
-  }, 20);
+  const poll = () => callsWithinDeadline() === 0 ? finish() : setTimeout(poll, 20);
+  poll();
 }
 
 // src/engines/teardown.ts
@@ -6596,6 +6594,7 @@ function restoreTuningArgs() {
 
 export {
   fsWatchFor,
+  isHungDirectory,
   directoryExists,
   isProcessAlive,
   endProcess,

@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-CXWB43J6.js";
+} from "./chunk-KBDUWXPD.js";
 import {
   ConfigError,
   JobFailedError,
