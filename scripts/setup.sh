@@ -2,7 +2,8 @@
 # Sets up a fresh Debian/Ubuntu machine for lms-backup: PostgreSQL server and client, the age
 # CLI, Docker (engine, compose, locally built PostgreSQL 15, 17 and 18 images, no registry
 # needed), zstd, Redis (server and tools), Chromium for the report test, bindfs (a FUSE mount
-# the storage fault tests freeze), npm dependencies and Node 24 (the action's runtime). Idempotent.
+# the storage fault tests freeze), strace (a test reads the sizes of pg_dump's writes), npm
+# dependencies and Node 24 (the action's runtime). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -13,7 +14,7 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
 say "system packages"
 need=()
-for pkg in postgresql-15 postgresql-client-15 age docker.io docker-compose debootstrap debian-archive-keyring chromium zstd redis-server redis-tools bindfs; do
+for pkg in postgresql-15 postgresql-client-15 age docker.io docker-compose debootstrap debian-archive-keyring chromium zstd redis-server redis-tools bindfs strace; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then

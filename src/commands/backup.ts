@@ -23,6 +23,7 @@ import type { PgConnection } from '../postgres/connection.js';
 import { type Compression, compressionLabel, planCompression, startPgDump } from '../postgres/dump.js';
 import { readGlobals, renderGlobalsSql } from '../postgres/globals.js';
 import { listSequences, takeInventory } from '../postgres/inventory.js';
+import { probeStdbuf } from '../postgres/output-buffer.js';
 import { describeTool, findAllTools, resolvePgTool, toolRecord } from '../postgres/tools.js';
 import type { RedisTarget } from '../redis/client.js';
 import { checkRowDrops, checkSizeAnomaly } from '../report/anomaly.js';
@@ -116,9 +117,10 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
   };
 
   const env = deps.env ?? process.env;
-  // The local pg_dump binaries and zstd answer --version while the server is asked who it is.
+  // The local pg_dump binaries, zstd and stdbuf answer while the server is asked who it is.
   if (!config.connection.via) findAllTools('pg_dump', env).catch(() => {});
   const zstdProbe = config.compression === 'auto' ? probeZstdBinary(env) : Promise.resolve(null);
+  const stdbufProbe = probeStdbuf(env);
   // Redis answers (and takes the password) before anything else is done.
   await checkParts(config);
   // The history needs no database: it is read while the server answers, and awaited before
@@ -139,6 +141,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
       ...(config.connection.via ? { via: config.connection.via } : {}),
     });
     await zstdProbe;
+    const stdbuf = await stdbufProbe;
     const plan = planCompression(config.compression, pgDump, env);
     const compression = plan.archive;
     logger.info(
@@ -176,7 +179,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const sequences = await listSequences(client);
     const dumpStarted = Date.now();
     let stagedDump: StagedObject | undefined;
-    const dump = startPgDump(pgDump, config.connection, { compression, snapshot });
+    const dump = startPgDump(pgDump, config.connection, { compression, snapshot, stdbuf });
     // pg_dump → [zstd] → SHA-256 → age → SHA-256 → the staged file, in one pass.
     const staging = stageObject({
       payload: dump,

@@ -4,6 +4,7 @@ import { ConfigError, PgToolFailedError } from '../errors.js';
 import { redactValue } from '../redact.js';
 import { type PgConnection, pgToolEnv } from './connection.js';
 import { spawnPgTool } from './exec.js';
+import { bufferedPrefix } from './output-buffer.js';
 import { describeTool, type ToolInfo } from './tools.js';
 
 /**
@@ -93,7 +94,13 @@ export interface DumpProcess {
 export function startPgDump(
   pgDump: ToolInfo,
   conn: PgConnection,
-  options: { compression: Compression; snapshot?: string; extraArgs?: string[] },
+  options: {
+    compression: Compression;
+    snapshot?: string;
+    extraArgs?: string[];
+    /** `stdbuf` (probeStdbuf): a pg_dump on this host writes its stdout in 1 MiB writes. */
+    stdbuf?: string | null;
+  },
 ): DumpProcess {
   const args = [
     '--format=custom',
@@ -102,7 +109,11 @@ export function startPgDump(
     ...(options.snapshot ? [`--snapshot=${options.snapshot}`] : []),
     ...(options.extraArgs ?? []),
   ];
-  const child = spawnPgTool(pgDump, args, { env: pgToolEnv(conn), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnPgTool(pgDump, args, {
+    env: pgToolEnv(conn),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.stdbuf ? { wrapper: bufferedPrefix(options.stdbuf) } : {}),
+  });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => {

@@ -115,6 +115,8 @@ export interface PgToolSpawnOptions {
   stdio: StdioOptions;
   /** Host files named in `args` that the tool reads: mounted read-only into a container. */
   files?: string[];
+  /** A command a tool on this host runs under (`stdbuf -o1M`: postgres/output-buffer.ts). */
+  wrapper?: string[];
 }
 
 /** The container's network: the host's, or a compose service's (compose mode: postgres/compose.ts). */
@@ -172,7 +174,10 @@ export function containerRunArgs(
  * for a container the host files among them are replaced by their mounted paths.
  */
 export function spawnPgTool(tool: ResolvedTool, args: string[], options: PgToolSpawnOptions): ChildProcess {
-  if (tool.image === undefined) return spawn(tool.path, args, { env: options.env, stdio: options.stdio });
+  if (tool.image === undefined) {
+    const [command, ...argv] = [...(options.wrapper ?? []), tool.path, ...args] as [string, ...string[]];
+    return spawn(command, argv, { env: options.env, stdio: options.stdio });
+  }
   const name = `lms-backup-tool-${randomBytes(6).toString('hex')}`;
   const remove = () => spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore', timeout: 15_000 });
   const teardown = registerTeardown(

@@ -8,6 +8,7 @@ import { generateIdentity } from '../../src/crypto/age.js';
 import { startLocalPostgres } from '../../src/engines/local.js';
 import type { ThrowawayPostgres } from '../../src/engines/types.js';
 import { MemoryLogger } from '../../src/log.js';
+import { probeStdbuf } from '../../src/postgres/output-buffer.js';
 import { findServerBinaries } from '../../src/postgres/tools.js';
 import { openStorage } from '../../src/storage/index.js';
 import { pgEnv, query, runCli, type SourceDb, startSourceDb, tempDir } from '../helpers/pg.js';
@@ -246,5 +247,75 @@ describe('pg_dump version check', () => {
     };
     expect(record.status).toBe('failure');
     expect(record.reason).toMatch(/cannot dump a PostgreSQL 17/);
+  });
+});
+
+describe("pg_dump's output buffer (stdbuf)", () => {
+  /**
+   * A pg_dump that is the real one under strace, which logs every write(2) of the archive to
+   * stdout: the sizes show the buffer the real pg_dump wrote with.
+   */
+  function tracedPgDump(): { bin: string; writes: () => number[] } {
+    const bin = mkdir();
+    const log = join(mkdir(), 'writes.log');
+    writeFileSync(
+      join(bin, 'pg_dump'),
+      `#!/bin/sh\nif [ "$1" = "--version" ]; then exec /usr/bin/pg_dump --version; fi\n` +
+        `exec strace -qq -e trace=write -e signal=none -o '${log}' /usr/bin/pg_dump "$@"\n`,
+    );
+    chmodSync(join(bin, 'pg_dump'), 0o755);
+    const writes = () =>
+      [...readFileSync(log, 'utf8').matchAll(/^write\(1, .* = (\d+)$/gm)].map((m) => Number(m[1]));
+    return { bin, writes };
+  }
+
+  async function backUp(env: NodeJS.ProcessEnv): Promise<{ writes: number[]; manifest: Manifest }> {
+    const traced = tracedPgDump();
+    const dir = mkdir();
+    const r = await runCli(['backup', '--to', dir, '--no-encryption'], {
+      ...pgEnv(src.conn),
+      PG_BINDIR: traced.bin,
+      ...env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    return { writes: traced.writes(), manifest: readManifest(dir) };
+  }
+
+  it('the real pg_dump writes its archive in 1 MiB writes, not the 4 KiB stdio gives a pipe; LMS_STDBUF=none turns it off', async () => {
+    const buffered = await backUp({});
+    const plain = await backUp({ LMS_STDBUF: 'none' });
+    const total = (writes: number[]) => writes.reduce((a, b) => a + b, 0);
+    // The same archive both ways (give or take its timestamps): some MiB of it.
+    expect(total(buffered.writes)).toBeGreaterThan(1024 * 1024);
+    expect(Math.abs(total(buffered.writes) - total(plain.writes))).toBeLessThan(1024);
+    const big = buffered.writes.filter((n) => n === 1024 * 1024).length;
+    expect(big).toBe(Math.floor(total(buffered.writes) / (1024 * 1024)));
+    expect(buffered.writes.length).toBeLessThanOrEqual(big + 3);
+    expect(Math.max(...plain.writes)).toBeLessThanOrEqual(4096);
+    expect(plain.writes.length).toBeGreaterThanOrEqual(total(plain.writes) / 4096);
+    // Both made the same complete backup.
+    expect(buffered.manifest.inventory).toEqual(plain.manifest.inventory);
+  });
+
+  it('a stdbuf that cannot run a program (its preload library missing) is passed over: the backup is made as before', async () => {
+    const bin = mkdir();
+    writeFileSync(
+      join(bin, 'stdbuf'),
+      `#!/bin/sh\necho "stdbuf: failed to find 'libstdbuf.so'" >&2\nexit 125\n`,
+    );
+    chmodSync(join(bin, 'stdbuf'), 0o755);
+    const run = await backUp({ LMS_STDBUF: join(bin, 'stdbuf') });
+    expect(Math.max(...run.writes)).toBeLessThanOrEqual(4096);
+    expect(run.manifest.inventory.tableCount).toBe(10);
+  });
+
+  it('probeStdbuf names the binary only when it runs a program with the buffer', async () => {
+    const broken = join(mkdir(), 'stdbuf');
+    writeFileSync(broken, '#!/bin/sh\nexit 125\n');
+    chmodSync(broken, 0o755);
+    expect(await probeStdbuf({ ...process.env, LMS_STDBUF: 'none' })).toBeNull();
+    expect(await probeStdbuf({ ...process.env, LMS_STDBUF: join(mkdir(), 'absent') })).toBeNull();
+    expect(await probeStdbuf({ ...process.env, LMS_STDBUF: broken })).toBeNull();
+    expect(await probeStdbuf({ ...process.env, LMS_STDBUF: '' })).toBe('stdbuf');
   });
 });

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-XIYBGJPS.js";
+} from "./chunk-GZFTYTAD.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-D3UGLWVH.js";
+} from "./chunk-CV633TCU.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-KBDUWXPD.js";
+} from "./chunk-M4TINRMH.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-BS5VZ6Z2.js");
+  const { runCli: run } = await import("./main-Z2BCEGV2.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-NQEAMICQ.js");
+  const { runAction: run } = await import("./main-ZSQ7WYXN.js");
   return run(step);
 }
 

@@ -6393,7 +6393,10 @@ function containerRunArgs(name, tool, args, options) {
   return [...dockerArgs, tool.image, ...mapped];
 }
 function spawnPgTool(tool, args, options) {
-  if (tool.image === void 0) return spawn2(tool.path, args, { env: options.env, stdio: options.stdio });
+  if (tool.image === void 0) {
+    const [command, ...argv] = [...options.wrapper ?? [], tool.path, ...args];
+    return spawn2(command, argv, { env: options.env, stdio: options.stdio });
+  }
   const name = `lms-backup-tool-${randomBytes3(6).toString("hex")}`;
   const remove = () => spawnSync2("docker", ["rm", "-f", name], { stdio: "ignore", timeout: 15e3 });
   const teardown = registerTeardown(

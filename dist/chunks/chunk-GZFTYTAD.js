@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-KBDUWXPD.js";
+} from "./chunk-M4TINRMH.js";
 import {
   ConfigError,
   JobFailedError,
