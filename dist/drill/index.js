@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   runAction
-} from "../chunks/chunk-6SJT43ZN.js";
+} from "../chunks/chunk-7B4UALAU.js";
 import "../chunks/chunk-ZTERMN2E.js";
 
 // src/entrypoints/drill.ts

@@ -434,11 +434,16 @@ async function storeEverywhere(
     const sidecar = bufferSource(sha256Sidecar(source.sha256, nameInDb(keys.dump)));
     const globalsSidecar = bufferSource(sha256Sidecar(globals.sha256, nameInDb(keys.globals)));
     // Every object and its sidecar, confirmed by each put, before any manifest is written.
+    // The three small ones at once (one round trip, not three); each call settles before the
+    // first failure, if any, is thrown: nothing of this backup is still being written after it.
     const putAll = async (dest: Storage, withDump: boolean) => {
       if (withDump) await dest.put(keys.dump, source);
-      await dest.put(keys.sidecar, sidecar);
-      await dest.put(keys.globals, globals);
-      await dest.put(keys.globalsSidecar, globalsSidecar);
+      const puts = await Promise.allSettled([
+        dest.put(keys.sidecar, sidecar),
+        dest.put(keys.globals, globals),
+        dest.put(keys.globalsSidecar, globalsSidecar),
+      ]);
+      for (const p of puts) if (p.status === 'rejected') throw p.reason;
       logger.info(`stored ${keys.dump} and ${keys.globals} in ${dest.display}`);
     };
     await putAll(first, false);

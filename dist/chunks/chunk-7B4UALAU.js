@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-Z2BCEGV2.js");
+  const { runCli: run } = await import("./main-SYJQJ2AY.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-ZSQ7WYXN.js");
+  const { runAction: run } = await import("./main-UIM2NRQB.js");
   return run(step);
 }
 

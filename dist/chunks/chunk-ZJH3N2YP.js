@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-M4TINRMH.js";
+} from "./chunk-O574QKYZ.js";
 import {
   ConfigError,
   JobFailedError,

@@ -14,12 +14,12 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-GZFTYTAD.js";
+} from "./chunk-ZJH3N2YP.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-M4TINRMH.js";
+} from "./chunk-O574QKYZ.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-O2CCYLNY.js";
 import "./chunk-ZTERMN2E.js";

@@ -6093,7 +6093,7 @@ function parseToolVersion(output) {
   return { version, major };
 }
 var numericDesc = (names) => names.filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
-function candidateBinDirs(env = process.env, host = realToolHost) {
+function candidateBinDirs(env = process.env, host = realToolHost, embedded = true) {
   const win = host.platform === "win32";
   const dirs = [];
   if (env.PG_BINDIR) dirs.push(env.PG_BINDIR);
@@ -6110,7 +6110,7 @@ function candidateBinDirs(env = process.env, host = realToolHost) {
   } else {
     dirs.push(...unixInstallDirs(host));
   }
-  if (host === realToolHost) dirs.push(...embeddedPostgresBinDirs());
+  if (embedded && host === realToolHost) dirs.push(...embeddedPostgresBinDirs());
   return [...new Set(dirs)];
 }
 function unixInstallDirs(host) {
@@ -6172,7 +6172,8 @@ async function findAllTools(tool, env = process.env, host = realToolHost) {
   const join2 = host.platform === "win32" ? win32.join : posix.join;
   const realpath = realpathOf(host);
   const files = [];
-  for (const dir of candidateBinDirs(env, host)) {
+  const server = tool === "initdb" || tool === "pg_ctl" || tool === "postgres";
+  for (const dir of candidateBinDirs(env, host, server)) {
     const path = join2(dir, toolFileName(tool, host.platform));
     if (!host.exists(path)) continue;
     const real = realpath(path);

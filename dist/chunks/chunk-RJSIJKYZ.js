@@ -37,7 +37,7 @@ import {
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-M4TINRMH.js";
+} from "./chunk-O574QKYZ.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -6245,9 +6245,12 @@ async function storeEverywhere(config, source, globals, encrypted, at, logger) {
     const globalsSidecar = bufferSource(sha256Sidecar(globals.sha256, nameInDb(keys.globals)));
     const putAll = async (dest, withDump) => {
       if (withDump) await dest.put(keys.dump, source);
-      await dest.put(keys.sidecar, sidecar);
-      await dest.put(keys.globals, globals);
-      await dest.put(keys.globalsSidecar, globalsSidecar);
+      const puts = await Promise.allSettled([
+        dest.put(keys.sidecar, sidecar),
+        dest.put(keys.globals, globals),
+        dest.put(keys.globalsSidecar, globalsSidecar)
+      ]);
+      for (const p of puts) if (p.status === "rejected") throw p.reason;
       logger.info(`stored ${keys.dump} and ${keys.globals} in ${dest.display}`);
     };
     await putAll(first, false);
@@ -6838,7 +6841,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-QSBB3LX2.js");
+  const docker = await import("./docker-2CM4JDPC.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];

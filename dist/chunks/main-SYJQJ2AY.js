@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-CV633TCU.js";
+} from "./chunk-RJSIJKYZ.js";
 import {
   connect,
   endProcess,
@@ -66,7 +66,7 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-M4TINRMH.js";
+} from "./chunk-O574QKYZ.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-YAIGI4MR.js";
 import {

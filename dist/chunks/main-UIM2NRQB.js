@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-GZFTYTAD.js";
+} from "./chunk-ZJH3N2YP.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-CV633TCU.js";
+} from "./chunk-RJSIJKYZ.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-M4TINRMH.js";
+} from "./chunk-O574QKYZ.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,
