@@ -120,7 +120,8 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
   // The local pg_dump binaries, zstd and stdbuf answer while the server is asked who it is.
   if (!config.connection.via) findAllTools('pg_dump', env).catch(() => {});
   const zstdProbe = config.compression === 'auto' ? probeZstdBinary(env) : Promise.resolve(null);
-  const stdbufProbe = probeStdbuf(env);
+  // A pg_dump in a compose service's container runs as its image has it (output-buffer.ts).
+  const stdbufProbe = config.connection.via ? Promise.resolve(null) : probeStdbuf(env);
   // Redis answers (and takes the password) before anything else is done.
   await checkParts(config);
   // The history needs no database: it is read while the server answers, and awaited before

@@ -3,7 +3,7 @@
  * pipe's st_blksize: 4 KiB. A 400 MB dump into a pipe is then some 90,000 write(2) calls, and
  * whatever reads the pipe (zstd, or Node) wakes for nearly every one: on a 2-core runner,
  * where the database server's COPY already takes one core, that is CPU the dump pipeline
- * does not have (the bench measured 0.5-0.8 s of it on a 363 MB archive).
+ * does not have (the bench's `LMS_STDBUF=none` row: about 0.9 s of CPU on a 363 MB archive).
  *
  * coreutils' `stdbuf -o1M` gives pg_dump's stdout a 1 MiB buffer (its libstdbuf, preloaded,
  * calls setvbuf before pg_dump's main): the same bytes in 1 MiB writes. It is used when a

@@ -5986,7 +5986,7 @@ async function runBackup(config, deps) {
   if (!config.connection.via) findAllTools("pg_dump", env).catch(() => {
   });
   const zstdProbe = config.compression === "auto" ? probeZstdBinary(env) : Promise.resolve(null);
-  const stdbufProbe = probeStdbuf(env);
+  const stdbufProbe = config.connection.via ? Promise.resolve(null) : probeStdbuf(env);
   await checkParts(config);
   const historyPromise = readHistory(config);
   historyPromise.catch(() => {

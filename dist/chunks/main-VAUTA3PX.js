@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-RJSIJKYZ.js";
+} from "./chunk-YKWL3TBG.js";
 import {
   dockerRunId,
   endProcess,

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-SYJQJ2AY.js");
+  const { runCli: run } = await import("./main-RUK66IBZ.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-UIM2NRQB.js");
+  const { runAction: run } = await import("./main-VAUTA3PX.js");
   return run(step);
 }
 

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-RJSIJKYZ.js";
+} from "./chunk-YKWL3TBG.js";
 import {
   connect,
   endProcess,
