@@ -22,7 +22,7 @@ import { resolveCompose } from '../postgres/compose.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { type Compression, compressionLabel, planCompression, startPgDump } from '../postgres/dump.js';
 import { readGlobals, renderGlobalsSql } from '../postgres/globals.js';
-import { listSequences, takeInventory } from '../postgres/inventory.js';
+import { countBesideDump, listSequences, takeInventory } from '../postgres/inventory.js';
 import { probeStdbuf } from '../postgres/output-buffer.js';
 import { describeTool, findAllTools, resolvePgTool, toolRecord } from '../postgres/tools.js';
 import type { RedisTarget } from '../redis/client.js';
@@ -173,6 +173,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const snap = await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
     const snapshot = snap.rows[0]!.s;
     const snapshotAt = now();
+    await countBesideDump(client, server.versionNum);
 
     // Sequences are not transactional: no snapshot holds their values, and pg_dump reads them
     // whenever it gets to them. Read here, before pg_dump starts, a sequence's value in the

@@ -20,3 +20,27 @@ export function dockerRunId(env: NodeJS.ProcessEnv = process.env): string {
   generatedRunId ??= `local-${process.pid}-${randomBytes(4).toString('hex')}`;
   return generatedRunId;
 }
+
+/**
+ * How every `docker run` of a tool or sidecar of ours begins (a pg tool, a compose sidecar): the
+ * container is removed when it ends, carries our labels (a killed run's leftovers are swept by
+ * them) and has no log driver. With the engine's default (json-file) the daemon copies all the
+ * container writes, a whole dump unencrypted, into a JSON log file on its disk until `--rm`
+ * removes it; on the bench database that copy made a container's pg_dump 4x slower than the same
+ * pg_dump on the host (16.5 s against 3.9 s for a 334 MB archive). `docker run` attached still
+ * streams stdout and stderr without one.
+ */
+export function toolRunArgs(name: string): string[] {
+  return [
+    'run',
+    '--rm',
+    '--name',
+    name,
+    '--label',
+    `${THROWAWAY_LABEL}=true`,
+    '--label',
+    `${RUN_ID_LABEL}=${dockerRunId()}`,
+    '--log-driver',
+    'none',
+  ];
+}

@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_proces
 import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
-import { dockerRunId, RUN_ID_LABEL, THROWAWAY_LABEL } from '../engines/labels.js';
+import { toolRunArgs } from '../engines/labels.js';
 import { registerTeardown } from '../engines/teardown.js';
 import { ConfigError, JobFailedError, PgUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -228,15 +228,8 @@ export function sidecarArgs(
   extra: string[] = [],
 ): string[] {
   return [
-    'run',
-    '--rm',
+    ...toolRunArgs(name),
     '-i',
-    '--name',
-    name,
-    '--label',
-    `${THROWAWAY_LABEL}=true`,
-    '--label',
-    `${RUN_ID_LABEL}=${dockerRunId()}`,
     '--network',
     `container:${route.container}`,
     ...[...envNames].sort().flatMap((n) => ['-e', n]),

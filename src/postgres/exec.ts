@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, type StdioOptions, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
-import { dockerRunId, RUN_ID_LABEL, THROWAWAY_LABEL } from '../engines/labels.js';
+import { toolRunArgs } from '../engines/labels.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { Logger } from '../log.js';
 import { parseToolVersion, type ResolvedTool, type ToolInfo } from './tools.js';
@@ -136,14 +136,7 @@ export function containerRunArgs(
   options: Pick<PgToolSpawnOptions, 'env' | 'files'>,
 ): string[] {
   const dockerArgs = [
-    'run',
-    '--rm',
-    '--name',
-    name,
-    '--label',
-    `${THROWAWAY_LABEL}=true`,
-    '--label',
-    `${RUN_ID_LABEL}=${dockerRunId()}`,
+    ...toolRunArgs(name),
     // The source or target is wherever this host reaches it (localhost included); in compose
     // mode, the service's own network namespace (its 127.0.0.1 is the database).
     '--network',

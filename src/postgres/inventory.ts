@@ -52,6 +52,18 @@ export async function countRows(client: pg.Client, schema: string, name: string)
   return Number(r.rows[0]!.n);
 }
 
+/**
+ * Keeps the counts of this transaction cheap for a server that dumps at the same time: no
+ * parallel workers (on a small runner they take the cores pg_dump's COPY and its compression
+ * need; the counts, cheaper than the COPY, end before the dump either way) and no JIT
+ * (compiling a large table's count costs more CPU than it saves). For the transaction only
+ * (SET LOCAL); `jit` exists from PostgreSQL 11.
+ */
+export async function countBesideDump(client: pg.Client, serverVersionNum: number): Promise<void> {
+  await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
+  if (serverVersionNum >= 110000) await client.query('SET LOCAL jit = off');
+}
+
 export async function listExtensions(client: pg.Client): Promise<ExtensionInventory[]> {
   const r = await client.query<ExtensionInventory>(
     'SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY extname',

@@ -8,6 +8,8 @@ import { generateIdentity } from '../../src/crypto/age.js';
 import { startLocalPostgres } from '../../src/engines/local.js';
 import type { ThrowawayPostgres } from '../../src/engines/types.js';
 import { MemoryLogger } from '../../src/log.js';
+import { connect, serverInfo } from '../../src/postgres/client.js';
+import { countBesideDump } from '../../src/postgres/inventory.js';
 import { probeStdbuf } from '../../src/postgres/output-buffer.js';
 import { findServerBinaries } from '../../src/postgres/tools.js';
 import { openStorage } from '../../src/storage/index.js';
@@ -317,5 +319,33 @@ describe("pg_dump's output buffer (stdbuf)", () => {
     expect(await probeStdbuf({ ...process.env, LMS_STDBUF: join(mkdir(), 'absent') })).toBeNull();
     expect(await probeStdbuf({ ...process.env, LMS_STDBUF: broken })).toBeNull();
     expect(await probeStdbuf({ ...process.env, LMS_STDBUF: '' })).toBe('stdbuf');
+  });
+});
+
+describe('the counts beside the dump', () => {
+  it('run without parallel workers or JIT in the dump transaction, and only there', async () => {
+    const client = await connect(src.conn);
+    try {
+      // A planner that would give any table's count parallel workers, and JIT it.
+      await client.query('SET parallel_setup_cost = 0');
+      await client.query('SET parallel_tuple_cost = 0');
+      await client.query('SET min_parallel_table_scan_size = 0');
+      await client.query('SET jit = on');
+      const plan = async () =>
+        (await client.query<{ 'QUERY PLAN': string }>('EXPLAIN SELECT count(*) FROM audit_log')).rows
+          .map((r) => r['QUERY PLAN'])
+          .join('\n');
+      const jit = async () => (await client.query<{ jit: string }>('SHOW jit')).rows[0]!.jit;
+      expect(await plan()).toMatch(/Gather/);
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      await countBesideDump(client, (await serverInfo(client)).versionNum);
+      expect(await plan()).not.toMatch(/Gather|Parallel/);
+      expect(await jit()).toBe('off');
+      await client.query('COMMIT');
+      expect(await plan()).toMatch(/Gather/);
+      expect(await jit()).toBe('on');
+    } finally {
+      await client.end();
+    }
   });
 });

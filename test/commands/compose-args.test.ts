@@ -77,17 +77,19 @@ describe('compose argv', () => {
     );
   });
 
-  it('a sidecar joins the service container network and gets PG* variables by name only', () => {
+  it('a sidecar joins the service container network, keeps no log and gets PG* variables by name only', () => {
     expect(sidecarArgs({ container: 'abc123' }, 'lms-backup-x', ['PGUSER', 'PGPASSWORD'])).toEqual([
       'run',
       '--rm',
-      '-i',
       '--name',
       'lms-backup-x',
       '--label',
       'lms-backup.throwaway=true',
       '--label',
       expect.stringMatching(/^lms-backup\.run-id=/),
+      '--log-driver',
+      'none',
+      '-i',
       '--network',
       'container:abc123',
       '-e',

@@ -219,6 +219,8 @@ describe('a pg tool in a container', () => {
     );
     expect(args.join(' ')).not.toContain('hunter2-secret');
     expect(args).toEqual(expect.arrayContaining(['--network', 'host', '--entrypoint', 'pg_restore']));
+    // The engine keeps no log of what the tool writes (a dump's bytes, for pg_dump).
+    expect(args.join(' ')).toContain(' --log-driver none ');
     const envs = args.flatMap((a, i) => (a === '-e' ? [args[i + 1]] : []));
     expect(envs).toEqual(['PGHOST', 'PGPASSWORD', 'PGUSER']);
     const mounts = args.flatMap((a, i) => (a === '-v' ? [args[i + 1]] : []));

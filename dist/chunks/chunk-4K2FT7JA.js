@@ -5576,6 +5576,20 @@ function dockerRunId(env = process.env) {
   generatedRunId ??= `local-${process.pid}-${randomBytes(4).toString("hex")}`;
   return generatedRunId;
 }
+function toolRunArgs(name) {
+  return [
+    "run",
+    "--rm",
+    "--name",
+    name,
+    "--label",
+    `${THROWAWAY_LABEL}=true`,
+    "--label",
+    `${RUN_ID_LABEL}=${dockerRunId()}`,
+    "--log-driver",
+    "none"
+  ];
+}
 
 // src/postgres/exec.ts
 import { execFile as execFile3, spawn as spawn2, spawnSync as spawnSync2 } from "node:child_process";
@@ -5800,15 +5814,8 @@ async function chooseService(project, given, env, inputName = "compose-service")
 }
 function sidecarArgs(route, name, envNames, extra = []) {
   return [
-    "run",
-    "--rm",
+    ...toolRunArgs(name),
     "-i",
-    "--name",
-    name,
-    "--label",
-    `${THROWAWAY_LABEL}=true`,
-    "--label",
-    `${RUN_ID_LABEL}=${dockerRunId()}`,
     "--network",
     `container:${route.container}`,
     ...[...envNames].sort().flatMap((n) => ["-e", n]),
@@ -6362,14 +6369,7 @@ function networkOf(tool) {
 }
 function containerRunArgs(name, tool, args, options) {
   const dockerArgs = [
-    "run",
-    "--rm",
-    "--name",
-    name,
-    "--label",
-    `${THROWAWAY_LABEL}=true`,
-    "--label",
-    `${RUN_ID_LABEL}=${dockerRunId()}`,
+    ...toolRunArgs(name),
     // The source or target is wherever this host reaches it (localhost included); in compose
     // mode, the service's own network namespace (its 127.0.0.1 is the database).
     "--network",

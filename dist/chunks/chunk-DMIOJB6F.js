@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-O574QKYZ.js";
+} from "./chunk-4K2FT7JA.js";
 import {
   ConfigError,
   JobFailedError,

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-ZJH3N2YP.js";
+} from "./chunk-DMIOJB6F.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-YKWL3TBG.js";
+} from "./chunk-2LSPEKB6.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-O574QKYZ.js";
+} from "./chunk-4K2FT7JA.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

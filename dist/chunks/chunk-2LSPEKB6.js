@@ -37,7 +37,7 @@ import {
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-O574QKYZ.js";
+} from "./chunk-4K2FT7JA.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -5681,6 +5681,10 @@ async function countRows(client, schema, name) {
   );
   return Number(r.rows[0].n);
 }
+async function countBesideDump(client, serverVersionNum) {
+  await client.query("SET LOCAL max_parallel_workers_per_gather = 0");
+  if (serverVersionNum >= 11e4) await client.query("SET LOCAL jit = off");
+}
 async function listExtensions(client) {
   const r = await client.query(
     "SELECT extname AS name, extversion AS version FROM pg_extension ORDER BY extname"
@@ -6027,6 +6031,7 @@ async function runBackup(config, deps) {
     const snap = await client.query("SELECT pg_export_snapshot() AS s");
     const snapshot = snap.rows[0].s;
     const snapshotAt = now();
+    await countBesideDump(client, server.versionNum);
     const sequences = await listSequences(client);
     const dumpStarted = Date.now();
     let stagedDump;
@@ -6841,7 +6846,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-2CM4JDPC.js");
+  const docker = await import("./docker-EOCKNA3E.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
