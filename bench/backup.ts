@@ -59,6 +59,9 @@ export async function startBenchDb(minBytes = 512 * 1024 * 1024): Promise<BenchD
   const client = await connect(conn);
   // Scale 1 adds about 3 MiB of tables and indexes; aim a little over the minimum.
   await seedLms(client, Math.ceil(minBytes / (2.7 * 1024 * 1024)));
+  // As autovacuum keeps a live database: hint bits set and the visibility map current, so no
+  // run pays for the first scan of freshly loaded rows and no autovacuum starts mid-bench.
+  await client.query('VACUUM (ANALYZE)');
   const r = await client.query<{ b: string }>('SELECT pg_database_size(current_database()) AS b');
   await client.end();
   const env = {
@@ -144,6 +147,8 @@ export async function benchBackup(opts: { runs?: number; db?: BenchDb } = {}): P
     const UNBUFFERED = 'the same with LMS_STDBUF=none (pg_dump writes 4 KiB at a time into the pipe)';
     const GZ = 'lms-backup --compression gzip:1 (pg_dump 15 native)';
     const PG17 = 'lms-backup --compression zstd:1 (pg_dump 17 native, in a container)';
+    const PG17AUTO = 'lms-backup default, pg_dump 17 in a container (its archive through a FIFO)';
+    const PG17STDOUT = 'the same with LMS_DUMP_FIFO=none (through the container stdout)';
     // The parallel directory format: one worker (and one backend) per core, a file per table.
     const jobs = availableParallelism();
     const FD0 = `pg_dump -Fd -Z0 -j${jobs} -f dir`;
@@ -160,10 +165,12 @@ export async function benchBackup(opts: { runs?: number; db?: BenchDb } = {}): P
     };
     const pg17 = await containerTool('pg_dump', 17, {});
     if (pg17.tool) {
-      variants[PG17] = lms(PG17, ['--recipient', recipient, '--compression', 'zstd:1'], {
-        ...db.env,
-        LMS_PG_TOOLS: 'container',
-        LMS_PG_TOOL_IMAGE: pg17.tool.image,
+      const inContainer = { ...db.env, LMS_PG_TOOLS: 'container', LMS_PG_TOOL_IMAGE: pg17.tool.image };
+      variants[PG17] = lms(PG17, ['--recipient', recipient, '--compression', 'zstd:1'], inContainer);
+      variants[PG17AUTO] = lms(PG17AUTO, ['--recipient', recipient], inContainer);
+      variants[PG17STDOUT] = lms(PG17STDOUT, ['--recipient', recipient], {
+        ...inContainer,
+        LMS_DUMP_FIFO: 'none',
       });
     }
     const stolen = stolenShare();
@@ -219,6 +226,11 @@ export async function benchBackup(opts: { runs?: number; db?: BenchDb } = {}): P
           ? `, **${fmt(rss(OURS24), 0)} MiB** on Node 24 (${verdict(rss(OURS24), 150)}; its binary alone is some 20 MiB more, and the buffers a stream reads are freed only when V8 collects, which it lets wait for tens of MiB of them)`
           : ''
       }`,
+      ...(pg17.tool
+        ? [
+            `- a container's pg_dump (17) into a FIFO of this host: **${fmt(med(PG17AUTO) / med(OURS))}x** the host pg_dump's backup; through the container's stdout (LMS_DUMP_FIFO=none) ${fmt(med(PG17STDOUT) / med(OURS))}x`,
+          ]
+        : []),
       `- throughput: **${fmt(dataBytes / 1e6 / med(OURS), 0)} MB/s** of table data${pg17.tool ? '' : `; no pg_dump 17 row: ${pg17.tried.join('; ')}`}`,
       '- peak RSS is the largest process in the run (GNU time %M): for lms-backup, the Node process or a child',
       '',

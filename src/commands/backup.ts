@@ -21,6 +21,7 @@ import { connect, type PgClient, quoteIdent, serverInfo } from '../postgres/clie
 import { resolveCompose } from '../postgres/compose.js';
 import type { PgConnection } from '../postgres/connection.js';
 import { type Compression, compressionLabel, planCompression, startPgDump } from '../postgres/dump.js';
+import { engineSharesHost } from '../postgres/exec.js';
 import { readGlobals, renderGlobalsSql } from '../postgres/globals.js';
 import { countBesideDump, listSequences, takeInventory } from '../postgres/inventory.js';
 import { probeStdbuf } from '../postgres/output-buffer.js';
@@ -143,6 +144,8 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     });
     await zstdProbe;
     const stdbuf = await stdbufProbe;
+    // A container's pg_dump writes into a FIFO of this host where the engine shares it (output-fifo.ts).
+    const fifo = pgDump.image !== undefined && (await engineSharesHost(env));
     const plan = planCompression(config.compression, pgDump, env);
     const compression = plan.archive;
     logger.info(
@@ -181,7 +184,7 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     const sequences = await listSequences(client);
     const dumpStarted = Date.now();
     let stagedDump: StagedObject | undefined;
-    const dump = startPgDump(pgDump, config.connection, { compression, snapshot, stdbuf });
+    const dump = startPgDump(pgDump, config.connection, { compression, snapshot, stdbuf, fifo });
     // pg_dump → [zstd] → SHA-256 → age → SHA-256 → the staged file, in one pass.
     const staging = stageObject({
       payload: dump,

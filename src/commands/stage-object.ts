@@ -25,7 +25,9 @@ export type ObjectEncryption = { mode: 'age'; recipients: string[]; passphrase?:
 
 /** Where the payload comes from: a stream and, for a process, its exit and a way to stop it. */
 export interface PayloadSource {
-  stdout: Readable;
+  readonly stdout: Readable;
+  /** A FIFO the payload comes out of: zstd reads it there itself, and `stdout` is left unread. */
+  fifo?: string;
   /** Resolves when the producer finished cleanly (pg_dump exited 0); rejects otherwise. */
   done?: Promise<void>;
   kill?: () => void;
@@ -91,7 +93,7 @@ export function stageObject(options: StageObjectOptions): StagingObject {
   }
   const { payload } = options;
   const compressor = options.compression
-    ? startZstdCompress(options.compression.engine, payload.stdout, options.compression.level)
+    ? startZstdCompress(options.compression.engine, payload.fifo ?? payload.stdout, options.compression.level)
     : undefined;
   const source = compressor ? compressor.stdout : payload.stdout;
   const stopAll = () => {

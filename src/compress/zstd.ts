@@ -10,6 +10,7 @@
  * own compression (`compressionFor` in src/postgres/dump.ts decides).
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
@@ -178,9 +179,19 @@ export function compressThreads(cores = availableParallelism()): number {
 
 /**
  * Compresses `input` (a child's stdout: handed to zstd as its stdin, a kernel pipe Node never
- * copies; or any readable, written through Node) with `level`.
+ * copies; a FIFO's path, which zstd opens itself; or any readable, written through Node) with
+ * `level`.
  */
-export function startZstdCompress(engine: ZstdEngine, input: Readable, level: number): ZstdProcess {
+export function startZstdCompress(engine: ZstdEngine, input: Readable | string, level: number): ZstdProcess {
+  if (typeof input === 'string') {
+    if (engine.kind === 'binary') {
+      const child = spawn(engine.path, [...levelArgs(level), `-T${compressThreads()}`, '--', input], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      return fromChild(child, `zstd -${level}`);
+    }
+    input = createReadStream(input, { highWaterMark: 1024 * 1024 });
+  }
   if (engine.kind === 'binary') {
     const fd = (input as Readable & { _handle?: { fd?: number } })._handle?.fd;
     const direct = typeof fd === 'number' && fd >= 0;

@@ -5,6 +5,7 @@ import { redactValue } from '../redact.js';
 import { type PgConnection, pgToolEnv } from './connection.js';
 import { spawnPgTool } from './exec.js';
 import { bufferedPrefix } from './output-buffer.js';
+import { createOutputFifo } from './output-fifo.js';
 import { describeTool, type ToolInfo } from './tools.js';
 
 /**
@@ -81,7 +82,10 @@ export function compressArg(c: Compression, pgDump: ToolInfo): string {
 }
 
 export interface DumpProcess {
-  stdout: Readable;
+  /** The archive (from a FIFO: opened on first use; read this or `fifo`, never both). */
+  readonly stdout: Readable;
+  /** The FIFO the archive comes out of, for a reader that opens it itself (a container's pg_dump). */
+  fifo?: string;
   /** Resolves when pg_dump exited 0; rejects with PgToolFailedError (stderr tail) otherwise. */
   done: Promise<void>;
   kill(): void;
@@ -100,20 +104,31 @@ export function startPgDump(
     extraArgs?: string[];
     /** `stdbuf` (probeStdbuf): a pg_dump on this host writes its stdout in 1 MiB writes. */
     stdbuf?: string | null;
+    /**
+     * A pg_dump in a container writes into a FIFO of this host (engineSharesHost said the
+     * engine shares it: postgres/output-fifo.ts). pg_dump 10 and later (`--no-sync`).
+     */
+    fifo?: boolean;
   },
 ): DumpProcess {
+  const fifo = options.fifo && pgDump.image !== undefined && pgDump.major >= 10 ? createOutputFifo() : null;
   const args = [
     '--format=custom',
     compressArg(options.compression, pgDump),
     '--no-password',
     ...(options.snapshot ? [`--snapshot=${options.snapshot}`] : []),
+    // Into a FIFO: pg_dump would fsync its output file, and a FIFO cannot be (EINVAL).
+    ...(fifo ? ['--no-sync', `--file=${fifo.path}`] : []),
     ...(options.extraArgs ?? []),
   ];
   const child = spawnPgTool(pgDump, args, {
     env: pgToolEnv(conn),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fifo ? 'ignore' : 'pipe', 'pipe'],
     ...(options.stdbuf ? { wrapper: bufferedPrefix(options.stdbuf) } : {}),
+    ...(fifo ? { writable: [fifo.dir] } : {}),
   });
+  // However the container ends (or if it never starts), a reader waiting for its writer is let go.
+  if (fifo) child.once('close', () => fifo.release());
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => {
@@ -135,11 +150,27 @@ export function startPgDump(
         new PgToolFailedError(
           `pg_dump ${how}${text.trim() ? `: ${text.trim().split('\n').slice(-5).join(' | ')}` : ''}`,
           {
-            hint: 'nothing was kept from this run; fix the cause above and run the backup again',
+            hint:
+              fifo && text.includes(fifo.path)
+                ? `the container could not write into this host's FIFO (${fifo.path}: a rootless or user-namespaced engine maps its user elsewhere); nothing was kept: set LMS_DUMP_FIFO=none to have it write to its stdout instead`
+                : 'nothing was kept from this run; fix the cause above and run the backup again',
           },
         ),
       );
     });
   });
-  return { stdout: child.stdout!, done, kill: () => child.kill('SIGTERM') };
+  const kill = () => {
+    child.kill('SIGTERM');
+  };
+  if (!fifo) return { stdout: child.stdout!, done, kill };
+  let stream: Readable | undefined;
+  return {
+    get stdout() {
+      stream ??= fifo.stream();
+      return stream;
+    },
+    fifo: fifo.path,
+    done,
+    kill,
+  };
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, type StdioOptions, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { toolRunArgs } from '../engines/labels.js';
 import { registerTeardown } from '../engines/teardown.js';
@@ -11,7 +12,9 @@ import { parseToolVersion, type ResolvedTool, type ToolInfo } from './tools.js';
  * of an image runs in `docker run --rm --network host` with its stdout and stderr streamed
  * back, the PG* connection variables passed by name only (`-e PGPASSWORD` takes the value
  * from the docker CLI's own environment, so no secret reaches any argv), host files the tool
- * reads mounted read-only, and a Unix socket directory mounted when the host is one.
+ * reads mounted read-only, and a Unix socket directory mounted when the host is one. A
+ * container's pg_dump writes its archive into a FIFO of this host instead of its stdout where
+ * the engine shares this host (postgres/output-fifo.ts).
  */
 
 /** The images tried for a tool of `major`: the configured image (or template), else ours, then the official one. */
@@ -48,6 +51,28 @@ export async function dockerCliProblem(env: NodeJS.ProcessEnv = process.env): Pr
   const r = await docker(['version', '--format', '{{.Server.Version}}'], env, 15_000);
   if (r.code === 0 && r.stdout.trim()) return undefined;
   return `no Docker engine answers (${lastLine(r.stderr) || `docker version exited with ${r.code}`})`;
+}
+
+const sharesHost = new Map<string, Promise<boolean>>();
+
+/**
+ * Whether the Docker engine runs on this host's kernel and files, so that a FIFO of this host
+ * mounted into a container joins the two (postgres/output-fifo.ts): Linux, and an engine that
+ * names itself as this host does (`docker info`'s Name). Docker Desktop's engine is its VM
+ * ("docker-desktop"); a remote engine, or the runner's engine seen from a job container, has
+ * another name. False on any doubt, and with LMS_DUMP_FIFO=none; asked once per engine.
+ */
+export function engineSharesHost(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  if (process.platform !== 'linux' || env.LMS_DUMP_FIFO === 'none') return Promise.resolve(false);
+  const key = `${env.DOCKER_HOST ?? ''}\0${env.DOCKER_CONTEXT ?? ''}`;
+  let answer = sharesHost.get(key);
+  if (!answer) {
+    answer = docker(['info', '--format', '{{.Name}}'], env, 15_000).then(
+      (r) => r.code === 0 && r.stdout.trim() === hostname(),
+    );
+    sharesHost.set(key, answer);
+  }
+  return answer;
 }
 
 const probed = new Map<string, ToolInfo | null>();
@@ -117,6 +142,8 @@ export interface PgToolSpawnOptions {
   files?: string[];
   /** A command a tool on this host runs under (`stdbuf -o1M`: postgres/output-buffer.ts). */
   wrapper?: string[];
+  /** Host directories the tool writes into (a dump's FIFO): mounted read-write at the same path. */
+  writable?: string[];
 }
 
 /** The container's network: the host's, or a compose service's (compose mode: postgres/compose.ts). */
@@ -133,7 +160,7 @@ export function containerRunArgs(
   name: string,
   tool: ResolvedTool & { image: string },
   args: string[],
-  options: Pick<PgToolSpawnOptions, 'env' | 'files'>,
+  options: Pick<PgToolSpawnOptions, 'env' | 'files' | 'writable'>,
 ): string[] {
   const dockerArgs = [
     ...toolRunArgs(name),
@@ -153,6 +180,7 @@ export function containerRunArgs(
   }
   const pgHost = options.env.PGHOST;
   if (pgHost?.startsWith('/')) dockerArgs.push('-v', `${pgHost}:${pgHost}`);
+  for (const dir of options.writable ?? []) dockerArgs.push('-v', `${dir}:${dir}`);
   const mapped = [...args];
   (options.files ?? []).forEach((file, i) => {
     const inside = `/backup/${i}-${basename(file)}`;

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-DMIOJB6F.js";
+} from "./chunk-2STSN2BN.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-2LSPEKB6.js";
+} from "./chunk-5C2FO367.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-4K2FT7JA.js";
+} from "./chunk-BG6QRBDY.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

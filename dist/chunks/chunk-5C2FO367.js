@@ -11,6 +11,7 @@ import {
   describeConnection,
   describeTool,
   directoryExists,
+  engineSharesHost,
   findAllTools,
   findServerBinaries,
   fsWatchFor,
@@ -37,7 +38,7 @@ import {
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-4K2FT7JA.js";
+} from "./chunk-BG6QRBDY.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -1413,9 +1414,9 @@ var TOOL_VERSION = "0.1.0";
 
 // src/commands/backup.ts
 import { createHash as createHash9 } from "node:crypto";
-import { createReadStream as createReadStream5 } from "node:fs";
-import { tmpdir as tmpdir3 } from "node:os";
-import { join as join11 } from "node:path";
+import { createReadStream as createReadStream7 } from "node:fs";
+import { tmpdir as tmpdir4 } from "node:os";
+import { join as join12 } from "node:path";
 import { Readable as Readable5 } from "node:stream";
 import { pipeline as pipeline8 } from "node:stream/promises";
 
@@ -2061,6 +2062,7 @@ function damagedReason(e) {
 
 // src/compress/zstd.ts
 import { execFile, spawn, spawnSync } from "node:child_process";
+import { createReadStream } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Readable } from "node:stream";
 import * as zlib from "node:zlib";
@@ -2161,6 +2163,15 @@ function compressThreads(cores = availableParallelism()) {
   return cores <= 2 ? 1 : 0;
 }
 function startZstdCompress(engine, input, level) {
+  if (typeof input === "string") {
+    if (engine.kind === "binary") {
+      const child = spawn(engine.path, [...levelArgs(level), `-T${compressThreads()}`, "--", input], {
+        stdio: ["ignore", "pipe", "pipe"]
+      });
+      return fromChild(child, `zstd -${level}`);
+    }
+    input = createReadStream(input, { highWaterMark: 1024 * 1024 });
+  }
   if (engine.kind === "binary") {
     const fd = input._handle?.fd;
     const direct2 = typeof fd === "number" && fd >= 0;
@@ -3841,7 +3852,7 @@ function emptySummary(roots, excludes) {
 
 // src/files/extract.ts
 import { createHash as createHash7 } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { createReadStream as createReadStream2, existsSync } from "node:fs";
 import {
   chmod,
   lchown,
@@ -4023,7 +4034,7 @@ async function compareTree(dir, index) {
     if (type !== "symlink" && mode !== e.mode)
       problems.push(`${e.path}: mode ${mode} on disk; the index says ${e.mode}`);
     if (type === "file") {
-      const got = await hashBody(createReadStream(p, { highWaterMark: 1 << 20 }));
+      const got = await hashBody(createReadStream2(p, { highWaterMark: 1 << 20 }));
       if (got.sha256 !== e.sha256)
         problems.push(`${e.path}: SHA-256 ${got.sha256} on disk; the index says ${e.sha256}`);
       else filesOk++;
@@ -4033,7 +4044,7 @@ async function compareTree(dir, index) {
 }
 
 // src/parts/object.ts
-import { createReadStream as createReadStream3, createWriteStream, rmSync as rmSync2 } from "node:fs";
+import { createReadStream as createReadStream4, createWriteStream, rmSync as rmSync2 } from "node:fs";
 import { join as join7 } from "node:path";
 import { pipeline as pipeline5 } from "node:stream/promises";
 
@@ -4059,7 +4070,7 @@ function stageObject(options) {
     stages.push(createAgeEncryptStream(passphrase ? { passphrase } : { recipients }));
   }
   const { payload } = options;
-  const compressor = options.compression ? startZstdCompress(options.compression.engine, payload.stdout, options.compression.level) : void 0;
+  const compressor = options.compression ? startZstdCompress(options.compression.engine, payload.fifo ?? payload.stdout, options.compression.level) : void 0;
   const source = compressor ? compressor.stdout : payload.stdout;
   const stopAll = () => {
     payload.kill?.();
@@ -4106,7 +4117,7 @@ function stageObject(options) {
 }
 
 // src/storage/local.ts
-import { createReadStream as createReadStream2, constants as fsConstants } from "node:fs";
+import { createReadStream as createReadStream3, constants as fsConstants } from "node:fs";
 import { link, mkdir as mkdir4, open as open6, readdir as readdir5, rename as rename2, stat as stat3, unlink as unlink2 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname4, join as join6, resolve as resolve4, sep as sep2 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
@@ -4225,7 +4236,7 @@ var LocalStorage = class {
     if (src.dev !== parent.dev || !src.isFile()) return void 0;
     const untouched = source.witness !== void 0 && source.witness.size === BigInt(source.size) && matchesWitness(await io("stat", () => stat3(sourcePath, { bigint: true })), source.witness);
     if (!untouched) {
-      const actual = await hashStream(this.watch.guardRead(createReadStream2(sourcePath), key));
+      const actual = await hashStream(this.watch.guardRead(createReadStream3(sourcePath), key));
       if (actual.size !== source.size || actual.sha256 !== source.sha256) {
         throw integrityError(this.display, key, source, actual, "source file for");
       }
@@ -4929,7 +4940,7 @@ async function stagePart(role, input, before, encryption, stagingDir) {
     return {
       role,
       source: {
-        open: () => watch.guardRead(createReadStream3(path2), path2),
+        open: () => watch.guardRead(createReadStream4(path2), path2),
         size: staged.bytes,
         sha256: staged.sha256,
         path: path2,
@@ -5001,7 +5012,7 @@ async function downloadPart(storage, obj, work, logger) {
 }
 function openPlain(file, manifest, keys) {
   const plain = new Sha256Meter();
-  const stages = [createReadStream3(file)];
+  const stages = [createReadStream4(file)];
   if (manifest.encryption.scheme === "age") stages.push(createAgeDecryptStream(keys));
   stages.push(plain);
   return { stages, plain };
@@ -5160,7 +5171,7 @@ async function restoreFilesPart(storage, manifest, keys, work, options, logger) 
 }
 
 // src/parts/redis.ts
-import { createReadStream as createReadStream4, createWriteStream as createWriteStream2, rmSync as rmSync3 } from "node:fs";
+import { createReadStream as createReadStream5, createWriteStream as createWriteStream2, rmSync as rmSync3 } from "node:fs";
 import { join as join9 } from "node:path";
 import { pipeline as pipeline7 } from "node:stream/promises";
 
@@ -5362,7 +5373,7 @@ async function stageRedis(target, encryption, stagingDir, work, logger, now) {
     () => takeSnapshot(target, file)
   );
   try {
-    const staged = await stagePart("redis", createReadStream4(file), [], encryption, stagingDir);
+    const staged = await stagePart("redis", createReadStream5(file), [], encryption, stagingDir);
     logger.info(`redis: ${snap.keys} keys, Redis ${snap.serverVersion}, stored ${staged.source.size} bytes`);
     return {
       staged,
@@ -5561,6 +5572,45 @@ function bufferedPrefix(stdbuf) {
   return [stdbuf, `-o${OUTPUT_BUFFER}`];
 }
 
+// src/postgres/output-fifo.ts
+import { spawnSync as spawnSync2 } from "node:child_process";
+import { closeSync, constants, createReadStream as createReadStream6, mkdtempSync, openSync, rmSync as rmSync5 } from "node:fs";
+import { tmpdir as tmpdir3 } from "node:os";
+import { join as join11 } from "node:path";
+function createOutputFifo() {
+  const dir = mkdtempSync(join11(tmpdir3(), "lms-dump-"));
+  const path2 = join11(dir, "archive");
+  const made = spawnSync2("mkfifo", ["-m", "600", path2], { stdio: "ignore", timeout: 1e4 });
+  if (made.status !== 0) {
+    rmSync5(dir, { recursive: true, force: true });
+    return null;
+  }
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    let fd;
+    try {
+      fd = openSync(path2, constants.O_RDWR | constants.O_NONBLOCK);
+    } catch {
+    }
+    rmSync5(dir, { recursive: true, force: true });
+    if (fd !== void 0) closeSync(fd);
+    teardown.release();
+  };
+  const teardown = registerTeardown(
+    `dump FIFO ${dir}`,
+    async () => release(),
+    () => release()
+  );
+  return {
+    path: path2,
+    dir,
+    stream: () => createReadStream6(path2, { highWaterMark: 1024 * 1024 }),
+    release
+  };
+}
+
 // src/postgres/dump.ts
 function parseCompression(value, inputName = "compression") {
   if (value === "auto") return "auto";
@@ -5606,18 +5656,23 @@ function compressArg(c, pgDump) {
   return `--compress=${compressionLabel(c)}`;
 }
 function startPgDump(pgDump, conn, options) {
+  const fifo = options.fifo && pgDump.image !== void 0 && pgDump.major >= 10 ? createOutputFifo() : null;
   const args = [
     "--format=custom",
     compressArg(options.compression, pgDump),
     "--no-password",
     ...options.snapshot ? [`--snapshot=${options.snapshot}`] : [],
+    // Into a FIFO: pg_dump would fsync its output file, and a FIFO cannot be (EINVAL).
+    ...fifo ? ["--no-sync", `--file=${fifo.path}`] : [],
     ...options.extraArgs ?? []
   ];
   const child = spawnPgTool(pgDump, args, {
     env: pgToolEnv(conn),
-    stdio: ["ignore", "pipe", "pipe"],
-    ...options.stdbuf ? { wrapper: bufferedPrefix(options.stdbuf) } : {}
+    stdio: ["ignore", fifo ? "ignore" : "pipe", "pipe"],
+    ...options.stdbuf ? { wrapper: bufferedPrefix(options.stdbuf) } : {},
+    ...fifo ? { writable: [fifo.dir] } : {}
   });
+  if (fifo) child.once("close", () => fifo.release());
   let stderr = "";
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (d) => {
@@ -5640,13 +5695,26 @@ function startPgDump(pgDump, conn, options) {
         new PgToolFailedError(
           `pg_dump ${how}${text.trim() ? `: ${text.trim().split("\n").slice(-5).join(" | ")}` : ""}`,
           {
-            hint: "nothing was kept from this run; fix the cause above and run the backup again"
+            hint: fifo && text.includes(fifo.path) ? `the container could not write into this host's FIFO (${fifo.path}: a rootless or user-namespaced engine maps its user elsewhere); nothing was kept: set LMS_DUMP_FIFO=none to have it write to its stdout instead` : "nothing was kept from this run; fix the cause above and run the backup again"
           }
         )
       );
     });
   });
-  return { stdout: child.stdout, done, kill: () => child.kill("SIGTERM") };
+  const kill = () => {
+    child.kill("SIGTERM");
+  };
+  if (!fifo) return { stdout: child.stdout, done, kill };
+  let stream;
+  return {
+    get stdout() {
+      stream ??= fifo.stream();
+      return stream;
+    },
+    fifo: fifo.path,
+    done,
+    kill
+  };
 }
 
 // src/postgres/inventory.ts
@@ -6009,6 +6077,7 @@ async function runBackup(config, deps) {
     });
     await zstdProbe;
     const stdbuf = await stdbufProbe;
+    const fifo = pgDump.image !== void 0 && await engineSharesHost(env);
     const plan = planCompression(config.compression, pgDump, env);
     const compression = plan.archive;
     logger.info(
@@ -6024,7 +6093,7 @@ async function runBackup(config, deps) {
       () => sweepStagedDumps(stagingDir.path, new Date(now().getTime() - 24 * 3600 * 1e3))
     ).catch(() => []);
     for (const path2 of swept) logger.info(`removed ${path2}, staged by a backup that was interrupted`);
-    staged = join11(stagingDir.path, stagedDumpName());
+    staged = join12(stagingDir.path, stagedDumpName());
     const stagedPath = staged;
     stagedTeardown = registerStagedFile(`staged dump ${stagedPath}`, stagedPath, stagingDir);
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
@@ -6035,7 +6104,7 @@ async function runBackup(config, deps) {
     const sequences = await listSequences(client);
     const dumpStarted = Date.now();
     let stagedDump;
-    const dump = startPgDump(pgDump, config.connection, { compression, snapshot, stdbuf });
+    const dump = startPgDump(pgDump, config.connection, { compression, snapshot, stdbuf, fifo });
     const staging = stageObject({
       payload: dump,
       ...plan.outer ? { compression: plan.outer } : {},
@@ -6111,7 +6180,7 @@ async function runBackup(config, deps) {
     const encrypted = config.encryption.mode === "age";
     const source = {
       // Read for the other destinations: a staging directory that stops answering fails the put.
-      open: () => watch.guardRead(createReadStream5(staged), staged),
+      open: () => watch.guardRead(createReadStream7(staged), staged),
       size: stored.bytes,
       sha256: stored.sha256,
       path: staged,
@@ -6223,8 +6292,8 @@ function readHistory(config) {
 }
 function stagingDirFor(config) {
   const local = config.destinations.find((d) => d.kind === "local");
-  if (local) return { path: join11(local.display, "db"), watch: fsWatchFor(local.display) };
-  const dir = config.stagingDir ?? tmpdir3();
+  if (local) return { path: join12(local.display, "db"), watch: fsWatchFor(local.display) };
+  const dir = config.stagingDir ?? tmpdir4();
   return { path: dir, watch: fsWatchFor(dir) };
 }
 async function storeEverywhere(config, source, globals, encrypted, at, logger) {
@@ -6300,7 +6369,7 @@ async function anyExists(destinations2, keys) {
 
 // src/config.ts
 import { readFileSync } from "node:fs";
-import { join as join12 } from "node:path";
+import { join as join13 } from "node:path";
 var Problems = class {
   list = [];
   add(message, hint) {
@@ -6441,7 +6510,7 @@ async function prepareLocalDestinations(storages, inputName) {
     const watch = fsWatchFor(s.display);
     await problems.tryAsync(
       () => probeDirectory(
-        join12(s.display, "db"),
+        join13(s.display, "db"),
         `${inputName} ${s.display}:`,
         `give ${inputName} a directory this user can create and write, on a writable file system`,
         watch.calls("put")
@@ -6457,22 +6526,22 @@ import { randomBytes as randomBytes6 } from "node:crypto";
 import {
   chmodSync,
   chownSync,
-  closeSync,
+  closeSync as closeSync2,
   cpSync,
   existsSync as existsSync3,
   mkdirSync,
-  mkdtempSync,
-  openSync,
+  mkdtempSync as mkdtempSync2,
+  openSync as openSync2,
   readdirSync,
   readFileSync as readFileSync2,
   renameSync,
-  rmSync as rmSync5,
+  rmSync as rmSync6,
   statSync,
   writeFileSync
 } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname5, join as join13 } from "node:path";
+import { tmpdir as tmpdir5 } from "node:os";
+import { dirname as dirname5, join as join14 } from "node:path";
 var NoLocalServerError = class extends ConfigError {
 };
 async function chooseServerBinaries(major, binDir) {
@@ -6528,19 +6597,19 @@ function traversable(path2) {
 function reachableBy(user, bins) {
   if (!user || traversable(bins.binDir)) return bins;
   const pkgRoot = dirname5(bins.binDir);
-  const copy = join13(tmpdir4(), `lms-backup-postgres-${bins.version}-${bins.source}`);
-  if (!existsSync3(join13(copy, "bin", "postgres"))) {
+  const copy = join14(tmpdir5(), `lms-backup-postgres-${bins.version}-${bins.source}`);
+  if (!existsSync3(join14(copy, "bin", "postgres"))) {
     const partial = `${copy}.${process.pid}.partial`;
-    rmSync5(partial, { recursive: true, force: true });
+    rmSync6(partial, { recursive: true, force: true });
     cpSync(pkgRoot, partial, { recursive: true, verbatimSymlinks: true });
     chmodSync(partial, 493);
     try {
       renameSync(partial, copy);
     } catch {
-      rmSync5(partial, { recursive: true, force: true });
+      rmSync6(partial, { recursive: true, force: true });
     }
   }
-  return { ...bins, binDir: join13(copy, "bin") };
+  return { ...bins, binDir: join14(copy, "bin") };
 }
 function runAs(user, file, args, env) {
   return new Promise((resolve11, reject) => {
@@ -6565,25 +6634,25 @@ function tail(path2, lines = 20) {
 async function startLocalPostgres(options = {}) {
   const logger = options.logger ?? nullLogger;
   const user = unprivilegedUser();
-  if (user && !traversable(tmpdir4())) {
+  if (user && !traversable(tmpdir5())) {
     throw new NoLocalServerError(
-      `the temp directory ${tmpdir4()} is out of reach of user "${user.name}", who runs the throwaway server (PostgreSQL refuses to run as root): a directory on its path does not let other users through`,
+      `the temp directory ${tmpdir5()} is out of reach of user "${user.name}", who runs the throwaway server (PostgreSQL refuses to run as root): a directory on its path does not let other users through`,
       {
         hint: `point TMPDIR at a directory every user can pass through (each directory above it with o+x, as /tmp), or run as a user other than root`
       }
     );
   }
   const bins = reachableBy(user, await chooseServerBinaries(options.major, options.binDir));
-  const root = mkdtempSync(join13(tmpdir4(), "lms-pg-"));
+  const root = mkdtempSync2(join14(tmpdir5(), "lms-pg-"));
   chmodSync(root, 493);
   claimTempDir(root);
-  const dataDir = join13(root, "data");
-  const sockDir = join13(root, "sock");
-  const logFile = join13(root, "server.log");
+  const dataDir = join14(root, "data");
+  const sockDir = join14(root, "sock");
+  const logFile = join14(root, "server.log");
   const password = randomBytes6(24).toString("base64url");
   const env = { PATH: process.env.PATH, LANG: "C.UTF-8", LC_ALL: "C.UTF-8", TZ: "UTC" };
   let child;
-  const removeAll = () => rmSync5(root, { recursive: true, force: true });
+  const removeAll = () => rmSync6(root, { recursive: true, force: true });
   const killSync = () => {
     if (child?.pid && child.exitCode === null) {
       try {
@@ -6610,7 +6679,7 @@ async function startLocalPostgres(options = {}) {
   const handle = registerTeardown(`local postgres ${bins.major} in ${root}`, stop, killSync);
   try {
     for (const d of [dataDir, sockDir]) mkdirSync(d, { mode: 448 });
-    const pwFile = join13(root, "pw");
+    const pwFile = join14(root, "pw");
     writeFileSync(pwFile, `${password}
 `, { mode: 384 });
     if (user) for (const p of [dataDir, sockDir, pwFile]) chownSync(p, user.uid, user.gid);
@@ -6618,7 +6687,7 @@ async function startLocalPostgres(options = {}) {
       try {
         await runAs(
           user,
-          join13(bins.binDir, "initdb"),
+          join14(bins.binDir, "initdb"),
           [
             "-D",
             dataDir,
@@ -6639,7 +6708,7 @@ async function startLocalPostgres(options = {}) {
           hint: `check that ${bins.binDir} holds a working PostgreSQL ${bins.major}`
         });
       } finally {
-        rmSync5(pwFile, { force: true });
+        rmSync6(pwFile, { force: true });
       }
     });
     let lastError = "";
@@ -6659,14 +6728,14 @@ async function startLocalPostgres(options = {}) {
         ...options.durable ? [] : ["-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off"],
         ...options.restore ? restoreTuningArgs() : []
       ];
-      const fd = openSync(logFile, "a");
+      const fd = openSync2(logFile, "a");
       if (user) chownSync(logFile, user.uid, user.gid);
-      child = spawn3(join13(bins.binDir, "postgres"), args, {
+      child = spawn3(join14(bins.binDir, "postgres"), args, {
         env,
         stdio: ["ignore", fd, fd],
         ...user ? { uid: user.uid, gid: user.gid } : {}
       });
-      closeSync(fd);
+      closeSync2(fd);
       const connection2 = {
         host: "127.0.0.1",
         port,
@@ -6702,7 +6771,7 @@ async function startLocalPostgres(options = {}) {
     }
     throw new JobFailedError(`the throwaway PostgreSQL did not start: ${lastError}
 ${tail(logFile)}`, {
-      hint: `check ${bins.binDir} and free disk space in ${tmpdir4()}`
+      hint: `check ${bins.binDir} and free disk space in ${tmpdir5()}`
     });
   } catch (error) {
     await handle.run();
@@ -6738,13 +6807,13 @@ function processStamp(pid) {
   }
 }
 function claimTempDir(dir) {
-  writeFileSync(join13(dir, OWNER_FILE), `${processStamp(process.pid)}
+  writeFileSync(join14(dir, OWNER_FILE), `${processStamp(process.pid)}
 `);
 }
 function ownerAlive(dir) {
   let stamp;
   try {
-    stamp = readFileSync2(join13(dir, OWNER_FILE), "utf8").trim();
+    stamp = readFileSync2(join14(dir, OWNER_FILE), "utf8").trim();
   } catch {
     return void 0;
   }
@@ -6795,7 +6864,7 @@ async function stopProcesses(pids, signal) {
   }
 }
 var DEBRIS_PREFIXES = ["lms-drill-", "lms-pg-", "lms-verify-", "lms-restore-", "lms-backup-drill-"];
-async function sweepDrillDebris(root = tmpdir4(), logger = nullLogger) {
+async function sweepDrillDebris(root = tmpdir5(), logger = nullLogger) {
   let entries;
   try {
     entries = readdirSync(root);
@@ -6805,12 +6874,12 @@ async function sweepDrillDebris(root = tmpdir4(), logger = nullLogger) {
   const removed = [];
   for (const name of entries) {
     if (!DEBRIS_PREFIXES.some((p) => name.startsWith(p))) continue;
-    const dir = join13(root, name);
+    const dir = join14(root, name);
     if (ownerAlive(dir) !== false) continue;
     const users = processesUsing(dir);
     const postmaster = (() => {
       try {
-        const pid = Number(readFileSync2(join13(dir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
+        const pid = Number(readFileSync2(join14(dir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
         return Number.isInteger(pid) && pid > 1 && isProcessAlive(pid) && users.includes(pid) ? pid : void 0;
       } catch {
         return void 0;
@@ -6823,7 +6892,7 @@ async function sweepDrillDebris(root = tmpdir4(), logger = nullLogger) {
       await stopProcesses([postmaster], "SIGQUIT");
     }
     if (name.startsWith("lms-backup-drill-")) removed.push(...await sweepDrillDebris(dir, logger));
-    rmSync5(dir, { recursive: true, force: true });
+    rmSync6(dir, { recursive: true, force: true });
     logger.info(`removed ${dir}, left behind by a killed drill`);
     removed.push(dir);
   }
@@ -6846,7 +6915,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-EOCKNA3E.js");
+  const docker = await import("./docker-6YRLRUOI.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
@@ -6880,8 +6949,8 @@ ${attempts.map((a) => `  - ${a}`).join("\n")}`,
 
 // src/commands/check.ts
 import { rmdir as rmdir2, statfs } from "node:fs/promises";
-import { tmpdir as tmpdir5 } from "node:os";
-import { join as join14 } from "node:path";
+import { tmpdir as tmpdir6 } from "node:os";
+import { join as join15 } from "node:path";
 import { Writable as Writable3 } from "node:stream";
 import { pipeline as pipeline9 } from "node:stream/promises";
 
@@ -7136,8 +7205,8 @@ async function runCheck(config, deps) {
   });
   await step("staging disk space", bounds.disk, async () => {
     const local = config.destinations.find((d) => d.kind === "local");
-    const dir = local ? local.display : config.stagingDir ?? tmpdir5();
-    const st = await statfs(dir).catch(() => statfs(join14(dir, "..")));
+    const dir = local ? local.display : config.stagingDir ?? tmpdir6();
+    const st = await statfs(dir).catch(() => statfs(join15(dir, "..")));
     const free = Number(st.bavail) * Number(st.bsize);
     const newest = await newestBackup(config.destinations, facts).catch(() => null);
     const need = newest ? Math.ceil(newest.manifest.object.bytes * 1.5) : facts.databaseBytes;
@@ -7237,7 +7306,7 @@ async function probeDestination(storage, env) {
   try {
     if (localRoot) {
       rootExisted = await directoryExists(localRoot, "put");
-      await probeDirectory(join14(localRoot, PROBE_PREFIX), `${storage.display}:`, void 0, io);
+      await probeDirectory(join15(localRoot, PROBE_PREFIX), `${storage.display}:`, void 0, io);
     }
     await storage.put(key, bufferSource(body));
     written = true;
@@ -7282,7 +7351,7 @@ async function probeDestination(storage, env) {
     if (written) await storage.delete(key).catch(() => {
     });
     if (localRoot && io) {
-      for (const dir of [join14(localRoot, PROBE_PREFIX), ...rootExisted ? [] : [localRoot]]) {
+      for (const dir of [join15(localRoot, PROBE_PREFIX), ...rootExisted ? [] : [localRoot]]) {
         await io("rmdir", () => rmdir2(dir)).catch(() => {
         });
       }
@@ -7705,10 +7774,10 @@ function describeReplay(r) {
 }
 
 // src/commands/drill.ts
-import { mkdtempSync as mkdtempSync2, rmSync as rmSync6 } from "node:fs";
+import { mkdtempSync as mkdtempSync3, rmSync as rmSync7 } from "node:fs";
 import { writeFile as writeFile2 } from "node:fs/promises";
-import { cpus, tmpdir as tmpdir6 } from "node:os";
-import { join as join16, resolve as resolve6 } from "node:path";
+import { cpus, tmpdir as tmpdir7 } from "node:os";
+import { join as join17, resolve as resolve6 } from "node:path";
 
 // src/erasure/restore-hook.ts
 async function prepareErasures(storage, keys, o) {
@@ -7772,7 +7841,7 @@ function erasurePlanNote(n, noErasures) {
 
 // src/parts/proofs.ts
 import { mkdirSync as mkdirSync2 } from "node:fs";
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 async function verifyParts(storage, manifest, keys, work, logger) {
   const checks = [];
   if (partObject(manifest, "files") || manifest.files) {
@@ -7796,7 +7865,7 @@ async function verifyParts(storage, manifest, keys, work, logger) {
 async function drillParts(report, storage, manifest, keys, work, phases, logger) {
   const reasons = [];
   if (partObject(manifest, "files") || manifest.files) {
-    const dir = join15(work, "files");
+    const dir = join16(work, "files");
     mkdirSync2(dir, { recursive: true });
     const r = await logger.group(
       "files: restore into the work directory and compare every digest",
@@ -8577,8 +8646,8 @@ async function runDrill(config, deps) {
   const startedAt = now();
   const phases = new Phases();
   const reasons = [];
-  await sweepDrillDebris(tmpdir6(), logger).catch(
-    (error) => logger.warn(`could not sweep what earlier drills left in ${tmpdir6()}: ${describe(error)}`)
+  await sweepDrillDebris(tmpdir7(), logger).catch(
+    (error) => logger.warn(`could not sweep what earlier drills left in ${tmpdir7()}: ${describe(error)}`)
   );
   const entries = await phases.time("select", () => listBackups(config.storage));
   const entry = selectBackup(entries, config.selection, config.storage.display);
@@ -8593,12 +8662,12 @@ async function runDrill(config, deps) {
     if (!(error instanceof MissingIdentityError)) throw error;
     notRun = error;
   }
-  const work = mkdtempSync2(join16(tmpdir6(), "lms-drill-"));
+  const work = mkdtempSync3(join17(tmpdir7(), "lms-drill-"));
   claimTempDir(work);
   const cleanupWork = registerTeardown(
     `drill work dir ${work}`,
-    async () => rmSync6(work, { recursive: true, force: true }),
-    () => rmSync6(work, { recursive: true, force: true })
+    async () => rmSync7(work, { recursive: true, force: true }),
+    () => rmSync7(work, { recursive: true, force: true })
   );
   let server;
   let serverStart;
@@ -8858,7 +8927,7 @@ async function writeDrillReport(config, report, markdown, logger) {
     try {
       const io = fsWatchFor(resolve6(config.localReportDir)).calls("put");
       await ensureDirectory(config.localReportDir, "the report directory", void 0, io);
-      const p = join16(config.localReportDir, report.id);
+      const p = join17(config.localReportDir, report.id);
       await io("write", () => writeFile2(`${p}.json`, json));
       await io("write", () => writeFile2(`${p}.md`, markdown));
       written.push(`${p}.json`, `${p}.md`);
@@ -8952,7 +9021,7 @@ function pruneOutcome(r, dryRun) {
 }
 
 // src/commands/prune.ts
-import { tmpdir as tmpdir7 } from "node:os";
+import { tmpdir as tmpdir8 } from "node:os";
 
 // src/catalog/retention.ts
 var DEFAULT_RETENTION_POLICY = Object.freeze({
@@ -9188,8 +9257,8 @@ async function sweepDebris(config, now, logger) {
   const attempt = async (what, fn) => {
     await fn().catch((error) => logger.warn(`could not sweep ${what}: ${messageOf2(error)}`));
   };
-  await attempt(`staged dumps in ${config.stagingDir ?? tmpdir7()}`, async () => {
-    for (const path2 of await sweepStagedDumps(config.stagingDir ?? tmpdir7(), before, dryRun))
+  await attempt(`staged dumps in ${config.stagingDir ?? tmpdir8()}`, async () => {
+    for (const path2 of await sweepStagedDumps(config.stagingDir ?? tmpdir8(), before, dryRun))
       items.push({ kind: "staged file", name: path2, reason });
   });
   if (storage.sweepTemporary) {
@@ -9692,7 +9761,7 @@ async function recorded(options, run2, outcome) {
 
 // src/commands/report.ts
 import { writeFile as writeFile3 } from "node:fs/promises";
-import { join as join17, resolve as resolve7 } from "node:path";
+import { join as join18, resolve as resolve7 } from "node:path";
 
 // src/erasure/status.ts
 var DAY_MS2 = 864e5;
@@ -10960,7 +11029,7 @@ async function writeReportFiles(config, content, logger) {
     io
   );
   for (const format of new Set(config.formats)) {
-    const path2 = join17(dir, FILE_NAMES[format]);
+    const path2 = join18(dir, FILE_NAMES[format]);
     const text = format === "markdown" ? content.markdown : format === "json" ? content.json : content.html();
     try {
       await io("write", () => writeFile3(path2, text, "utf8"));
@@ -11074,9 +11143,9 @@ async function runFleetReport(entries, options) {
 }
 
 // src/parts/restore.ts
-import { mkdtempSync as mkdtempSync3, rmSync as rmSync7 } from "node:fs";
-import { tmpdir as tmpdir8 } from "node:os";
-import { join as join18, resolve as resolve8 } from "node:path";
+import { mkdtempSync as mkdtempSync4, rmSync as rmSync8 } from "node:fs";
+import { tmpdir as tmpdir9 } from "node:os";
+import { join as join19, resolve as resolve8 } from "node:path";
 var PartMissingError = class extends ConfigError {
 };
 async function checkPartsRestore(config, manifest) {
@@ -11127,11 +11196,11 @@ async function restoreParts(config, manifest, logger) {
   const parts = {};
   const reasons = [];
   if (!config.files && !config.redis) return { parts, reasons };
-  const work = mkdtempSync3(join18(tmpdir8(), "lms-restore-parts-"));
+  const work = mkdtempSync4(join19(tmpdir9(), "lms-restore-parts-"));
   const cleanup = registerTeardown(
     `restore work dir ${work}`,
-    async () => rmSync7(work, { recursive: true, force: true }),
-    () => rmSync7(work, { recursive: true, force: true })
+    async () => rmSync8(work, { recursive: true, force: true }),
+    () => rmSync8(work, { recursive: true, force: true })
   );
   try {
     if (config.files) {
@@ -11249,9 +11318,9 @@ async function restorePartsOnly(config, manifest, now, logger) {
 }
 
 // src/commands/restore.ts
-import { mkdtempSync as mkdtempSync4, rmSync as rmSync8, writeFileSync as writeFileSync2 } from "node:fs";
-import { cpus as cpus2, tmpdir as tmpdir9 } from "node:os";
-import { join as join19 } from "node:path";
+import { mkdtempSync as mkdtempSync5, rmSync as rmSync9, writeFileSync as writeFileSync2 } from "node:fs";
+import { cpus as cpus2, tmpdir as tmpdir10 } from "node:os";
+import { join as join20 } from "node:path";
 
 // src/commands/selection.ts
 function splitQuoted(text) {
@@ -11415,11 +11484,11 @@ async function runRestore(config, deps) {
   }
   const backupMajor = majorOfVersionNum(manifest.source.serverVersionNum);
   const versionCheck = info.major >= backupMajor ? `ok: target ${info.version} >= backup source ${manifest.source.serverVersion}` : `target ${info.version} is older than the backup's source ${manifest.source.serverVersion}`;
-  const work = mkdtempSync4(join19(tmpdir9(), "lms-restore-"));
+  const work = mkdtempSync5(join20(tmpdir10(), "lms-restore-"));
   const cleanup = registerTeardown(
     `restore work dir ${work}`,
-    async () => rmSync8(work, { recursive: true, force: true }),
-    () => rmSync8(work, { recursive: true, force: true })
+    async () => rmSync9(work, { recursive: true, force: true }),
+    () => rmSync9(work, { recursive: true, force: true })
   );
   try {
     const fetched = await fetchVerifiedDump(config.storage, manifest, config.keys, work, phases, logger);
@@ -11646,7 +11715,7 @@ async function restoreSelected(config, s) {
   const reasons = result.reasons;
   const sideConn = withDatabase(config.target, s.side);
   await createDatabaseIfMissing(config.target, s.side);
-  const work = mkdtempSync4(join19(tmpdir9(), "lms-selective-"));
+  const work = mkdtempSync5(join20(tmpdir10(), "lms-selective-"));
   const opts = { jobs: 1, noOwner: !s.keep.owners, noPrivileges: !s.keep.privileges };
   const step = async (what, extraArgs) => {
     const outcome = await logger.group(
@@ -11656,7 +11725,7 @@ async function restoreSelected(config, s) {
     if (!outcome.ok) throw new SelectiveStepError(what, outcome);
   };
   const listFile = (name, lines) => {
-    const f = join19(work, name);
+    const f = join20(work, name);
     writeFileSync2(f, `${lines.join("\n")}
 `, { mode: 384 });
     return f;
@@ -11714,7 +11783,7 @@ async function restoreSelected(config, s) {
     }
     throw error;
   } finally {
-    rmSync8(work, { recursive: true, force: true });
+    rmSync9(work, { recursive: true, force: true });
   }
   const chosenInventory = {
     ...s.manifest.inventory,
@@ -11769,9 +11838,9 @@ function assertRestoreOk(result) {
 }
 
 // src/commands/verify.ts
-import { mkdtempSync as mkdtempSync5, rmSync as rmSync9 } from "node:fs";
-import { tmpdir as tmpdir10 } from "node:os";
-import { join as join20 } from "node:path";
+import { mkdtempSync as mkdtempSync6, rmSync as rmSync10 } from "node:fs";
+import { tmpdir as tmpdir11 } from "node:os";
+import { join as join21 } from "node:path";
 async function runVerify(config, deps) {
   const { logger } = deps;
   const phases = new Phases();
@@ -11795,12 +11864,12 @@ async function runVerify(config, deps) {
     head?.size === manifest.object.bytes,
     head ? `${head.size} bytes stored, manifest says ${manifest.object.bytes}` : `${manifest.object.key} is missing`
   );
-  const work = mkdtempSync5(join20(tmpdir10(), "lms-verify-"));
+  const work = mkdtempSync6(join21(tmpdir11(), "lms-verify-"));
   claimTempDir(work);
   const cleanup = registerTeardown(
     `verify work dir ${work}`,
-    async () => rmSync9(work, { recursive: true, force: true }),
-    () => rmSync9(work, { recursive: true, force: true })
+    async () => rmSync10(work, { recursive: true, force: true }),
+    () => rmSync10(work, { recursive: true, force: true })
   );
   let toc;
   try {
@@ -11866,8 +11935,8 @@ async function runVerify(config, deps) {
 
 // src/crash.ts
 import { mkdirSync as mkdirSync3, writeFileSync as writeFileSync3 } from "node:fs";
-import { tmpdir as tmpdir11 } from "node:os";
-import { join as join21 } from "node:path";
+import { tmpdir as tmpdir12 } from "node:os";
+import { join as join22 } from "node:path";
 function knownError(error) {
   if (error instanceof LmsError) return error;
   const e = error;
@@ -11892,11 +11961,11 @@ ${context}
 ` + (error instanceof Error ? error.stack ?? `${error.name}: ${error.message}` : String(error)) + "\n";
   const redacted = redactUrl(body);
   const state = stateDir(env);
-  const dirs = isHungDirectory(state) ? [tmpdir11()] : [join21(state, "logs"), tmpdir11()];
+  const dirs = isHungDirectory(state) ? [tmpdir12()] : [join22(state, "logs"), tmpdir12()];
   for (const dir of dirs) {
     try {
       mkdirSync3(dir, { recursive: true, mode: 448 });
-      const path2 = join21(dir, name);
+      const path2 = join22(dir, name);
       writeFileSync3(path2, redacted, { mode: 384 });
       return path2;
     } catch {

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-CALYRDW2.js");
+  const { runCli: run } = await import("./main-65KATEAP.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-HDGPH45N.js");
+  const { runAction: run } = await import("./main-IW3MAV3R.js");
   return run(step);
 }
 

@@ -1612,11 +1612,11 @@ var require_pg_connection_string = __commonJS({
         config.client_encoding = result.searchParams.get("encoding");
         return config;
       }
-      const hostname = (dummyHost ? "" : result.hostname).replace(/^\[(.+)\]$/, "$1");
+      const hostname2 = (dummyHost ? "" : result.hostname).replace(/^\[(.+)\]$/, "$1");
       if (!config.host) {
-        config.host = decodeURIComponent(hostname);
-      } else if (hostname && /^%2f/i.test(hostname)) {
-        result.pathname = hostname + result.pathname;
+        config.host = decodeURIComponent(hostname2);
+      } else if (hostname2 && /^%2f/i.test(hostname2)) {
+        result.pathname = hostname2 + result.pathname;
       }
       if (!config.port) {
         config.port = result.port;
@@ -5594,6 +5594,7 @@ function toolRunArgs(name) {
 // src/postgres/exec.ts
 import { execFile as execFile3, spawn as spawn2, spawnSync as spawnSync2 } from "node:child_process";
 import { randomBytes as randomBytes3 } from "node:crypto";
+import { hostname } from "node:os";
 import { basename } from "node:path";
 
 // src/postgres/tools.ts
@@ -6317,6 +6318,19 @@ async function dockerCliProblem(env = process.env) {
   if (r.code === 0 && r.stdout.trim()) return void 0;
   return `no Docker engine answers (${lastLine(r.stderr) || `docker version exited with ${r.code}`})`;
 }
+var sharesHost = /* @__PURE__ */ new Map();
+function engineSharesHost(env = process.env) {
+  if (process.platform !== "linux" || env.LMS_DUMP_FIFO === "none") return Promise.resolve(false);
+  const key = `${env.DOCKER_HOST ?? ""}\0${env.DOCKER_CONTEXT ?? ""}`;
+  let answer = sharesHost.get(key);
+  if (!answer) {
+    answer = docker(["info", "--format", "{{.Name}}"], env, 15e3).then(
+      (r) => r.code === 0 && r.stdout.trim() === hostname()
+    );
+    sharesHost.set(key, answer);
+  }
+  return answer;
+}
 var probed = /* @__PURE__ */ new Map();
 async function probeImageTool(tool, image, env) {
   const key = `${image}\0${tool}`;
@@ -6385,6 +6399,7 @@ function containerRunArgs(name, tool, args, options) {
   }
   const pgHost = options.env.PGHOST;
   if (pgHost?.startsWith("/")) dockerArgs.push("-v", `${pgHost}:${pgHost}`);
+  for (const dir of options.writable ?? []) dockerArgs.push("-v", `${dir}:${dir}`);
   const mapped = [...args];
   (options.files ?? []).forEach((file, i) => {
     const inside = `/backup/${i}-${basename(file)}`;
@@ -6618,6 +6633,7 @@ export {
   describeConnection,
   withDatabase,
   dockerCliProblem,
+  engineSharesHost,
   spawnPgTool,
   runPgTool,
   toolWhere,

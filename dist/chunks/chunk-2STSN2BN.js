@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-4K2FT7JA.js";
+} from "./chunk-BG6QRBDY.js";
 import {
   ConfigError,
   JobFailedError,
