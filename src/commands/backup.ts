@@ -227,6 +227,15 @@ export async function runBackup(config: BackupConfig, deps: BackupDeps): Promise
     }
     phases.dumpMs = Date.now() - dumpStarted;
     const stored = stagedDump!;
+    // pg_dump exited cleanly yet nothing came through the FIFO: it wrote into a file the engine
+    // made at that path on its side (an engine that sees another file system than this host's:
+    // snap-confined Docker has a /tmp of its own). An archive is never this small.
+    if (dump.fifo && stored.plainBytes < 64) {
+      throw new JobFailedError(
+        `pg_dump in its container (${describeTool(pgDump)}) ended cleanly but wrote nothing into this host's FIFO ${dump.fifo}: the Docker engine sees another file system at that path`,
+        { hint: 'set LMS_DUMP_FIFO=none to have the container write the archive to its stdout; nothing was kept' },
+      );
+    }
     const { inventory, globals } = await sessionPromise;
     await client.query('COMMIT');
     const globalsText = Buffer.from(

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_DOCKER_MAJOR, dockerAvailable, dockerImageExists } from '../../src/engines/docker.js';
 
 // The reaper image cannot be pulled where there is no registry; the engine removes its own
@@ -25,4 +29,28 @@ export async function dockerTestMode(image = TEST_POSTGRES_IMAGE): Promise<'run'
   }
   process.stderr.write(`skipping Docker tests: ${reason}\n`);
   return 'skip';
+}
+
+/**
+ * Runs `during` with a `docker` first on PATH (this process's, and the one it is given for a
+ * CLI) that runs `script` (sh, with the CLI's arguments) and then the real docker CLI with the
+ * arguments as the script left them: an engine that behaves otherwise, at the CLI's seam.
+ */
+export async function withDockerShim<T>(script: string, during: (PATH: string) => Promise<T>): Promise<T> {
+  const real = execFileSync('sh', ['-c', 'command -v docker']).toString().trim();
+  const dir = mkdtempSync(join(tmpdir(), 'lms-docker-shim-'));
+  writeFileSync(join(dir, 'docker'), `#!/bin/sh\n${script}\nexec ${real} "$@"\n`, { mode: 0o755 });
+  const path = process.env.PATH;
+  process.env.PATH = `${dir}:${path}`;
+  try {
+    return await during(process.env.PATH);
+  } finally {
+    process.env.PATH = path;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The FIFO directories of container dumps (src/postgres/output-fifo.ts) in the temporary directory now. */
+export function dumpFifoDirs(): string[] {
+  return readdirSync(tmpdir()).filter((n) => n.startsWith('lms-dump-'));
 }

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-5C2FO367.js";
+} from "./chunk-AGY4GAGR.js";
 import {
   connect,
   endProcess,

@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-5C2FO367.js";
+} from "./chunk-AGY4GAGR.js";
 import {
   dockerRunId,
   endProcess,

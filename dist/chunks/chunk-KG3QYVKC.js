@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-65KATEAP.js");
+  const { runCli: run } = await import("./main-JPZESKTN.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-IW3MAV3R.js");
+  const { runAction: run } = await import("./main-6L7V6UPH.js");
   return run(step);
 }
 
