@@ -6144,7 +6144,9 @@ async function runBackup(config, deps) {
     if (dump.fifo && stored.plainBytes < 64) {
       throw new JobFailedError(
         `pg_dump in its container (${describeTool(pgDump)}) ended cleanly but wrote nothing into this host's FIFO ${dump.fifo}: the Docker engine sees another file system at that path`,
-        { hint: "set LMS_DUMP_FIFO=none to have the container write the archive to its stdout; nothing was kept" }
+        {
+          hint: "set LMS_DUMP_FIFO=none to have the container write the archive to its stdout; nothing was kept"
+        }
       );
     }
     const { inventory, globals } = await sessionPromise;

@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-AGY4GAGR.js";
+} from "./chunk-5N6NA6WV.js";
 import {
   dockerRunId,
   endProcess,

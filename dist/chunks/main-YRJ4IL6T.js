@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-AGY4GAGR.js";
+} from "./chunk-5N6NA6WV.js";
 import {
   connect,
   endProcess,
