@@ -7,7 +7,8 @@ import { registerTeardown } from '../engines/teardown.js';
 import { ConfigError, JobFailedError, PgUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type PgConnection, parseConnectionUrl } from './connection.js';
-import { parseToolVersion, type ToolInfo } from './tools.js';
+import { engineSharesHost, probeImageTool } from './exec.js';
+import type { ToolInfo } from './tools.js';
 
 /**
  * Compose mode: the database is a service of a docker compose project, often with no port
@@ -531,13 +532,10 @@ export async function composeTool(
   route: ComposeRoute,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ToolInfo> {
-  const r = await run(
-    'docker',
-    ['run', '--rm', '--network', 'none', '--entrypoint', tool, route.image, '--version'],
-    env,
-  );
-  const v = r.code === 0 ? parseToolVersion(r.stdout) : null;
-  if (!v) {
+  // The engine is asked beside the probe: a dump from the image asks it next (output-fifo.ts).
+  void engineSharesHost(env);
+  const { info, run: r } = await probeImageTool(tool, route.image, env);
+  if (!info) {
     throw new ConfigError(
       `the image of ${describeRoute(route)} has no runnable ${tool} (${lastLines(r.stderr || r.stdout) || `exit ${r.code}`})`,
       {
@@ -545,11 +543,11 @@ export async function composeTool(
       },
     );
   }
-  if (v.major < minMajor) {
+  if (info.major < minMajor) {
     throw new ConfigError(
-      `${tool} ${v.version} of ${describeRoute(route)} is older than ${minMajor}, the major it must serve`,
+      `${tool} ${info.version} of ${describeRoute(route)} is older than ${minMajor}, the major it must serve`,
       { hint: `restore into a service of PostgreSQL ${minMajor} or newer` },
     );
   }
-  return { path: tool, ...v, image: route.image, compose: route };
+  return { ...info, compose: route };
 }

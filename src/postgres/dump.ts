@@ -106,7 +106,9 @@ export function startPgDump(
     stdbuf?: string | null;
     /**
      * A pg_dump in a container writes into a FIFO of this host (engineSharesHost said the
-     * engine shares it: postgres/output-fifo.ts). pg_dump 10 and later (`--no-sync`).
+     * engine shares it: postgres/output-fifo.ts): its stdout, redirected there in 1 MiB writes
+     * where the image has `sh` and stdbuf, else the FIFO as its `--file` (pg_dump 10 and later:
+     * `--no-sync`) in stdio's 4 KiB writes.
      */
     fifo?: boolean;
   },
@@ -117,15 +119,16 @@ export function startPgDump(
     compressArg(options.compression, pgDump),
     '--no-password',
     ...(options.snapshot ? [`--snapshot=${options.snapshot}`] : []),
-    // Into a FIFO: pg_dump would fsync its output file, and a FIFO cannot be (EINVAL).
-    ...(fifo ? ['--no-sync', `--file=${fifo.path}`] : []),
+    // Into the FIFO as a file where the image has no `sh` and stdbuf to redirect its stdout
+    // there: pg_dump would fsync its output file, and a FIFO cannot be (EINVAL).
+    ...(fifo && !pgDump.buffered ? ['--no-sync', `--file=${fifo.path}`] : []),
     ...(options.extraArgs ?? []),
   ];
   const child = spawnPgTool(pgDump, args, {
     env: pgToolEnv(conn),
     stdio: ['ignore', fifo ? 'ignore' : 'pipe', 'pipe'],
     ...(options.stdbuf ? { wrapper: bufferedPrefix(options.stdbuf) } : {}),
-    ...(fifo ? { writable: [fifo.dir] } : {}),
+    ...(fifo ? { writable: [fifo.dir], ...(pgDump.buffered ? { stdoutFile: fifo.path } : {}) } : {}),
   });
   // However the container ends (or if it never starts), a reader waiting for its writer is let go.
   if (fifo) child.once('close', () => fifo.release());

@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { toolRunArgs } from '../engines/labels.js';
 import { registerTeardown } from '../engines/teardown.js';
 import type { Logger } from '../log.js';
+import { bufferedPrefix, OUTPUT_BUFFER } from './output-buffer.js';
 import { parseToolVersion, type ResolvedTool, type ToolInfo } from './tools.js';
 
 /**
@@ -23,7 +24,7 @@ export function toolImageCandidates(major: number, image?: string): string[] {
   return [`lms-backup/postgres:${major}`, `postgres:${major}`];
 }
 
-interface Run {
+export interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
@@ -75,20 +76,37 @@ export function engineSharesHost(env: NodeJS.ProcessEnv = process.env): Promise<
   return answer;
 }
 
-const probed = new Map<string, ToolInfo | null>();
+/** An image's tool asked for its version, and whether the image has `sh` and a working stdbuf. */
+const BUFFERED_MARK = 'lms-backup:stdbuf';
+const PROBE_SCRIPT = `"$0" --version || exit 1; if stdbuf -o${OUTPUT_BUFFER} true 2>/dev/null; then echo ${BUFFERED_MARK}; fi`;
 
-async function probeImageTool(tool: string, image: string, env: NodeJS.ProcessEnv): Promise<ToolInfo | null> {
+const probed = new Map<string, { info: ToolInfo | null; run: Run }>();
+
+/**
+ * `tool --version` from `image`, and whether the image runs `sh` and coreutils' `stdbuf`
+ * (`buffered`: a container pg_dump then writes its FIFO in 1 MiB writes, as a host pg_dump
+ * writes its pipe: postgres/output-fifo.ts). An image without `sh` is asked again plainly.
+ * Asked once per image and tool; `run` is the last docker run, for an error's text.
+ */
+export async function probeImageTool(
+  tool: string,
+  image: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ info: ToolInfo | null; run: Run }> {
   const key = `${image}\0${tool}`;
-  if (probed.has(key)) return probed.get(key)!;
-  const r = await docker(
-    ['run', '--rm', '--network', 'none', '--entrypoint', tool, image, '--version'],
-    env,
-    60_000,
-  );
-  const v = r.code === 0 ? parseToolVersion(r.stdout) : null;
-  const info = v ? { path: tool, ...v, image } : null;
-  probed.set(key, info);
-  return info;
+  const known = probed.get(key);
+  if (known) return known;
+  const base = ['run', '--rm', '--network', 'none', '--log-driver', 'none', '--entrypoint'];
+  const shell = await docker([...base, 'sh', image, '-c', PROBE_SCRIPT, tool], env, 60_000);
+  const run = shell.code === 0 ? shell : await docker([...base, tool, image, '--version'], env, 60_000);
+  const v = run.code === 0 ? parseToolVersion(run.stdout) : null;
+  const buffered = run === shell && run.stdout.split('\n').includes(BUFFERED_MARK);
+  const result = {
+    info: v ? { path: tool, ...v, image, ...(buffered ? { buffered: true as const } : {}) } : null,
+    run,
+  };
+  probed.set(key, result);
+  return result;
 }
 
 /**
@@ -103,10 +121,12 @@ export async function containerTool(
   const env = options.env ?? process.env;
   const problem = await dockerCliProblem(env);
   if (problem) return { tried: [problem] };
+  // Asked now, beside the image's probe: a dump from the image asks it next (output-fifo.ts).
+  void engineSharesHost(env);
   const candidates = toolImageCandidates(major, options.image);
   const tried: string[] = [];
   const fits = async (image: string): Promise<ResolvedTool | undefined> => {
-    const info = await probeImageTool(tool, image, env);
+    const { info } = await probeImageTool(tool, image, env);
     if (!info) tried.push(`${image} has no runnable ${tool}`);
     else if (info.major < major) tried.push(`${image} has ${tool} ${info.version}, older than ${major}`);
     else return info;
@@ -144,7 +164,15 @@ export interface PgToolSpawnOptions {
   wrapper?: string[];
   /** Host directories the tool writes into (a dump's FIFO): mounted read-write at the same path. */
   writable?: string[];
+  /**
+   * A container tool's stdout redirected, inside the container, into this file (a dump's FIFO)
+   * through `sh -c` and `stdbuf -o1M`: for a `buffered` tool only (probeImageTool).
+   */
+  stdoutFile?: string;
 }
+
+/** `sh -c` with the file and the command after it: the command's stdout into the file. */
+const REDIRECT_SCRIPT = 'f=$1; shift; exec "$@" > "$f"';
 
 /** The container's network: the host's, or a compose service's (compose mode: postgres/compose.ts). */
 function networkOf(tool: ResolvedTool): string {
@@ -160,7 +188,7 @@ export function containerRunArgs(
   name: string,
   tool: ResolvedTool & { image: string },
   args: string[],
-  options: Pick<PgToolSpawnOptions, 'env' | 'files' | 'writable'>,
+  options: Pick<PgToolSpawnOptions, 'env' | 'files' | 'writable' | 'stdoutFile'>,
 ): string[] {
   const dockerArgs = [
     ...toolRunArgs(name),
@@ -169,7 +197,7 @@ export function containerRunArgs(
     '--network',
     networkOf(tool),
     '--entrypoint',
-    tool.path,
+    options.stdoutFile ? 'sh' : tool.path,
   ];
   // The host's user: mounted files (0600) stay readable, nothing written is root's.
   if (typeof process.getuid === 'function' && typeof process.getgid === 'function') {
@@ -187,7 +215,17 @@ export function containerRunArgs(
     dockerArgs.push('-v', `${file}:${inside}:ro`);
     for (let j = 0; j < mapped.length; j++) if (mapped[j] === file) mapped[j] = inside;
   });
-  return [...dockerArgs, tool.image, ...mapped];
+  if (!options.stdoutFile) return [...dockerArgs, tool.image, ...mapped];
+  const command = [...bufferedPrefix('stdbuf'), tool.path, ...mapped];
+  return [
+    ...dockerArgs,
+    tool.image,
+    '-c',
+    REDIRECT_SCRIPT,
+    'lms-backup-tool',
+    options.stdoutFile,
+    ...command,
+  ];
 }
 
 /**

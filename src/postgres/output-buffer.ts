@@ -9,8 +9,9 @@
  * calls setvbuf before pg_dump's main): the same bytes in 1 MiB writes. It is used when a
  * `stdbuf` here runs a program with that buffer (Linux with coreutils: Debian, Ubuntu and
  * GitHub's runners have it), asked once per process; otherwise pg_dump runs as it is, as
- * before. Only a pg_dump on this host goes through it (one in a container runs as the image
- * has it). `LMS_STDBUF` names another binary; `LMS_STDBUF=none` turns it off.
+ * before. `LMS_STDBUF` names another binary; `LMS_STDBUF=none` turns it off. A pg_dump in a
+ * container goes through its image's own stdbuf, where the image has one and `sh` to redirect
+ * its stdout into the dump's FIFO (postgres/exec.ts probeImageTool, postgres/output-fifo.ts).
  */
 import { execFile } from 'node:child_process';
 

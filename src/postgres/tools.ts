@@ -24,6 +24,8 @@ export interface ToolInfo {
   image?: string;
   /** Set when the tool is the compose service's own, run with `compose exec` (see postgres/compose.ts). */
   compose?: ComposeRoute;
+  /** An image tool whose image runs `sh` and coreutils' `stdbuf` (postgres/exec.ts probeImageTool). */
+  buffered?: true;
 }
 
 /** A pg tool as the resolver found it: a local binary, or the tool of an image run in a container. */

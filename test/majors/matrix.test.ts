@@ -183,30 +183,52 @@ describe.skipIf(docker === 'skip')('version matrix (host pg_dump 15; 17 and 18 t
     });
   });
 
-  it("a container's pg_dump writes into a FIFO of this host, not its stdout, and leaves none behind; with LMS_DUMP_FIFO=none through its stdout, the same data", async () => {
+  it("a container's pg_dump writes into a FIFO of this host, not its stdout: in 1 MiB writes through the image's sh and stdbuf, else as its --file; with LMS_DUMP_FIFO=none through its stdout; the same data each way, no FIFO left", async () => {
     const before = dumpFifoDirs();
-    const viaFifo = await watchToolCommandLines(() => backupOf(src17.conn));
-    const dumpRun = viaFifo.seen.find((cmd) => / run /.test(cmd) && cmd.includes('--entrypoint pg_dump'));
-    const file = /--no-sync --file=(\/\S+)\/archive/.exec(dumpRun ?? '');
-    expect(file, dumpRun).not.toBeNull();
+    const dumpRun = (seen: string[]) =>
+      seen.find((cmd) => / run /.test(cmd) && cmd.includes('--format=custom'));
+    // Our image has sh and coreutils' stdbuf: pg_dump's stdout is redirected into the FIFO.
+    const buffered = await watchToolCommandLines(() => backupOf(src17.conn));
+    const run = dumpRun(buffered.seen);
+    const fifo = /lms-backup-tool (\/\S+)\/archive stdbuf -o1M pg_dump --format=custom /.exec(run ?? '');
+    expect(fifo, run).not.toBeNull();
+    expect(run).toContain('--entrypoint sh ');
+    expect(run).not.toContain('--file=');
     // The FIFO's directory is mounted at the same path; it is gone once the backup is made.
-    expect(dumpRun).toContain(` -v ${file![1]}:${file![1]} `);
-    expect(dumpFifoDirs()).toEqual(before);
-    const viaStdout = await watchToolCommandLines(() =>
-      backupOf(src17.conn, new MemoryLogger(), { env: { ...process.env, LMS_DUMP_FIFO: 'none' } }),
-    );
-    const stdoutRun = viaStdout.seen.find((cmd) => / run /.test(cmd) && cmd.includes('--entrypoint pg_dump'));
-    expect(stdoutRun).toBeDefined();
-    expect(stdoutRun).not.toContain('--file=');
-    const rows = (m: Manifest) => m.inventory.tables.map((t) => `${t.schema}.${t.name}=${t.rows}`);
-    expect(rows(viaFifo.result.manifest)).toEqual(rows(viaStdout.result.manifest));
-    expect(viaFifo.result.manifest.dump.bytes).toBeGreaterThan(100_000);
-    // Within the few bytes of a snapshot name and a timestamp: the same archive either way.
-    expect(Math.abs(viaFifo.result.manifest.dump.bytes - viaStdout.result.manifest.dump.bytes)).toBeLessThan(
-      200,
-    );
-    const report = await drillOf(viaFifo.result.dir);
-    expect(report.verdict).toBe('pass');
+    expect(run).toContain(` -v ${fifo![1]}:${fifo![1]} `);
+    // An image with neither: pg_dump opens the FIFO as its --file.
+    const bare = 'lms-backup-test/postgres-no-sh:17';
+    execFileSync('docker', ['build', '-q', '-t', bare, '-'], {
+      input:
+        'FROM lms-backup/postgres:17\nRUN ["/usr/bin/rm", "-f", "/usr/bin/sh", "/usr/bin/dash", "/usr/bin/stdbuf"]\n',
+    });
+    try {
+      const plain = await watchToolCommandLines(() =>
+        backupOf(src17.conn, new MemoryLogger(), { env: { ...process.env, LMS_PG_TOOL_IMAGE: bare } }),
+      );
+      const plainRun = dumpRun(plain.seen);
+      expect(plainRun).toMatch(/ --entrypoint pg_dump .* --no-sync --file=\/\S+\/archive/);
+      const viaStdout = await watchToolCommandLines(() =>
+        backupOf(src17.conn, new MemoryLogger(), { env: { ...process.env, LMS_DUMP_FIFO: 'none' } }),
+      );
+      const stdoutRun = dumpRun(viaStdout.seen);
+      expect(stdoutRun).toContain('--entrypoint pg_dump ');
+      expect(stdoutRun).not.toMatch(/--file=|lms-dump-/);
+      expect(dumpFifoDirs()).toEqual(before);
+      const rows = (m: Manifest) => m.inventory.tables.map((t) => `${t.schema}.${t.name}=${t.rows}`);
+      for (const other of [plain, viaStdout]) {
+        expect(rows(other.result.manifest)).toEqual(rows(buffered.result.manifest));
+        // Within the few bytes of a snapshot name and a timestamp: the same archive each way.
+        expect(Math.abs(other.result.manifest.dump.bytes - buffered.result.manifest.dump.bytes)).toBeLessThan(
+          200,
+        );
+      }
+      expect(buffered.result.manifest.dump.bytes).toBeGreaterThan(100_000);
+      expect((await drillOf(buffered.result.dir)).verdict).toBe('pass');
+      expect((await drillOf(plain.result.dir)).verdict).toBe('pass');
+    } finally {
+      execFileSync('docker', ['rmi', '-f', bare], { stdio: 'ignore' });
+    }
   });
 
   it('backs up an 18 server through the image pg_dump 18 and drills it', async () => {

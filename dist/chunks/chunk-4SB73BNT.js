@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-BG6QRBDY.js";
+} from "./chunk-TVXOJULR.js";
 import {
   ConfigError,
   JobFailedError,

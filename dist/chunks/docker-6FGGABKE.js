@@ -14,12 +14,12 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-2STSN2BN.js";
+} from "./chunk-4SB73BNT.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-BG6QRBDY.js";
+} from "./chunk-TVXOJULR.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-O2CCYLNY.js";
 import "./chunk-ZTERMN2E.js";

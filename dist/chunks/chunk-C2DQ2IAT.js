@@ -5,6 +5,7 @@ var require = __lmsCreateRequire(import.meta.url);
 var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
+  bufferedPrefix,
   composeRequestConnection,
   connect,
   createDatabaseIfMissing,
@@ -21,6 +22,7 @@ import {
   isSecretParam,
   majorOfVersionNum,
   pgToolEnv,
+  probeStdbuf,
   quoteIdent,
   redactUrl,
   redactValue,
@@ -38,7 +40,7 @@ import {
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-BG6QRBDY.js";
+} from "./chunk-TVXOJULR.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -2006,21 +2008,21 @@ function selectBackup(entries, selection2, where) {
   const complete = entries.filter((e) => e.state === "complete");
   if (selection2.name && selection2.name !== "latest") {
     const id = selection2.name.replace(/\.(manifest\.json|dump(\.age)?)$/, "");
-    const found3 = entries.find((e) => e.id === id);
-    if (!found3) {
+    const found2 = entries.find((e) => e.id === id);
+    if (!found2) {
       throw new ConfigError(`backup "${id}" is not in ${where}`, {
         hint: `run "lms-backup list" to see the backups there${complete[0] ? ` (newest: ${complete[0].id})` : ""}`
       });
     }
-    if (found3.state === "damaged") {
+    if (found2.state === "damaged") {
       throw new DamagedBackupError(
-        `backup "${id}" in ${where} is damaged: ${found3.damage ?? "its manifest cannot be believed"}`,
+        `backup "${id}" in ${where} is damaged: ${found2.damage ?? "its manifest cannot be believed"}`,
         {
           hint: `it is never restored, drilled or pruned; inspect db/${id}.manifest.json and its objects${complete[0] ? `, or choose another backup (newest complete: ${complete[0].id})` : ""}`
         }
       );
     }
-    if (found3.state !== "complete") {
+    if (found2.state !== "complete") {
       throw new JobFailedError(
         `backup "${id}" in ${where} is incomplete (no manifest): it cannot be trusted`,
         {
@@ -2028,7 +2030,7 @@ function selectBackup(entries, selection2, where) {
         }
       );
     }
-    return found3;
+    return found2;
   }
   let candidates2 = complete;
   if (selection2.before) {
@@ -2717,8 +2719,8 @@ async function findDataBlocks(w) {
   const toc = await readToc(r, ver);
   const entries = toc.filter((e) => e.state !== K_OFFSET_NO_DATA).length;
   const unset = new Map(toc.filter((e) => e.state === K_OFFSET_POS_NOT_SET).map((e) => [e.dumpId, e]));
-  const found3 = /* @__PURE__ */ new Map();
-  if (unset.size === 0) return { offSize, unset, found: found3, entries };
+  const found2 = /* @__PURE__ */ new Map();
+  if (unset.size === 0) return { offSize, unset, found: found2, entries };
   const intBytes = 1 + intSize;
   while (await w.need(1)) {
     const at = w.position;
@@ -2727,10 +2729,10 @@ async function findDataBlocks(w) {
       throw new Unreadable(`a data block at offset ${at} has type ${type}`);
     }
     const id = await readInt(r, `the data block at offset ${at}`);
-    if (!unset.has(id) || found3.has(id)) {
+    if (!unset.has(id) || found2.has(id)) {
       throw new Unreadable(`the data block at offset ${at} belongs to no entry waiting for one (id ${id})`);
     }
-    found3.set(id, at);
+    found2.set(id, at);
     const what = `the data of entry ${id}`;
     if (type === BLK_DATA) await skipChunks(r, what);
     else {
@@ -2742,10 +2744,10 @@ async function findDataBlocks(w) {
       }
     }
   }
-  const missing = unset.size - found3.size;
+  const missing = unset.size - found2.size;
   if (missing > 0)
     throw new Unreadable(`${missing} entr${missing === 1 ? "y has" : "ies have"} no data block`);
-  return { offSize, unset, found: found3, entries };
+  return { offSize, unset, found: found2, entries };
 }
 async function writeDataOffsets(path2) {
   const fh = await open(path2, "r+");
@@ -2757,14 +2759,14 @@ async function writeDataOffsets(path2) {
       if (error instanceof Unreadable) return { written: false, reason: error.message };
       throw error;
     }
-    const { offSize, unset, found: found3, entries } = blocks;
+    const { offSize, unset, found: found2, entries } = blocks;
     const field = Buffer.alloc(1 + offSize);
-    for (const [id, at] of found3) {
+    for (const [id, at] of found2) {
       field[0] = K_OFFSET_POS_SET;
       for (let b = 0; b < offSize; b++) field[1 + b] = Math.floor(at / 2 ** (8 * b)) & 255;
       await fh.write(field, 0, field.length, unset.get(id).flagAt);
     }
-    return { written: true, entries, set: found3.size };
+    return { written: true, entries, set: found2.size };
   } finally {
     await fh.close();
   }
@@ -4148,7 +4150,7 @@ function isAbandoned(name, mtime, before) {
   return mtime < before;
 }
 async function sweepTemporaryFiles(dir, before, opts = {}) {
-  const found3 = [];
+  const found2 = [];
   const sweep = async (d) => {
     let entries;
     try {
@@ -4173,11 +4175,11 @@ async function sweepTemporaryFiles(dir, before, opts = {}) {
         );
         if (!gone) continue;
       }
-      found3.push(path2);
+      found2.push(path2);
     }
   };
   await sweep(dir);
-  return found3;
+  return found2;
 }
 function sweepStagedDumps(dir, before, dryRun = false) {
   return sweepTemporaryFiles(dir, before, {
@@ -5551,27 +5553,6 @@ function partSections(parts) {
   return { ...parts.files ? { files: parts.files } : {}, ...parts.redis ? { redis: parts.redis } : {} };
 }
 
-// src/postgres/output-buffer.ts
-import { execFile as execFile2 } from "node:child_process";
-var OUTPUT_BUFFER = "1M";
-var found2 = /* @__PURE__ */ new Map();
-function probeStdbuf(env = process.env) {
-  const wanted = env.LMS_STDBUF?.trim() || "stdbuf";
-  if (wanted === "none" || process.platform !== "linux") return Promise.resolve(null);
-  const key = `${wanted}\0${env.PATH ?? ""}`;
-  if (found2.has(key)) return Promise.resolve(found2.get(key));
-  return new Promise((resolve11) => {
-    execFile2(wanted, [`-o${OUTPUT_BUFFER}`, "true"], { env, timeout: 1e4 }, (error) => {
-      const result = error ? null : wanted;
-      found2.set(key, result);
-      resolve11(result);
-    });
-  });
-}
-function bufferedPrefix(stdbuf) {
-  return [stdbuf, `-o${OUTPUT_BUFFER}`];
-}
-
 // src/postgres/output-fifo.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
 import { closeSync, constants, createReadStream as createReadStream6, mkdtempSync, openSync, rmSync as rmSync5 } from "node:fs";
@@ -5662,15 +5643,16 @@ function startPgDump(pgDump, conn, options) {
     compressArg(options.compression, pgDump),
     "--no-password",
     ...options.snapshot ? [`--snapshot=${options.snapshot}`] : [],
-    // Into a FIFO: pg_dump would fsync its output file, and a FIFO cannot be (EINVAL).
-    ...fifo ? ["--no-sync", `--file=${fifo.path}`] : [],
+    // Into the FIFO as a file where the image has no `sh` and stdbuf to redirect its stdout
+    // there: pg_dump would fsync its output file, and a FIFO cannot be (EINVAL).
+    ...fifo && !pgDump.buffered ? ["--no-sync", `--file=${fifo.path}`] : [],
     ...options.extraArgs ?? []
   ];
   const child = spawnPgTool(pgDump, args, {
     env: pgToolEnv(conn),
     stdio: ["ignore", fifo ? "ignore" : "pipe", "pipe"],
     ...options.stdbuf ? { wrapper: bufferedPrefix(options.stdbuf) } : {},
-    ...fifo ? { writable: [fifo.dir] } : {}
+    ...fifo ? { writable: [fifo.dir], ...pgDump.buffered ? { stdoutFile: fifo.path } : {} } : {}
   });
   if (fifo) child.once("close", () => fifo.release());
   let stderr = "";
@@ -6529,7 +6511,7 @@ async function prepareLocalDestinations(storages, inputName) {
 }
 
 // src/engines/local.ts
-import { execFile as execFile3, spawn as spawn3 } from "node:child_process";
+import { execFile as execFile2, spawn as spawn3 } from "node:child_process";
 import { randomBytes as randomBytes6 } from "node:crypto";
 import {
   chmodSync,
@@ -6621,7 +6603,7 @@ function reachableBy(user, bins) {
 }
 function runAs(user, file, args, env) {
   return new Promise((resolve11, reject) => {
-    execFile3(
+    execFile2(
       file,
       args,
       { env, ...user ? { uid: user.uid, gid: user.gid } : {}, timeout: 12e4, maxBuffer: 16 << 20 },
@@ -6923,7 +6905,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-6YRLRUOI.js");
+  const docker = await import("./docker-6FGGABKE.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
@@ -6980,13 +6962,13 @@ function isAbandonedProbe(key, lastModified, before) {
   return lastModified !== void 0 && lastModified < before;
 }
 async function sweepProbes(storage, before, dryRun) {
-  const found3 = [];
+  const found2 = [];
   for await (const obj of storage.list(PROBE_PREFIX)) {
     if (!isAbandonedProbe(obj.key, obj.lastModified, before)) continue;
     if (!dryRun) await storage.delete(obj.key);
-    found3.push(obj.key);
+    found2.push(obj.key);
   }
-  return found3;
+  return found2;
 }
 
 // src/commands/check.ts
@@ -8146,7 +8128,7 @@ async function validateRestored(client, inventory, options) {
   const id = (s, n) => `${s}\0${n}`;
   const presentSet = new Set(present.map((t) => id(t.schema, t.name)));
   const known = new Set(inventory.tables.map((t) => id(t.schema, t.name)));
-  const found3 = await countTables(
+  const found2 = await countTables(
     [client, ...options.counters ?? []],
     [
       ...inventory.tables.filter((t) => presentSet.has(id(t.schema, t.name))),
@@ -8154,7 +8136,7 @@ async function validateRestored(client, inventory, options) {
     ]
   );
   const tables = inventory.tables.map((t) => {
-    const n = found3.get(id(t.schema, t.name));
+    const n = found2.get(id(t.schema, t.name));
     return n === void 0 ? { schema: t.schema, name: t.name, expected: t.rows, found: null, ok: false } : { schema: t.schema, name: t.name, expected: t.rows, found: n, ok: n === t.rows };
   });
   for (const t of present) {
@@ -8163,7 +8145,7 @@ async function validateRestored(client, inventory, options) {
         schema: t.schema,
         name: t.name,
         expected: null,
-        found: found3.get(id(t.schema, t.name)),
+        found: found2.get(id(t.schema, t.name)),
         ok: true
       });
     }
@@ -8189,8 +8171,8 @@ async function validateRestored(client, inventory, options) {
   }
   const restoredExt = new Map((await listExtensions(client)).map((e) => [e.name, e.version]));
   const extensions = inventory.extensions.map((e) => {
-    const found4 = restoredExt.get(e.name) ?? null;
-    return { name: e.name, expected: e.version, found: found4, ok: found4 !== null };
+    const found3 = restoredExt.get(e.name) ?? null;
+    return { name: e.name, expected: e.version, found: found3, ok: found3 !== null };
   });
   for (const e of extensions) if (!e.ok) reasons.push(`extension ${e.name} is missing after restore`);
   const checks = await runHealthChecks(client, options.checks);
@@ -8205,12 +8187,12 @@ async function validateRestored(client, inventory, options) {
 }
 async function countTables(clients, tables) {
   const queue = [...tables].sort((a, b) => b.rows - a.rows);
-  const found3 = /* @__PURE__ */ new Map();
+  const found2 = /* @__PURE__ */ new Map();
   const settled = await Promise.allSettled(
     clients.map(async (c) => {
       for (let t = queue.shift(); t; t = queue.shift()) {
         try {
-          found3.set(`${t.schema}\0${t.name}`, await countRows(c, t.schema, t.name));
+          found2.set(`${t.schema}\0${t.name}`, await countRows(c, t.schema, t.name));
         } catch (error) {
           queue.length = 0;
           throw error;
@@ -8220,17 +8202,17 @@ async function countTables(clients, tables) {
   );
   const failed2 = settled.find((r) => r.status === "rejected");
   if (failed2) throw failed2.reason;
-  return found3;
+  return found2;
 }
 async function compareObjects(client, inventory, options) {
   const out = [];
   const privileges = options.privileges && options.owners;
-  const add = (kind, object, expected, found3) => out.push({ kind, object, expected, found: found3, ok: found3 === expected });
+  const add = (kind, object, expected, found2) => out.push({ kind, object, expected, found: found2, ok: found2 === expected });
   const q = (schema, name) => `${schema}.${name}`;
   if (inventory.relations) {
-    const found3 = new Map((await listRelations(client)).map((r) => [q(r.schema, r.name), r]));
+    const found2 = new Map((await listRelations(client)).map((r) => [q(r.schema, r.name), r]));
     for (const r of inventory.relations) {
-      const f = found3.get(q(r.schema, r.name));
+      const f = found2.get(q(r.schema, r.name));
       const what = q(r.schema, r.name);
       if (options.owners) add("owner", what, r.owner, f?.owner ?? null);
       if (privileges)
@@ -8246,9 +8228,9 @@ async function compareObjects(client, inventory, options) {
     }
   }
   if (inventory.schemas) {
-    const found3 = new Map((await listSchemas(client)).map((s) => [s.name, s]));
+    const found2 = new Map((await listSchemas(client)).map((s) => [s.name, s]));
     for (const s of inventory.schemas) {
-      const f = found3.get(s.name);
+      const f = found2.get(s.name);
       if (options.owners) add("schema owner", s.name, s.owner, f?.owner ?? null);
       if (privileges)
         add(
@@ -8260,18 +8242,18 @@ async function compareObjects(client, inventory, options) {
     }
   }
   if (inventory.materializedViews) {
-    const found3 = new Map((await listMaterializedViews(client)).map((m) => [q(m.schema, m.name), m]));
+    const found2 = new Map((await listMaterializedViews(client)).map((m) => [q(m.schema, m.name), m]));
     const s = (m) => m.populated ? `populated, ${m.rows} rows` : "not populated";
     for (const m of inventory.materializedViews) {
-      const f = found3.get(q(m.schema, m.name));
+      const f = found2.get(q(m.schema, m.name));
       add("materialized view", q(m.schema, m.name), s(m), f ? s(f) : null);
     }
   }
   if (inventory.sequences) {
-    const found3 = new Map((await listSequences(client)).map((x) => [q(x.schema, x.name), x]));
+    const found2 = new Map((await listSequences(client)).map((x) => [q(x.schema, x.name), x]));
     const s = (x) => `${x.lastValue}${x.isCalled ? "" : " (not called)"}`;
     for (const x of inventory.sequences) {
-      const f = found3.get(q(x.schema, x.name));
+      const f = found2.get(q(x.schema, x.name));
       const ok = f !== void 0 && (s(f) === s(x) || BigInt(f.lastValue) > BigInt(x.lastValue));
       out.push({
         kind: "sequence last value",
@@ -8283,9 +8265,9 @@ async function compareObjects(client, inventory, options) {
     }
   }
   if (inventory.partitioned) {
-    const found3 = new Map((await listPartitioned(client)).map((p) => [q(p.schema, p.name), p]));
+    const found2 = new Map((await listPartitioned(client)).map((p) => [q(p.schema, p.name), p]));
     for (const p of inventory.partitioned) {
-      const f = found3.get(q(p.schema, p.name));
+      const f = found2.get(q(p.schema, p.name));
       add(
         "partitioned table rows",
         q(p.schema, p.name),
@@ -11395,25 +11377,25 @@ function resolveSelection(manifest, tables, schemas) {
         (c) => (c.schema === "" || fold(c.schema) === fold(k.schema)) && fold(c.name) === fold(k.name)
       )
     );
-    let found3 = match((s) => s);
-    if (found3.length === 0) found3 = match((s) => s.toLowerCase());
-    if (found3.length === 0) problems.push(`--table "${text}" is not a table in backup ${manifest.id}`);
-    else if (found3.length > 1)
+    let found2 = match((s) => s);
+    if (found2.length === 0) found2 = match((s) => s.toLowerCase());
+    if (found2.length === 0) problems.push(`--table "${text}" is not a table in backup ${manifest.id}`);
+    else if (found2.length > 1)
       problems.push(
-        `--table "${text}" is ambiguous: ${found3.map((f) => `"${f.schema}"."${f.name}"`).join(", ")}; qualify it with its schema`
+        `--table "${text}" is ambiguous: ${found2.map((f) => `"${f.schema}"."${f.name}"`).join(", ")}; qualify it with its schema`
       );
-    else for (const l of found3[0].leaves) take(l);
+    else for (const l of found2[0].leaves) take(l);
   }
   const backupSchemas = [...new Set(inv.tables.map((t) => t.schema))];
   for (const text of schemas) {
     const s = text.trim().replace(/^"(.*)"$/, "$1").replace(/""/g, '"');
     const exact = backupSchemas.filter((b) => b === s);
-    const found3 = exact.length ? exact : backupSchemas.filter((b) => b.toLowerCase() === s.toLowerCase());
-    if (found3.length !== 1) {
+    const found2 = exact.length ? exact : backupSchemas.filter((b) => b.toLowerCase() === s.toLowerCase());
+    if (found2.length !== 1) {
       problems.push(`--schema "${text}" holds no table in backup ${manifest.id}`);
       continue;
     }
-    for (const t of inv.tables) if (t.schema === found3[0]) take({ schema: t.schema, name: t.name });
+    for (const t of inv.tables) if (t.schema === found2[0]) take({ schema: t.schema, name: t.name });
   }
   if (problems.length) {
     const some = known.slice(0, 8).map((k) => `${k.schema}.${k.name}`).join(", ");

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-5N6NA6WV.js";
+} from "./chunk-C2DQ2IAT.js";
 import {
   connect,
   endProcess,
@@ -66,7 +66,7 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-BG6QRBDY.js";
+} from "./chunk-TVXOJULR.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-YAIGI4MR.js";
 import {
