@@ -26,7 +26,7 @@ export type ObjectEncryption = { mode: 'age'; recipients: string[]; passphrase?:
 /** Where the payload comes from: a stream and, for a process, its exit and a way to stop it. */
 export interface PayloadSource {
   readonly stdout: Readable;
-  /** A FIFO the payload comes out of: zstd reads it there itself, and `stdout` is left unread. */
+  /** A FIFO the payload comes out of: the zstd binary reads it there itself, leaving `stdout` unread. */
   fifo?: string;
   /** Resolves when the producer finished cleanly (pg_dump exited 0); rejects otherwise. */
   done?: Promise<void>;
@@ -92,8 +92,14 @@ export function stageObject(options: StageObjectOptions): StagingObject {
     stages.push(createAgeEncryptStream(passphrase ? { passphrase } : { recipients }));
   }
   const { payload } = options;
-  const compressor = options.compression
-    ? startZstdCompress(options.compression.engine, payload.fifo ?? payload.stdout, options.compression.level)
+  const engine = options.compression?.engine;
+  // The zstd binary reads a FIFO there itself; anything else reads the payload's stream.
+  const compressor = engine
+    ? startZstdCompress(
+        engine,
+        payload.fifo && engine.kind === 'binary' ? payload.fifo : payload.stdout,
+        options.compression!.level,
+      )
     : undefined;
   const source = compressor ? compressor.stdout : payload.stdout;
   const stopAll = () => {

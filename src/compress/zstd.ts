@@ -10,7 +10,6 @@
  * own compression (`compressionFor` in src/postgres/dump.ts decides).
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
@@ -179,18 +178,16 @@ export function compressThreads(cores = availableParallelism()): number {
 
 /**
  * Compresses `input` (a child's stdout: handed to zstd as its stdin, a kernel pipe Node never
- * copies; a FIFO's path, which zstd opens itself; or any readable, written through Node) with
- * `level`.
+ * copies; or any readable, written through Node) with `level`; or, with the binary, the FIFO
+ * at a path, which zstd opens itself (a container pg_dump's: postgres/output-fifo.ts).
  */
 export function startZstdCompress(engine: ZstdEngine, input: Readable | string, level: number): ZstdProcess {
   if (typeof input === 'string') {
-    if (engine.kind === 'binary') {
-      const child = spawn(engine.path, [...levelArgs(level), `-T${compressThreads()}`, '--', input], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      return fromChild(child, `zstd -${level}`);
-    }
-    input = createReadStream(input, { highWaterMark: 1024 * 1024 });
+    if (engine.kind !== 'binary') throw new Error(`internal: zstd of ${engine.version} cannot open ${input}`);
+    const child = spawn(engine.path, [...levelArgs(level), `-T${compressThreads()}`, '--', input], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return fromChild(child, `zstd -${level}`);
   }
   if (engine.kind === 'binary') {
     const fd = (input as Readable & { _handle?: { fd?: number } })._handle?.fd;

@@ -1416,7 +1416,7 @@ var TOOL_VERSION = "0.1.0";
 
 // src/commands/backup.ts
 import { createHash as createHash9 } from "node:crypto";
-import { createReadStream as createReadStream7 } from "node:fs";
+import { createReadStream as createReadStream6 } from "node:fs";
 import { tmpdir as tmpdir4 } from "node:os";
 import { join as join12 } from "node:path";
 import { Readable as Readable5 } from "node:stream";
@@ -2064,7 +2064,6 @@ function damagedReason(e) {
 
 // src/compress/zstd.ts
 import { execFile, spawn, spawnSync } from "node:child_process";
-import { createReadStream } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Readable } from "node:stream";
 import * as zlib from "node:zlib";
@@ -2166,13 +2165,11 @@ function compressThreads(cores = availableParallelism()) {
 }
 function startZstdCompress(engine, input, level) {
   if (typeof input === "string") {
-    if (engine.kind === "binary") {
-      const child = spawn(engine.path, [...levelArgs(level), `-T${compressThreads()}`, "--", input], {
-        stdio: ["ignore", "pipe", "pipe"]
-      });
-      return fromChild(child, `zstd -${level}`);
-    }
-    input = createReadStream(input, { highWaterMark: 1024 * 1024 });
+    if (engine.kind !== "binary") throw new Error(`internal: zstd of ${engine.version} cannot open ${input}`);
+    const child = spawn(engine.path, [...levelArgs(level), `-T${compressThreads()}`, "--", input], {
+      stdio: ["ignore", "pipe", "pipe"]
+    });
+    return fromChild(child, `zstd -${level}`);
   }
   if (engine.kind === "binary") {
     const fd = input._handle?.fd;
@@ -3854,7 +3851,7 @@ function emptySummary(roots, excludes) {
 
 // src/files/extract.ts
 import { createHash as createHash7 } from "node:crypto";
-import { createReadStream as createReadStream2, existsSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import {
   chmod,
   lchown,
@@ -4036,7 +4033,7 @@ async function compareTree(dir, index) {
     if (type !== "symlink" && mode !== e.mode)
       problems.push(`${e.path}: mode ${mode} on disk; the index says ${e.mode}`);
     if (type === "file") {
-      const got = await hashBody(createReadStream2(p, { highWaterMark: 1 << 20 }));
+      const got = await hashBody(createReadStream(p, { highWaterMark: 1 << 20 }));
       if (got.sha256 !== e.sha256)
         problems.push(`${e.path}: SHA-256 ${got.sha256} on disk; the index says ${e.sha256}`);
       else filesOk++;
@@ -4046,7 +4043,7 @@ async function compareTree(dir, index) {
 }
 
 // src/parts/object.ts
-import { createReadStream as createReadStream4, createWriteStream, rmSync as rmSync2 } from "node:fs";
+import { createReadStream as createReadStream3, createWriteStream, rmSync as rmSync2 } from "node:fs";
 import { join as join7 } from "node:path";
 import { pipeline as pipeline5 } from "node:stream/promises";
 
@@ -4072,7 +4069,12 @@ function stageObject(options) {
     stages.push(createAgeEncryptStream(passphrase ? { passphrase } : { recipients }));
   }
   const { payload } = options;
-  const compressor = options.compression ? startZstdCompress(options.compression.engine, payload.fifo ?? payload.stdout, options.compression.level) : void 0;
+  const engine = options.compression?.engine;
+  const compressor = engine ? startZstdCompress(
+    engine,
+    payload.fifo && engine.kind === "binary" ? payload.fifo : payload.stdout,
+    options.compression.level
+  ) : void 0;
   const source = compressor ? compressor.stdout : payload.stdout;
   const stopAll = () => {
     payload.kill?.();
@@ -4119,7 +4121,7 @@ function stageObject(options) {
 }
 
 // src/storage/local.ts
-import { createReadStream as createReadStream3, constants as fsConstants } from "node:fs";
+import { createReadStream as createReadStream2, constants as fsConstants } from "node:fs";
 import { link, mkdir as mkdir4, open as open6, readdir as readdir5, rename as rename2, stat as stat3, unlink as unlink2 } from "node:fs/promises";
 import { basename as basename2, dirname as dirname4, join as join6, resolve as resolve4, sep as sep2 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
@@ -4238,7 +4240,7 @@ var LocalStorage = class {
     if (src.dev !== parent.dev || !src.isFile()) return void 0;
     const untouched = source.witness !== void 0 && source.witness.size === BigInt(source.size) && matchesWitness(await io("stat", () => stat3(sourcePath, { bigint: true })), source.witness);
     if (!untouched) {
-      const actual = await hashStream(this.watch.guardRead(createReadStream3(sourcePath), key));
+      const actual = await hashStream(this.watch.guardRead(createReadStream2(sourcePath), key));
       if (actual.size !== source.size || actual.sha256 !== source.sha256) {
         throw integrityError(this.display, key, source, actual, "source file for");
       }
@@ -4942,7 +4944,7 @@ async function stagePart(role, input, before, encryption, stagingDir) {
     return {
       role,
       source: {
-        open: () => watch.guardRead(createReadStream4(path2), path2),
+        open: () => watch.guardRead(createReadStream3(path2), path2),
         size: staged.bytes,
         sha256: staged.sha256,
         path: path2,
@@ -5014,7 +5016,7 @@ async function downloadPart(storage, obj, work, logger) {
 }
 function openPlain(file, manifest, keys) {
   const plain = new Sha256Meter();
-  const stages = [createReadStream4(file)];
+  const stages = [createReadStream3(file)];
   if (manifest.encryption.scheme === "age") stages.push(createAgeDecryptStream(keys));
   stages.push(plain);
   return { stages, plain };
@@ -5173,7 +5175,7 @@ async function restoreFilesPart(storage, manifest, keys, work, options, logger) 
 }
 
 // src/parts/redis.ts
-import { createReadStream as createReadStream5, createWriteStream as createWriteStream2, rmSync as rmSync3 } from "node:fs";
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream2, rmSync as rmSync3 } from "node:fs";
 import { join as join9 } from "node:path";
 import { pipeline as pipeline7 } from "node:stream/promises";
 
@@ -5375,7 +5377,7 @@ async function stageRedis(target, encryption, stagingDir, work, logger, now) {
     () => takeSnapshot(target, file)
   );
   try {
-    const staged = await stagePart("redis", createReadStream5(file), [], encryption, stagingDir);
+    const staged = await stagePart("redis", createReadStream4(file), [], encryption, stagingDir);
     logger.info(`redis: ${snap.keys} keys, Redis ${snap.serverVersion}, stored ${staged.source.size} bytes`);
     return {
       staged,
@@ -5555,7 +5557,7 @@ function partSections(parts) {
 
 // src/postgres/output-fifo.ts
 import { spawnSync as spawnSync2 } from "node:child_process";
-import { closeSync, constants, createReadStream as createReadStream6, mkdtempSync, openSync, rmSync as rmSync5 } from "node:fs";
+import { closeSync, constants, createReadStream as createReadStream5, mkdtempSync, openSync, rmSync as rmSync5 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { join as join11 } from "node:path";
 function createOutputFifo() {
@@ -5587,7 +5589,7 @@ function createOutputFifo() {
   return {
     path: path2,
     dir,
-    stream: () => createReadStream6(path2, { highWaterMark: 1024 * 1024 }),
+    stream: () => createReadStream5(path2, { highWaterMark: 1024 * 1024 }),
     release
   };
 }
@@ -6170,7 +6172,7 @@ async function runBackup(config, deps) {
     const encrypted = config.encryption.mode === "age";
     const source = {
       // Read for the other destinations: a staging directory that stops answering fails the put.
-      open: () => watch.guardRead(createReadStream7(staged), staged),
+      open: () => watch.guardRead(createReadStream6(staged), staged),
       size: stored.bytes,
       sha256: stored.sha256,
       path: staged,

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-C2DQ2IAT.js";
+} from "./chunk-MOHE3NAO.js";
 import {
   connect,
   endProcess,

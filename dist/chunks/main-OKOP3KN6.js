@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-C2DQ2IAT.js";
+} from "./chunk-MOHE3NAO.js";
 import {
   dockerRunId,
   endProcess,
