@@ -12,6 +12,7 @@ import { open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { FsCall } from './files.js';
 import type { FileWitness } from './storage/types.js';
+import { youngGcEvery } from './young-gc.js';
 
 /** Bytes gathered before one write(2). */
 const BATCH = 1 << 20;
@@ -22,6 +23,8 @@ class DurableFile extends Writable {
   private fh: FileHandle | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Dead pieces are freed by a young-generation GC every 16 MiB written (src/young-gc.ts). */
+  private readonly collect = youngGcEvery();
   private sinceSync = 0;
   private syncing: Promise<void> | undefined;
   private readonly hash = createHash('sha256');
@@ -101,6 +104,7 @@ class DurableFile extends Writable {
     this.pendingBytes = 0;
     const fh = this.fh!;
     await this.io('write', () => writevAll(fh, pieces));
+    this.collect(total);
     this.written += total;
     this.sinceSync += total;
     // A background flush of what is written so far (one at a time): writing goes on meanwhile.

@@ -2,10 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDurableFile } from '../../src/durable-file.js';
+import { YOUNG_GC_EVERY, youngGcEvery } from '../../src/young-gc.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lms-durable-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,5 +74,54 @@ describe('durable file (staged objects)', () => {
     });
     await expect(pipeline(source, file)).rejects.toThrow(/pg_dump died/);
     expect(() => file.digest()).toThrow(/before the stream finished/);
+  });
+});
+
+/** Young-generation GCs that were asked for (a forced GC), while `run` runs. */
+async function forcedMinorGcs(run: () => Promise<void> | void): Promise<number> {
+  const kinds: { kind: number; flags: number }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) kinds.push(e.detail as { kind: number; flags: number });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  try {
+    await run();
+    // GC entries are delivered on a later turn of the event loop.
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    observer.disconnect();
+  }
+  return kinds.filter(
+    (k) =>
+      k.kind === constants.NODE_PERFORMANCE_GC_MINOR && k.flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED,
+  ).length;
+}
+
+describe('young-generation GC by bytes (the dead pieces of a stream)', () => {
+  it('runs one each time the bytes counted pass the step while buffers hold more than it, and none before', async () => {
+    const held = Buffer.allocUnsafeSlow(4 << 20); // buffers over the step
+    const count = youngGcEvery(1 << 20);
+    expect(await forcedMinorGcs(() => count((1 << 20) - 1))).toBe(0);
+    expect(await forcedMinorGcs(() => count(1))).toBe(1);
+    expect(
+      await forcedMinorGcs(() => {
+        for (let i = 0; i < 12; i++) count(256 * 1024);
+      }),
+    ).toBe(3);
+    expect(held.length).toBe(4 << 20);
+  });
+
+  it('runs none while the buffers hold less than the step', async () => {
+    const count = youngGcEvery(1 << 30);
+    expect(await forcedMinorGcs(() => count(3 << 30))).toBe(0);
+  });
+
+  it('a durable file asks for one every 16 MiB it writes', async () => {
+    const data = randomBytes(3 * YOUNG_GC_EVERY + 5); // held: the buffers are over the step
+    const path = join(dir, 'collected');
+    const gcs = await forcedMinorGcs(() => pipeline(Readable.from(pieces(data)), createDurableFile(path)));
+    expect(YOUNG_GC_EVERY).toBe(16 << 20);
+    expect(gcs).toBe(3);
+    expect(readFileSync(path).equals(data)).toBe(true);
   });
 });

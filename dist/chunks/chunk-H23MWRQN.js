@@ -3000,6 +3000,35 @@ import { pipeline } from "node:stream/promises";
 import { createHash as createHash3 } from "node:crypto";
 import { open as open2 } from "node:fs/promises";
 import { Writable } from "node:stream";
+
+// src/young-gc.ts
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+var gc;
+function youngGc() {
+  if (gc === void 0) {
+    try {
+      setFlagsFromString("--expose-gc");
+      const fn = runInNewContext("gc");
+      gc = typeof fn === "function" ? fn : null;
+    } catch {
+      gc = null;
+    }
+  }
+  return gc;
+}
+var YOUNG_GC_EVERY = 16 << 20;
+function youngGcEvery(every = YOUNG_GC_EVERY) {
+  let since = 0;
+  return (bytes) => {
+    since += bytes;
+    if (since < every) return;
+    since %= every;
+    if (process.memoryUsage().arrayBuffers > every) youngGc()?.({ type: "minor" });
+  };
+}
+
+// src/durable-file.ts
 var BATCH = 1 << 20;
 var SYNC_EVERY = 32 << 20;
 var DurableFile = class extends Writable {
@@ -3015,6 +3044,8 @@ var DurableFile = class extends Writable {
   fh;
   pending = [];
   pendingBytes = 0;
+  /** Dead pieces are freed by a young-generation GC every 16 MiB written (src/young-gc.ts). */
+  collect = youngGcEvery();
   sinceSync = 0;
   syncing;
   hash = createHash3("sha256");
@@ -3077,6 +3108,7 @@ var DurableFile = class extends Writable {
     this.pendingBytes = 0;
     const fh = this.fh;
     await this.io("write", () => writevAll(fh, pieces));
+    this.collect(total);
     this.written += total;
     this.sinceSync += total;
     if (this.sinceSync >= SYNC_EVERY && !this.syncing) {

@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-MOHE3NAO.js";
+} from "./chunk-H23MWRQN.js";
 import {
   dockerRunId,
   endProcess,

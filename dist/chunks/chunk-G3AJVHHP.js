@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-UMD2KMZF.js");
+  const { runCli: run } = await import("./main-QIUTJNTE.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-OKOP3KN6.js");
+  const { runAction: run } = await import("./main-N44HROVQ.js");
   return run(step);
 }
 

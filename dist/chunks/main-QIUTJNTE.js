@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-MOHE3NAO.js";
+} from "./chunk-H23MWRQN.js";
 import {
   connect,
   endProcess,
