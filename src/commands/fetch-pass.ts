@@ -16,6 +16,7 @@ import type { DecryptionKeys } from '../config.js';
 import { createAgeDecryptStream } from '../crypto/age.js';
 import { Sha256Meter } from '../crypto/hash.js';
 import { writevAll } from '../durable-file.js';
+import { youngGcEvery } from '../young-gc.js';
 
 export interface PassResult {
   /** The storage read failed (the object is missing or the connection broke). */
@@ -54,6 +55,7 @@ export async function fetchInOnePass(
   const temp = join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString('hex')}.partial`);
   const hash = createHash('sha256');
   let storedBytes = 0;
+  const collect = youngGcEvery(); // the downloaded pieces are dead by then (src/young-gc.ts)
   const result: PassResult = { stored: { bytes: 0, sha256: '' }, readEndedAt: 0 };
   let handle: FileHandle | undefined;
   let accepted = false;
@@ -96,6 +98,7 @@ export async function fetchInOnePass(
       for await (const chunk of input as AsyncIterable<Buffer>) {
         hash.update(chunk);
         storedBytes += chunk.length;
+        collect(chunk.length);
         options.onBytes?.(storedBytes);
         if (decodeFailed === undefined && !head.destroyed && !head.write(chunk)) await drained(head);
       }

@@ -76,7 +76,13 @@ function chunkNonce(counter: number, last: boolean): Buffer {
   return nonce;
 }
 
-/** A FIFO of buffers that hands out exact byte counts without copying. */
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A FIFO of buffers that hands out exact byte counts without copying. A buffer handed out whole
+ * leaves the queue at once: kept in the array until its next compaction, 32 downloaded 1 MiB
+ * pieces stayed alive, and a Node 24 verify's peak RSS was 135-162 MiB.
+ */
 class ByteQueue {
   private bufs: Buffer[] = [];
   private head = 0;
@@ -95,7 +101,7 @@ class ByteQueue {
       const b = this.bufs[this.head]!;
       if (b.length <= need) {
         out.push(b);
-        this.head++;
+        this.bufs[this.head++] = EMPTY;
         need -= b.length;
       } else {
         out.push(b.subarray(0, need));

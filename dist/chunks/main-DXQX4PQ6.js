@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-H23MWRQN.js";
+} from "./chunk-ONUBXD2O.js";
 import {
   dockerRunId,
   endProcess,

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-H23MWRQN.js";
+} from "./chunk-ONUBXD2O.js";
 import {
   connect,
   endProcess,

@@ -923,6 +923,7 @@ function chunkNonce(counter, last) {
   nonce[11] = last ? 1 : 0;
   return nonce;
 }
+var EMPTY = Buffer.alloc(0);
 var ByteQueue = class {
   bufs = [];
   head = 0;
@@ -939,7 +940,7 @@ var ByteQueue = class {
       const b = this.bufs[this.head];
       if (b.length <= need) {
         out.push(b);
-        this.head++;
+        this.bufs[this.head++] = EMPTY;
         need -= b.length;
       } else {
         out.push(b.subarray(0, need));
@@ -3145,6 +3146,7 @@ async function fetchInOnePass(open_, dest, options, accept) {
   const temp = join2(dirname2(dest), `.${basename(dest)}.${randomBytes4(6).toString("hex")}.partial`);
   const hash = createHash4("sha256");
   let storedBytes2 = 0;
+  const collect = youngGcEvery();
   const result = { stored: { bytes: 0, sha256: "" }, readEndedAt: 0 };
   let handle;
   let accepted = false;
@@ -3186,6 +3188,7 @@ async function fetchInOnePass(open_, dest, options, accept) {
       for await (const chunk of input) {
         hash.update(chunk);
         storedBytes2 += chunk.length;
+        collect(chunk.length);
         options.onBytes?.(storedBytes2);
         if (decodeFailed === void 0 && !head.destroyed && !head.write(chunk)) await drained(head);
       }
