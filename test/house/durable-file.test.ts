@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -81,7 +81,8 @@ describe('durable file (staged objects)', () => {
 async function forcedMinorGcs(run: () => Promise<void> | void): Promise<number> {
   const kinds: { kind: number; flags: number }[] = [];
   const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) kinds.push(e.detail as { kind: number; flags: number });
+    for (const e of list.getEntries())
+      kinds.push((e as PerformanceEntry & { detail: { kind: number; flags: number } }).detail);
   });
   observer.observe({ entryTypes: ['gc'] });
   try {

@@ -12,7 +12,7 @@ import {
   StorageKeyError,
   StorageRequestError,
   isStall
-} from "./chunk-O2CCYLNY.js";
+} from "./chunk-ZPXR5GSJ.js";
 
 // src/storage/source.ts
 import { createHash } from "node:crypto";

@@ -14,14 +14,14 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-4SB73BNT.js";
+} from "./chunk-CMTNDHSM.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-TVXOJULR.js";
+} from "./chunk-RL6WDZQE.js";
 import "./chunk-GOCCL7ZG.js";
-import "./chunk-O2CCYLNY.js";
+import "./chunk-ZPXR5GSJ.js";
 import "./chunk-ZTERMN2E.js";
 export {
   DEFAULT_DOCKER_MAJOR,

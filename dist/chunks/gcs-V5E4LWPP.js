@@ -34,7 +34,7 @@ import {
   toStorageError,
   validateKey,
   validatePrefix
-} from "./chunk-YAIGI4MR.js";
+} from "./chunk-IMOCK7FK.js";
 import {
   DEFAULT_STORAGE_TIMEOUTS,
   LmsError,
@@ -49,7 +49,7 @@ import {
   nullLogger,
   watchProgress,
   withDeadline
-} from "./chunk-O2CCYLNY.js";
+} from "./chunk-ZPXR5GSJ.js";
 import {
   __commonJS,
   __esm,

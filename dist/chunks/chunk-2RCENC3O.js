@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-T5KYGTP5.js");
+  const { runCli: run } = await import("./main-WJTVP6HB.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-DXQX4PQ6.js");
+  const { runAction: run } = await import("./main-IILGXDXC.js");
   return run(step);
 }
 

@@ -19,7 +19,7 @@ import {
   guardDownload,
   metadataDeadline,
   storageTimeoutsFromEnv
-} from "./chunk-O2CCYLNY.js";
+} from "./chunk-ZPXR5GSJ.js";
 import {
   __commonJS,
   __require,

@@ -165,9 +165,11 @@ function formatSeconds(ms) {
 }
 
 // src/storage/guard.ts
-import http from "node:http";
-import https from "node:https";
+import { createRequire } from "node:module";
 import { Readable } from "node:stream";
+var nodeRequire = createRequire(import.meta.url);
+var http = nodeRequire("node:http");
+var https = nodeRequire("node:https");
 var STALL_CODE = "ELMSSTALL";
 var StallError = class extends Error {
   constructor(phase, waitedMs, target) {

@@ -14,13 +14,13 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-TVXOJULR.js";
+} from "./chunk-RL6WDZQE.js";
 import {
   ConfigError,
   JobFailedError,
   PgUnreachableError,
   nullLogger
-} from "./chunk-O2CCYLNY.js";
+} from "./chunk-ZPXR5GSJ.js";
 
 // src/engines/docker.ts
 import { spawnSync } from "node:child_process";

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-4SB73BNT.js";
+} from "./chunk-CMTNDHSM.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-ONUBXD2O.js";
+} from "./chunk-S3URR6KY.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-TVXOJULR.js";
+} from "./chunk-RL6WDZQE.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,
@@ -83,11 +83,11 @@ import {
   summary,
   warning
 } from "./chunk-OBFXCXV2.js";
-import "./chunk-YAIGI4MR.js";
+import "./chunk-IMOCK7FK.js";
 import {
   JobFailedError,
   describeError
-} from "./chunk-O2CCYLNY.js";
+} from "./chunk-ZPXR5GSJ.js";
 import "./chunk-ZTERMN2E.js";
 
 // src/action/io.ts

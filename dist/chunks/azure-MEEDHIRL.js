@@ -41,7 +41,7 @@ import {
   toStorageError,
   validateKey,
   validatePrefix
-} from "./chunk-YAIGI4MR.js";
+} from "./chunk-IMOCK7FK.js";
 import {
   DEFAULT_STORAGE_TIMEOUTS,
   LmsError,
@@ -55,7 +55,7 @@ import {
   metadataDeadline,
   nullLogger,
   withDeadline
-} from "./chunk-O2CCYLNY.js";
+} from "./chunk-ZPXR5GSJ.js";
 import {
   __commonJS,
   __export,

@@ -111,7 +111,7 @@ import {
   toStorageError,
   validateKey,
   validatePrefix
-} from "./chunk-YAIGI4MR.js";
+} from "./chunk-IMOCK7FK.js";
 import {
   DEFAULT_STORAGE_TIMEOUTS,
   LmsError,
@@ -126,7 +126,7 @@ import {
   metadataDeadline,
   nullLogger,
   withDeadline
-} from "./chunk-O2CCYLNY.js";
+} from "./chunk-ZPXR5GSJ.js";
 import {
   __commonJS,
   __esm,

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-ONUBXD2O.js";
+} from "./chunk-S3URR6KY.js";
 import {
   connect,
   endProcess,
@@ -66,14 +66,14 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-TVXOJULR.js";
+} from "./chunk-RL6WDZQE.js";
 import "./chunk-GOCCL7ZG.js";
-import "./chunk-YAIGI4MR.js";
+import "./chunk-IMOCK7FK.js";
 import {
   ConfigError,
   ConfigErrors,
   JobFailedError
-} from "./chunk-O2CCYLNY.js";
+} from "./chunk-ZPXR5GSJ.js";
 import {
   __commonJS,
   __require,
