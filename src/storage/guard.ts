@@ -11,21 +11,12 @@
  *   - withDeadline bounds a call that moves no data (head, delete, a listing page).
  * A StallError is no LmsError: the backends map it, and the retry decorator treats it as transient.
  */
-import type * as Http from 'node:http';
-import type * as Https from 'node:https';
-import { createRequire } from 'node:module';
+import http from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { StorageTimeoutError } from './errors.js';
 import { formatSeconds, STORAGE_TIMEOUT_ENV, type StorageTimeouts } from './timeouts.js';
-
-// Required, not imported: Node 24 makes an ES module's view of node:http by reading every one
-// of its exports, the lazy ones too, and one of them loads Node's bundled undici (WebSocket).
-// Every run loads this module (the local store's watch uses it): the import cost 0.1 s and
-// 13 MiB at each start of a Node 24 process.
-const nodeRequire = createRequire(import.meta.url);
-const http = nodeRequire('node:http') as typeof Http;
-const https = nodeRequire('node:https') as typeof Https;
 
 export const STALL_CODE = 'ELMSSTALL';
 
@@ -90,12 +81,12 @@ export function stallWaitedMs(err: unknown): number | undefined {
 }
 
 interface Watched {
-  req: Http.ClientRequest;
+  req: http.ClientRequest;
   socket: Socket;
   target: string;
   since: number;
   signature: string;
-  response: Http.IncomingMessage | undefined;
+  response: http.IncomingMessage | undefined;
 }
 
 /** Watches the sockets of one agent's requests (see the module comment). */
@@ -105,12 +96,12 @@ class SocketWatch {
 
   constructor(readonly timeouts: StorageTimeouts) {}
 
-  attach(req: Http.ClientRequest, options: Http.RequestOptions): void {
+  attach(req: http.ClientRequest, options: http.RequestOptions): void {
     const target = `${options.host ?? options.hostname ?? 'localhost'}:${options.port ?? ''}`;
     req.once('socket', (socket: Socket) => this.watch(req, socket, target));
   }
 
-  private watch(req: Http.ClientRequest, socket: Socket, target: string): void {
+  private watch(req: http.ClientRequest, socket: Socket, target: string): void {
     const entry: Watched = {
       req,
       socket,
@@ -120,7 +111,7 @@ class SocketWatch {
       response: undefined,
     };
     this.watched.add(entry);
-    req.once('response', (res: Http.IncomingMessage) => {
+    req.once('response', (res: http.IncomingMessage) => {
       entry.response = res;
     });
     req.once('close', () => this.watched.delete(entry));
@@ -178,17 +169,17 @@ class SocketWatch {
   }
 }
 
-type AddRequest = (req: Http.ClientRequest, options: Http.RequestOptions) => void;
+type AddRequest = (req: http.ClientRequest, options: http.RequestOptions) => void;
 
 /** An http.Agent whose requests cannot hang (keep-alive, like the SDKs' own agents). */
 export class GuardedHttpAgent extends http.Agent {
   private readonly watch: SocketWatch;
-  constructor(timeouts: StorageTimeouts, options: Http.AgentOptions = {}) {
+  constructor(timeouts: StorageTimeouts, options: http.AgentOptions = {}) {
     super({ keepAlive: true, maxSockets: 50, ...options });
     this.watch = new SocketWatch(timeouts);
   }
   // http.Agent's hook for every request it serves (proxy and keep-alive agents use it too).
-  addRequest(req: Http.ClientRequest, options: Http.RequestOptions): void {
+  addRequest(req: http.ClientRequest, options: http.RequestOptions): void {
     this.watch.attach(req, options);
     (http.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
   }
@@ -201,11 +192,11 @@ export class GuardedHttpAgent extends http.Agent {
 /** The https twin of GuardedHttpAgent. */
 export class GuardedHttpsAgent extends https.Agent {
   private readonly watch: SocketWatch;
-  constructor(timeouts: StorageTimeouts, options: Https.AgentOptions = {}) {
+  constructor(timeouts: StorageTimeouts, options: https.AgentOptions = {}) {
     super({ keepAlive: true, maxSockets: 50, ...options });
     this.watch = new SocketWatch(timeouts);
   }
-  addRequest(req: Http.ClientRequest, options: Http.RequestOptions): void {
+  addRequest(req: http.ClientRequest, options: http.RequestOptions): void {
     this.watch.attach(req, options);
     (https.Agent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
   }

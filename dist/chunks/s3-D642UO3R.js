@@ -5,6 +5,34 @@ var require = __lmsCreateRequire(import.meta.url);
 var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
+  HashingStream,
+  errorCodeOf,
+  hashStream,
+  httpStatusOf,
+  integrityError,
+  joinRoot,
+  readAll,
+  toStorageError,
+  validateKey,
+  validatePrefix
+} from "./chunk-2QTBRAGA.js";
+import {
+  DEFAULT_STORAGE_TIMEOUTS,
+  LmsError,
+  StorageAuthError,
+  StorageConfigError,
+  StorageNotFoundError,
+  conflictError,
+  downloadStalled,
+  guardDownload,
+  guardedAgents,
+  isStall,
+  metadataDeadline,
+  nullLogger,
+  withDeadline
+} from "./chunk-KUC23OCA.js";
+import "./chunk-6OU3VEHW.js";
+import {
   BinaryDecisionDiagram,
   Client,
   Command,
@@ -99,34 +127,7 @@ import {
   translateTraits,
   v4,
   writeKey
-} from "./chunk-DQ7SM4EB.js";
-import {
-  HashingStream,
-  errorCodeOf,
-  hashStream,
-  httpStatusOf,
-  integrityError,
-  joinRoot,
-  readAll,
-  toStorageError,
-  validateKey,
-  validatePrefix
-} from "./chunk-IMOCK7FK.js";
-import {
-  DEFAULT_STORAGE_TIMEOUTS,
-  LmsError,
-  StorageAuthError,
-  StorageConfigError,
-  StorageNotFoundError,
-  conflictError,
-  downloadStalled,
-  guardDownload,
-  guardedAgents,
-  isStall,
-  metadataDeadline,
-  nullLogger,
-  withDeadline
-} from "./chunk-ZPXR5GSJ.js";
+} from "./chunk-PFEZO3RJ.js";
 import {
   __commonJS,
   __esm,
@@ -732,7 +733,7 @@ var init_HttpProtocol = __esm({
         });
       }
       async loadEventStreamCapability() {
-        const { EventStreamSerde, eventStreamSerdeProvider } = await import("./event-streams-4STREL6K.js");
+        const { EventStreamSerde, eventStreamSerdeProvider } = await import("./event-streams-T2AKBX3Y.js");
         const marshaller = this.resolveEventStreamMarshaller(eventStreamSerdeProvider);
         return new EventStreamSerde({
           marshaller,

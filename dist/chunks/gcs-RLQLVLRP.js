@@ -34,7 +34,7 @@ import {
   toStorageError,
   validateKey,
   validatePrefix
-} from "./chunk-IMOCK7FK.js";
+} from "./chunk-2QTBRAGA.js";
 import {
   DEFAULT_STORAGE_TIMEOUTS,
   LmsError,
@@ -49,7 +49,8 @@ import {
   nullLogger,
   watchProgress,
   withDeadline
-} from "./chunk-ZPXR5GSJ.js";
+} from "./chunk-KUC23OCA.js";
+import "./chunk-6OU3VEHW.js";
 import {
   __commonJS,
   __esm,

@@ -24,7 +24,7 @@ import {
   iterableToReadableStream,
   readableStreamToIterable,
   resolveEventStreamSerdeConfig
-} from "./chunk-DQ7SM4EB.js";
+} from "./chunk-PFEZO3RJ.js";
 import "./chunk-ZTERMN2E.js";
 init_event_streams();
 export {

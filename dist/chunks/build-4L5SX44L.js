@@ -6,11 +6,11 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   require_build
-} from "./chunk-X4FKXDN2.js";
-import "./chunk-TMXHC7WI.js";
-import "./chunk-GOCCL7ZG.js";
+} from "./chunk-KLP2F66T.js";
 import "./chunk-W4ZYWWO7.js";
+import "./chunk-TMXHC7WI.js";
 import "./chunk-7OCOBXK4.js";
+import "./chunk-GOCCL7ZG.js";
 import "./chunk-MSJG6OIC.js";
 import "./chunk-ZTERMN2E.js";
 export default require_build();

@@ -14,13 +14,13 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-RL6WDZQE.js";
+} from "./chunk-VPIK7ASC.js";
 import {
   ConfigError,
   JobFailedError,
   PgUnreachableError,
   nullLogger
-} from "./chunk-ZPXR5GSJ.js";
+} from "./chunk-KUC23OCA.js";
 
 // src/engines/docker.ts
 import { spawnSync } from "node:child_process";
@@ -58,7 +58,7 @@ function commonJs(loaded) {
   return loaded.default ?? loaded;
 }
 async function testcontainers() {
-  return commonJs(await import("./build-S3A3EAVT.js"));
+  return commonJs(await import("./build-4L5SX44L.js"));
 }
 async function runtimeClient(timeoutMs = 1e4) {
   try {
@@ -227,7 +227,7 @@ async function startDockerPostgres(opts = {}) {
   const client = await runtimeClient();
   const hadImage = await dockerImageExists(image);
   if (!hadImage) logger.info(`docker image ${image} is not present locally: pulling it`);
-  const { PostgreSqlContainer } = commonJs(await import("./build-BKPVUUYM.js"));
+  const { PostgreSqlContainer } = commonJs(await import("./build-2NNFDA5O.js"));
   const password = randomBytes(24).toString("base64url");
   const name = `lms-backup-pg-${randomUUID().replace(/-/g, "").slice(0, 16)}`;
   const runId = dockerRunId();

@@ -19,7 +19,7 @@ import {
   guardDownload,
   metadataDeadline,
   storageTimeoutsFromEnv
-} from "./chunk-ZPXR5GSJ.js";
+} from "./chunk-KUC23OCA.js";
 import {
   __commonJS,
   __require,

@@ -12,7 +12,7 @@ import {
   StorageKeyError,
   StorageRequestError,
   isStall
-} from "./chunk-ZPXR5GSJ.js";
+} from "./chunk-KUC23OCA.js";
 
 // src/storage/source.ts
 import { createHash } from "node:crypto";

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-WJTVP6HB.js");
+  const { runCli: run } = await import("./main-ZMYPKOGG.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-IILGXDXC.js");
+  const { runAction: run } = await import("./main-K4KGFHUV.js");
   return run(step);
 }
 

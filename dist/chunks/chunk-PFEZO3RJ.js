@@ -4398,7 +4398,7 @@ var init_getInstanceMetadataRegion = __esm({
       return { hostname: "169.254.169.254" };
     };
     imdsRequest = async (options) => {
-      const { request } = await import("node:http");
+      const { request } = await import("./node_http-CBH2IVN7.js");
       return new Promise((resolve, reject) => {
         const req = request({
           hostname: options.hostname,

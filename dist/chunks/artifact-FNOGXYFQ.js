@@ -7,6 +7,7 @@ var __dirname = __lmsDirname(__filename);
 import {
   require_archiver
 } from "./chunk-TMXHC7WI.js";
+import "./chunk-7OCOBXK4.js";
 import {
   BearerCredentialHandler,
   HttpClient,
@@ -18,13 +19,13 @@ import {
   require_undici,
   setSecret,
   warning
-} from "./chunk-OBFXCXV2.js";
+} from "./chunk-CJN5V7VQ.js";
 import {
   BlobClient
-} from "./chunk-RYVOPPDU.js";
-import "./chunk-7OCOBXK4.js";
+} from "./chunk-WSXYCKWN.js";
 import "./chunk-L4TR6KLJ.js";
 import "./chunk-MSJG6OIC.js";
+import "./chunk-6OU3VEHW.js";
 import {
   __commonJS,
   __require,

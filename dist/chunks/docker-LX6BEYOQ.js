@@ -14,14 +14,15 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-CMTNDHSM.js";
+} from "./chunk-KXLY3Y44.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-RL6WDZQE.js";
+} from "./chunk-VPIK7ASC.js";
 import "./chunk-GOCCL7ZG.js";
-import "./chunk-ZPXR5GSJ.js";
+import "./chunk-KUC23OCA.js";
+import "./chunk-6OU3VEHW.js";
 import "./chunk-ZTERMN2E.js";
 export {
   DEFAULT_DOCKER_MAJOR,

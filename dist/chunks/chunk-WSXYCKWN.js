@@ -12,6 +12,10 @@ import {
   require_src
 } from "./chunk-MSJG6OIC.js";
 import {
+  init_node_http,
+  node_http_default
+} from "./chunk-6OU3VEHW.js";
+import {
   __commonJS,
   __export,
   __require,
@@ -1125,7 +1129,7 @@ function stringToUint8Array(value, format) {
 }
 
 // node_modules/@typespec/ts-http-runtime/dist/esm/nodeHttpClient.js
-import http from "node:http";
+init_node_http();
 import https from "node:https";
 import zlib from "node:zlib";
 import { Transform } from "node:stream";
@@ -1300,7 +1304,7 @@ var NodeHttpClient = class {
       ...request.requestOverrides
     };
     return new Promise((resolve, reject) => {
-      const req = isInsecure ? http.request(options, resolve) : https.request(options, resolve);
+      const req = isInsecure ? node_http_default.request(options, resolve) : https.request(options, resolve);
       req.once("error", (err) => {
         reject(new RestError(err.message, { code: err.code ?? RestError.REQUEST_SEND_ERROR, request }));
       });
@@ -1329,10 +1333,10 @@ var NodeHttpClient = class {
     const disableKeepAlive = request.disableKeepAlive;
     if (isInsecure) {
       if (disableKeepAlive) {
-        return http.globalAgent;
+        return node_http_default.globalAgent;
       }
       if (!this.cachedHttpAgent) {
-        this.cachedHttpAgent = new http.Agent({ keepAlive: true });
+        this.cachedHttpAgent = new node_http_default.Agent({ keepAlive: true });
       }
       return this.cachedHttpAgent;
     } else {

@@ -40,7 +40,7 @@ import {
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-RL6WDZQE.js";
+} from "./chunk-VPIK7ASC.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -54,7 +54,7 @@ import {
   normaliseRoot,
   validateKey,
   validatePrefix
-} from "./chunk-IMOCK7FK.js";
+} from "./chunk-2QTBRAGA.js";
 import {
   ChecksumMismatchError,
   ConfigError,
@@ -81,7 +81,7 @@ import {
   stallWaitedMs,
   storageTimeouts,
   storageTimeoutsFromEnv
-} from "./chunk-ZPXR5GSJ.js";
+} from "./chunk-KUC23OCA.js";
 import {
   __toESM
 } from "./chunk-ZTERMN2E.js";
@@ -4933,7 +4933,7 @@ async function openStorage(location, opts = {}) {
       break;
     // Cloud SDKs load only when their destination is used: the CLI starts faster without them.
     case "azure": {
-      const { AzureStorage } = await import("./azure-MEEDHIRL.js");
+      const { AzureStorage } = await import("./azure-KVWFSH3N.js");
       storage = new AzureStorage({
         ...common,
         location: loc,
@@ -4942,7 +4942,7 @@ async function openStorage(location, opts = {}) {
       break;
     }
     case "s3": {
-      const { S3Storage } = await import("./s3-7Y23ZE6Z.js");
+      const { S3Storage } = await import("./s3-D642UO3R.js");
       storage = new S3Storage({
         ...common,
         location: loc,
@@ -4951,7 +4951,7 @@ async function openStorage(location, opts = {}) {
       break;
     }
     case "gcs": {
-      const { GcsStorage } = await import("./gcs-V5E4LWPP.js");
+      const { GcsStorage } = await import("./gcs-RLQLVLRP.js");
       storage = new GcsStorage({
         ...common,
         location: loc,
@@ -6942,7 +6942,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-5AXQKFTC.js");
+  const docker = await import("./docker-LX6BEYOQ.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];

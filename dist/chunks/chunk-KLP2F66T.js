@@ -5,22 +5,22 @@ var require = __lmsCreateRequire(import.meta.url);
 var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
+  require_end_of_stream,
+  require_once
+} from "./chunk-W4ZYWWO7.js";
+import {
   require_archiver,
   require_graceful_fs,
   require_tar_stream
 } from "./chunk-TMXHC7WI.js";
 import {
-  require_dist
-} from "./chunk-GOCCL7ZG.js";
-import {
-  require_end_of_stream,
-  require_once
-} from "./chunk-W4ZYWWO7.js";
-import {
   require_inherits,
   require_node,
   require_string_decoder
 } from "./chunk-7OCOBXK4.js";
+import {
+  require_dist
+} from "./chunk-GOCCL7ZG.js";
 import {
   require_src
 } from "./chunk-MSJG6OIC.js";

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-S3URR6KY.js";
+} from "./chunk-DG6VKB56.js";
 import {
   connect,
   endProcess,
@@ -66,14 +66,15 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-RL6WDZQE.js";
+} from "./chunk-VPIK7ASC.js";
 import "./chunk-GOCCL7ZG.js";
-import "./chunk-IMOCK7FK.js";
+import "./chunk-2QTBRAGA.js";
 import {
   ConfigError,
   ConfigErrors,
   JobFailedError
-} from "./chunk-ZPXR5GSJ.js";
+} from "./chunk-KUC23OCA.js";
+import "./chunk-6OU3VEHW.js";
 import {
   __commonJS,
   __require,

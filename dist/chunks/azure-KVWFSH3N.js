@@ -5,6 +5,10 @@ var require = __lmsCreateRequire(import.meta.url);
 var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
+  require_jws,
+  v4_default
+} from "./chunk-PMSBLSXB.js";
+import {
   AbortError,
   AnonymousCredential,
   BlobServiceClient,
@@ -21,11 +25,7 @@ import {
   isNodeLike,
   newPipeline,
   retryPolicy
-} from "./chunk-RYVOPPDU.js";
-import {
-  require_jws,
-  v4_default
-} from "./chunk-PMSBLSXB.js";
+} from "./chunk-WSXYCKWN.js";
 import "./chunk-L4TR6KLJ.js";
 import {
   require_ms
@@ -41,7 +41,7 @@ import {
   toStorageError,
   validateKey,
   validatePrefix
-} from "./chunk-IMOCK7FK.js";
+} from "./chunk-2QTBRAGA.js";
 import {
   DEFAULT_STORAGE_TIMEOUTS,
   LmsError,
@@ -55,7 +55,11 @@ import {
   metadataDeadline,
   nullLogger,
   withDeadline
-} from "./chunk-ZPXR5GSJ.js";
+} from "./chunk-KUC23OCA.js";
+import {
+  init_node_http,
+  node_http_default
+} from "./chunk-6OU3VEHW.js";
 import {
   __commonJS,
   __export,
@@ -11072,7 +11076,7 @@ var name2 = "@azure/msal-node";
 var version2 = "3.8.10";
 
 // node_modules/@azure/msal-node/dist/network/HttpClient.mjs
-import http from "http";
+init_node_http();
 import https from "https";
 var HttpClient = class {
   constructor(proxyUrl, customAgentOptions, loggerOptions) {
@@ -11088,7 +11092,7 @@ var HttpClient = class {
         headers
       };
       if (this.customAgentOptions && Object.keys(this.customAgentOptions).length) {
-        tunnelRequestOptions.agent = new http.Agent(this.customAgentOptions);
+        tunnelRequestOptions.agent = new node_http_default.Agent(this.customAgentOptions);
       }
       let postRequestStringContent = "";
       if (httpMethod === HttpMethod2.POST) {
@@ -11107,7 +11111,7 @@ Host: ${destinationUrl.host}\r
 Connection: close\r
 ` + postRequestStringContent + "\r\n";
       return new Promise((resolve, reject) => {
-        const request = http.request(tunnelRequestOptions);
+        const request = node_http_default.request(tunnelRequestOptions);
         if (timeout) {
           request.on("timeout", () => {
             this.logUrlWithPiiAwareness(`Request timeout after ${timeout}ms for URL`, destinationUrlString);
@@ -11200,7 +11204,7 @@ Connection: close\r
       return new Promise((resolve, reject) => {
         let request;
         if (customOptions.protocol === "http:") {
-          request = http.request(customOptions);
+          request = node_http_default.request(customOptions);
         } else {
           request = https.request(customOptions);
         }
@@ -13028,7 +13032,7 @@ var ClientApplication = class {
 };
 
 // node_modules/@azure/msal-node/dist/network/LoopbackClient.mjs
-import http2 from "http";
+init_node_http();
 var LoopbackClient = class {
   /**
    * Spins up a loopback server which returns the server response when the localhost redirectUri is hit
@@ -13041,7 +13045,7 @@ var LoopbackClient = class {
       throw NodeAuthError.createLoopbackServerAlreadyExistsError();
     }
     return new Promise((resolve, reject) => {
-      this.server = http2.createServer((req, res) => {
+      this.server = node_http_default.createServer((req, res) => {
         const url = req.url;
         if (!url) {
           res.end(errorTemplate || "Error occurred loading redirectUrl");

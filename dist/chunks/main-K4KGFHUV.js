@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-CMTNDHSM.js";
+} from "./chunk-KXLY3Y44.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-S3URR6KY.js";
+} from "./chunk-DG6VKB56.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-RL6WDZQE.js";
+} from "./chunk-VPIK7ASC.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,
@@ -82,12 +82,13 @@ import {
   startGroup,
   summary,
   warning
-} from "./chunk-OBFXCXV2.js";
-import "./chunk-IMOCK7FK.js";
+} from "./chunk-CJN5V7VQ.js";
+import "./chunk-2QTBRAGA.js";
 import {
   JobFailedError,
   describeError
-} from "./chunk-ZPXR5GSJ.js";
+} from "./chunk-KUC23OCA.js";
+import "./chunk-6OU3VEHW.js";
 import "./chunk-ZTERMN2E.js";
 
 // src/action/io.ts
@@ -642,7 +643,7 @@ async function uploadArtifact(name, files, rootDirectory, env, logger) {
     return void 0;
   }
   try {
-    const { DefaultArtifactClient } = await import("./artifact-HQJWAWPF.js");
+    const { DefaultArtifactClient } = await import("./artifact-FNOGXYFQ.js");
     const response = await new DefaultArtifactClient().uploadArtifact(name, files, rootDirectory, {});
     logger.info(`uploaded artifact ${name} (${response.size ?? "?"} bytes, id ${response.id ?? "?"})`);
     return name;

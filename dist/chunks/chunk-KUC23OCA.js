@@ -4,6 +4,10 @@ import { dirname as __lmsDirname } from 'node:path';
 var require = __lmsCreateRequire(import.meta.url);
 var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
+import {
+  init_node_http,
+  node_http_default
+} from "./chunk-6OU3VEHW.js";
 
 // src/errors.ts
 var LmsError = class extends Error {
@@ -165,11 +169,9 @@ function formatSeconds(ms) {
 }
 
 // src/storage/guard.ts
-import { createRequire } from "node:module";
+init_node_http();
+import https from "node:https";
 import { Readable } from "node:stream";
-var nodeRequire = createRequire(import.meta.url);
-var http = nodeRequire("node:http");
-var https = nodeRequire("node:https");
 var STALL_CODE = "ELMSSTALL";
 var StallError = class extends Error {
   constructor(phase, waitedMs, target) {
@@ -284,7 +286,7 @@ var SocketWatch = class {
     this.ticker = void 0;
   }
 };
-var GuardedHttpAgent = class extends http.Agent {
+var GuardedHttpAgent = class extends node_http_default.Agent {
   watch;
   constructor(timeouts, options = {}) {
     super({ keepAlive: true, maxSockets: 50, ...options });
@@ -293,7 +295,7 @@ var GuardedHttpAgent = class extends http.Agent {
   // http.Agent's hook for every request it serves (proxy and keep-alive agents use it too).
   addRequest(req, options) {
     this.watch.attach(req, options);
-    http.Agent.prototype.addRequest.call(this, req, options);
+    node_http_default.Agent.prototype.addRequest.call(this, req, options);
   }
   destroy() {
     this.watch.stop();
