@@ -22,7 +22,7 @@ import { drillErasures } from '../erasure/restore-hook.js';
 import { ensureDirectory } from '../files.js';
 import type { Logger } from '../log.js';
 import { drillParts } from '../parts/proofs.js';
-import { connect, createDatabaseIfMissing, majorOfVersionNum, withConnections } from '../postgres/client.js';
+import { connect, majorOfVersionNum, takeTemplateAsDatabase, withConnections } from '../postgres/client.js';
 import { withDatabase } from '../postgres/connection.js';
 import { createMissingRoles, type Globals } from '../postgres/globals.js';
 import { listArchive, runPgRestore } from '../postgres/restore.js';
@@ -171,7 +171,7 @@ export async function runDrill(
   );
   // The database the restore goes into is made as soon as the server answers, during the download.
   const databaseMade = serverStart.then((s) =>
-    createDatabaseIfMissing(s.connection, manifest.source.database),
+    takeTemplateAsDatabase(s.connection, manifest.source.database),
   );
   databaseMade.catch(() => {});
   // The globals object and the pg_restore to use are found while the dump downloads.

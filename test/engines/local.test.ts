@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NoLocalServerError, startLocalPostgres } from '../../src/engines/local.js';
 import { nullLogger } from '../../src/log.js';
-import { connect } from '../../src/postgres/client.js';
+import { connect, takeTemplateAsDatabase } from '../../src/postgres/client.js';
 
 async function canConnect(conn: Parameters<typeof connect>[0]): Promise<boolean> {
   try {
@@ -148,5 +148,51 @@ describe('local throwaway PostgreSQL', () => {
     expect(await exit).toBe(143);
     expect(await canConnect(conn)).toBe(false);
     expect(existsSync(info.dir)).toBe(false);
+  });
+
+  it("a drill's database is the fresh server's template1 renamed, else created; an existing one is kept", async () => {
+    const pg = await startLocalPostgres();
+    try {
+      const admin = await connect(pg.connection);
+      const databases = async () =>
+        (
+          await admin.query<{ datname: string; datistemplate: boolean }>(
+            'SELECT datname, datistemplate FROM pg_database ORDER BY datname',
+          )
+        ).rows.map((r) => `${r.datname}${r.datistemplate ? ' (template)' : ''}`);
+      const relations = async (database: string) => {
+        const c = await connect({ ...pg.connection, database });
+        try {
+          return (await c.query<{ n: string }>('SELECT count(*) AS n FROM pg_class')).rows[0]!.n;
+        } finally {
+          await c.end();
+        }
+      };
+      const catalog = await relations('template1');
+
+      expect(await takeTemplateAsDatabase(pg.connection, 'My "LMS"')).toBe('renamed');
+      expect(await databases()).toEqual(['My "LMS"', 'postgres', 'template0 (template)']);
+      expect(await relations('My "LMS"')).toBe(catalog);
+
+      // A role that may create databases but does not own template1 cannot rename it: created.
+      const again = await startLocalPostgres();
+      try {
+        const a = await connect(again.connection);
+        await a.query("CREATE ROLE maker LOGIN CREATEDB PASSWORD 'maker-pw'");
+        await a.end();
+        const maker = { ...again.connection, user: 'maker', password: 'maker-pw' };
+        expect(await takeTemplateAsDatabase(maker, 'second')).toBe('created');
+        const c = await connect(again.connection);
+        const rows = await c.query<{ datname: string }>('SELECT datname FROM pg_database ORDER BY 1');
+        expect(rows.rows.map((r) => r.datname)).toEqual(['postgres', 'second', 'template0', 'template1']);
+        await c.end();
+      } finally {
+        await again.stop();
+      }
+      expect(await takeTemplateAsDatabase(pg.connection, 'postgres')).toBe('existing');
+      await admin.end();
+    } finally {
+      await pg.stop();
+    }
   });
 });

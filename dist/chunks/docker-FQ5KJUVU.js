@@ -14,12 +14,12 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-KXLY3Y44.js";
+} from "./chunk-HNCYCUCX.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-VPIK7ASC.js";
+} from "./chunk-KVCVFVFO.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-KUC23OCA.js";
 import "./chunk-6OU3VEHW.js";

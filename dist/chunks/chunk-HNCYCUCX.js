@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-VPIK7ASC.js";
+} from "./chunk-KVCVFVFO.js";
 import {
   ConfigError,
   JobFailedError,

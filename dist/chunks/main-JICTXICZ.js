@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-KXLY3Y44.js";
+} from "./chunk-HNCYCUCX.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-DG6VKB56.js";
+} from "./chunk-MHO6JNCN.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-VPIK7ASC.js";
+} from "./chunk-KVCVFVFO.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-ZMYPKOGG.js");
+  const { runCli: run } = await import("./main-OW6FCXBU.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-K4KGFHUV.js");
+  const { runAction: run } = await import("./main-JICTXICZ.js");
   return run(step);
 }
 

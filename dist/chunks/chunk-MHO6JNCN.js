@@ -36,11 +36,12 @@ import {
   safeDecode,
   serverInfo,
   spawnPgTool,
+  takeTemplateAsDatabase,
   toolRecord,
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-VPIK7ASC.js";
+} from "./chunk-KVCVFVFO.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -6942,7 +6943,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-LX6BEYOQ.js");
+  const docker = await import("./docker-FQ5KJUVU.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];
@@ -8746,7 +8747,7 @@ async function runDrill(config, deps) {
     }
   );
   const databaseMade = serverStart.then(
-    (s) => createDatabaseIfMissing(s.connection, manifest.source.database)
+    (s) => takeTemplateAsDatabase(s.connection, manifest.source.database)
   );
   databaseMade.catch(() => {
   });

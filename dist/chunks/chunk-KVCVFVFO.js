@@ -6623,6 +6623,26 @@ async function createDatabaseIfMissing(conn, database) {
     await admin.end();
   }
 }
+async function takeTemplateAsDatabase(conn, database) {
+  const admin = await connect({ ...conn, database: "postgres" });
+  try {
+    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (exists.rowCount) return "existing";
+    try {
+      await admin.query("BEGIN");
+      await admin.query("ALTER DATABASE template1 IS_TEMPLATE false");
+      await admin.query(`ALTER DATABASE template1 RENAME TO ${quoteIdent(database)}`);
+      await admin.query("COMMIT");
+      return "renamed";
+    } catch {
+      await admin.query("ROLLBACK");
+      await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
+      return "created";
+    }
+  } finally {
+    await admin.end();
+  }
+}
 function quoteIdent(name) {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -6686,6 +6706,7 @@ export {
   withConnections,
   serverInfo,
   createDatabaseIfMissing,
+  takeTemplateAsDatabase,
   quoteIdent,
   restoreTuningArgs
 };

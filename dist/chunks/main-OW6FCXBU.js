@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-DG6VKB56.js";
+} from "./chunk-MHO6JNCN.js";
 import {
   connect,
   endProcess,
@@ -66,7 +66,7 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-VPIK7ASC.js";
+} from "./chunk-KVCVFVFO.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-2QTBRAGA.js";
 import {
