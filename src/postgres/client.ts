@@ -165,8 +165,8 @@ export async function createDatabaseIfMissing(conn: PgConnection, database: stri
  * once the server is up) into the same catalog that template1 already is. The throwaway server
  * has no template1 afterwards; nothing a drill runs creates a database. When the rename is
  * refused (a role that may create databases but does not own template1) the database is created
- * as before. Returns which of the
- * two happened, or `existing` when `database` was there already (the server's own "postgres").
+ * as before. Returns which of the two happened, or `existing` when `database` was there already
+ * (the server's own "postgres").
  */
 export async function takeTemplateAsDatabase(
   conn: PgConnection,
