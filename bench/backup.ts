@@ -223,7 +223,7 @@ export async function benchBackup(opts: { runs?: number; db?: BenchDb } = {}): P
       `- the parallel directory format (${jobs} jobs), reported: at -Z0 ${fmt(med(FD0) / floor)}x the floor, at gzip:1 ${fmt(med(FD1) / med(OURS))}x our backup's time and ${fmt((sizes[FD1] ?? 0) / (sizes[OURS] ?? 1))}x its bytes; it is not a single stream, so it would be stored as a tar of the directory (more objects to hash and encrypt, not the one archive a plain pg_restore reads)`,
       `- peak RSS of lms-backup: **${fmt(rss(OURS), 0)} MiB** on Node ${process.versions.node} (target <= 150: ${verdict(rss(OURS), 150)})${
         node24
-          ? `, **${fmt(rss(OURS24), 0)} MiB** on Node 24 (${verdict(rss(OURS24), 150)}; its binary alone maps some 10 MiB more, and its young generation fills later: without the young-generation GC every 16 MiB written, src/young-gc.ts, it held 40-50 MiB of dead buffers at its peak)`
+          ? `, **${fmt(rss(OURS24), 0)} MiB** on Node 24 (${verdict(rss(OURS24), 150)}; its binary alone maps some 10 MiB more, and its young generation fills later: without the young-generation GC every 4 MiB written, src/young-gc.ts, it held 40-50 MiB of dead buffers at its peak)`
           : ''
       }`,
       ...(pg17.tool

@@ -23,7 +23,7 @@ class DurableFile extends Writable {
   private fh: FileHandle | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  /** Dead pieces are freed by a young-generation GC every 16 MiB written (src/young-gc.ts). */
+  /** Dead pieces are freed by a young-generation GC every 4 MiB written (src/young-gc.ts). */
   private readonly collect = youngGcEvery();
   private sinceSync = 0;
   private syncing: Promise<void> | undefined;

@@ -117,11 +117,11 @@ describe('young-generation GC by bytes (the dead pieces of a stream)', () => {
     expect(await forcedMinorGcs(() => count(3 << 30))).toBe(0);
   });
 
-  it('a durable file asks for one every 16 MiB it writes', async () => {
+  it('a durable file asks for one every 4 MiB it writes', async () => {
     const data = randomBytes(3 * YOUNG_GC_EVERY + 5); // held: the buffers are over the step
     const path = join(dir, 'collected');
     const gcs = await forcedMinorGcs(() => pipeline(Readable.from(pieces(data)), createDurableFile(path)));
-    expect(YOUNG_GC_EVERY).toBe(16 << 20);
+    expect(YOUNG_GC_EVERY).toBe(4 << 20);
     expect(gcs).toBe(3);
     expect(readFileSync(path).equals(data)).toBe(true);
   });

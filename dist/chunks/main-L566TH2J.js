@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-MHO6JNCN.js";
+} from "./chunk-KVEIAI3G.js";
 import {
   dockerRunId,
   endProcess,

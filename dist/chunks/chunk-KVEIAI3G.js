@@ -3019,7 +3019,7 @@ function youngGc() {
   }
   return gc;
 }
-var YOUNG_GC_EVERY = 16 << 20;
+var YOUNG_GC_EVERY = 4 << 20;
 function youngGcEvery(every = YOUNG_GC_EVERY) {
   let since = 0;
   return (bytes) => {
@@ -3046,7 +3046,7 @@ var DurableFile = class extends Writable {
   fh;
   pending = [];
   pendingBytes = 0;
-  /** Dead pieces are freed by a young-generation GC every 16 MiB written (src/young-gc.ts). */
+  /** Dead pieces are freed by a young-generation GC every 4 MiB written (src/young-gc.ts). */
   collect = youngGcEvery();
   sinceSync = 0;
   syncing;

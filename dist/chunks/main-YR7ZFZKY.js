@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-MHO6JNCN.js";
+} from "./chunk-KVEIAI3G.js";
 import {
   connect,
   endProcess,
