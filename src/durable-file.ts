@@ -16,8 +16,12 @@ import { youngGcEvery } from './young-gc.js';
 
 /** Bytes gathered before one write(2). */
 const BATCH = 1 << 20;
-/** Bytes written between background fdatasync calls: the final fsync has little left to do. */
-const SYNC_EVERY = 32 << 20;
+/**
+ * Bytes written between background fdatasync calls: the final fsync has little left to do. A
+ * backup waits for that fsync; with 32 MiB it took 35-60 ms at the end of a 122 MiB dump, with
+ * 8 MiB 5-6 ms (the same bytes reach the disk either way, earlier).
+ */
+const SYNC_EVERY = 8 << 20;
 
 class DurableFile extends Writable {
   private fh: FileHandle | undefined;

@@ -25,8 +25,8 @@ function pieces(data: Buffer): Buffer[] {
 
 describe('durable file (staged objects)', () => {
   it('writes every byte in order across batches and background syncs, with its size, SHA-256 and witness', async () => {
-    // Past the 1 MiB batch and the 32 MiB background fdatasync more than once.
-    const data = randomBytes(70 * 1024 * 1024 + 3);
+    // Past the 1 MiB batch and the 8 MiB background fdatasync more than once.
+    const data = randomBytes(20 * 1024 * 1024 + 3);
     const path = join(dir, 'big');
     const file = createDurableFile(path);
     await pipeline(Readable.from(pieces(data)), file);

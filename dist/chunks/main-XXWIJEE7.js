@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-KVEIAI3G.js";
+} from "./chunk-STW34F2E.js";
 import {
   dockerRunId,
   endProcess,

@@ -3032,7 +3032,7 @@ function youngGcEvery(every = YOUNG_GC_EVERY) {
 
 // src/durable-file.ts
 var BATCH = 1 << 20;
-var SYNC_EVERY = 32 << 20;
+var SYNC_EVERY = 8 << 20;
 var DurableFile = class extends Writable {
   constructor(path2, flags, io) {
     super({ highWaterMark: BATCH });
@@ -6302,7 +6302,7 @@ async function runBackup(config, deps) {
     });
     throw error;
   } finally {
-    await client.end().catch(() => {
+    client.end().catch(() => {
     });
     const leftOver = (what) => (error) => logger.warn(`could not remove ${what}: ${describeError(error).split("\n")[0]}`);
     await stagedTeardown?.run().catch(leftOver(`the staged dump ${staged}`));

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-KVEIAI3G.js";
+} from "./chunk-STW34F2E.js";
 import {
   connect,
   endProcess,

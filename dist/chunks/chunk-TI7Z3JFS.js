@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-YR7ZFZKY.js");
+  const { runCli: run } = await import("./main-SAMVTGUR.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-L566TH2J.js");
+  const { runAction: run } = await import("./main-XXWIJEE7.js");
   return run(step);
 }
 
