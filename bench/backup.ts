@@ -144,6 +144,7 @@ export async function benchBackup(opts: { runs?: number; db?: BenchDb } = {}): P
     const PIPE = 'pg_dump -Fc -Z0 | zstd -1 -T0 > file';
     const OURS = 'lms-backup default (zstd:1 outside the archive, age, counts, checksums, fsync, manifest)';
     const OURS24 = 'the same on Node 24 (the action runtime)';
+    const V8RULE24 = "the same on Node 24 with LMS_V8_MARKING=default (V8's own rule for starting a full GC)";
     const UNBUFFERED = 'the same with LMS_STDBUF=none (pg_dump writes 4 KiB at a time into the pipe)';
     const GZ = 'lms-backup --compression gzip:1 (pg_dump 15 native)';
     const PG17 = 'lms-backup --compression zstd:1 (pg_dump 17 native, in a container)';
@@ -157,7 +158,17 @@ export async function benchBackup(opts: { runs?: number; db?: BenchDb } = {}): P
       [FLOOR]: shell(FLOOR, () => 'pg_dump -Fc -Z0 > /dev/null'),
       [PIPE]: shell(PIPE, (f) => `pg_dump -Fc -Z0 | zstd -1 -T0 -q > "${f}"`),
       [OURS]: lms(OURS, ['--recipient', recipient]),
-      ...(node24 ? { [OURS24]: lms(OURS24, ['--recipient', recipient], db.env, node24) } : {}),
+      ...(node24
+        ? {
+            [OURS24]: lms(OURS24, ['--recipient', recipient], db.env, node24),
+            [V8RULE24]: lms(
+              V8RULE24,
+              ['--recipient', recipient],
+              { ...db.env, LMS_V8_MARKING: 'default' },
+              node24,
+            ),
+          }
+        : {}),
       [UNBUFFERED]: lms(UNBUFFERED, ['--recipient', recipient], { ...db.env, LMS_STDBUF: 'none' }),
       [GZ]: lms(GZ, ['--recipient', recipient, '--compression', 'gzip:1']),
       [FD0]: shell(FD0, (f) => `pg_dump -Fd -Z0 -j${jobs} -f "${f}"`),
@@ -217,6 +228,11 @@ export async function benchBackup(opts: { runs?: number; db?: BenchDb } = {}): P
         : [`- no Node 24 row: set LMS_NODE24 to a Node 24 binary`]),
       `- of the backup's wall time, **${fmt(median(outside[OURS]!))} s** is outside the dump (Node's start, the connection, the tools, the history before it; the store, the manifest and the run record after it); the one-line pipe has none of it. ${start}`,
       `- CPU stolen by the hypervisor during these runs: ${fmt(stolenShareOfRuns * 100, 0)} % of the machine (a shared VM: the ratios are only as steady as this is low)`,
+      ...(node24
+        ? [
+            `- on Node 24, the marking triggers (src/young-gc.ts): **${fmt(cpu(V8RULE24) - cpu(OURS24))} s** less client-side CPU and ${fmt(med(V8RULE24) - med(OURS24))} s less wall time than with V8's own rule (LMS_V8_MARKING=default)`,
+          ]
+        : []),
       `- pg_dump's 1 MiB output buffer (stdbuf): **${fmt(cpu(UNBUFFERED) - cpu(OURS))} s** less client-side CPU and ${fmt(med(UNBUFFERED) - med(OURS))} s less wall time than the same backup without it`,
       `- client-side CPU over the zstd pipe's: **+${fmt(cpu(OURS) - cpu(PIPE))} s** (age, both SHA-256s, the staged file, Node itself; on ${availableParallelism()} cores the database backend takes one of them whole, so this extra CPU shows in the wall time wherever the cores are this few)`,
       `- output / zstd pipe output: **${fmt(size, 3)}x** (target <= 1.00: ${verdict(size, 1)}; age adds 16 bytes per 64 KiB chunk)`,

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -115,6 +116,28 @@ describe('young-generation GC by bytes (the dead pieces of a stream)', () => {
   it('runs none while the buffers hold less than the step', async () => {
     const count = youngGcEvery(1 << 30);
     expect(await forcedMinorGcs(() => count(3 << 30))).toBe(0);
+  });
+
+  it("sets V8's marking triggers as flags this Node knows, unless LMS_V8_MARKING=default", () => {
+    // In a fresh process: V8 prints "unrecognized flag" on stderr (and goes on) for a flag it
+    // does not have, and sets nothing from a flag it refuses.
+    const code = [
+      "const { youngGcEvery } = await import('./src/young-gc.ts');",
+      'youngGcEvery();',
+      "const { setFlagsFromString } = await import('node:v8');",
+      "if (process.env.PROBE) setFlagsFromString('--no-such-flag-here');",
+    ].join('\n');
+    const run = (env: NodeJS.ProcessEnv) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+      });
+    const tuned = run({});
+    expect(tuned.status).toBe(0);
+    expect(tuned.stderr).toBe('');
+    // The probe shows what an unknown flag does here: the check above would see it.
+    expect(run({ PROBE: '1' }).stderr).toMatch(/unrecognized flag --no-such-flag-here/);
+    expect(run({ LMS_V8_MARKING: 'default' }).status).toBe(0);
   });
 
   it('a durable file asks for one every 4 MiB it writes', async () => {

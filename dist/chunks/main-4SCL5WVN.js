@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-STW34F2E.js";
+} from "./chunk-MAFBBQGN.js";
 import {
   connect,
   endProcess,

@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-STW34F2E.js";
+} from "./chunk-MAFBBQGN.js";
 import {
   dockerRunId,
   endProcess,

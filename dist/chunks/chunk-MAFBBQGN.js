@@ -3020,7 +3020,19 @@ function youngGc() {
   return gc;
 }
 var YOUNG_GC_EVERY = 4 << 20;
+var MARKING_TRIGGERS = ["--incremental-marking-soft-trigger=80", "--incremental-marking-hard-trigger=95"];
+var markingSet = false;
+function setMarkingTriggers() {
+  if (markingSet) return;
+  markingSet = true;
+  if (process.env.LMS_V8_MARKING === "default") return;
+  try {
+    for (const flag of MARKING_TRIGGERS) setFlagsFromString(flag);
+  } catch {
+  }
+}
 function youngGcEvery(every = YOUNG_GC_EVERY) {
+  setMarkingTriggers();
   let since = 0;
   return (bytes) => {
     since += bytes;

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-SAMVTGUR.js");
+  const { runCli: run } = await import("./main-4SCL5WVN.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-XXWIJEE7.js");
+  const { runAction: run } = await import("./main-VTAZAO3D.js");
   return run(step);
 }
 
