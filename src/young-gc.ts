@@ -45,15 +45,16 @@ export const YOUNG_GC_EVERY = 4 << 20;
 
 /**
  * When V8 starts marking the old generation for a full GC. Node 24's V8 (13.6) started it 10-21
- * times in one backup, each full GC freeing next to nothing of a heap of some 10 MiB: its rule
- * (the room left before the old generation's limit against the young generation's size) is
- * met by a small heap all the time, at every young-generation GC and old-space allocation. With
- * these triggers marking starts once the old generation has used 80 % of the room it may grow
- * by (at once at 95 %), and V8's limits stay as they are. Measured on a 122 MiB dump, 6
- * alternating runs: Node 24 0-1 full GCs instead of 20, 4.06 CPU-seconds instead of 4.73 and
- * 4.50 s instead of 5.10; Node 20 the same within the noise. V8 reads the two flags at
- * each check, so setting them at run time takes effect (an action cannot start its Node with
- * flags). `LMS_V8_MARKING=default` leaves V8's own rule (the bench compares the two).
+ * times in one backup, each full GC freeing next to nothing of a heap of some 10 MiB: its check
+ * of the old generation's room, run at every young-generation GC and old-space allocation,
+ * fired for so small a heap nearly every time (the same backup started with
+ * `--initial-old-space-size=32` ran none). With these triggers marking starts once the old
+ * generation has used 80 % of the room it may grow by (at once at 95 %), and V8's limits stay
+ * as they are. Measured on a 122 MiB dump, 6 alternating runs: Node 24 0-1 full GCs instead of
+ * 20, 4.06 CPU-seconds instead of 4.73 and 4.50 s instead of 5.10; Node 20 the same within the
+ * noise. V8 reads the two flags at each check, so setting them at run time takes effect (an
+ * action cannot start its Node with flags). `LMS_V8_MARKING=default` leaves V8's own rule (the
+ * bench compares the two).
  */
 const MARKING_TRIGGERS = ['--incremental-marking-soft-trigger=80', '--incremental-marking-hard-trigger=95'];
 
