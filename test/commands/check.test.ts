@@ -23,7 +23,7 @@ import type { ThrowawayPostgres } from '../../src/engines/types.js';
 import { MemoryLogger, nullLogger } from '../../src/log.js';
 import { withDatabase } from '../../src/postgres/connection.js';
 import { bufferSource, LocalStorage, openStorage } from '../../src/storage/index.js';
-import { runDistStep } from '../action/helpers.js';
+import { removeRunDirs, runDistStep } from '../action/helpers.js';
 import { dockerTestMode } from '../helpers/docker.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteEmulator, startAzurite } from '../helpers/emulators.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
@@ -63,6 +63,7 @@ afterAll(async () => {
   await db?.stop();
   await azurite?.stop();
   tmp.remove();
+  removeRunDirs();
 });
 
 /** A project directory with an lms-backup.yml, as the quick start has it. */
