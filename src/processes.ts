@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { callsWithinDeadline, stuckCalls, threadsHeld } from './storage/fs-watch.js';
 
 /** Whether a process exists (EPERM: it does, and belongs to another user). */
@@ -43,4 +44,27 @@ export function endProcess(code: number): void {
   };
   const poll = () => (callsWithinDeadline() === 0 ? finish() : setTimeout(poll, 20));
   poll();
+}
+
+/**
+ * Runs a helper binary once (`file` with `args`, 10 s at most) and remembers what `read` makes of
+ * the outcome under `key` (the name asked for and PATH): later asks spawn nothing. Never throws,
+ * and never blocks the event loop (a backup asks while the database answers).
+ */
+export function probeBinary<T>(
+  memo: Map<string, T | null>,
+  key: string,
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  read: (ran: boolean, stdout: string) => T | null,
+): Promise<T | null> {
+  if (memo.has(key)) return Promise.resolve(memo.get(key)!);
+  return new Promise((resolve) => {
+    execFile(file, args, { env, encoding: 'utf8', timeout: 10_000 }, (error, stdout) => {
+      const result = read(!error, stdout);
+      memo.set(key, result);
+      resolve(result);
+    });
+  });
 }

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   runAction
-} from "../chunks/chunk-XH6EVQN5.js";
+} from "../chunks/chunk-B6L6ZRVQ.js";
 import "../chunks/chunk-ZTERMN2E.js";
 
 // src/entrypoints/forget.ts

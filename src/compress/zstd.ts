@@ -9,11 +9,12 @@
  * its own zlib zstd on the libuv thread pool; Node 20 without the binary falls back to pg_dump's
  * own compression (`compressionFor` in src/postgres/dump.ts decides).
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { JobFailedError } from '../errors.js';
+import { probeBinary } from '../processes.js';
 
 /** What compresses: the zstd binary, or Node's zlib (22.15+). */
 export type ZstdEngine =
@@ -88,14 +89,9 @@ export function findZstdBinary(env: NodeJS.ProcessEnv = process.env): ZstdEngine
 export function probeZstdBinary(env: NodeJS.ProcessEnv = process.env): Promise<ZstdEngine | null> {
   const { wanted, key } = zstdWanted(env);
   if (wanted === 'none') return Promise.resolve(null);
-  if (found.has(key)) return Promise.resolve(found.get(key)!);
-  return new Promise((resolve) => {
-    execFile(wanted, ['-V'], { env, encoding: 'utf8', timeout: 10_000 }, (error, stdout) => {
-      const engine = engineFrom(wanted, error ? null : 0, stdout);
-      found.set(key, engine);
-      resolve(engine);
-    });
-  });
+  return probeBinary(found, key, wanted, ['-V'], env, (ran, stdout) =>
+    engineFrom(wanted, ran ? 0 : null, stdout),
+  );
 }
 
 /** The binary, else Node's zlib zstd; null when neither (Node 20 without the binary). */

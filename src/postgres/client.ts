@@ -149,8 +149,7 @@ export async function serverInfo(client: pg.Client): Promise<ServerInfo> {
 export async function createDatabaseIfMissing(conn: PgConnection, database: string): Promise<boolean> {
   const admin = await connect({ ...conn, database: 'postgres' });
   try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (exists.rowCount) return false;
+    if (await databaseExists(admin, database)) return false;
     await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
     return true;
   } finally {
@@ -174,8 +173,7 @@ export async function takeTemplateAsDatabase(
 ): Promise<'renamed' | 'created' | 'existing'> {
   const admin = await connect({ ...conn, database: 'postgres' });
   try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (exists.rowCount) return 'existing';
+    if (await databaseExists(admin, database)) return 'existing';
     try {
       await admin.query('BEGIN');
       await admin.query('ALTER DATABASE template1 IS_TEMPLATE false');
@@ -190,6 +188,11 @@ export async function takeTemplateAsDatabase(
   } finally {
     await admin.end();
   }
+}
+
+async function databaseExists(admin: pg.Client, database: string): Promise<boolean> {
+  const r = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+  return (r.rowCount ?? 0) > 0;
 }
 
 export function quoteIdent(name: string): string {

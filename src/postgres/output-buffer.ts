@@ -13,7 +13,7 @@
  * container goes through its image's own stdbuf, where the image has one and `sh` to redirect
  * its stdout into the dump's FIFO (postgres/exec.ts probeImageTool, postgres/output-fifo.ts).
  */
-import { execFile } from 'node:child_process';
+import { probeBinary } from '../processes.js';
 
 /** pg_dump's stdout buffer: large enough that a write costs little next to its bytes. */
 export const OUTPUT_BUFFER = '1M';
@@ -28,15 +28,14 @@ const found = new Map<string, string | null>();
 export function probeStdbuf(env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
   const wanted = env.LMS_STDBUF?.trim() || 'stdbuf';
   if (wanted === 'none' || process.platform !== 'linux') return Promise.resolve(null);
-  const key = `${wanted}\0${env.PATH ?? ''}`;
-  if (found.has(key)) return Promise.resolve(found.get(key)!);
-  return new Promise((resolve) => {
-    execFile(wanted, [`-o${OUTPUT_BUFFER}`, 'true'], { env, timeout: 10_000 }, (error) => {
-      const result = error ? null : wanted;
-      found.set(key, result);
-      resolve(result);
-    });
-  });
+  return probeBinary(
+    found,
+    `${wanted}\0${env.PATH ?? ''}`,
+    wanted,
+    [`-o${OUTPUT_BUFFER}`, 'true'],
+    env,
+    (ran) => (ran ? wanted : null),
+  );
 }
 
 /** The argv prefix that runs a program through `stdbuf` with pg_dump's buffer. */

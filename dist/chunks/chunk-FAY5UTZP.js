@@ -5302,6 +5302,9 @@ var require_lib2 = __commonJS({
   }
 });
 
+// src/processes.ts
+import { execFile } from "node:child_process";
+
 // src/storage/fs-watch.ts
 import { stat } from "node:fs/promises";
 var stuck = 0;
@@ -5456,6 +5459,16 @@ function endProcess(code) {
   const poll = () => callsWithinDeadline() === 0 ? finish() : setTimeout(poll, 20);
   poll();
 }
+function probeBinary(memo, key, file, args, env, read) {
+  if (memo.has(key)) return Promise.resolve(memo.get(key));
+  return new Promise((resolve) => {
+    execFile(file, args, { env, encoding: "utf8", timeout: 1e4 }, (error, stdout) => {
+      const result = read(!error, stdout);
+      memo.set(key, result);
+      resolve(result);
+    });
+  });
+}
 
 // src/engines/teardown.ts
 var pending = /* @__PURE__ */ new Set();
@@ -5598,21 +5611,19 @@ import { hostname } from "node:os";
 import { basename } from "node:path";
 
 // src/postgres/output-buffer.ts
-import { execFile } from "node:child_process";
 var OUTPUT_BUFFER = "1M";
 var found = /* @__PURE__ */ new Map();
 function probeStdbuf(env = process.env) {
   const wanted = env.LMS_STDBUF?.trim() || "stdbuf";
   if (wanted === "none" || process.platform !== "linux") return Promise.resolve(null);
-  const key = `${wanted}\0${env.PATH ?? ""}`;
-  if (found.has(key)) return Promise.resolve(found.get(key));
-  return new Promise((resolve) => {
-    execFile(wanted, [`-o${OUTPUT_BUFFER}`, "true"], { env, timeout: 1e4 }, (error) => {
-      const result = error ? null : wanted;
-      found.set(key, result);
-      resolve(result);
-    });
-  });
+  return probeBinary(
+    found,
+    `${wanted}\0${env.PATH ?? ""}`,
+    wanted,
+    [`-o${OUTPUT_BUFFER}`, "true"],
+    env,
+    (ran) => ran ? wanted : null
+  );
 }
 function bufferedPrefix(stdbuf) {
   return [stdbuf, `-o${OUTPUT_BUFFER}`];
@@ -6615,8 +6626,7 @@ async function serverInfo(client) {
 async function createDatabaseIfMissing(conn, database) {
   const admin = await connect({ ...conn, database: "postgres" });
   try {
-    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
-    if (exists.rowCount) return false;
+    if (await databaseExists(admin, database)) return false;
     await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
     return true;
   } finally {
@@ -6626,8 +6636,7 @@ async function createDatabaseIfMissing(conn, database) {
 async function takeTemplateAsDatabase(conn, database) {
   const admin = await connect({ ...conn, database: "postgres" });
   try {
-    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
-    if (exists.rowCount) return "existing";
+    if (await databaseExists(admin, database)) return "existing";
     try {
       await admin.query("BEGIN");
       await admin.query("ALTER DATABASE template1 IS_TEMPLATE false");
@@ -6642,6 +6651,10 @@ async function takeTemplateAsDatabase(conn, database) {
   } finally {
     await admin.end();
   }
+}
+async function databaseExists(admin, database) {
+  const r = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+  return (r.rowCount ?? 0) > 0;
 }
 function quoteIdent(name) {
   return `"${name.replace(/"/g, '""')}"`;
@@ -6671,6 +6684,7 @@ export {
   directoryExists,
   isProcessAlive,
   endProcess,
+  probeBinary,
   registerTeardown,
   runAllTeardowns,
   onSignal,

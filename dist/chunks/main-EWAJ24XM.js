@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-MAFBBQGN.js";
+} from "./chunk-6IUCG6XN.js";
 import {
   connect,
   endProcess,
@@ -66,7 +66,7 @@ import {
   onSignal,
   redactUrl,
   withDatabase
-} from "./chunk-KVCVFVFO.js";
+} from "./chunk-FAY5UTZP.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-2QTBRAGA.js";
 import {

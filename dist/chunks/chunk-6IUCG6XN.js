@@ -22,6 +22,7 @@ import {
   isSecretParam,
   majorOfVersionNum,
   pgToolEnv,
+  probeBinary,
   probeStdbuf,
   quoteIdent,
   redactUrl,
@@ -41,7 +42,7 @@ import {
   toolWhere,
   withConnections,
   withDatabase
-} from "./chunk-KVCVFVFO.js";
+} from "./chunk-FAY5UTZP.js";
 import {
   require_dist
 } from "./chunk-GOCCL7ZG.js";
@@ -2065,7 +2066,7 @@ function damagedReason(e) {
 }
 
 // src/compress/zstd.ts
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { Readable } from "node:stream";
 import * as zlib from "node:zlib";
@@ -2107,14 +2108,14 @@ function findZstdBinary(env = process.env) {
 function probeZstdBinary(env = process.env) {
   const { wanted, key } = zstdWanted(env);
   if (wanted === "none") return Promise.resolve(null);
-  if (found.has(key)) return Promise.resolve(found.get(key));
-  return new Promise((resolve11) => {
-    execFile(wanted, ["-V"], { env, encoding: "utf8", timeout: 1e4 }, (error, stdout) => {
-      const engine = engineFrom(wanted, error ? null : 0, stdout);
-      found.set(key, engine);
-      resolve11(engine);
-    });
-  });
+  return probeBinary(
+    found,
+    key,
+    wanted,
+    ["-V"],
+    env,
+    (ran, stdout) => engineFrom(wanted, ran ? 0 : null, stdout)
+  );
 }
 function findZstd(env = process.env) {
   return findZstdBinary(env) ?? (nodeHasZstd() ? { kind: "node", version: `node ${process.versions.node}` } : null);
@@ -6561,7 +6562,7 @@ async function prepareLocalDestinations(storages, inputName) {
 }
 
 // src/engines/local.ts
-import { execFile as execFile2, spawn as spawn3 } from "node:child_process";
+import { execFile, spawn as spawn3 } from "node:child_process";
 import { randomBytes as randomBytes6 } from "node:crypto";
 import {
   chmodSync,
@@ -6653,7 +6654,7 @@ function reachableBy(user, bins) {
 }
 function runAs(user, file, args, env) {
   return new Promise((resolve11, reject) => {
-    execFile2(
+    execFile(
       file,
       args,
       { env, ...user ? { uid: user.uid, gid: user.gid } : {}, timeout: 12e4, maxBuffer: 16 << 20 },
@@ -6955,7 +6956,7 @@ var EngineStartError = class extends JobFailedError {
 };
 async function startThrowawayPostgres(choice, options) {
   if (choice === "local") return startLocalPostgres(options);
-  const docker = await import("./docker-FQ5KJUVU.js");
+  const docker = await import("./docker-F2RMX2WT.js");
   if (choice === "docker") return docker.startDockerPostgres(options);
   const logger = options.logger ?? nullLogger;
   const fallbacks = [];

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-HNCYCUCX.js";
+} from "./chunk-7RAUR3DC.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-MAFBBQGN.js";
+} from "./chunk-6IUCG6XN.js";
 import {
   dockerRunId,
   endProcess,
@@ -65,7 +65,7 @@ import {
   redactValue,
   runAllTeardowns,
   safeDecode
-} from "./chunk-KVCVFVFO.js";
+} from "./chunk-FAY5UTZP.js";
 import "./chunk-GOCCL7ZG.js";
 import {
   debug,

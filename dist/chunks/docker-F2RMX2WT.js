@@ -14,12 +14,12 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-HNCYCUCX.js";
+} from "./chunk-7RAUR3DC.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,
   dockerRunId
-} from "./chunk-KVCVFVFO.js";
+} from "./chunk-FAY5UTZP.js";
 import "./chunk-GOCCL7ZG.js";
 import "./chunk-KUC23OCA.js";
 import "./chunk-6OU3VEHW.js";

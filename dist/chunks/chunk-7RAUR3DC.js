@@ -14,7 +14,7 @@ import {
   registerTeardown,
   restoreTuningArgs,
   serverInfo
-} from "./chunk-KVCVFVFO.js";
+} from "./chunk-FAY5UTZP.js";
 import {
   ConfigError,
   JobFailedError,
