@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   runAction
-} from "../chunks/chunk-B6L6ZRVQ.js";
+} from "../chunks/chunk-GC63ZJ32.js";
 import "../chunks/chunk-ZTERMN2E.js";
 
 // src/entrypoints/drill.ts

@@ -19,6 +19,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type pg from 'pg';
 import { ConfigError, JobFailedError } from '../errors.js';
 import { type Logger, nullLogger } from '../log.js';
 import { connect, quoteIdent, serverInfo } from '../postgres/client.js';
@@ -285,8 +286,8 @@ export async function startLocalPostgres(
         password,
       };
       const ready = await waitReady(child, connection, 60_000);
-      if (ready === true) {
-        const client = await connect(connection);
+      if (typeof ready !== 'string') {
+        const client = ready;
         try {
           const info = await serverInfo(client);
           if (options.database && options.database !== 'postgres') {
@@ -319,8 +320,16 @@ export async function startLocalPostgres(
   }
 }
 
-/** Resolves true once a connection succeeds, or a reason string when the server exits or times out. */
-async function waitReady(child: ChildProcess, conn: PgConnection, timeoutMs: number): Promise<true | string> {
+/**
+ * The first connection that succeeds (the caller goes on with it), or a reason string when the
+ * server exits or times out. Tried every 25 ms: a drill waits for this server on its critical
+ * path, and a refused connection (or "starting up") costs the server next to nothing.
+ */
+async function waitReady(
+  child: ChildProcess,
+  conn: PgConnection,
+  timeoutMs: number,
+): Promise<pg.Client | string> {
   const deadline = Date.now() + timeoutMs;
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
@@ -329,11 +338,9 @@ async function waitReady(child: ChildProcess, conn: PgConnection, timeoutMs: num
   while (Date.now() < deadline) {
     if (exited) return exited;
     try {
-      const c = await connect(conn, { timeoutMs: 2000 });
-      await c.end();
-      return true;
+      return await connect(conn, { timeoutMs: 2000 });
     } catch {
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 25));
     }
   }
   child.kill('SIGKILL');

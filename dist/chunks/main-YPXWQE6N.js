@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-6IUCG6XN.js";
+} from "./chunk-O5AVVMLT.js";
 import {
   dockerRunId,
   endProcess,

@@ -6785,8 +6785,8 @@ async function startLocalPostgres(options = {}) {
         password
       };
       const ready = await waitReady(child, connection2, 6e4);
-      if (ready === true) {
-        const client = await connect(connection2);
+      if (typeof ready !== "string") {
+        const client = ready;
         try {
           const info = await serverInfo(client);
           if (options.database && options.database !== "postgres") {
@@ -6828,11 +6828,9 @@ async function waitReady(child, conn, timeoutMs) {
   while (Date.now() < deadline) {
     if (exited) return exited;
     try {
-      const c = await connect(conn, { timeoutMs: 2e3 });
-      await c.end();
-      return true;
+      return await connect(conn, { timeoutMs: 2e3 });
     } catch {
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 25));
     }
   }
   child.kill("SIGKILL");
@@ -7816,7 +7814,7 @@ function describeReplay(r) {
 
 // src/commands/drill.ts
 import { mkdtempSync as mkdtempSync3, rmSync as rmSync7 } from "node:fs";
-import { writeFile as writeFile2 } from "node:fs/promises";
+import { rm as rm5, writeFile as writeFile2 } from "node:fs/promises";
 import { cpus, tmpdir as tmpdir7 } from "node:os";
 import { join as join17, resolve as resolve6 } from "node:path";
 
@@ -8712,6 +8710,7 @@ async function runDrill(config, deps) {
   );
   let server;
   let serverStart;
+  let dumpRemoved;
   const report = {
     format: DRILL_REPORT_FORMAT,
     id: drillReportId(startedAt),
@@ -8850,6 +8849,8 @@ async function runDrill(config, deps) {
         () => runPgRestore(pgRestore, target, dumpFile, { jobs: report.restore.jobs, noOwner: !withOwners })
       )
     );
+    dumpRemoved = rm5(dumpFile, { force: true }).catch(() => {
+    });
     report.restore.ok = restore.ok;
     report.restore.errors = restore.errors;
     if (!restore.ok) {
@@ -8924,6 +8925,7 @@ ${restore.errors.map((l) => `    ${l}`).join("\n")}`
     ].reduce((s, p) => s + (phases.ms[p] ?? 0), 0);
     if (!server && serverStart) server = await serverStart.catch(() => void 0);
     if (server) await phases.time("teardown", () => server.stop());
+    await dumpRemoved;
     await cleanupWork.run();
     const finishedAt = now();
     report.finishedAt = finishedAt.toISOString();

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-6IUCG6XN.js";
+} from "./chunk-O5AVVMLT.js";
 import {
   connect,
   endProcess,

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-EWAJ24XM.js");
+  const { runCli: run } = await import("./main-WYLMWYNB.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-57AJQBCB.js");
+  const { runAction: run } = await import("./main-YPXWQE6N.js");
   return run(step);
 }
 
