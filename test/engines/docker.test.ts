@@ -135,11 +135,31 @@ describe.skipIf(mode === 'skip')('docker engine (real Docker)', () => {
       expect(inspect.Config.Labels[RUN_ID_LABEL]).toBeTruthy();
       expect(inspect.HostConfig.PortBindings['5432/tcp'][0].HostIp).toBe('127.0.0.1');
       expect(JSON.stringify(inspect.Config.Healthcheck)).not.toContain(conn.password);
+      // No health check runs a process in the container: readiness was asked from here.
+      expect(inspect.Config.Healthcheck.Test).toEqual(['NONE']);
+      expect(inspect.State.Health).toBeUndefined();
       expect(containersWith(`${RUN_ID_LABEL}=${inspect.Config.Labels[RUN_ID_LABEL]}`)).toHaveLength(1);
 
+      const since = String(Math.floor(Date.now() / 1000) - 1);
       await pgx.stop();
       stopped = true;
       expect(docker('ps', '-a', '-q', '--filter', `id=${id}`)).toBe('');
+      // The server's files were deleted in the running container, then it was removed: its
+      // unmount had none of them left to write to disk.
+      const events = docker(
+        'events',
+        '--since',
+        since,
+        '--until',
+        String(Math.ceil(Date.now() / 1000) + 1),
+        '--filter',
+        `container=${inspect.Id}`,
+        '--format',
+        '{{.Action}}',
+      ).split('\n');
+      const deleted = events.indexOf('exec_start: rm -rf -- /var/lib/postgresql/data');
+      expect(deleted, events.join(', ')).toBeGreaterThanOrEqual(0);
+      expect(events.indexOf('destroy')).toBeGreaterThan(deleted);
       await pgx.stop(); // idempotent
       console.log(`docker engine: container ready in ${startMs} ms`);
     } finally {

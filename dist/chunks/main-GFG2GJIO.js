@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-O5AVVMLT.js";
+} from "./chunk-TLC6C3S5.js";
 import {
   connect,
   endProcess,

@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-7RAUR3DC.js";
+} from "./chunk-4HR3MSNS.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-O5AVVMLT.js";
+} from "./chunk-TLC6C3S5.js";
 import {
   dockerRunId,
   endProcess,

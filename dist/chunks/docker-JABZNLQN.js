@@ -14,7 +14,7 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-7RAUR3DC.js";
+} from "./chunk-4HR3MSNS.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,

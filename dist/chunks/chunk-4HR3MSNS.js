@@ -18,6 +18,7 @@ import {
 import {
   ConfigError,
   JobFailedError,
+  PgConnectionConfigError,
   PgUnreachableError,
   nullLogger
 } from "./chunk-KUC23OCA.js";
@@ -123,6 +124,33 @@ async function removeContainer(client, idOrName) {
     if (status !== 404 && status !== 409) throw error;
   }
 }
+var DELETE_FILES_MS = 6e4;
+async function deleteServerFiles(client, name) {
+  const container = client.container.dockerode.getContainer(name);
+  const env = (await container.inspect()).Config?.Env ?? [];
+  const pgdata = env.find((e) => e.startsWith("PGDATA="))?.slice("PGDATA=".length) || DEFAULT_PGDATA;
+  const exec = await container.exec({
+    Cmd: ["rm", "-rf", "--", pgdata],
+    AttachStdout: true,
+    AttachStderr: true
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  let timer;
+  await Promise.race([
+    new Promise((resolve) => {
+      stream.once("end", resolve);
+      stream.once("close", resolve);
+      stream.once("error", () => resolve());
+      stream.resume();
+    }),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, DELETE_FILES_MS);
+    })
+  ]);
+  clearTimeout(timer);
+  stream.destroy();
+}
+var DEFAULT_PGDATA = "/var/lib/postgresql/data";
 async function removeLeftoverContainers(runId) {
   const client = await runtimeClient();
   const labels = [`${THROWAWAY_LABEL}=true`];
@@ -162,7 +190,12 @@ function exitedState(name) {
   const logs = spawnSync("docker", ["logs", "--tail", "20", name], { encoding: "utf8", timeout: 1e4 });
   return { code: code ?? "?", logs: `${logs.stdout ?? ""}${logs.stderr ?? ""}`.trim() };
 }
-var HealthyOrExitedWait = class {
+var ReadyOrExitedWait = class {
+  /** `target`: the connection to try, given the port the container's 5432 is published on. */
+  constructor(target) {
+    this.target = target;
+  }
+  target;
   timeoutMs = 12e4;
   timeoutSet = false;
   withStartupTimeout(ms) {
@@ -176,25 +209,36 @@ var HealthyOrExitedWait = class {
   getStartupTimeout() {
     return this.timeoutMs;
   }
-  async waitUntilReady(container) {
+  async waitUntilReady(container, boundPorts) {
     const deadline = Date.now() + this.timeoutMs;
+    const conn = this.target(boundPorts.getBinding(POSTGRES_PORT));
+    let inspectedAt = 0;
     for (; ; ) {
-      const state = (await container.inspect()).State;
-      if (!state.Running) {
-        throw new Error(
-          `the container exited (code ${state.ExitCode}) before PostgreSQL was ready; its last log lines:
+      if (Date.now() - inspectedAt >= 250) {
+        const state = (await container.inspect()).State;
+        inspectedAt = Date.now();
+        if (!state.Running) {
+          throw new Error(
+            `the container exited (code ${state.ExitCode}) before PostgreSQL was ready; its last log lines:
 ` + await logTail(container)
-        );
+          );
+        }
       }
-      const health = state.Health?.Status;
-      if (health === "healthy") return;
-      if (health === "unhealthy" || Date.now() > deadline) {
+      try {
+        const client = await connect(conn, { timeoutMs: 2e3 });
+        await client.end().catch(() => {
+        });
+        return;
+      } catch (error) {
+        if (error instanceof PgConnectionConfigError) return;
+      }
+      if (Date.now() > deadline) {
         throw new Error(
-          `PostgreSQL was not ready within ${Math.round(this.timeoutMs / 1e3)} s (health: ${health ?? "none"}); the container's last log lines:
+          `PostgreSQL did not take a connection within ${Math.round(this.timeoutMs / 1e3)} s; the container's last log lines:
 ${await logTail(container)}`
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 };
@@ -232,6 +276,7 @@ async function startDockerPostgres(opts = {}) {
   const name = `lms-backup-pg-${randomUUID().replace(/-/g, "").slice(0, 16)}`;
   const runId = dockerRunId();
   const bindLoopback = await publishesHere(client.info.containerRuntime.host);
+  const reachAt = bindLoopback ? "127.0.0.1" : client.info.containerRuntime.host;
   const teardown = registerTeardown(
     `docker container ${name}`,
     () => removeContainer(client, name),
@@ -250,12 +295,15 @@ async function startDockerPostgres(opts = {}) {
       return super.start();
     }
   }(image);
-  container.withName(name).withLabels({ [THROWAWAY_LABEL]: "true", [RUN_ID_LABEL]: runId }).withUsername("postgres").withPassword(password).withDatabase(opts.database ?? "postgres").withCommand(["postgres", ...durabilityArgs(opts.durable), ...opts.restore ? restoreTuningArgs() : []]).withHealthCheck({
-    test: ["CMD-SHELL", `pg_isready -q --host localhost --port ${POSTGRES_PORT} --username postgres`],
-    interval: 250,
-    timeout: 2e3,
-    retries: 1e3
-  }).withWaitStrategy(new HealthyOrExitedWait()).withStartupTimeout(12e4);
+  container.withName(name).withLabels({ [THROWAWAY_LABEL]: "true", [RUN_ID_LABEL]: runId }).withUsername("postgres").withPassword(password).withDatabase(opts.database ?? "postgres").withCommand(["postgres", ...durabilityArgs(opts.durable), ...opts.restore ? restoreTuningArgs() : []]).withHealthCheck({ test: ["NONE"] }).withWaitStrategy(
+    new ReadyOrExitedWait((port) => ({
+      host: reachAt,
+      port,
+      user: "postgres",
+      database: "postgres",
+      password
+    }))
+  ).withStartupTimeout(12e4);
   try {
     await ensureReaper(client);
   } catch (error) {
@@ -288,10 +336,8 @@ ${exited.logs}`;
     });
   }
   const id = started.getId();
-  const host = started.getHost();
   const connection = {
-    // Published on 127.0.0.1 only (and "localhost" could resolve to ::1 first).
-    host: bindLoopback ? "127.0.0.1" : host,
+    host: reachAt,
     port: started.getPort(),
     user: "postgres",
     database: "postgres",
@@ -323,7 +369,13 @@ ${exited.logs}`;
     serverVersion: info.version,
     major: info.major,
     description,
-    stop: () => teardown.run()
+    // A signal's teardown removes the container at once (the registered teardown); a stop
+    // deletes a throwaway's files first (deleteServerFiles).
+    stop: async () => {
+      if (!opts.durable) await deleteServerFiles(client, name).catch(() => {
+      });
+      await teardown.run();
+    }
   };
 }
 
