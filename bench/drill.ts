@@ -19,6 +19,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DrillReport, Manifest } from '../src/catalog/types.js';
 import { generateIdentity } from '../src/crypto/age.js';
+import { dockerImageExists } from '../src/engines/docker.js';
+import { majorOfVersionNum } from '../src/postgres/client.js';
 import { tempDir } from '../test/helpers/pg.js';
 import { type BenchDb, startBenchDb } from './backup.js';
 import { alternate, type Measured, measure, median, table } from './common.js';
@@ -26,6 +28,7 @@ import { alternate, type Measured, measure, median, table } from './common.js';
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'index.js');
 
 const SHM = 'lms-backup drill, TMPDIR on tmpfs (/dev/shm)';
+const DOCKER = 'lms-backup drill, docker engine';
 
 /** A directory on /dev/shm when it is a tmpfs with `bytes` free. */
 function tmpfsRoom(bytes: number): { path: string; remove(): void } | undefined {
@@ -69,21 +72,23 @@ export async function benchDrill(opts: { runs?: number; db?: BenchDb } = {}): Pr
       .join(' ');
     let n = 0;
     const reports: DrillReport[] = [];
-    const drill = (env: NodeJS.ProcessEnv, keep: boolean) => async () => {
-      const m = await measure(
-        process.execPath,
-        [CLI, '-q', 'drill', '--from', dest, '--engine', 'local', '--identity-file', keyFile],
-        env,
-      );
-      if (keep) {
-        const latest = readdirSync(join(dest, 'drill_logs'))
-          .filter((f) => f.endsWith('.json'))
-          .sort()
-          .pop()!;
-        reports.push(JSON.parse(readFileSync(join(dest, 'drill_logs', latest), 'utf8')) as DrillReport);
-      }
-      return m;
-    };
+    const drill =
+      (env: NodeJS.ProcessEnv, keep: boolean, engine = 'local') =>
+      async () => {
+        const m = await measure(
+          process.execPath,
+          [CLI, '-q', 'drill', '--from', dest, '--engine', engine, '--identity-file', keyFile],
+          env,
+        );
+        if (keep) {
+          const latest = readdirSync(join(dest, 'drill_logs'))
+            .filter((f) => f.endsWith('.json'))
+            .sort()
+            .pop()!;
+          reports.push(JSON.parse(readFileSync(join(dest, 'drill_logs', latest), 'utf8')) as DrillReport);
+        }
+        return m;
+      };
     // The same drill with TMPDIR in RAM, when there is room: the scratch dump and the throwaway
     // server's files on tmpfs, i.e. without the file system's cost of creating and deleting the
     // thousand-odd files of an initdb and a restore (see the note under the table).
@@ -97,14 +102,24 @@ export async function benchDrill(opts: { runs?: number; db?: BenchDb } = {}): Pr
       'lms-backup drill (verify, decrypt, own server, restore, validate, teardown)': drill(process.env, true),
     };
     if (shm) variants[SHM] = drill({ ...process.env, TMPDIR: shm.path }, false);
+    // The engine a runner with Docker gets (engine auto), when the major's image is here already
+    // (no pull inside a timed run); no reaper container: lms-backup removes its own.
+    const image = `postgres:${majorOfVersionNum(manifest.source.serverVersionNum)}`;
+    if (await dockerImageExists(image)) {
+      variants[`${DOCKER} (${image})`] = drill(
+        { ...process.env, TESTCONTAINERS_RYUK_DISABLED: 'true' },
+        false,
+        'docker',
+      );
+    }
     const r = await alternate(runs, variants).finally(() => shm?.remove());
     const keys2 = Object.keys(r);
     const runsOf = (k: string) => r[k] ?? [];
-    const [naive, ours, inRam] = keys2.map((k) => median(runsOf(k).map((m) => m.seconds))) as [
-      number,
-      number,
-      number | undefined,
-    ];
+    const medianOf = (k: string | undefined) =>
+      k === undefined ? undefined : median(runsOf(k).map((m) => m.seconds));
+    const [naive, ours] = keys2.map((k) => median(runsOf(k).map((m) => m.seconds))) as [number, number];
+    const inRam = medianOf(keys2.find((k) => k === SHM));
+    const inDocker = medianOf(keys2.find((k) => k.startsWith(DOCKER)));
     // download = the one pass (download, checksum, decryption, decompression); start = the wait
     // for the server that is left after it (it starts during the download).
     const phases = ['download', 'decrypt', 'offsets', 'list', 'start', 'restore', 'validate', 'teardown'];
@@ -128,6 +143,9 @@ export async function benchDrill(opts: { runs?: number; db?: BenchDb } = {}): Pr
       inRam === undefined
         ? '- no tmpfs row: /dev/shm is not a tmpfs with room for the restore'
         : `- the same drill with TMPDIR on tmpfs: **${(inRam / naive).toFixed(2)}x**: what the disk costs it here (a journaled ext4, as on GitHub's runners, creates an initdb's files as fast as tmpfs; this machine's root file system has no journal, and ext4 then passes over every inode freed in the last minutes when it allocates one, so each drill's initdb gets slower after the last drill's files were deleted)`,
+      inDocker === undefined
+        ? "- no docker row: no Docker engine answers, or the backup's major has no local postgres image"
+        : `- the same drill on the docker engine (what \`engine: auto\` picks where Docker answers): **${(inDocker / naive).toFixed(2)}x**`,
       `- backup compression: ${manifest.dump.outerCompression ? `${manifest.dump.outerCompression} outside a -Z0 archive` : manifest.dump.compression}`,
       '',
       'Drill phases (median seconds):',
