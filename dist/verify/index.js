@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   runAction
-} from "../chunks/chunk-AB6LFQRG.js";
+} from "../chunks/chunk-ITCGIISF.js";
 import "../chunks/chunk-ZTERMN2E.js";
 
 // src/entrypoints/verify.ts

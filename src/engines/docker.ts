@@ -129,15 +129,36 @@ async function ensureReaper(client: ContainerRuntimeClient): Promise<void> {
 
 /** Whether `image` is present in the local engine (no pull). False when Docker does not answer. */
 export async function dockerImageExists(image: string): Promise<boolean> {
+  return (await imageEnvironment(image)) !== undefined;
+}
+
+/** The environment `image` sets (`NAME=value` each), when it is present in the local engine. */
+async function imageEnvironment(image: string): Promise<string[] | undefined> {
   try {
     const client = await runtimeClient();
     const { ImageName } = await testcontainers();
     const dockerode = client.container.dockerode;
-    await dockerode.getImage(ImageName.fromString(image).string).inspect();
-    return true;
+    return (await dockerode.getImage(ImageName.fromString(image).string).inspect()).Config?.Env ?? [];
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * A throwaway's initdb need not force its thousand-odd files to disk: `--no-sync` after the
+ * image's own POSTGRES_INITDB_ARGS (a locale or checksums it sets stay), which the official
+ * image's entrypoint passes on to initdb. Nothing when the server is durable, or when the image
+ * is not here yet and its own arguments are unknown.
+ */
+function initdbEnvironment(
+  imageEnv: string[] | undefined,
+  durable: boolean | undefined,
+): Record<string, string> {
+  if (durable || imageEnv === undefined) return {};
+  const own = imageEnv
+    .find((e) => e.startsWith('POSTGRES_INITDB_ARGS='))
+    ?.slice('POSTGRES_INITDB_ARGS='.length);
+  return { POSTGRES_INITDB_ARGS: own?.trim() ? `${own} --no-sync` : '--no-sync' };
 }
 
 /** Removes a container (by id or name) with its anonymous volumes; gone already is fine. */
@@ -355,7 +376,8 @@ export async function startDockerPostgres(opts: StartOptions = {}): Promise<Thro
   const logger = opts.logger ?? nullLogger;
   const image = opts.image ?? `postgres:${opts.major ?? DEFAULT_DOCKER_MAJOR}`;
   const client = await runtimeClient();
-  const hadImage = await dockerImageExists(image);
+  const imageEnv = await imageEnvironment(image);
+  const hadImage = imageEnv !== undefined;
   if (!hadImage) logger.info(`docker image ${image} is not present locally: pulling it`);
 
   const { PostgreSqlContainer } = commonJs(await import('@testcontainers/postgresql'));
@@ -393,6 +415,7 @@ export async function startDockerPostgres(opts: StartOptions = {}): Promise<Thro
     .withUsername('postgres')
     .withPassword(password)
     .withDatabase(opts.database ?? 'postgres')
+    .withEnvironment(initdbEnvironment(imageEnv, opts.durable))
     .withCommand(['postgres', ...durabilityArgs(opts.durable), ...(opts.restore ? restoreTuningArgs() : [])])
     // No health check ("NONE" turns the image's off too; Testcontainers' type does not list it):
     // PostgreSqlContainer's default one would carry the password in the container's config, and

@@ -137,6 +137,8 @@ describe.skipIf(mode === 'skip')('docker engine (real Docker)', () => {
       expect(JSON.stringify(inspect.Config.Healthcheck)).not.toContain(conn.password);
       // No health check runs a process in the container: readiness was asked from here.
       expect(inspect.Config.Healthcheck.Test).toEqual(['NONE']);
+      // A throwaway's initdb does not sync its files (the entrypoint passes this on to initdb).
+      expect(inspect.Config.Env).toContain('POSTGRES_INITDB_ARGS=--no-sync');
       expect(inspect.State.Health).toBeUndefined();
       expect(containersWith(`${RUN_ID_LABEL}=${inspect.Config.Labels[RUN_ID_LABEL]}`)).toHaveLength(1);
 
@@ -181,6 +183,9 @@ describe.skipIf(mode === 'skip')('docker engine (real Docker)', () => {
         'SELECT current_database() AS db',
       );
       expect(rows[0]!.db).toBe('app');
+      const id = pgx.description.match(/\(([0-9a-f]{12})\)/)![1]!;
+      const env: string[] = JSON.parse(docker('inspect', id))[0].Config.Env;
+      expect(env.filter((e) => e.startsWith('POSTGRES_INITDB_ARGS='))).toEqual([]);
     } finally {
       await pgx?.stop();
     }
@@ -241,7 +246,8 @@ describe.skipIf(mode === 'skip')('docker engine (real Docker)', () => {
   });
 
   it('fails fast, with the log lines, when the container exits before it is ready', async () => {
-    // An image whose entrypoint fails: initdb rejects the extra argument.
+    // An image whose entrypoint fails: initdb rejects its extra argument (the engine keeps the
+    // image's POSTGRES_INITDB_ARGS and adds its own --no-sync after them).
     const image = `lms-backup-test/broken-${randomBytes(4).toString('hex')}:1`;
     execFileSync('docker', ['build', '-q', '-t', image, '-'], {
       input: `FROM ${TEST_POSTGRES_IMAGE}\nENV POSTGRES_INITDB_ARGS=--no-such-initdb-option\n`,

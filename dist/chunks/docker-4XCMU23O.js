@@ -14,7 +14,7 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-4HR3MSNS.js";
+} from "./chunk-DC3YO7X2.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,

@@ -106,15 +106,22 @@ async function ensureReaper(client) {
   }
 }
 async function dockerImageExists(image) {
+  return await imageEnvironment(image) !== void 0;
+}
+async function imageEnvironment(image) {
   try {
     const client = await runtimeClient();
     const { ImageName } = await testcontainers();
     const dockerode = client.container.dockerode;
-    await dockerode.getImage(ImageName.fromString(image).string).inspect();
-    return true;
+    return (await dockerode.getImage(ImageName.fromString(image).string).inspect()).Config?.Env ?? [];
   } catch {
-    return false;
+    return void 0;
   }
+}
+function initdbEnvironment(imageEnv, durable) {
+  if (durable || imageEnv === void 0) return {};
+  const own = imageEnv.find((e) => e.startsWith("POSTGRES_INITDB_ARGS="))?.slice("POSTGRES_INITDB_ARGS=".length);
+  return { POSTGRES_INITDB_ARGS: own?.trim() ? `${own} --no-sync` : "--no-sync" };
 }
 async function removeContainer(client, idOrName) {
   try {
@@ -269,7 +276,8 @@ async function startDockerPostgres(opts = {}) {
   const logger = opts.logger ?? nullLogger;
   const image = opts.image ?? `postgres:${opts.major ?? DEFAULT_DOCKER_MAJOR}`;
   const client = await runtimeClient();
-  const hadImage = await dockerImageExists(image);
+  const imageEnv = await imageEnvironment(image);
+  const hadImage = imageEnv !== void 0;
   if (!hadImage) logger.info(`docker image ${image} is not present locally: pulling it`);
   const { PostgreSqlContainer } = commonJs(await import("./build-2NNFDA5O.js"));
   const password = randomBytes(24).toString("base64url");
@@ -295,7 +303,7 @@ async function startDockerPostgres(opts = {}) {
       return super.start();
     }
   }(image);
-  container.withName(name).withLabels({ [THROWAWAY_LABEL]: "true", [RUN_ID_LABEL]: runId }).withUsername("postgres").withPassword(password).withDatabase(opts.database ?? "postgres").withCommand(["postgres", ...durabilityArgs(opts.durable), ...opts.restore ? restoreTuningArgs() : []]).withHealthCheck({ test: ["NONE"] }).withWaitStrategy(
+  container.withName(name).withLabels({ [THROWAWAY_LABEL]: "true", [RUN_ID_LABEL]: runId }).withUsername("postgres").withPassword(password).withDatabase(opts.database ?? "postgres").withEnvironment(initdbEnvironment(imageEnv, opts.durable)).withCommand(["postgres", ...durabilityArgs(opts.durable), ...opts.restore ? restoreTuningArgs() : []]).withHealthCheck({ test: ["NONE"] }).withWaitStrategy(
     new ReadyOrExitedWait((port) => ({
       host: reachAt,
       port,

@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-GFG2GJIO.js");
+  const { runCli: run } = await import("./main-UHF6X3XK.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-2VXJ5E7X.js");
+  const { runAction: run } = await import("./main-CDUTJB5Z.js");
   return run(step);
 }
 

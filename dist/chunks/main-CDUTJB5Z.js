@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-4HR3MSNS.js";
+} from "./chunk-DC3YO7X2.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-TLC6C3S5.js";
+} from "./chunk-EYLVQU5F.js";
 import {
   dockerRunId,
   endProcess,

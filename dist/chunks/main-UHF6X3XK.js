@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-TLC6C3S5.js";
+} from "./chunk-EYLVQU5F.js";
 import {
   connect,
   endProcess,
