@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   runAction
-} from "../chunks/chunk-ITCGIISF.js";
+} from "../chunks/chunk-SRSW5J5U.js";
 import "../chunks/chunk-ZTERMN2E.js";
 
 // src/entrypoints/prune.ts

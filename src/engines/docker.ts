@@ -172,6 +172,9 @@ async function removeContainer(client: ContainerRuntimeClient, idOrName: string)
   }
 }
 
+/** The official image's data directory (15 to 17), where an image does not set PGDATA. */
+const DEFAULT_PGDATA = '/var/lib/postgresql/data';
+
 /** How long a throwaway's files may take to delete before the container is removed anyway. */
 const DELETE_FILES_MS = 60_000;
 
@@ -209,9 +212,6 @@ async function deleteServerFiles(client: ContainerRuntimeClient, name: string): 
   clearTimeout(timer);
   stream.destroy();
 }
-
-/** The official image's data directory (15 to 17), where an image does not set PGDATA. */
-const DEFAULT_PGDATA = '/var/lib/postgresql/data';
 
 /**
  * Removes every container this engine labelled (of one run, or of all runs), whatever its

@@ -57,7 +57,7 @@ import {
   startLocalPostgres,
   verifyOutcome,
   verifySettings
-} from "./chunk-EYLVQU5F.js";
+} from "./chunk-DB2JD23C.js";
 import {
   connect,
   endProcess,

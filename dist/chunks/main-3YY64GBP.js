@@ -6,7 +6,7 @@ var __filename = __lmsFileURLToPath(import.meta.url);
 var __dirname = __lmsDirname(__filename);
 import {
   removeLeftoverContainers
-} from "./chunk-DC3YO7X2.js";
+} from "./chunk-3AQC5SSN.js";
 import {
   ACTION_STEPS,
   COMMAND_OPTIONS,
@@ -54,7 +54,7 @@ import {
   sweepDrillDebris,
   verifyOutcome,
   verifySettings
-} from "./chunk-EYLVQU5F.js";
+} from "./chunk-DB2JD23C.js";
 import {
   dockerRunId,
   endProcess,

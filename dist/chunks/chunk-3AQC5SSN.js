@@ -131,6 +131,7 @@ async function removeContainer(client, idOrName) {
     if (status !== 404 && status !== 409) throw error;
   }
 }
+var DEFAULT_PGDATA = "/var/lib/postgresql/data";
 var DELETE_FILES_MS = 6e4;
 async function deleteServerFiles(client, name) {
   const container = client.container.dockerode.getContainer(name);
@@ -157,7 +158,6 @@ async function deleteServerFiles(client, name) {
   clearTimeout(timer);
   stream.destroy();
 }
-var DEFAULT_PGDATA = "/var/lib/postgresql/data";
 async function removeLeftoverContainers(runId) {
   const client = await runtimeClient();
   const labels = [`${THROWAWAY_LABEL}=true`];

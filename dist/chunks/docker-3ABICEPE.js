@@ -14,7 +14,7 @@ import {
   dockerProblem,
   removeLeftoverContainers,
   startDockerPostgres
-} from "./chunk-DC3YO7X2.js";
+} from "./chunk-3AQC5SSN.js";
 import {
   RUN_ID_LABEL,
   THROWAWAY_LABEL,

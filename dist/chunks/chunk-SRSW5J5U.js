@@ -7,11 +7,11 @@ var __dirname = __lmsDirname(__filename);
 
 // src/index.ts
 async function runCli(argv) {
-  const { runCli: run } = await import("./main-UHF6X3XK.js");
+  const { runCli: run } = await import("./main-DLH2N52V.js");
   return run(argv);
 }
 async function runAction(step) {
-  const { runAction: run } = await import("./main-CDUTJB5Z.js");
+  const { runAction: run } = await import("./main-3YY64GBP.js");
   return run(step);
 }
 
